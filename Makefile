@@ -1,0 +1,40 @@
+# greenfin — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: install
+install: ## Install uv (if missing) and the locked dependencies into .venv
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	@$(UV) sync --frozen --quiet
+
+.PHONY: demo
+demo: install ## Build the demo region on SQLite and serve it on http://127.0.0.1:8000
+	@$(UV) run greenfin demo
+
+.PHONY: chromium
+chromium: ## Install Debian's chromium for the page tests (if missing)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+.PHONY: postgres
+postgres: ## Start the machine's PostgreSQL if it is down
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1
+
+.PHONY: lint
+lint: install ## ruff (lint and format check)
+	@$(UV) run ruff check src tests benchmarks
+	@$(UV) run ruff format --check src tests benchmarks
+
+.PHONY: test
+test: install chromium postgres lint ## Install everything and run the whole suite (SQLite, PostgreSQL, browser)
+	@GREENFIN_TEST_POSTGRES_URL=$(PG_URL) $(UV) run pytest -n 2 --dist loadgroup -q
+
+.PHONY: bench
+bench: install ## Run the benchmarks (prints figures; slow)
+	@for script in benchmarks/*.py; do $(UV) run python $$script; done

@@ -1,0 +1,79 @@
+"""The web application: every domain's API under /api/v1 and the pages under /."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from greenfin import __version__
+from greenfin.auth.service import install_audit
+from greenfin.db import make_engine, make_session_factory
+from greenfin.http import install_problem_handlers
+from greenfin.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (from the environment when None)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="greenfin",
+        version=__version__,
+        description="Regional green finance: carbon accounts, carbon labels and carbon-linked finance.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    install_audit(app.state.session_factory)
+    install_problem_handlers(app)
+
+    from greenfin.auth.api import router as auth_router
+
+    for router in (auth_router, *_domain_routers()):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with app.state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    _mount_web(app)
+    return app
+
+
+DOMAINS = ("carbon", "industry", "personal", "agriculture", "finance", "market", "ecobank", "stats", "exchange")
+
+
+def _optional_module(name: str) -> Any | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):  # the domain or its module is not there yet
+            return None
+        raise
+
+
+def _domain_routers() -> list[APIRouter]:
+    """Each domain's ``api.router``, by convention."""
+    modules = (_optional_module(f"greenfin.{domain}.api") for domain in DOMAINS)
+    return [module.router for module in modules if module is not None]
+
+
+def _mount_web(app: FastAPI) -> None:
+    """The pages: the web package's shell, then each domain's ``views.router``."""
+    web = _optional_module("greenfin.web.views")
+    if web is not None:
+        web.mount(app)
+    for domain in DOMAINS:
+        views = _optional_module(f"greenfin.{domain}.views")
+        if views is not None:
+            app.include_router(views.router)

@@ -1,0 +1,77 @@
+"""Queries of the auth domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from greenfin.auth.models import ApiKey, AuditEvent, AuthToken, LoginAttempt, Organisation, User
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def user_by_id(session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)
+
+
+def organisation_by_id(session: Session, organisation_id: str) -> Organisation | None:
+    return session.get(Organisation, organisation_id)
+
+
+def organisation_by_code(session: Session, code: str) -> Organisation | None:
+    return session.scalar(select(Organisation).where(Organisation.code == code))
+
+
+def live_token(session: Session, token_hash: str, now: datetime) -> AuthToken | None:
+    return session.scalar(
+        select(AuthToken).where(
+            AuthToken.token_hash == token_hash,
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > now,
+        )
+    )
+
+
+def api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
+    return session.scalar(select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None)))
+
+
+def recent_failures(session: Session, username: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                LoginAttempt.username == username,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def audit_events(
+    session: Session,
+    *,
+    entity_type: str | None,
+    entity_id: str | None,
+    organisation_id: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    query = select(AuditEvent)
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if organisation_id:
+        query = query.where(AuditEvent.organisation_id == organisation_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id).offset(offset).limit(limit)).all()
+    return rows, total

@@ -1,0 +1,59 @@
+"""Shapes of the auth API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class OrganisationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    name: str
+    code: str = Field(description="Bank code or unified social credit code")
+    region_code: str | None
+
+
+class MeRead(BaseModel):
+    username: str | None = Field(description="None for an API key")
+    display_name: str | None
+    role: str
+    actor: str
+    organisation: OrganisationRead | None
+
+
+class ApiKeyCreate(BaseModel):
+    organisation_code: str = Field(description="Code of the organisation the key acts for")
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(default="data_source")
+
+
+class ApiKeyCreated(BaseModel):
+    id: str
+    prefix: str
+    name: str
+    role: str
+    key: str = Field(description="The full key; shown once and never again")
+
+
+class AuditEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor: str
+    actor_role: str | None
+    action: str
+    entity_type: str
+    entity_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

@@ -1,0 +1,146 @@
+"""What every HTTP route shares: the session, the acting principal, pagination, problems.
+
+Routes declare ``session: SessionDep`` and ``principal: PrincipalDep``; the session is one
+transaction per request, committed when the route returns and rolled back if it raises.
+Domain errors become RFC 9457 problem+json here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from greenfin.auth import service as auth
+from greenfin.auth.service import Principal
+from greenfin.errors import GreenfinError, Unauthenticated
+from greenfin.settings import Settings
+
+SESSION_COOKIE = "greenfin_session"
+PROBLEM = "application/problem+json"
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit on return, roll back on error."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def _presented_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return "token", header[7:].strip()
+    if key := request.headers.get("x-api-key"):
+        return "key", key.strip()
+    if cookie := request.cookies.get(SESSION_COOKIE):
+        return "token", cookie
+    return None
+
+
+def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The acting principal if credentials were presented (and are valid), else None."""
+    presented = _presented_credentials(request)
+    if presented is None:
+        return None
+    kind, secret = presented
+    principal = (
+        auth.principal_from_token(session, secret) if kind == "token" else auth.principal_from_api_key(session, secret)
+    )
+    session.info["actor"] = principal
+    return principal
+
+
+def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    """The acting principal; every API route but login needs one."""
+    if principal is None:
+        raise Unauthenticated("log in first: send a bearer token, an X-API-Key header or a session cookie")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+T = TypeVar("T")
+
+
+class PageParams(BaseModel):
+    offset: int
+    limit: int
+
+
+def page_params(
+    request: Request,
+    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    limit: Annotated[int | None, Query(ge=1, description="Items per page")] = None,
+) -> PageParams:
+    settings: Settings = request.app.state.settings
+    return PageParams(offset=offset, limit=min(limit or settings.default_page_size, settings.max_page_size))
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, the total across all pages, and where this page starts."""
+
+    items: list[T]
+    total: int = Field(description="Items across all pages")
+    offset: int
+    limit: int
+
+
+def problem(status: int, title: str, detail: str, *, code: str, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body = {"type": f"https://greenfin.dev/problems/{code}", "title": title, "status": status, "detail": detail}
+    body.update({key: value for key, value in extra.items() if value})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error, expected or not, as problem+json."""
+
+    @app.exception_handler(GreenfinError)
+    async def _domain(request: Request, exc: GreenfinError) -> JSONResponse:
+        response = problem(exc.status, exc.title, exc.detail, code=exc.code, errors=exc.errors)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": ".".join(str(part) for part in err["loc"]), "reason": err["msg"]} for err in exc.errors()
+        ]
+        first = errors[0] if errors else {"location": "request", "reason": "invalid"}
+        detail = f"{first['location']}: {first['reason']}" + (
+            f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        )
+        return problem(422, "Invalid input", detail, code="invalid-input", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), code=f"http-{exc.status_code}")

@@ -1,0 +1,54 @@
+"""Configuration: one validated Settings object built from GREENFIN_* variables.
+
+Nothing else in greenfin reads the environment. ``get_settings()`` builds the object once
+per process; tests build their own and pass it in.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "greenfin-demo-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of a greenfin process."""
+
+    model_config = SettingsConfigDict(env_prefix="GREENFIN_", extra="ignore")
+
+    environment: Literal["demo", "dev", "test", "production"] = "demo"
+    database_url: str = Field(
+        default=f"sqlite:///{Path('var/greenfin.db').as_posix()}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://… in production",
+    )
+    secret_key: str = Field(
+        default=DEFAULT_SECRET,
+        description="Keys the hashes of personal identifiers and signs nothing else; keep secret",
+    )
+    token_ttl_minutes: int = Field(default=12 * 60, description="Lifetime of a bearer token or page session")
+    login_max_failures: int = Field(default=5, description="Failed logins per user within the window before refusing")
+    login_window_minutes: int = Field(default=15, description="Window for counting failed logins")
+    cookie_secure: bool = False
+    default_page_size: int = 50
+    max_page_size: int = 500
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("GREENFIN_SECRET_KEY must be set to a private value in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

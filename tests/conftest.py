@@ -1,0 +1,139 @@
+"""Shared fixtures: every data-layer test runs on SQLite *and* on PostgreSQL.
+
+The ``backend`` fixture is parametrised over both; a test that uses ``session`` or
+``client`` runs once per backend. PostgreSQL is the machine's server (127.0.0.1:5432, user
+postgres); each test worker gets its own database, built once, and every test runs in a
+transaction that is rolled back. If PostgreSQL cannot be reached the tests fail, never
+skip: set GREENFIN_TEST_POSTGRES_URL to point elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from greenfin.app import create_app
+from greenfin.auth import service as auth
+from greenfin.auth.models import Organisation, User
+from greenfin.db import Base, import_all_models, make_engine
+from greenfin.settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get("GREENFIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = ("sqlite", "postgresql")
+PASSWORD = "correct-horse-battery"
+
+
+def _postgres_url(worker: str) -> str:
+    name = f"greenfin_test_{worker}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def worker(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory, worker: str) -> dict[str, str]:
+    sqlite_path = tmp_path_factory.mktemp("db") / "greenfin.db"
+    return {"sqlite": f"sqlite:///{sqlite_path}", "postgresql": _postgres_url(worker)}
+
+
+@pytest.fixture(scope="session")
+def engines(database_urls: dict[str, str]) -> Iterator[dict[str, Engine]]:
+    import_all_models()
+    built = {}
+    for backend, url in database_urls.items():
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        built[backend] = engine
+    yield built
+    for engine in built.values():
+        engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def connection(engines: dict[str, Engine], backend: str) -> Iterator[Connection]:
+    """A connection in a transaction that is rolled back after the test."""
+    with engines[backend].connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    auth.install_audit(factory)
+    return factory
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_urls: dict[str, str], backend: str) -> Settings:
+    return Settings(environment="test", database_url=database_urls[backend])
+
+
+@pytest.fixture
+def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The whole application over HTTP, its sessions joined to the test's transaction."""
+    app = create_app(settings)
+    app.state.session_factory = session_factory
+    with TestClient(app, raise_server_exceptions=True) as test_client:
+        yield test_client
+    app.state.engine.dispose()
+
+
+# --- factories ----------------------------------------------------------------------------
+
+
+def make_organisation(session: Session, *, kind: str, code: str, name: str | None = None) -> Organisation:
+    return auth.create_organisation(session, kind=kind, name=name or f"{kind} {code}", code=code, region_code="330800")
+
+
+def make_user(session: Session, username: str, role: str, organisation: Organisation | None = None) -> User:
+    return auth.create_user(session, username=username, password=PASSWORD, role=role, organisation=organisation)
+
+
+def bearer(session: Session, settings: Settings, user: User) -> dict[str, str]:
+    """Authorization headers for ``user`` (a token issued directly, no password round trip)."""
+    secret, _ = auth.issue_token(session, settings, user)
+    session.commit()
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def headers_for(session: Session, settings: Settings):  # type: ignore[no-untyped-def]
+    """``headers_for(role, org_code=None)``: a fresh user in that role and its auth headers."""
+    counter = iter(range(10_000))
+
+    def build(role: str, organisation: Organisation | None = None) -> dict[str, str]:
+        user = make_user(session, f"{role}-{next(counter)}", role, organisation)
+        return bearer(session, settings, user)
+
+    return build
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
