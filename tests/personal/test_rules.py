@@ -1,0 +1,442 @@
+"""The pure rules of the personal carbon account: points, caps, grades, expiry, hash chain."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from greenfin.errors import InvalidInput
+from greenfin.personal.rules import (
+    SHANGHAI,
+    Award,
+    Category,
+    Confidence,
+    ExpiryMode,
+    ExpiryRule,
+    GradeBand,
+    GradeBands,
+    LedgerEntry,
+    LedgerKind,
+    PointsRule,
+    Scenario,
+    award,
+    award_day,
+    canonical_entry_bytes,
+    check_points_sign,
+    entry_hash,
+    expires_on,
+    grade,
+    local_day,
+    points_for,
+    verify_chain,
+)
+
+RULE = PointsRule(grams_per_point=10, minimum=1, note="1 point per 10 g, half up, min 1")
+
+TRANSFER = Scenario(
+    code="online_transfer",
+    name_zh="网银/手机银行转账",
+    name_en="Online and mobile transfer",
+    category=Category.GREEN_PAYMENT,
+    avoided_co2_g=24,
+    method="0.10 x (T + P)",
+    source="test",
+    confidence=Confidence.L,
+    inputs=(),
+    points=2,
+    daily_cap=10,
+    valid_from=date(2018, 1, 1),
+    valid_to=None,
+    catalogue_version="v1",
+)
+
+
+# ---------------------------------------------------------------------------- points
+
+
+@pytest.mark.parametrize(
+    ("grams", "points"),
+    [
+        # grams ÷ 10, rounded half up, at least 1 when grams > 0
+        (0, 0),  # nothing avoided, nothing earned (the minimum applies only to > 0 g)
+        (1, 1),  # 0.1 → 0, raised to the minimum 1
+        (4, 1),  # 0.4 → 0 → 1
+        (5, 1),  # 0.5 → 1 (half up)
+        (14, 1),  # 1.4 → 1
+        (15, 2),  # 1.5 → 2 (half up, not banker's rounding to 2 either way)
+        (24, 2),  # 2.4 → 2
+        (25, 3),  # 2.5 → 3 (banker's rounding would give 2)
+        (123, 12),  # 12.3 → 12
+        (2100, 210),
+    ],
+)
+def test_points_for_follows_the_rule(grams: int, points: int) -> None:
+    assert points_for(grams, RULE) == points
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5])
+def test_points_for_refuses_non_integer_or_negative_grams(bad: object) -> None:
+    with pytest.raises(InvalidInput, match="non-negative integer"):
+        points_for(bad, RULE)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- caps
+
+
+def test_award_within_the_cap_earns_the_scenario_values() -> None:
+    for already in range(10):
+        assert award(TRANSFER, already) == Award(points=2, avoided_co2_g=24, capped=False)
+
+
+@pytest.mark.parametrize("already", [10, 11, 500])
+def test_award_beyond_the_cap_earns_neither_points_nor_grams(already: int) -> None:
+    assert award(TRANSFER, already) == Award(points=0, avoided_co2_g=0, capped=True)
+
+
+def test_award_with_a_cap_of_one() -> None:
+    once = dataclasses.replace(TRANSFER, daily_cap=1)
+    assert award(once, 0).capped is False
+    assert award(once, 1).capped is True
+
+
+@pytest.mark.parametrize("bad", [-1, True])
+def test_award_refuses_a_bad_count(bad: int) -> None:
+    with pytest.raises(InvalidInput, match="rewarded_today"):
+        award(TRANSFER, bad)
+
+
+def test_twelve_transfers_in_a_day_earn_ten_times() -> None:
+    # 12 transfers on 2025-03-10 (Shanghai): 10 × (2 points, 24 g) = 20 points, 240 g.
+    base = datetime(2025, 3, 10, 9, 0, tzinfo=SHANGHAI)
+    events = [(base + timedelta(minutes=i), f"x{i:02d}") for i in range(12)]
+    awarded = award_day(TRANSFER, reversed(events))
+    assert [e for _, e, _ in awarded] == [f"x{i:02d}" for i in range(12)]  # sorted by time
+    assert sum(a.points for _, _, a in awarded) == 20
+    assert sum(a.avoided_co2_g for _, _, a in awarded) == 240
+    assert [a.capped for _, _, a in awarded] == [False] * 10 + [True] * 2
+
+
+def test_cap_order_breaks_ties_by_external_id_and_counts_earlier_awards() -> None:
+    at = datetime(2025, 3, 10, 1, 0, tzinfo=UTC)
+    awarded = award_day(TRANSFER, [(at, "b"), (at, "a"), (at - timedelta(seconds=1), "z")], already_rewarded=8)
+    # order: z (earlier), then a, b (same instant, by external id); 8 already rewarded → 2 left
+    assert [(e, a.capped) for _, e, a in awarded] == [("z", False), ("a", False), ("b", True)]
+
+
+def test_the_cap_day_is_the_shanghai_calendar_day() -> None:
+    # 16:00 UTC is midnight in Shanghai (UTC+8, no daylight saving time)
+    assert local_day(datetime(2025, 3, 9, 15, 59, 59, tzinfo=UTC)) == date(2025, 3, 9)
+    assert local_day(datetime(2025, 3, 9, 16, 0, 0, tzinfo=UTC)) == date(2025, 3, 10)
+    assert local_day(datetime(2025, 3, 10, 0, 0, tzinfo=timezone(timedelta(hours=-5)))) == date(2025, 3, 10)
+    with pytest.raises(InvalidInput, match="UTC offset"):
+        local_day(datetime(2025, 3, 10, 12, 0))
+
+
+def test_award_day_refuses_events_of_two_days() -> None:
+    a = datetime(2025, 3, 9, 15, 59, tzinfo=UTC)
+    with pytest.raises(InvalidInput, match="one Asia/Shanghai day; got 2025-03-09, 2025-03-10"):
+        award_day(TRANSFER, [(a, "1"), (a + timedelta(minutes=2), "2")])
+
+
+def test_scenario_validity_is_inclusive_at_both_ends() -> None:
+    s = dataclasses.replace(TRANSFER, valid_from=date(2025, 1, 1), valid_to=date(2025, 12, 31))
+    assert [s.is_valid_on(d) for d in (date(2024, 12, 31), date(2025, 1, 1), date(2025, 12, 31))] == [
+        False,
+        True,
+        True,
+    ]
+    assert s.is_valid_on(date(2026, 1, 1)) is False
+
+
+# ---------------------------------------------------------------------------- grades
+
+BANDS = GradeBands(
+    version="v1",
+    published=date(2026, 11, 24),
+    publisher="test",
+    bands=(
+        GradeBand("light_green", "浅绿", "Light green", 0, ""),
+        GradeBand("mid_green", "中绿", "Mid green", 50_000, ""),
+        GradeBand("deep_green", "深绿", "Deep green", 100_000, ""),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("grams", "code", "to_next"),
+    [
+        (0, "light_green", 50_000),
+        (1, "light_green", 49_999),
+        (49_999, "light_green", 1),  # 1 g short of 50 kg
+        (50_000, "mid_green", 50_000),  # thresholds are inclusive
+        (50_001, "mid_green", 49_999),
+        (99_999, "mid_green", 1),
+        (100_000, "deep_green", None),
+        (100_001, "deep_green", None),
+        (10_000_000, "deep_green", None),
+    ],
+)
+def test_grade_at_and_around_each_threshold(grams: int, code: str, to_next: int | None) -> None:
+    g = grade(grams, BANDS)
+    assert (g.code, g.to_next_g, g.avoided_co2_g, g.bands_version) == (code, to_next, grams, "v1")
+
+
+def test_grade_names_and_next_band() -> None:
+    g = grade(60_000, BANDS)
+    assert (g.name_zh, g.name_en, g.min_co2_g, g.next_code) == ("中绿", "Mid green", 50_000, "deep_green")
+
+
+@pytest.mark.parametrize("bad", [-1, True])
+def test_grade_refuses_negative_or_non_integer(bad: int) -> None:
+    with pytest.raises(InvalidInput):
+        grade(bad, BANDS)
+
+
+# ---------------------------------------------------------------------------- expiry
+
+
+@pytest.mark.parametrize(
+    ("mode", "n", "earned", "expires"),
+    [
+        # calendar_years 2: points of 2025 count through 2027-12-31, lapse on 2028-01-01
+        (ExpiryMode.CALENDAR_YEARS, 2, date(2025, 1, 1), date(2028, 1, 1)),
+        (ExpiryMode.CALENDAR_YEARS, 2, date(2025, 3, 10), date(2028, 1, 1)),
+        (ExpiryMode.CALENDAR_YEARS, 2, date(2025, 12, 31), date(2028, 1, 1)),
+        (ExpiryMode.CALENDAR_YEARS, 0, date(2025, 6, 1), date(2026, 1, 1)),  # end of the same year
+        (ExpiryMode.MONTHS, 24, date(2025, 3, 10), date(2027, 3, 10)),
+        (ExpiryMode.MONTHS, 12, date(2024, 2, 29), date(2025, 2, 28)),  # clamped to month end
+        (ExpiryMode.MONTHS, 1, date(2025, 1, 31), date(2025, 2, 28)),
+        (ExpiryMode.MONTHS, 11, date(2025, 3, 31), date(2026, 2, 28)),
+        (ExpiryMode.MONTHS, 10, date(2025, 3, 15), date(2026, 1, 15)),  # across a year end
+        (ExpiryMode.NEVER, 0, date(2025, 3, 10), None),
+    ],
+)
+def test_expires_on(mode: ExpiryMode, n: int, earned: date, expires: date | None) -> None:
+    assert expires_on(earned, ExpiryRule(version="v1", mode=mode, n=n, note="")) == expires
+
+
+# ---------------------------------------------------------------------------- ledger kinds
+
+
+def test_ledger_kinds() -> None:
+    assert [k.value for k in LedgerKind] == ["earn", "redeem", "expire", "adjust", "reverse"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "points", "ok"),
+    [
+        ("earn", 2, True),
+        ("earn", 0, False),
+        ("earn", -2, False),
+        ("redeem", -100, True),
+        ("redeem", 100, False),
+        ("expire", -5, True),
+        ("expire", 5, False),
+        ("adjust", 3, True),
+        ("adjust", -3, True),
+        ("adjust", 0, False),
+        ("reverse", -2, True),
+        ("reverse", 0, False),
+    ],
+)
+def test_points_sign_per_kind(kind: str, points: int, ok: bool) -> None:
+    if ok:
+        check_points_sign(kind, points)
+    else:
+        with pytest.raises(InvalidInput, match=f"a {kind} entry cannot carry"):
+            check_points_sign(kind, points)
+
+
+def test_points_sign_refuses_an_unknown_kind() -> None:
+    with pytest.raises(InvalidInput, match="unknown ledger kind 'gift'; known: earn, redeem"):
+        check_points_sign("gift", 1)
+
+
+# ---------------------------------------------------------------------------- hash chain
+
+
+def _netstring(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return str(len(raw)).encode("ascii") + b":" + raw + b","
+
+
+def _by_hand(*fields: str) -> str:
+    return hashlib.sha256(b"".join(_netstring(f) for f in fields)).hexdigest()
+
+
+# Computed once with the hand-written netstring code above (not with entry_hash), pinned.
+H1 = "e63c132ca3dc8c2b1f8eb90123e9b2db863e8e59b9bf4e0c1ce20dd307a48b75"
+H2 = "91bc8a80695a0d44dee235ba1528f34d2a75f525737ada6c61a754ad609daeef"
+
+
+def test_entry_hash_matches_a_hand_written_sha256() -> None:
+    # first entry: no previous hash → empty field; time 09:30 Shanghai = 01:30 UTC
+    hand1 = _by_hand(
+        "greenfin.personal.ledger.v1",
+        "",
+        "acct-1",
+        "1",
+        "earn",
+        "24",
+        "2025-03-10T01:30:00.000000Z",
+        "evt:bank-a:0001",
+    )
+    assert hand1 == H1
+    got1 = entry_hash(
+        None,
+        account_id="acct-1",
+        seq=1,
+        kind="earn",
+        points=24,
+        occurred_at=datetime(2025, 3, 10, 9, 30, tzinfo=SHANGHAI),
+        ref="evt:bank-a:0001",
+    )
+    assert got1 == H1
+    # second entry, chained; negative points and a non-ASCII ref (UTF-8 byte length 16)
+    hand2 = _by_hand(
+        "greenfin.personal.ledger.v1",
+        H1,
+        "acct-1",
+        "2",
+        "redeem",
+        "-20",
+        "2025-03-11T02:00:00.500000Z",
+        "reward:售后券",
+    )
+    assert hand2 == H2
+    got2 = entry_hash(
+        H1,
+        account_id="acct-1",
+        seq=2,
+        kind=LedgerKind.REDEEM,
+        points=-20,
+        occurred_at=datetime(2025, 3, 11, 2, 0, 0, 500_000, tzinfo=UTC),
+        ref="reward:售后券",
+    )
+    assert got2 == H2
+
+
+def test_the_same_instant_in_any_offset_hashes_the_same() -> None:
+    fields = {"account_id": "a", "seq": 1, "kind": "earn", "points": 1, "ref": "r"}
+    utc = entry_hash(None, occurred_at=datetime(2025, 1, 1, 0, 0, tzinfo=UTC), **fields)  # type: ignore[arg-type]
+    cst = entry_hash(None, occurred_at=datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI), **fields)  # type: ignore[arg-type]
+    assert utc == cst
+
+
+def test_the_encoding_is_unambiguous() -> None:
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    one = canonical_entry_bytes(None, account_id="a,1", seq=1, kind="earn", points=1, occurred_at=at, ref="x")
+    two = canonical_entry_bytes(None, account_id="a", seq=1, kind="earn", points=1, occurred_at=at, ref="1,x")
+    assert one != two
+    assert entry_hash(None, account_id="ab", seq=1, kind="earn", points=1, occurred_at=at, ref="c") != entry_hash(
+        None, account_id="a", seq=1, kind="earn", points=1, occurred_at=at, ref="bc"
+    )
+
+
+@pytest.mark.parametrize(
+    ("prev", "changes", "message"),
+    [
+        ("ABC", {}, "64 lowercase hex"),
+        ("A" * 64, {}, "64 lowercase hex"),
+        (None, {"seq": 0}, "seq must be a positive integer"),
+        (None, {"seq": True}, "seq must be a positive integer"),
+        (None, {"points": 1.0}, "points must be an integer"),
+        (None, {"kind": "gift"}, "unknown ledger kind 'gift'"),
+        (None, {"occurred_at": datetime(2025, 1, 1)}, "UTC offset"),
+    ],
+)
+def test_entry_hash_refuses_bad_fields(prev: str | None, changes: dict[str, object], message: str) -> None:
+    fields: dict[str, object] = {
+        "account_id": "a",
+        "seq": 1,
+        "kind": "earn",
+        "points": 1,
+        "occurred_at": datetime(2025, 1, 1, tzinfo=UTC),
+        "ref": "r",
+    }
+    fields.update(changes)
+    with pytest.raises(InvalidInput, match=message):
+        entry_hash(prev, **fields)  # type: ignore[arg-type]
+
+
+def _chain(account: str, rows: list[tuple[str, int]], start: datetime) -> list[LedgerEntry]:
+    entries: list[LedgerEntry] = []
+    prev: str | None = None
+    for i, (kind, points) in enumerate(rows, start=1):
+        at = start + timedelta(hours=i)
+        ref = f"{account}:{i}"
+        h = entry_hash(prev, account_id=account, seq=i, kind=kind, points=points, occurred_at=at, ref=ref)
+        entries.append(LedgerEntry(account, i, kind, points, at, ref, prev, h))
+        prev = h
+    return entries
+
+
+START = datetime(2025, 3, 10, tzinfo=UTC)
+ROWS = [("earn", 24), ("earn", 12), ("redeem", -30), ("earn", 5), ("expire", -1)]
+
+
+def test_an_intact_chain_verifies() -> None:
+    assert verify_chain(_chain("acct-1", ROWS, START)) == []
+    assert verify_chain([]) == []
+
+
+def test_interleaved_accounts_verify_independently() -> None:
+    a = _chain("a", ROWS, START)
+    b = _chain("b", ROWS[:3], START)
+    mixed = [a[0], b[0], a[1], b[1], b[2], a[2], a[3], a[4]]
+    assert verify_chain(mixed) == []
+
+
+def test_changed_points_break_the_hash_of_that_entry_only() -> None:
+    entries = _chain("acct-1", ROWS, START)
+    entries[2] = dataclasses.replace(entries[2], points=-3)  # a redeem of 30 rewritten as 3
+    breaks = verify_chain(entries)
+    assert [(b.seq, b.position, b.reason) for b in breaks] == [(3, 2, "hash")]
+
+
+def test_a_rewritten_entry_with_its_hash_recomputed_breaks_the_next_link() -> None:
+    entries = _chain("acct-1", ROWS, START)
+    e = entries[1]
+    forged = entry_hash(
+        e.prev_hash, account_id=e.account_id, seq=2, kind="earn", points=1200, occurred_at=e.occurred_at, ref=e.ref
+    )
+    entries[1] = dataclasses.replace(e, points=1200, hash=forged)
+    assert [(b.seq, b.reason) for b in verify_chain(entries)] == [(3, "prev_hash")]
+
+
+def test_a_removed_entry_is_detected() -> None:
+    entries = _chain("acct-1", ROWS, START)
+    del entries[2]
+    breaks = verify_chain(entries)
+    assert [(b.seq, b.position, b.reason) for b in breaks] == [(4, 2, "seq"), (4, 2, "prev_hash")]
+    assert breaks[0].detail == "expected seq 3"
+
+
+def test_reordered_entries_are_detected() -> None:
+    entries = _chain("acct-1", ROWS, START)
+    entries[1], entries[2] = entries[2], entries[1]
+    breaks = verify_chain(entries)
+    assert {(b.seq, b.reason) for b in breaks} == {
+        (3, "seq"),
+        (3, "prev_hash"),
+        (2, "seq"),
+        (2, "prev_hash"),
+        (4, "seq"),
+        (4, "prev_hash"),
+    }
+
+
+def test_a_first_entry_must_start_the_chain() -> None:
+    entries = _chain("acct-1", ROWS, START)
+    assert [(b.seq, b.reason) for b in verify_chain(entries[1:])] == [(2, "seq"), (2, "prev_hash")]
+
+
+def test_a_malformed_stored_entry_is_a_break_not_a_crash() -> None:
+    entries = _chain("acct-1", ROWS[:2], START)
+    entries[1] = dataclasses.replace(entries[1], kind="gift")
+    [only] = verify_chain(entries)
+    assert (only.account_id, only.seq, only.position, only.reason) == ("acct-1", 2, 1, "hash")
+    assert "unknown ledger kind 'gift'" in only.detail
