@@ -30,13 +30,21 @@ PASSWORD = "correct-horse-battery"
 
 
 def _postgres_url(worker: str) -> str:
-    name = f"greenfin_test_{worker}"
+    # The process id keeps concurrent runs (two checkouts, a developer and CI) apart.
+    name = f"greenfin_test_{worker}_{os.getpid()}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_postgres(url: str) -> None:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +69,7 @@ def engines(database_urls: dict[str, str]) -> Iterator[dict[str, Engine]]:
     yield built
     for engine in built.values():
         engine.dispose()
+    _drop_postgres(database_urls["postgresql"])
 
 
 @pytest.fixture(params=BACKENDS)

@@ -21,7 +21,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import event, inspect
+from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Session
 
 from greenfin.auth import repository
@@ -267,6 +267,11 @@ def record(
     )
 
 
+def _has_string_id(obj: Any) -> bool:
+    column = obj.__table__.columns.get("id")
+    return column is not None and isinstance(column.type, String)
+
+
 def _audit_before_flush(session: Session, _context: Any, _instances: Any) -> None:
     principal: Principal = session.info.get("actor", SYSTEM)
     for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
@@ -274,7 +279,7 @@ def _audit_before_flush(session: Session, _context: Any, _instances: Any) -> Non
             if isinstance(obj, AuditEvent) or not getattr(obj, "__audit__", True):
                 continue
             state = inspect(obj)
-            if action == "create" and getattr(obj, "id", "") is None:
+            if action == "create" and getattr(obj, "id", "") is None and _has_string_id(obj):
                 obj.id = new_id()  # make the key now, so the event can name the row
             before: dict[str, Any] | None = None
             after: dict[str, Any] | None = _values(obj)
