@@ -146,6 +146,9 @@ class Label(Base):
     intensity_product_g_per_unit: Mapped[int | None] = mapped_column(BigInteger)
     peer_group: Mapped[str] = mapped_column(String(10), doc="industry code prefix the peers share")
     peer_count: Mapped[int] = mapped_column(Integer)
+    previous_intensity_g_per_wan: Mapped[int | None] = mapped_column(
+        BigInteger, doc="intensity on the methodology's basis in the previous year (vertical comparison)"
+    )
     benchmark_g_per_wan: Mapped[int | None] = mapped_column(BigInteger)
     benchmark_source: Mapped[str] = mapped_column(String(120))
     k_ratio_milli: Mapped[int | None] = mapped_column(Integer, doc="intensity ÷ benchmark, in thousandths")

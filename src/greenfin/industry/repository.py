@@ -1,0 +1,603 @@
+"""Every query of the industrial carbon account, including the set-based labelling batch.
+
+The batch (:func:`label_year`) is one ``INSERT INTO industry_label … SELECT`` with CTEs:
+
+1. ``f``     — the factor table as an inline ``VALUES`` list (province, energy, year, mg CO2
+               and mg coal equivalent per canonical unit; every value a bound parameter);
+2. ``q``     — current energy records of the year and the previous year, summed per
+               enterprise, year and energy (aggregate first: 10 M rows → ~1 M);
+3. ``en``    — × factors, summed per enterprise-year: grams of CO2 and of coal equivalent;
+4. ``pr``/``an`` — current process emissions and annual figures;
+5. ``t``/``ti`` — totals and intensities (grams per 10,000 yuan, rounded half up);
+6. ``peers``/``reg`` — the peers' and the region's weighted average intensity;
+7. ``rred``  — the region's year-on-year reduction, for the contribution figure;
+8. the label by ``CASE`` with every threshold a bound parameter.
+
+Portable SQL only (SQLite and PostgreSQL): integer arithmetic with ``/`` on integers (both
+truncate toward zero; every operand here is non-negative where it matters), every ``SUM``
+cast back to ``BIGINT`` (PostgreSQL sums ``bigint`` as ``numeric``), and products split so
+that no intermediate exceeds 2**63: ``a × m ÷ b`` is computed as
+``(a / b) × m + ((a % b) × m + b / 2) / b``, exact and rounded half up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from greenfin.carbon import FactorRow
+from greenfin.db import UTCDateTime
+from greenfin.industry.methodology import Methodology
+from greenfin.industry.models import AnnualFigures, EnergyRecord, Enterprise, ImportBatch, Label, ProcessEmission
+
+CHUNK = 5_000
+INT_CLAMP = 2_000_000_000  # K, yoy and contribution columns are 32-bit integers
+MAX_INTENSITY_RATIO = 900_000_000  # total_g / basis_fen above this: intensity not computed (overflow guard)
+
+
+# --- enterprises --------------------------------------------------------------------------
+
+
+def enterprise_by_uscc(session: Session, uscc: str) -> Enterprise | None:
+    return session.scalars(select(Enterprise).where(Enterprise.uscc == uscc)).one_or_none()
+
+
+def enterprise_ids(session: Session, usccs: Iterable[str]) -> dict[str, int]:
+    """USCC → id of the enterprises that exist."""
+    wanted = sorted(set(usccs))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        found.update(
+            (u, i) for u, i in session.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(chunk)))
+        )
+    return found
+
+
+def insert_enterprises(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Enterprise), rows)
+
+
+def update_enterprises(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk UPDATE by primary key (``id`` in each dict)."""
+    if rows:
+        session.execute(update(Enterprise), rows)
+
+
+# --- imports and versions -----------------------------------------------------------------
+
+_PERIOD_MODELS: dict[str, Any] = {"energy": EnergyRecord, "process": ProcessEmission, "annual": AnnualFigures}
+
+
+def max_versions(
+    session: Session, kind: str, enterprise_ids: Sequence[int], years: Sequence[int]
+) -> dict[tuple[int, ...], int]:
+    """Highest stored version per period (enterprise, year[, month]) among these enterprises and years."""
+    model = _PERIOD_MODELS[kind]
+    keys = [model.enterprise_id, model.year] + ([model.month] if kind == "energy" else [])
+    result: dict[tuple[int, ...], int] = {}
+    ids = sorted(set(enterprise_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        stmt = (
+            select(*keys, func.max(model.version))
+            .where(model.enterprise_id.in_(chunk), model.year.in_(sorted(set(years))))
+            .group_by(*keys)
+        )
+        for row in session.execute(stmt):
+            result[tuple(row[:-1])] = int(row[-1])
+    return result
+
+
+def insert_period_rows(session: Session, kind: str, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert of one import's rows (set-based executemany)."""
+    if rows:
+        session.execute(insert(_PERIOD_MODELS[kind]), rows)
+
+
+def supersede(
+    session: Session, kind: str, *, import_id: str, enterprise_ids: Sequence[int], years: Sequence[int]
+) -> int:
+    """Mark earlier rows of the periods this import delivered as not current; the count."""
+    model = _PERIOD_MODELS[kind]
+    table = model.__table__
+    newer = select(1).select_from(table.alias("n"))
+    alias = newer.get_final_froms()[0]
+    conditions = [
+        alias.c.import_id == import_id,
+        alias.c.enterprise_id == table.c.enterprise_id,
+        alias.c.year == table.c.year,
+    ]
+    if kind == "energy":
+        conditions.append(alias.c.month == table.c.month)
+    exists = newer.where(*conditions).exists()
+    total = 0
+    ids = sorted(set(enterprise_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        stmt = (
+            update(table)
+            .where(
+                table.c.is_current.is_(True),
+                table.c.enterprise_id.in_(chunk),
+                table.c.year.in_(sorted(set(years))),
+                or_(table.c.import_id.is_(None), table.c.import_id != import_id),
+                exists,
+            )
+            .values(is_current=False)
+            .execution_options(synchronize_session=False)
+        )
+        total += _rowcount(session.execute(stmt))
+    return total
+
+
+def period_rows(session: Session, kind: str, enterprise_id: int, year: int) -> list[Any]:
+    """Every stored row (all versions) of one enterprise-year of a kind, with its import."""
+    model = _PERIOD_MODELS[kind]
+    order = [model.version, model.id] if kind != "energy" else [model.month, model.version, model.energy]
+    stmt = (
+        select(model, ImportBatch)
+        .outerjoin(ImportBatch, ImportBatch.id == model.import_id)
+        .where(model.enterprise_id == enterprise_id, model.year == year)
+        .order_by(*order)
+    )
+    return list(session.execute(stmt))
+
+
+# --- the account --------------------------------------------------------------------------
+
+
+def energy_by_month(session: Session, enterprise_id: int, year: int) -> list[tuple[Any, ...]]:
+    """Current energy quantities of one enterprise-year: (energy, month, quantity_milli)."""
+    r = EnergyRecord
+    stmt = (
+        select(r.energy, r.month, func.sum(r.quantity_milli))
+        .where(r.enterprise_id == enterprise_id, r.year == year, r.is_current.is_(True))
+        .group_by(r.energy, r.month)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def energy_by_year(session: Session, enterprise_id: int) -> list[tuple[Any, ...]]:
+    """Current energy quantities of one enterprise, every year: (year, energy, quantity_milli)."""
+    r = EnergyRecord
+    stmt = (
+        select(r.year, r.energy, func.sum(r.quantity_milli))
+        .where(r.enterprise_id == enterprise_id, r.is_current.is_(True))
+        .group_by(r.year, r.energy)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def data_quality_counts(session: Session, enterprise_id: int, year: int) -> dict[str, int]:
+    r = EnergyRecord
+    stmt = (
+        select(r.data_quality, func.count())
+        .where(r.enterprise_id == enterprise_id, r.year == year, r.is_current.is_(True))
+        .group_by(r.data_quality)
+    )
+    return {quality: int(n) for quality, n in session.execute(stmt)}
+
+
+def process_lines(session: Session, enterprise_id: int, year: int) -> list[ProcessEmission]:
+    p = ProcessEmission
+    stmt = select(p).where(p.enterprise_id == enterprise_id, p.year == year, p.is_current.is_(True)).order_by(p.source)
+    return list(session.scalars(stmt))
+
+
+def process_by_year(session: Session, enterprise_id: int) -> dict[int, int]:
+    p = ProcessEmission
+    stmt = (
+        select(p.year, func.sum(p.co2_g))
+        .where(p.enterprise_id == enterprise_id, p.is_current.is_(True))
+        .group_by(p.year)
+    )
+    return {int(year): int(g) for year, g in session.execute(stmt)}
+
+
+def annual_figures(session: Session, enterprise_id: int, year: int) -> AnnualFigures | None:
+    a = AnnualFigures
+    stmt = select(a).where(a.enterprise_id == enterprise_id, a.year == year, a.is_current.is_(True))
+    return session.scalars(stmt.order_by(a.version.desc()).limit(1)).one_or_none()
+
+
+def annual_years(session: Session, enterprise_id: int) -> list[int]:
+    a = AnnualFigures
+    stmt = select(a.year).where(a.enterprise_id == enterprise_id, a.is_current.is_(True)).distinct()
+    return [int(y) for y in session.scalars(stmt)]
+
+
+# --- labels -------------------------------------------------------------------------------
+
+
+def latest_run(session: Session, year: int) -> tuple[str, str] | None:
+    """(methodology, factor set) versions of the most recent labelling run of ``year``."""
+    stmt = (
+        select(Label.methodology_version, Label.factor_set_version)
+        .where(Label.year == year)
+        .order_by(Label.computed_at.desc(), Label.id.desc())
+        .limit(1)
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row else None
+
+
+def labelled_years(session: Session) -> list[int]:
+    return [int(y) for y in session.scalars(select(Label.year).distinct().order_by(Label.year))]
+
+
+def latest_label_year(session: Session) -> int | None:
+    value = session.scalar(select(func.max(Label.year)))
+    return int(value) if value is not None else None
+
+
+def label_of(session: Session, enterprise_id: int, year: int) -> Label | None:
+    """The label of the latest run of that year."""
+    run = latest_run(session, year)
+    if run is None:
+        return None
+    stmt = select(Label).where(
+        Label.enterprise_id == enterprise_id,
+        Label.year == year,
+        Label.methodology_version == run[0],
+        Label.factor_set_version == run[1],
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def labels_of(session: Session, enterprise_id: int) -> list[Label]:
+    stmt = (
+        select(Label)
+        .where(Label.enterprise_id == enterprise_id)
+        .order_by(Label.year.desc(), Label.computed_at.desc(), Label.id.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def _run_condition(year: int, run: tuple[str, str]) -> Any:
+    return and_(Label.year == year, Label.methodology_version == run[0], Label.factor_set_version == run[1])
+
+
+def list_enterprises(
+    session: Session,
+    *,
+    year: int | None,
+    run: tuple[str, str] | None,
+    uscc: str | None,
+    county_code: str | None,
+    industry_code: str | None,
+    label: str | None,
+    q: str | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[tuple[Enterprise, Label | None]], int]:
+    """A page of enterprises with their label of ``year``'s latest run, and the total."""
+    e = Enterprise
+    if year is not None and run is not None:
+        join_on = and_(Label.enterprise_id == e.id, _run_condition(year, run))
+    else:
+        join_on = and_(Label.enterprise_id == e.id, Label.id.is_(None))  # no label to show
+    base = select(e, Label).outerjoin(Label, join_on)
+    conditions = []
+    if uscc is not None:
+        conditions.append(e.uscc == uscc)
+    if county_code:
+        conditions.append(e.county_code == county_code)
+    if industry_code:
+        # A class (4 digits) or a division / group prefix (2-3 digits).
+        conditions.append(e.industry_code.startswith(industry_code, autoescape=True))
+    if label:
+        conditions.append(Label.label == label)
+    if q:
+        pattern = q.strip()
+        conditions.append(or_(e.name.contains(pattern, autoescape=True), e.uscc.startswith(pattern.upper())))
+    stmt = base.where(*conditions)
+    total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(e.id).subquery())) or 0
+    rows = session.execute(stmt.order_by(e.uscc).offset(offset).limit(limit))
+    return [(ent, lab) for ent, lab in rows], int(total)
+
+
+def _total_g() -> Any:
+    return Label.energy_co2_g + Label.process_co2_g
+
+
+def label_counts(session: Session, year: int, run: tuple[str, str]) -> tuple[dict[str, int], int]:
+    stmt = (
+        select(Label.label, func.count(), func.sum(_total_g())).where(_run_condition(year, run)).group_by(Label.label)
+    )
+    counts: dict[str, int] = {}
+    total_g = 0
+    for code, n, g in session.execute(stmt):
+        counts[code] = int(n)
+        total_g += int(g or 0)
+    return counts, total_g
+
+
+def counts_by(session: Session, year: int, run: tuple[str, str], key: str) -> list[tuple[str, str, int, int]]:
+    """(group code, label, enterprises, total grams) by county or by industry division."""
+    column = Enterprise.county_code if key == "county" else func.substr(Enterprise.industry_code, 1, 2)
+    grouped = column.label("grp")
+    stmt = (
+        select(grouped, Label.label, func.count(), func.sum(_total_g()))
+        .join(Enterprise, Enterprise.id == Label.enterprise_id)
+        .where(_run_condition(year, run))
+        .group_by(grouped, Label.label)
+        .order_by(grouped)
+    )
+    return [(str(g), str(lab), int(n), int(s or 0)) for g, lab, n, s in session.execute(stmt)]
+
+
+def top_emitters(session: Session, year: int, run: tuple[str, str], limit: int = 10) -> list[tuple[Enterprise, Label]]:
+    stmt = (
+        select(Enterprise, Label)
+        .join(Label, Label.enterprise_id == Enterprise.id)
+        .where(_run_condition(year, run))
+        .order_by(_total_g().desc(), Enterprise.uscc)
+        .limit(limit)
+    )
+    return [(ent, lab) for ent, lab in session.execute(stmt)]
+
+
+def label_count_rows(session: Session, year: int, methodology: str, factor_set: str) -> dict[str, int]:
+    stmt = (
+        select(Label.label, func.count())
+        .where(Label.year == year, Label.methodology_version == methodology, Label.factor_set_version == factor_set)
+        .group_by(Label.label)
+    )
+    return {code: int(n) for code, n in session.execute(stmt)}
+
+
+def delete_labels(session: Session, *, year: int, methodology: str, factor_set: str) -> int:
+    stmt = (
+        delete(Label)
+        .where(Label.year == year, Label.methodology_version == methodology, Label.factor_set_version == factor_set)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(session.execute(stmt))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def provinces_and_industries(session: Session) -> tuple[list[str], list[str]]:
+    """The distinct province prefixes of county codes and the distinct industry classes."""
+    provinces = session.scalars(select(func.substr(Enterprise.county_code, 1, 2)).distinct())
+    industries = session.scalars(select(Enterprise.industry_code).distinct())
+    return sorted(str(p) for p in provinces), sorted(str(i) for i in industries)
+
+
+# --- the batch ----------------------------------------------------------------------------
+
+
+def _ratio(a: str, b: str, m: int) -> str:
+    """SQL for round-half-up(a × m ÷ b), a ≥ 0, b > 0, without intermediates above b × m."""
+    return f"(({a}) / ({b})) * {m} + ((({a}) % ({b})) * {m} + ({b}) / 2) / ({b})"
+
+
+def _intensity(total: str, value: str) -> str:
+    return (
+        f"CASE WHEN {value} > 0 AND {total} / {value} < {MAX_INTENSITY_RATIO} "
+        f"THEN {_ratio(total, value, 1_000_000)} END"
+    )
+
+
+def _benchmark(sum_g: str, sum_fen: str) -> str:
+    # Sums of a whole region can exceed 9e12 fen; then divide by 10 yuan units (error < 1e-9).
+    return (
+        f"CASE WHEN {sum_fen} <= 9000000000000 THEN {_ratio(sum_g, sum_fen, 1_000_000)} "
+        f"ELSE {_ratio(sum_g, f'({sum_fen} / 1000)', 1000)} END"
+    )
+
+
+def _clamp(expr: str) -> str:
+    return (
+        f"CASE WHEN ({expr}) > {INT_CLAMP} THEN {INT_CLAMP} "
+        f"WHEN ({expr}) < -{INT_CLAMP} THEN -{INT_CLAMP} ELSE ({expr}) END"
+    )
+
+
+_BASIS_COLUMNS = {
+    "added_value": ("i_add", "add_fen"),
+    "output_value": ("i_out", "out_fen"),
+    "tax": ("i_tax", "tax_fen"),
+}
+
+
+def label_year(
+    session: Session,
+    *,
+    year: int,
+    methodology: Methodology,
+    factor_set_version: str,
+    factors: Sequence[tuple[str, FactorRow]],
+    official: Sequence[tuple[str, str, int, str]],
+    computed_at: datetime,
+) -> int:
+    """Insert the labels of every enterprise with data in ``year``; the number inserted.
+
+    ``factors``: (province, FactorRow) for ``year`` and ``year - 1``; ``official``:
+    (industry class, matched prefix, benchmark g per 10,000 yuan, source) per class that has one.
+    """
+    params: dict[str, Any] = {
+        "y": year,
+        "py": year - 1,
+        "true": True,
+        "mv": methodology.version,
+        "fv": factor_set_version,
+        "now": computed_at,
+        "min_peers": methodology.min_peers,
+        "dg_k": methodology.dark_green_k_milli,
+        "dg_yoy": methodology.dark_green_yoy_below_bp,
+        "lg_k": methodology.light_green_k_milli,
+        "lg_yoy": methodology.light_green_yoy_max_bp,
+        "red_k": methodology.red_k_above_milli,
+        "nohist": 1 if methodology.no_history_counts_as_not_rising else 0,
+        "ungradable": methodology.ungradable_label,
+        "src_peers": "peers",
+        "src_region": "region",
+        "digits": methodology.prefix_digits,
+    }
+    values = []
+    for i, (province, row) in enumerate(factors):
+        params.update({f"fp{i}": province, f"fe{i}": row.energy, f"fy{i}": row.year})
+        params.update({f"fc{i}": row.co2_mg_per_unit, f"fs{i}": row.ce_mg_per_unit})
+        values.append(
+            f"(CAST(:fp{i} AS VARCHAR(2)), CAST(:fe{i} AS VARCHAR(30)), CAST(:fy{i} AS INTEGER), "
+            f"CAST(:fc{i} AS BIGINT), CAST(:fs{i} AS BIGINT))"
+        )
+    if not values:
+        return 0
+    if official:
+        rows = []
+        for i, (code, prefix, g, source) in enumerate(official):
+            params.update({f"oc{i}": code, f"op{i}": prefix, f"og{i}": g, f"os{i}": source[:120]})
+            rows.append(
+                f"(CAST(:oc{i} AS VARCHAR(4)), CAST(:op{i} AS VARCHAR(10)), CAST(:og{i} AS BIGINT), "
+                f"CAST(:os{i} AS VARCHAR(120)))"
+            )
+        official_cte = f"ob(industry_code, grp, bench_g, source) AS (VALUES {', '.join(rows)})"
+    else:
+        official_cte = (
+            "ob(industry_code, grp, bench_g, source) AS (SELECT CAST(NULL AS VARCHAR(4)), CAST(NULL AS VARCHAR(10)), "
+            "CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(120)) WHERE 1 = 0)"
+        )
+    intensity_column, basis_column = _BASIS_COLUMNS[methodology.basis]
+    q_co2 = "(q.q / 1000000) * f.co2_mg + ((q.q % 1000000) * f.co2_mg + 500000) / 1000000"
+    q_ce = "(q.q / 1000000) * f.ce_mg + ((q.q % 1000000) * f.ce_mg + 500000) / 1000000"
+    bench = "b.bench_g"
+    sql = f"""
+WITH
+f(province, energy, year, co2_mg, ce_mg) AS (VALUES {", ".join(values)}),
+{official_cte},
+q AS (
+    SELECT r.enterprise_id, r.year, r.energy, CAST(SUM(r.quantity_milli) AS BIGINT) AS q
+    FROM industry_energy_record r
+    WHERE r.year IN (:y, :py) AND r.is_current = :true
+    GROUP BY r.enterprise_id, r.year, r.energy
+),
+en AS (
+    SELECT q.enterprise_id, q.year, CAST(SUM({q_co2}) AS BIGINT) AS co2_g, CAST(SUM({q_ce}) AS BIGINT) AS ce_g
+    FROM q
+    JOIN industry_enterprise e ON e.id = q.enterprise_id
+    JOIN f ON f.province = SUBSTR(e.county_code, 1, 2) AND f.energy = q.energy AND f.year = q.year
+    GROUP BY q.enterprise_id, q.year
+),
+pr AS (
+    SELECT p.enterprise_id, p.year, CAST(SUM(p.co2_g) AS BIGINT) AS co2_g
+    FROM industry_process_emission p
+    WHERE p.year IN (:y, :py) AND p.is_current = :true
+    GROUP BY p.enterprise_id, p.year
+),
+an AS (
+    SELECT a.enterprise_id, a.year, a.output_value_fen, a.added_value_fen, a.tax_fen, a.product_output_milli
+    FROM industry_annual_figures a
+    WHERE a.year IN (:y, :py) AND a.is_current = :true
+),
+k AS (
+    SELECT enterprise_id, year FROM en
+    UNION SELECT enterprise_id, year FROM pr
+    UNION SELECT enterprise_id, year FROM an
+),
+t AS (
+    SELECT k.enterprise_id, k.year,
+        COALESCE(en.co2_g, 0) AS energy_g, COALESCE(pr.co2_g, 0) AS process_g, COALESCE(en.ce_g, 0) AS ce_g,
+        COALESCE(en.co2_g, 0) + COALESCE(pr.co2_g, 0) AS total_g,
+        an.output_value_fen AS out_fen, an.added_value_fen AS add_fen, an.tax_fen AS tax_fen,
+        an.product_output_milli AS prod_milli
+    FROM k
+    LEFT JOIN en ON en.enterprise_id = k.enterprise_id AND en.year = k.year
+    LEFT JOIN pr ON pr.enterprise_id = k.enterprise_id AND pr.year = k.year
+    LEFT JOIN an ON an.enterprise_id = k.enterprise_id AND an.year = k.year
+),
+ti AS (
+    SELECT t.*,
+        {_intensity("t.total_g", "t.out_fen")} AS i_out,
+        {_intensity("t.total_g", "t.add_fen")} AS i_add,
+        {_intensity("t.total_g", "t.tax_fen")} AS i_tax,
+        CASE WHEN t.prod_milli > 0 THEN {_ratio("t.total_g", "t.prod_milli", 1000)} END AS i_prod
+    FROM t
+),
+cur AS (
+    SELECT ti.*, ti.{intensity_column} AS ib,
+        CASE WHEN ti.{intensity_column} IS NOT NULL THEN ti.{basis_column} END AS basis_fen,
+        e.industry_code, SUBSTR(e.industry_code, 1, {methodology.prefix_digits}) AS grp
+    FROM ti JOIN industry_enterprise e ON e.id = ti.enterprise_id
+    WHERE ti.year = :y
+),
+prev AS (SELECT enterprise_id, {intensity_column} AS ib, total_g FROM ti WHERE year = :py),
+peers AS (
+    SELECT grp, COUNT(*) AS n, CAST(SUM(total_g) AS BIGINT) AS sg, CAST(SUM(basis_fen) AS BIGINT) AS sb
+    FROM cur WHERE ib IS NOT NULL GROUP BY grp
+),
+reg AS (
+    SELECT COUNT(*) AS n, CAST(SUM(total_g) AS BIGINT) AS sg, CAST(SUM(basis_fen) AS BIGINT) AS sb
+    FROM cur WHERE ib IS NOT NULL
+),
+rred AS (
+    SELECT CAST(SUM(p.total_g - c.total_g) AS BIGINT) AS red
+    FROM cur c JOIN prev p ON p.enterprise_id = c.enterprise_id
+),
+b AS (
+    SELECT c.enterprise_id,
+        CASE WHEN ob.bench_g IS NOT NULL THEN ob.bench_g
+             WHEN COALESCE(pe.n, 0) >= :min_peers THEN {_benchmark("pe.sg", "pe.sb")}
+             WHEN reg.n > 0 THEN {_benchmark("reg.sg", "reg.sb")}
+        END AS bench_g,
+        CASE WHEN ob.bench_g IS NOT NULL THEN ob.grp
+             WHEN COALESCE(pe.n, 0) >= :min_peers THEN c.grp
+             ELSE '*' END AS peer_group,
+        CASE WHEN ob.bench_g IS NOT NULL THEN COALESCE(pe.n, 0)
+             WHEN COALESCE(pe.n, 0) >= :min_peers THEN pe.n
+             ELSE reg.n END AS peer_count,
+        CASE WHEN ob.bench_g IS NOT NULL THEN ob.source
+             WHEN COALESCE(pe.n, 0) >= :min_peers THEN :src_peers
+             ELSE :src_region END AS bench_source
+    FROM cur c
+    CROSS JOIN reg
+    LEFT JOIN peers pe ON pe.grp = c.grp
+    LEFT JOIN ob ON ob.industry_code = c.industry_code
+)
+INSERT INTO industry_label (
+    enterprise_id, year, label, methodology_version, factor_set_version, computed_at,
+    energy_co2_g, process_co2_g, energy_ce_g, output_value_fen, added_value_fen, tax_fen,
+    intensity_output_g_per_wan, intensity_added_g_per_wan, intensity_tax_g_per_wan, intensity_product_g_per_unit,
+    previous_intensity_g_per_wan, peer_group, peer_count, benchmark_g_per_wan, benchmark_source,
+    k_ratio_milli, yoy_change_bp, region_contribution_bp
+)
+SELECT c.enterprise_id, c.year,
+    CASE
+        WHEN c.ib IS NULL OR {bench} IS NULL THEN :ungradable
+        WHEN c.ib * 1000 > CAST(:red_k AS BIGINT) * {bench} THEN 'red'
+        WHEN c.ib * 1000 <= CAST(:dg_k AS BIGINT) * {bench} AND p.ib IS NOT NULL
+             AND (c.ib - p.ib) * 10000 < CAST(:dg_yoy AS BIGINT) * p.ib THEN 'dark_green'
+        WHEN c.ib * 1000 <= CAST(:lg_k AS BIGINT) * {bench}
+             AND ((p.ib IS NULL AND :nohist = 1)
+                  OR (p.ib IS NOT NULL AND (c.ib - p.ib) * 10000 <= CAST(:lg_yoy AS BIGINT) * p.ib)) THEN 'light_green'
+        ELSE 'yellow'
+    END,
+    :mv, :fv, :now,
+    c.energy_g, c.process_g, c.ce_g, COALESCE(c.out_fen, 0), COALESCE(c.add_fen, 0), COALESCE(c.tax_fen, 0),
+    c.i_out, c.i_add, c.i_tax, c.i_prod,
+    p.ib, b.peer_group, COALESCE(b.peer_count, 0), {bench}, b.bench_source,
+    CASE WHEN c.ib IS NOT NULL AND {bench} > 0 THEN {_clamp(_ratio("c.ib", bench, 1000))} END,
+    CASE WHEN c.ib IS NOT NULL AND p.ib > 0 THEN {_clamp("(c.ib - p.ib) * 10000 / p.ib")} END,
+    CASE WHEN rred.red > 0 AND p.total_g IS NOT NULL THEN {_clamp("(p.total_g - c.total_g) * 10000 / rred.red")} END
+FROM cur c
+JOIN b ON b.enterprise_id = c.enterprise_id
+CROSS JOIN rred
+LEFT JOIN prev p ON p.enterprise_id = c.enterprise_id
+"""
+    stmt = text(sql).bindparams(
+        bindparam("now", type_=UTCDateTime()),
+        bindparam("mv", type_=String()),
+        bindparam("fv", type_=String()),
+        bindparam("ungradable", type_=String()),
+    )
+    result = session.execute(stmt, params)
+    return _rowcount(result)

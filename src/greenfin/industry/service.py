@@ -1,0 +1,894 @@
+"""Use cases of the industrial carbon account: import, account, labels, lists, overview.
+
+Every function takes ``session, principal`` and keyword-only arguments, checks scope
+(staff see the region; an enterprise only itself; banks — until consent exists — and
+residents nothing), and never commits: the request or the CLI command does.
+
+Imports validate the whole file before anything is stored: one bad row refuses the file
+with an :class:`InvalidInput` whose ``errors`` list every bad row (row, column, reason).
+An accepted file becomes an :class:`ImportBatch`; its rows are a new version of each period
+they cover (energy: enterprise-month; process and annual: enterprise-year), the earlier
+rows of those periods stay stored with ``is_current = False``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+from stdnum.cn import uscc as uscc_number
+from stdnum.exceptions import ValidationError as NumberError
+
+from greenfin.auth import service as auth
+from greenfin.auth.service import Principal
+from greenfin.carbon import FactorSet, factor_rows, load_factor_set, to_canonical, to_milli
+from greenfin.carbon.units import Kind, unit_by_symbol
+from greenfin.db import utcnow
+from greenfin.errors import InvalidInput, NotFound
+from greenfin.industry import repository, rules
+from greenfin.industry.methodology import (
+    LABEL_NAMES,
+    LABELS,
+    Methodology,
+    check_county_code,
+    check_industry_code,
+    county_name,
+    division_name,
+    industry_name,
+    load_methodology,
+)
+from greenfin.industry.models import ImportBatch, Label
+from greenfin.industry.schemas import (
+    AccountRead,
+    AnnualFiguresRead,
+    AnnualRow,
+    CountyRead,
+    Emitter,
+    EnergyLine,
+    EnergyRow,
+    EnterpriseListItem,
+    EnterpriseRead,
+    EnterpriseRow,
+    GroupCount,
+    HistoryLine,
+    ImportRead,
+    IndustryRead,
+    Intensities,
+    LabelExplanation,
+    LabelRead,
+    LabelRunRead,
+    MonthLine,
+    NextLabel,
+    OverviewRead,
+    ProcessLine,
+    ProcessRow,
+    ThresholdCheck,
+    TrendPoint,
+    VersionRead,
+)
+
+MAX_VALUE_FEN = 9_000_000_000_000  # 900亿元: keeps intensity arithmetic within 64 bits
+MAX_PRODUCT_MILLI = 9_000_000_000_000_000
+MAX_PROCESS_G = 9_000_000_000_000_000
+MAX_ROWS = 5_000_000
+
+KINDS: dict[str, type[BaseModel]] = {
+    "enterprises": EnterpriseRow,
+    "energy": EnergyRow,
+    "process": ProcessRow,
+    "annual": AnnualRow,
+}
+
+
+# --- scope --------------------------------------------------------------------------------
+
+
+def _require_reader(principal: Principal, uscc: str | None = None) -> None:
+    """Staff see the region, an enterprise only itself; banks (no consent yet) and residents nothing."""
+    auth.require_role(principal, "regulator", "enterprise")
+    if uscc is not None:
+        auth.require_tenant(principal, uscc)
+
+
+def _enterprise(session: Session, principal: Principal, uscc: str) -> Any:
+    _require_reader(principal, uscc)
+    enterprise = repository.enterprise_by_uscc(session, uscc)
+    if enterprise is None:
+        raise NotFound(f"no enterprise with unified social credit code {uscc}")
+    return enterprise
+
+
+# --- small conversions --------------------------------------------------------------------
+
+
+def _t(grams: int | None) -> Decimal | None:
+    return rules.tonnes(grams)
+
+
+def _tt(grams: int) -> Decimal:
+    return rules.tonnes(grams) or Decimal(0)
+
+
+def _yuan(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def _enterprise_read(enterprise: Any) -> EnterpriseRead:
+    county = county_name(enterprise.county_code)
+    industry = industry_name(enterprise.industry_code)
+    division = division_name(enterprise.industry_code)
+    return EnterpriseRead(
+        uscc=enterprise.uscc,
+        name=enterprise.name,
+        county=CountyRead(code=county.code, name_zh=county.name_zh, name_en=county.name_en),
+        industry=IndustryRead(
+            code=industry.code,
+            name_zh=industry.name_zh,
+            name_en=industry.name_en,
+            division=division.code,
+            division_name_zh=division.name_zh,
+            division_name_en=division.name_en,
+        ),
+    )
+
+
+def _methodology_for(version: str) -> Methodology:
+    try:
+        return load_methodology(version)
+    except InvalidInput:
+        return _REGISTERED.get(version) or load_methodology()
+
+
+_REGISTERED: dict[str, Methodology] = {}
+
+
+def label_read(label: Label, uscc: str) -> LabelRead:
+    """A stored label with its explanation, rebuilt from the stored figures by the pure rules."""
+    methodology = _methodology_for(label.methodology_version)
+    intensity = {
+        "added_value": label.intensity_added_g_per_wan,
+        "output_value": label.intensity_output_g_per_wan,
+        "tax": label.intensity_tax_g_per_wan,
+    }[methodology.basis]
+    figures = rules.Figures(
+        intensity_g=intensity,
+        previous_g=label.previous_intensity_g_per_wan,
+        benchmark_g=label.benchmark_g_per_wan,
+        benchmark_source=label.benchmark_source,
+        peer_group=label.peer_group,
+        peer_count=label.peer_count,
+        region_contribution_bp=label.region_contribution_bp,
+    )
+    why = rules.explain(figures, methodology, label.label)
+    step = why.next_step
+    source = {
+        "peers": f"average of {label.peer_count} peers in division {label.peer_group} (CO2 ÷ {methodology.basis})",
+        "region": f"regional average of {label.peer_count} enterprises (fewer than {methodology.min_peers} peers)",
+    }.get(label.benchmark_source, label.benchmark_source)
+    explanation = LabelExplanation(
+        basis=methodology.basis,
+        intensity_t_per_wan=_t(intensity),
+        previous_intensity_t_per_wan=_t(label.previous_intensity_g_per_wan),
+        benchmark_t_per_wan=_t(label.benchmark_g_per_wan),
+        benchmark_source=source,
+        peer_group=label.peer_group,
+        peer_count=label.peer_count,
+        k_ratio=None if label.k_ratio_milli is None else Decimal(label.k_ratio_milli) / 1000,
+        yoy_change_pct=None if label.yoy_change_bp is None else Decimal(label.yoy_change_bp) / 100,
+        region_contribution_pct=(
+            None if label.region_contribution_bp is None else Decimal(label.region_contribution_bp) / 100
+        ),
+        thresholds=[ThresholdCheck(rule=c.rule, label=c.label, value=c.value, met=c.met) for c in why.checks],
+        reason_zh=why.reason_zh,
+        reason_en=why.reason_en,
+        next_label=None
+        if step is None
+        else NextLabel(
+            label=step.label,
+            target_intensity_t_per_wan=_t(step.target_g),
+            cut_pct=step.cut_pct,
+            text_zh=step.text_zh,
+            text_en=step.text_en,
+        ),
+        assumptions=list(methodology.assumptions),
+    )
+    zh, en = LABEL_NAMES[label.label]
+    return LabelRead(
+        uscc=uscc,
+        year=label.year,
+        label=label.label,
+        name_zh=zh,
+        name_en=en,
+        methodology_version=label.methodology_version,
+        factor_set_version=label.factor_set_version,
+        computed_at=label.computed_at,
+        energy_co2_t=_tt(label.energy_co2_g),
+        process_co2_t=_tt(label.process_co2_g),
+        total_co2_t=_tt(label.energy_co2_g + label.process_co2_g),
+        energy_tce=_tt(label.energy_ce_g),
+        intensity_output_t_per_wan=_t(label.intensity_output_g_per_wan),
+        intensity_added_t_per_wan=_t(label.intensity_added_g_per_wan),
+        intensity_tax_t_per_wan=_t(label.intensity_tax_g_per_wan),
+        intensity_product_t_per_unit=_t(label.intensity_product_g_per_unit),
+        explanation=explanation,
+    )
+
+
+# --- the account --------------------------------------------------------------------------
+
+
+def _grams(quantity_milli: int, mg_per_unit: int) -> int:
+    """Grams from thousandths of a unit × mg per unit, rounded half up (as the batch)."""
+    return rules.div_round(quantity_milli * mg_per_unit, 1_000_000)
+
+
+def _factor_table(factor_set: FactorSet, years: list[int], region: str) -> dict[tuple[str, int], tuple[int, int]]:
+    if not years:
+        return {}
+    return {
+        (r.energy, r.year): (r.co2_mg_per_unit, r.ce_mg_per_unit)
+        for r in factor_rows(factor_set, years=years, region=region)
+    }
+
+
+def _scope(factor_set: FactorSet, energy: str) -> int:
+    spec = factor_set.energies.get(energy)
+    return 2 if spec is not None and spec.kind in (Kind.ELECTRICITY, Kind.HEAT) else 1
+
+
+def get_account(session: Session, principal: Principal, *, uscc: str, year: int) -> AccountRead:
+    """The carbon account of one enterprise and year."""
+    enterprise = _enterprise(session, principal, uscc)
+    factor_set = load_factor_set()
+    region = enterprise.county_code
+    factors = _factor_table(factor_set, [year], region)
+    by_energy_q: dict[str, int] = defaultdict(int)
+    month_g: dict[int, int] = defaultdict(int)
+    month_ce: dict[int, int] = defaultdict(int)
+    for energy, month, quantity in repository.energy_by_month(session, enterprise.id, year):
+        mg = factors.get((energy, year))
+        by_energy_q[energy] += int(quantity)
+        if mg is not None:
+            month_g[int(month)] += _grams(int(quantity), mg[0])
+            month_ce[int(month)] += _grams(int(quantity), mg[1])
+    lines: list[tuple[str, int, int, int]] = []  # energy, quantity_milli, g, ce_g
+    for energy, quantity in sorted(by_energy_q.items()):
+        mg = factors.get((energy, year), (0, 0))
+        lines.append((energy, quantity, _grams(quantity, mg[0]), _grams(quantity, mg[1])))
+    energy_g = sum(line[2] for line in lines)
+    energy_ce = sum(line[3] for line in lines)
+    scope2_energy_g = sum(line[2] for line in lines if _scope(factor_set, line[0]) == 2)
+    processes = repository.process_lines(session, enterprise.id, year)
+    process_g = sum(p.co2_g for p in processes)
+    total_g = energy_g + process_g
+    by_energy = []
+    for energy, quantity, grams, ce in lines:
+        spec = factor_set.energies.get(energy)
+        unit = unit_by_symbol(spec.unit) if spec else None
+        shown = Decimal(quantity) / 1000 / (unit.per_canonical if unit else 1)
+        by_energy.append(
+            EnergyLine(
+                energy=energy,
+                name_zh=spec.name_zh if spec else energy,
+                name_en=spec.name_en if spec else energy,
+                quantity=shown.quantize(Decimal("0.000001"), rounding=ROUND_HALF_EVEN).normalize(),
+                unit=spec.unit if spec else "",
+                scope=_scope(factor_set, energy),
+                tco2=_tt(grams),
+                tce=_tt(ce),
+                share=rules.share_pct(grams, energy_g),
+            )
+        )
+    figures = repository.annual_figures(session, enterprise.id, year)
+    quality = repository.data_quality_counts(session, enterprise.id, year)
+    records = sum(quality.values())
+    label = repository.label_of(session, enterprise.id, year)
+    return AccountRead(
+        enterprise=_enterprise_read(enterprise),
+        year=year,
+        factor_set_version=factor_set.version,
+        energy_co2_t=_tt(energy_g),
+        process_co2_t=_tt(process_g),
+        total_co2_t=_tt(total_g),
+        energy_tce=_tt(energy_ce),
+        scope1_t=_tt(total_g - scope2_energy_g),
+        scope2_t=_tt(scope2_energy_g),
+        by_energy=by_energy,
+        process=[ProcessLine(source=p.source, tco2=_tt(p.co2_g)) for p in processes],
+        monthly=[MonthLine(month=m, tco2=_tt(month_g.get(m, 0)), tce=_tt(month_ce.get(m, 0))) for m in range(1, 13)],
+        figures=None
+        if figures is None
+        else AnnualFiguresRead(
+            output_value_yuan=_yuan(figures.output_value_fen),
+            added_value_yuan=_yuan(figures.added_value_fen),
+            tax_yuan=_yuan(figures.tax_fen),
+            product_output=(Decimal(figures.product_output_milli) / 1000).quantize(Decimal("0.001")),
+            product_unit=figures.product_unit,
+        ),
+        intensities=Intensities(
+            output_t_per_wan=_t(rules.intensity_g_per_wan(total_g, figures.output_value_fen if figures else None)),
+            added_value_t_per_wan=_t(rules.intensity_g_per_wan(total_g, figures.added_value_fen if figures else None)),
+            tax_t_per_wan=_t(rules.intensity_g_per_wan(total_g, figures.tax_fen if figures else None)),
+            product_t_per_unit=_t(
+                rules.intensity_g_per_unit(total_g, figures.product_output_milli if figures else None)
+            ),
+            product_unit=figures.product_unit if figures else None,
+        ),
+        data_quality={q: rules.share_pct(n, records) for q, n in sorted(quality.items())},
+        label=label_read(label, enterprise.uscc) if label else None,
+        history=_history(session, enterprise, factor_set),
+    )
+
+
+def _history(session: Session, enterprise: Any, factor_set: FactorSet) -> list[HistoryLine]:
+    quantities = repository.energy_by_year(session, enterprise.id)
+    process = repository.process_by_year(session, enterprise.id)
+    years = sorted(
+        {int(y) for y, _, _ in quantities} | set(process) | set(repository.annual_years(session, enterprise.id))
+    )
+    factors = _factor_table(factor_set, years, enterprise.county_code)
+    energy_g: dict[int, int] = defaultdict(int)
+    ce_g: dict[int, int] = defaultdict(int)
+    for year, energy, quantity in quantities:
+        mg = factors.get((energy, int(year)))
+        if mg is not None:
+            energy_g[int(year)] += _grams(int(quantity), mg[0])
+            ce_g[int(year)] += _grams(int(quantity), mg[1])
+    history = []
+    for year in sorted(years, reverse=True):
+        label = repository.label_of(session, enterprise.id, year)
+        history.append(
+            HistoryLine(
+                year=year,
+                energy_co2_t=_tt(energy_g[year]),
+                process_co2_t=_tt(process.get(year, 0)),
+                total_co2_t=_tt(energy_g[year] + process.get(year, 0)),
+                energy_tce=_tt(ce_g[year]),
+                label=label.label if label else None,
+            )
+        )
+    return history
+
+
+# --- lists and overview -------------------------------------------------------------------
+
+
+def list_enterprises(
+    session: Session,
+    principal: Principal,
+    *,
+    year: int | None = None,
+    county_code: str | None = None,
+    industry_code: str | None = None,
+    label: str | None = None,
+    q: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[EnterpriseListItem], int]:
+    """One page of enterprises with their label of ``year`` (default: the latest labelled year), and the total."""
+    _require_reader(principal)
+    if label is not None and label not in LABELS:
+        raise InvalidInput(f"unknown label {label!r}; known: {', '.join(LABELS)}")
+    shown_year = year if year is not None else repository.latest_label_year(session)
+    run = repository.latest_run(session, shown_year) if shown_year is not None else None
+    if label is not None and run is None:
+        return [], 0
+    own = None if principal.is_staff else (principal.organisation_code or "")
+    rows, total = repository.list_enterprises(
+        session,
+        year=shown_year,
+        run=run,
+        uscc=own,
+        county_code=county_code,
+        industry_code=industry_code,
+        label=label,
+        q=q,
+        offset=offset,
+        limit=limit,
+    )
+    items = [
+        EnterpriseListItem(
+            uscc=e.uscc,
+            name=e.name,
+            county_code=e.county_code,
+            county_name_zh=county_name(e.county_code).name_zh,
+            industry_code=e.industry_code,
+            industry_name_zh=industry_name(e.industry_code).name_zh,
+            year=lab.year if lab else None,
+            total_co2_t=_tt(lab.energy_co2_g + lab.process_co2_g) if lab else None,
+            label=lab.label if lab else None,
+        )
+        for e, lab in rows
+    ]
+    return items, total
+
+
+def _counts(raw: dict[str, int]) -> dict[str, int]:
+    return {code: raw.get(code, 0) for code in LABELS}
+
+
+def _groups(rows: list[tuple[str, str, int, int]], namer: Callable[[str], Any]) -> list[GroupCount]:
+    grouped: dict[str, dict[str, int]] = defaultdict(dict)
+    grams: dict[str, int] = defaultdict(int)
+    for code, lab, n, g in rows:
+        grouped[code][lab] = n
+        grams[code] += g
+    result = []
+    for code in sorted(grouped):
+        name = namer(code)
+        result.append(
+            GroupCount(
+                code=code,
+                name_zh=name.name_zh,
+                name_en=name.name_en,
+                counts=_counts(grouped[code]),
+                total_co2_t=_tt(grams[code]),
+            )
+        )
+    return result
+
+
+def overview(session: Session, principal: Principal, *, year: int) -> OverviewRead:
+    """Region-wide label distribution, emitters and trends for one year (the year's latest labelling run)."""
+    auth.require_role(principal, "regulator")
+    run = repository.latest_run(session, year)
+    trend = []
+    for each in repository.labelled_years(session):
+        each_run = repository.latest_run(session, each)
+        assert each_run is not None
+        counts, grams = repository.label_counts(session, each, each_run)
+        trend.append(TrendPoint(year=each, total_co2_t=_tt(grams), counts=_counts(counts)))
+    if run is None:
+        return OverviewRead(
+            year=year,
+            methodology_version="",
+            factor_set_version="",
+            enterprises=0,
+            total_co2_t=Decimal(0),
+            counts=_counts({}),
+            by_county=[],
+            by_industry=[],
+            top_emitters=[],
+            trend=trend,
+        )
+    counts, grams = repository.label_counts(session, year, run)
+    return OverviewRead(
+        year=year,
+        methodology_version=run[0],
+        factor_set_version=run[1],
+        enterprises=sum(counts.values()),
+        total_co2_t=_tt(grams),
+        counts=_counts(counts),
+        by_county=_groups(repository.counts_by(session, year, run, "county"), county_name),
+        by_industry=_groups(repository.counts_by(session, year, run, "industry"), division_name),
+        top_emitters=[
+            Emitter(
+                uscc=e.uscc,
+                name=e.name,
+                county_code=e.county_code,
+                industry_code=e.industry_code,
+                total_co2_t=_tt(lab.energy_co2_g + lab.process_co2_g),
+                label=lab.label,
+            )
+            for e, lab in repository.top_emitters(session, year, run)
+        ],
+        trend=trend,
+    )
+
+
+def label_history(session: Session, principal: Principal, *, uscc: str) -> list[LabelRead]:
+    """Every stored label of one enterprise (all versions), newest year first."""
+    enterprise = _enterprise(session, principal, uscc)
+    return [label_read(label, enterprise.uscc) for label in repository.labels_of(session, enterprise.id)]
+
+
+def versions(session: Session, principal: Principal, *, uscc: str, year: int) -> list[VersionRead]:
+    """Every imported version of one enterprise's data for a year (energy per month, process, annual)."""
+    enterprise = _enterprise(session, principal, uscc)
+    result: list[VersionRead] = []
+    for kind in ("energy", "process", "annual"):
+        groups: dict[tuple[int | None, int], list[tuple[Any, Any]]] = defaultdict(list)
+        for row, batch in repository.period_rows(session, kind, enterprise.id, year):
+            groups[(row.month if kind == "energy" else None, row.version)].append((row, batch))
+        for (month, version), members in sorted(groups.items(), key=lambda item: (item[0][0] or 0, item[0][1])):
+            first, batch = members[0]
+            result.append(
+                VersionRead(
+                    kind=kind,
+                    month=month,
+                    version=version,
+                    is_current=first.is_current,
+                    rows=len(members),
+                    import_id=first.import_id,
+                    filename=batch.filename if batch else None,
+                    imported_by=batch.imported_by if batch else None,
+                    imported_at=batch.imported_at if batch else None,
+                    detail=[_detail(kind, row) for row, _ in members],
+                )
+            )
+    return result
+
+
+def _detail(kind: str, row: Any) -> dict[str, Any]:
+    if kind == "energy":
+        return {
+            "energy": row.energy,
+            "quantity": row.quantity_entered,
+            "unit": row.unit_entered,
+            "data_quality": row.data_quality,
+        }
+    if kind == "process":
+        return {"source": row.source, "tco2": str(_tt(row.co2_g)), "data_quality": row.data_quality}
+    return {
+        "output_value_yuan": str(_yuan(row.output_value_fen)),
+        "added_value_yuan": str(_yuan(row.added_value_fen)),
+        "tax_yuan": str(_yuan(row.tax_fen)),
+        "product_output": str(Decimal(row.product_output_milli) / 1000),
+        "product_unit": row.product_unit,
+    }
+
+
+# --- labelling ----------------------------------------------------------------------------
+
+
+def label_all(
+    session: Session,
+    principal: Principal,
+    *,
+    year: int,
+    methodology_version: str | None = None,
+    factor_set_version: str | None = None,
+) -> LabelRunRead:
+    """Label every enterprise with data in ``year`` in one set-based batch (idempotent per versions)."""
+    auth.require_role(principal, "regulator")
+    return label_with(
+        session,
+        principal,
+        year=year,
+        methodology=load_methodology(methodology_version),
+        factor_set_version=factor_set_version,
+    )
+
+
+def label_with(
+    session: Session,
+    principal: Principal,
+    *,
+    year: int,
+    methodology: Methodology,
+    factor_set_version: str | None = None,
+) -> LabelRunRead:
+    """The batch under a given methodology object (a shipped version or a draft under test)."""
+    auth.require_role(principal, "regulator")
+    if not 1991 <= year <= 2100:
+        raise InvalidInput(f"year must be from 1991 to 2100; got {year}")
+    factor_set = load_factor_set(factor_set_version)
+    _REGISTERED.setdefault(methodology.version, methodology)
+    provinces, industries = repository.provinces_and_industries(session)
+    factors = [(p, row) for p in provinces for row in factor_rows(factor_set, years=[year - 1, year], region=p)]
+    official = []
+    for code in industries:
+        bench = methodology.official_benchmark(code)
+        if bench is not None:
+            official.append((code, bench.industry, bench.g_per_wan, bench.source))
+    replaced = repository.delete_labels(
+        session, year=year, methodology=methodology.version, factor_set=factor_set.version
+    )
+    inserted = repository.label_year(
+        session,
+        year=year,
+        methodology=methodology,
+        factor_set_version=factor_set.version,
+        factors=factors,
+        official=official,
+        computed_at=utcnow(),
+    )
+    counts = _counts(repository.label_count_rows(session, year, methodology.version, factor_set.version))
+    auth.record(
+        session,
+        principal,
+        action="label",
+        entity_type="industry_label",
+        entity_id=str(year),
+        after={
+            "year": year,
+            "methodology_version": methodology.version,
+            "factor_set_version": factor_set.version,
+            "labelled": inserted,
+            "replaced": replaced,
+            "counts": counts,
+        },
+    )
+    session.flush()
+    return LabelRunRead(
+        year=year,
+        methodology_version=methodology.version,
+        factor_set_version=factor_set.version,
+        enterprises=sum(counts.values()),
+        counts=counts,
+        replaced=replaced,
+    )
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _read_table(filename: str, content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of a CSV or XLSX file, the header being row 1."""
+    lower = filename.lower()
+    if lower.endswith(".csv"):
+        try:
+            textual = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{filename}: a CSV file must be UTF-8 encoded") from None
+        for number, cells in enumerate(csv.reader(io.StringIO(textual)), start=1):
+            yield number, [c.strip() for c in cells]
+        return
+    if lower.endswith(".xlsx"):
+        from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a broken file
+            raise InvalidInput(f"{filename}: not a readable XLSX file ({type(exc).__name__})") from None
+        try:
+            sheet = workbook.worksheets[0]
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, [_cell(v) for v in values]
+        finally:
+            workbook.close()
+        return
+    raise InvalidInput(f"{filename}: give a .csv or .xlsx file")
+
+
+def _parse_rows(kind: str, filename: str, content: bytes) -> tuple[list[tuple[int, Any]], list[dict[str, Any]]]:
+    model = KINDS[kind]
+    expected = list(model.model_fields)
+    rows = _read_table(filename, content)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise InvalidInput(f"{filename} is empty", errors=[{"row": 1, "column": None, "reason": "no header row"}])
+    header = [h.strip().lower() for h in header_row[1]]
+    while header and header[-1] == "":
+        header.pop()
+    missing = [c for c in expected if c not in header]
+    unknown = [c for c in header if c not in expected]
+    if missing or unknown:
+        problems: list[dict[str, Any]] = [{"row": 1, "column": c, "reason": "missing column"} for c in missing]
+        problems += [
+            {"row": 1, "column": c or "(empty)", "reason": f"unknown column; expected {', '.join(expected)}"}
+            for c in unknown
+        ]
+        raise InvalidInput(f"{filename}: the header must name the columns {', '.join(expected)}", errors=problems)
+    parsed: list[tuple[int, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for number, cells in rows:
+        if not any(cells):
+            continue
+        if len(parsed) + len(errors) >= MAX_ROWS:
+            raise InvalidInput(f"{filename}: more than {MAX_ROWS} rows; split the file")
+        extra = [c for c in cells[len(header) :] if c]
+        if extra:
+            errors.append(
+                {"row": number, "column": None, "reason": f"{len(extra)} cell(s) beyond the header's columns"}
+            )
+            continue
+        data: dict[str, str | None] = {
+            name: (cells[i] if i < len(cells) and cells[i] != "" else None) for i, name in enumerate(header)
+        }
+        try:
+            parsed.append((number, model.model_validate(data)))
+        except ValidationError as exc:
+            for err in exc.errors():
+                column = str(err["loc"][0]) if err["loc"] else None
+                reason = (
+                    "required" if data.get(column or "") is None and err["type"] != "extra_forbidden" else err["msg"]
+                )
+                errors.append({"row": number, "column": column, "reason": reason})
+    return parsed, errors
+
+
+def _check_uscc(value: str) -> str | None:
+    try:
+        uscc_number.validate(value)
+    except NumberError as exc:
+        return f"not a valid unified social credit code ({exc})"
+    return None
+
+
+def _decimal_to_int(value: Decimal, scale: int) -> int:
+    return int((value * scale).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def import_file(session: Session, principal: Principal, *, kind: str, filename: str, content: bytes) -> ImportRead:
+    """Validate a whole CSV/XLSX file and store it as a new version, or refuse it entirely."""
+    auth.require_role(principal, "regulator", "enterprise")
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown import kind {kind!r}; known: {', '.join(KINDS)}")
+    parsed, errors = _parse_rows(kind, filename, content)
+    own = None if principal.is_staff else (principal.organisation_code or "")
+    for number, row in parsed:
+        reason = _check_uscc(row.uscc)
+        if reason:
+            errors.append({"row": number, "column": "uscc", "reason": reason})
+        elif own is not None and row.uscc != own:
+            errors.append(
+                {"row": number, "column": "uscc", "reason": "you may only import data of your own enterprise"}
+            )
+    valid_usccs = {row.uscc for _, row in parsed}
+    ids = repository.enterprise_ids(session, valid_usccs)
+    factor_set = load_factor_set()
+    records: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+
+    def duplicate(key: tuple[Any, ...], number: int) -> bool:
+        if key in seen:
+            errors.append({"row": number, "column": None, "reason": f"duplicates row {seen[key]}"})
+            return True
+        seen[key] = number
+        return False
+
+    for number, row in parsed:
+        if kind == "enterprises":
+            for column, reason in (
+                ("county_code", check_county_code(row.county_code)),
+                ("industry_code", check_industry_code(row.industry_code)),
+            ):
+                if reason:
+                    errors.append({"row": number, "column": column, "reason": reason})
+            if not duplicate((row.uscc,), number):
+                records.append(
+                    {
+                        "uscc": row.uscc,
+                        "name": row.name,
+                        "county_code": row.county_code,
+                        "industry_code": row.industry_code,
+                    }
+                )
+            continue
+        if row.uscc not in ids:
+            if not _check_uscc(row.uscc):
+                errors.append({"row": number, "column": "uscc", "reason": f"no enterprise {row.uscc}; import it first"})
+            continue
+        enterprise_id = ids[row.uscc]
+        if kind == "energy":
+            if duplicate((row.uscc, row.year, row.month, row.energy), number):
+                continue
+            try:
+                canonical = to_canonical(row.energy, row.quantity, row.unit, factor_set)
+                milli = to_milli(canonical)
+            except InvalidInput as exc:
+                column = str(exc.errors[0].get("field", "quantity")) if exc.errors else "quantity"
+                errors.append({"row": number, "column": column, "reason": exc.detail})
+                continue
+            records.append(
+                {
+                    "enterprise_id": enterprise_id,
+                    "year": row.year,
+                    "month": row.month,
+                    "energy": row.energy,
+                    "quantity_milli": milli,
+                    "quantity_entered": str(row.quantity)[:40],
+                    "unit_entered": row.unit[:20],
+                    "data_quality": row.data_quality,
+                }
+            )
+        elif kind == "process":
+            if duplicate((row.uscc, row.year, row.source), number):
+                continue
+            grams = _decimal_to_int(row.tco2, 1_000_000)
+            if grams > MAX_PROCESS_G:
+                errors.append({"row": number, "column": "tco2", "reason": "more than 9 x 10^9 t in one row"})
+                continue
+            records.append(
+                {
+                    "enterprise_id": enterprise_id,
+                    "year": row.year,
+                    "source": row.source,
+                    "co2_g": grams,
+                    "data_quality": row.data_quality,
+                }
+            )
+        else:
+            if duplicate((row.uscc, row.year), number):
+                continue
+            values = {}
+            for column in ("output_value_yuan", "added_value_yuan", "tax_yuan"):
+                fen = _decimal_to_int(getattr(row, column), 100)
+                if abs(fen) > MAX_VALUE_FEN:
+                    errors.append({"row": number, "column": column, "reason": "above 90 billion yuan (9 x 10^10)"})
+                values[column.replace("_yuan", "_fen")] = fen
+            product = _decimal_to_int(row.product_output, 1000)
+            if product > MAX_PRODUCT_MILLI:
+                errors.append({"row": number, "column": "product_output", "reason": "too large"})
+            records.append(
+                {
+                    "enterprise_id": enterprise_id,
+                    "year": row.year,
+                    **values,
+                    "product_output_milli": product,
+                    "product_unit": row.product_unit,
+                }
+            )
+    if errors:
+        errors.sort(key=lambda e: (e["row"], e["column"] or ""))
+        bad_rows = len({e["row"] for e in errors})
+        raise InvalidInput(
+            f"{filename}: {bad_rows} invalid row(s), nothing was stored; first: row {errors[0]['row']}"
+            f"{', ' + errors[0]['column'] if errors[0]['column'] else ''}: {errors[0]['reason']}",
+            errors=errors,
+        )
+    if not records:
+        raise InvalidInput(f"{filename} holds no rows")
+    batch = ImportBatch(
+        kind=kind,
+        filename=filename[:255],
+        sha256=hashlib.sha256(content).hexdigest(),
+        row_count=len(records),
+        imported_by=principal.actor,
+        imported_at=utcnow(),
+    )
+    session.add(batch)
+    session.flush()
+    superseded = 0
+    if kind == "enterprises":
+        existing = repository.enterprise_ids(session, [r["uscc"] for r in records])
+        repository.insert_enterprises(session, [r for r in records if r["uscc"] not in existing])
+        repository.update_enterprises(
+            session, [{**r, "id": existing[r["uscc"]]} for r in records if r["uscc"] in existing]
+        )
+        superseded = len(existing)
+    else:
+        superseded = _store_version(session, kind, batch.id, records)
+    auth.record(
+        session,
+        principal,
+        action="import",
+        entity_type=f"industry_{kind}",
+        entity_id=batch.id,
+        after={"filename": batch.filename, "sha256": batch.sha256, "rows": len(records), "superseded": superseded},
+    )
+    session.flush()
+    return ImportRead(
+        id=batch.id,
+        kind=kind,
+        filename=batch.filename,
+        sha256=batch.sha256,
+        rows=len(records),
+        imported_by=batch.imported_by,
+        imported_at=batch.imported_at,
+        superseded=superseded,
+    )
+
+
+def _store_version(session: Session, kind: str, import_id: str, records: list[dict[str, Any]]) -> int:
+    """Insert rows as the next version of their periods, then retire the earlier rows."""
+
+    def period(record: dict[str, Any]) -> tuple[int, ...]:
+        keys = (record["enterprise_id"], record["year"])
+        return (*keys, record["month"]) if kind == "energy" else keys
+
+    ids = sorted({r["enterprise_id"] for r in records})
+    years = sorted({r["year"] for r in records})
+    latest = repository.max_versions(session, kind, ids, years)
+    for record in records:
+        record["version"] = latest.get(period(record), 0) + 1
+        record["is_current"] = True
+        record["import_id"] = import_id
+    repository.insert_period_rows(session, kind, records)
+    return repository.supersede(session, kind, import_id=import_id, enterprise_ids=ids, years=years)

@@ -1,0 +1,134 @@
+"""Imports: the whole file validated first, every bad row reported, versions kept."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from greenfin.auth.models import AuditEvent
+from greenfin.auth.service import Principal
+from greenfin.errors import Forbidden, InvalidInput
+from greenfin.industry import service
+from greenfin.industry.models import EnergyRecord, Enterprise, ImportBatch
+from tests.industry.factories import ENERGY_HEADER, ENTERPRISE_HEADER, STAFF, load, make_uscc
+
+A = make_uscc(1)
+B = make_uscc(2)
+
+
+def _count(session: Session, model: type) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_bad_file_reports_every_row_and_stores_nothing(session: Session) -> None:
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "2614")])
+    before = (_count(session, EnergyRecord), _count(session, ImportBatch))
+    bad_uscc = A[:-1] + ("0" if A[-1] != "0" else "1")
+    rows = [
+        (A, 2024, 1, "electricity", "100", "MWh", "metered"),  # row 2: fine
+        (A, 2024, 13, "electricity", "100", "MWh", "metered"),  # row 3: month
+        (A, 2024, 2, "electricity", "-5", "MWh", "metered"),  # row 4: negative
+        (A, 2024, 3, "natural_gas", "100", "m3", "metered"),  # row 5: ambiguous unit
+        (bad_uscc, 2024, 4, "diesel", "1", "t", "metered"),  # row 6: checksum
+        (A, 2024, 5, "unobtainium", "1", "t", "metered"),  # row 7: unknown energy
+        (A, 2024, 6, "diesel", "abc", "t", "guessed"),  # row 8: number and quality
+        (A, 2024, 1, "electricity", "100", "MWh", "metered"),  # row 9: duplicates row 2
+        (B, 2024, 1, "electricity", "1", "kWh", "metered"),  # row 10: unknown enterprise
+    ]
+    with pytest.raises(InvalidInput) as caught:
+        load(session, "energy", ENERGY_HEADER, rows)
+    found = {(e["row"], e["column"]) for e in caught.value.errors}
+    assert {
+        (3, "month"),
+        (4, "quantity"),
+        (5, "unit"),
+        (6, "uscc"),
+        (7, "energy"),
+        (8, "quantity"),
+        (8, "data_quality"),
+        (9, None),
+        (10, "uscc"),
+    } <= found
+    assert 2 not in {row for row, _ in found}
+    assert "nothing was stored" in caught.value.detail
+    assert (_count(session, EnergyRecord), _count(session, ImportBatch)) == before
+
+
+def test_bad_header_and_bad_enterprise_codes(session: Session) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        service.import_file(session, STAFF, kind="energy", filename="e.csv", content=b"uscc,year,qty\n")
+    assert {"row": 1, "column": "month", "reason": "missing column"} in caught.value.errors
+    with pytest.raises(InvalidInput) as caught:
+        load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "33088", "2614"), (B, "乙", "330881", "9999")])
+    assert {(e["row"], e["column"]) for e in caught.value.errors} == {(2, "county_code"), (3, "industry_code")}
+    assert _count(session, Enterprise) == 0
+
+
+def test_reimport_writes_a_new_version_and_keeps_the_old(session: Session) -> None:
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "2614")])
+    first = load(
+        session,
+        "energy",
+        ENERGY_HEADER,
+        [(A, 2024, 1, "electricity", "100", "MWh", "metered"), (A, 2024, 2, "electricity", "90", "MWh", "metered")],
+    )
+    second = load(session, "energy", ENERGY_HEADER, [(A, 2024, 1, "electricity", "120", "MWh", "audited")])
+    assert (first.superseded, second.superseded) == (0, 1)
+    rows = session.execute(
+        select(EnergyRecord.month, EnergyRecord.version, EnergyRecord.is_current, EnergyRecord.quantity_milli).order_by(
+            EnergyRecord.month, EnergyRecord.version
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        (1, 1, False, 100_000_000),
+        (1, 2, True, 120_000_000),
+        (2, 1, True, 90_000_000),
+    ]
+    shown = service.versions(session, STAFF, uscc=A, year=2024)
+    january = [v for v in shown if v.kind == "energy" and v.month == 1]
+    assert [(v.version, v.is_current, v.filename) for v in january] == [
+        (1, False, "energy.csv"),
+        (2, True, "energy.csv"),
+    ]
+    assert january[0].detail == [{"energy": "electricity", "quantity": "100", "unit": "MWh", "data_quality": "metered"}]
+    account = service.get_account(session, STAFF, uscc=A, year=2024)
+    # current: 120 + 90 MWh = 210 MWh x 0.4974 t/MWh (Zhejiang, 2024 -> newest published, 2023)
+    assert str(account.energy_co2_t) == "104.454000"
+    audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).all()
+    assert len(audit) == 3 and audit[-1].after is not None and audit[-1].after["superseded"] == 1
+
+
+def test_xlsx_import(session: Session) -> None:
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "2614")])
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(ENERGY_HEADER))
+    sheet.append([A, 2024, 3, "diesel", 2.5, "t", "declared"])
+    sheet.append([A, 2024, 4, "natural_gas", 1.5, "10^4 Nm3", "metered"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = service.import_file(session, STAFF, kind="energy", filename="energy.xlsx", content=buffer.getvalue())
+    assert result.rows == 2 and len(result.sha256) == 64
+    quantities = session.scalars(select(EnergyRecord.quantity_milli).order_by(EnergyRecord.month)).all()
+    assert quantities == [2_500_000, 15_000_000]  # 2,500 kg and 15,000 Nm3 in thousandths
+
+
+def test_enterprise_imports_only_its_own_data(session: Session) -> None:
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "2614"), (B, "乙", "330881", "2614")])
+    own = Principal(actor="user:a", role="enterprise", organisation_code=A)
+    load(session, "energy", ENERGY_HEADER, [(A, 2024, 1, "diesel", "1", "t", "declared")], principal=own)
+    with pytest.raises(InvalidInput) as caught:
+        load(session, "energy", ENERGY_HEADER, [(B, 2024, 1, "diesel", "1", "t", "declared")], principal=own)
+    assert caught.value.errors[0]["column"] == "uscc"
+    with pytest.raises(Forbidden):
+        load(
+            session,
+            "energy",
+            ENERGY_HEADER,
+            [(A, 2024, 1, "diesel", "1", "t", "declared")],
+            principal=Principal("b", "bank"),
+        )
