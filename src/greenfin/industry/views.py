@@ -1,0 +1,230 @@
+"""Pages of the industrial carbon account: an enterprise's account, the regional overview, the list.
+
+Each handler asks ``industry.service`` (which scopes by the principal: an enterprise sees
+only itself, staff see the region) and renders a template under
+``web/templates/industry/``. Charts take their figures from a JSON script tag on the page
+(built here by the ``*_chart`` functions) and are drawn by ``/static/greenfin.js`` with the
+vendored ECharts — no extra round trip, nothing from a CDN. The enterprise list answers a
+whole page, or only its results table when htmx asks (``HX-Request``), NetBox style.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from greenfin.auth.service import Principal
+from greenfin.errors import GreenfinError
+from greenfin.http import SessionDep
+from greenfin.industry import service
+from greenfin.industry.schemas import AccountRead, GroupCount, OverviewRead
+from greenfin.web.formatting import chart_number
+from greenfin.web.i18n import LABELS, month_name, process_name, translate
+from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+from greenfin.web.views import default_year
+
+router = page_router()
+
+PAGE_SIZE = 20
+YearQuery = Annotated[int | None, Query(ge=1990, le=2100)]
+
+# The four colours of the labels, shared by badges (CSS) and charts (here).
+LABEL_COLOURS = {"dark_green": "#1e7b45", "light_green": "#8cc63f", "yellow": "#f2c12e", "red": "#d9453b"}
+SOURCE_PALETTE = ("#2f6f8f", "#4f9d69", "#e0a030", "#c8553d", "#7a5c99", "#3a9fbf", "#8f8f3a", "#b86f9b", "#5c7a99")
+
+
+def _name(item: Any, lang: str) -> str:
+    return str(item.name_en if lang == "en" else item.name_zh)
+
+
+# --- the enterprise's own account ----------------------------------------------------------
+
+
+@router.get("/industry/enterprises/{uscc}", response_class=HTMLResponse)
+def account_page(
+    request: Request, uscc: str, session: SessionDep, principal: PagePrincipalDep, lang: LangDep, year: YearQuery = None
+) -> Response:
+    """One enterprise's carbon account for a year: emissions by source, monthly trend, label and why."""
+    if year is None:
+        labels = service.label_history(session, principal, uscc=uscc)
+        year = labels[0].year if labels else default_year()
+    account = service.get_account(session, principal, uscc=uscc, year=year)
+    years = sorted({line.year for line in account.history} | {account.year}, reverse=True)
+    context = {
+        "account": account,
+        "years": years,
+        "labels": LABELS,
+        "label_colours": LABEL_COLOURS,
+        "sources_chart": sources_chart(account, lang),
+        "monthly_chart": monthly_chart(account, lang),
+    }
+    return render(request, "industry/account.html", context, lang=lang)
+
+
+def sources_chart(account: AccountRead, lang: str) -> dict[str, Any]:
+    """Emissions by energy type and process source: a pie's figures."""
+    items = [{"name": _name(line, lang), "value": chart_number(line.tco2)} for line in account.by_energy if line.tco2]
+    items += [
+        {"name": process_name(line.source, lang), "value": chart_number(line.tco2)}
+        for line in account.process
+        if line.tco2
+    ]
+    colours = [SOURCE_PALETTE[index % len(SOURCE_PALETTE)] for index in range(len(items))]
+    return {"kind": "pie", "unit": "tCO₂", "items": items, "colors": colours}
+
+
+def monthly_chart(account: AccountRead, lang: str) -> dict[str, Any]:
+    """Energy emissions per month: a line's figures."""
+    return {
+        "kind": "line",
+        "unit": "tCO₂",
+        "categories": [month_name(line.month, lang) for line in account.monthly],
+        "series": [
+            {
+                "name": translate("industry.energy_co2", lang),
+                "data": [chart_number(line.tco2) for line in account.monthly],
+                "color": "#2f6f8f",
+            }
+        ],
+    }
+
+
+# --- the regulator's overview --------------------------------------------------------------
+
+
+@router.get("/industry/overview", response_class=HTMLResponse)
+def overview_page(
+    request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep, year: YearQuery = None
+) -> Response:
+    """The region for a year: labels by county and industry, biggest emitters, trend."""
+    summary = latest_overview(session, principal, year=year)
+    county_names = {group.code: _name(group, lang) for group in summary.by_county}
+    division_names = {group.code: _name(group, lang) for group in summary.by_industry}
+    years = sorted({point.year for point in summary.trend} | {summary.year}, reverse=True)
+    context = {
+        "summary": summary,
+        "years": years,
+        "labels": LABELS,
+        "county_names": county_names,
+        "division_names": division_names,
+        "county_chart": groups_chart(summary.by_county, lang, horizontal=False),
+        "industry_chart": groups_chart(summary.by_industry, lang, horizontal=True),
+        "trend_chart": trend_chart(summary, lang),
+    }
+    return render(request, "industry/overview.html", context, lang=lang)
+
+
+def latest_overview(session: SessionDep, principal: Principal, *, year: int | None) -> OverviewRead:
+    """The overview of ``year``; without one, of the last complete year, or of the latest labelled year."""
+    if year is not None:
+        return service.overview(session, principal, year=year)
+    summary = service.overview(session, principal, year=default_year())
+    labelled = [point.year for point in summary.trend if sum(point.counts.values())]
+    if not summary.enterprises and labelled and max(labelled) != summary.year:
+        summary = service.overview(session, principal, year=max(labelled))
+    return summary
+
+
+def _label_series(lang: str, values: dict[str, list[int]]) -> list[dict[str, Any]]:
+    return [
+        {"name": translate(f"label.{code}", lang), "color": LABEL_COLOURS[code], "data": values[code]}
+        for code in LABELS
+    ]
+
+
+def groups_chart(groups: list[GroupCount], lang: str, *, horizontal: bool) -> dict[str, Any]:
+    """Enterprises per label in each group (county or industry): stacked bars' figures."""
+    values = {code: [group.counts.get(code, 0) for group in groups] for code in LABELS}
+    return {
+        "kind": "stacked",
+        "horizontal": horizontal,
+        "categories": [_name(group, lang) for group in groups],
+        "series": _label_series(lang, values),
+    }
+
+
+def trend_chart(summary: OverviewRead, lang: str) -> dict[str, Any]:
+    """Labels (stacked bars) and total emissions (line) per year."""
+    points = sorted(summary.trend, key=lambda point: point.year)
+    values = {code: [point.counts.get(code, 0) for point in points] for code in LABELS}
+    return {
+        "kind": "trend",
+        "categories": [str(point.year) for point in points],
+        "series": _label_series(lang, values),
+        "line": {
+            "name": translate("industry.total_co2", lang),
+            "unit": "tCO₂",
+            "color": "#2f4858",
+            "data": [chart_number(point.total_co2_t, 0) for point in points],
+        },
+    }
+
+
+# --- the enterprise list -------------------------------------------------------------------
+
+
+@router.get("/industry/enterprises", response_class=HTMLResponse)
+def enterprises_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    county: Annotated[str | None, Query(max_length=6)] = None,
+    industry: Annotated[str | None, Query(max_length=4)] = None,
+    label: Annotated[str | None, Query(max_length=12)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    year: YearQuery = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Enterprises with their labels, filtered; htmx gets only the results table."""
+    county, industry, q = county or None, industry or None, (q or "").strip() or None
+    label = label if label in LABELS else None
+    items, total = service.list_enterprises(
+        session,
+        principal,
+        year=year,
+        county_code=county,
+        industry_code=industry,
+        label=label,
+        q=q,
+        offset=offset,
+        limit=PAGE_SIZE,
+    )
+    filters: dict[str, str | int | None] = {
+        "county": county,
+        "industry": industry,
+        "label": label,
+        "q": q,
+        "year": year,
+    }
+    query = {key: value for key, value in filters.items() if value is not None}
+    context: dict[str, Any] = {
+        "items": items,
+        "total": total,
+        "offset": offset,
+        "limit": PAGE_SIZE,
+        "filters": filters,
+        "query": query,
+        "labels": LABELS,
+    }
+    fragment = request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") is None
+    if fragment:
+        response = render(request, "industry/_enterprise_table.html", context, lang=lang)
+    else:
+        context.update(_filter_options(session, principal, lang))
+        response = render(request, "industry/enterprises.html", context, lang=lang)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _filter_options(session: SessionDep, principal: Principal, lang: str) -> dict[str, Any]:
+    """Counties and industry divisions to filter by, named in ``lang`` (from the region's overview)."""
+    try:
+        summary = latest_overview(session, principal, year=None)
+    except GreenfinError:  # not staff: an enterprise's list holds itself only, nothing to filter
+        return {"counties": [], "divisions": []}
+    counties = [(group.code, _name(group, lang)) for group in summary.by_county]
+    divisions = [(group.code, _name(group, lang)) for group in summary.by_industry]
+    return {"counties": counties, "divisions": sorted(divisions)}

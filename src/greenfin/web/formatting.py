@@ -1,0 +1,168 @@
+"""How numbers read on the pages: money, emissions, standard coal, shares — in both languages.
+
+Chinese pages follow Chinese statistical conventions: money in 万元 (10^4 yuan) or 亿元
+(10^8 yuan), large emissions in 万吨 (10^4 t); English pages use the international
+million / billion steps. Thousands are separated by commas in both languages, as in
+official Chinese statistics. Exact inputs only (integers, ``Decimal``); rounding is
+half-up, to the decimals shown.
+
+Worked examples (the paper's green-loan balance is 1181.58 亿元 = 11,815,800,000,000 fen)::
+
+    money(11_815_800_000_000, "zh")  -> "1,181.58 亿元"
+    money(11_815_800_000_000, "en")  -> "118.16 bn yuan"
+    money(12_345_600, "zh")          -> "12.35 万元"
+    tco2(Decimal("14150.75"), "zh")  -> "14,151 tCO₂"  (four digits before the point: no decimals)
+    tco2(Decimal("23456789"), "zh")  -> "2,345.68 万 tCO₂"
+    share(Decimal("0.3646"))         -> "36.5%"
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+Number = int | Decimal | float | str
+
+_WAN = Decimal(10_000)
+_YI = Decimal(100_000_000)
+_MILLION = Decimal(1_000_000)
+_BILLION = Decimal(1_000_000_000)
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """``value`` as an exact Decimal (floats through their shortest repr), or None if it is not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def grouped(value: Any, decimals: int = 0) -> str:
+    """``value`` rounded half-up to ``decimals`` places, with comma thousands separators."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    quantum = Decimal(1).scaleb(-decimals)
+    rounded = number.quantize(quantum, rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # never "-0.00"
+    return f"{rounded:,.{decimals}f}"
+
+
+def money(fen: Any, lang: str = "zh") -> str:
+    """Money given in integer fen, in the language's big-number steps."""
+    amount = to_decimal(fen)
+    if amount is None:
+        return "—"
+    yuan = amount / 100
+    size = abs(yuan)
+    if lang == "zh":
+        if size >= _YI:
+            return f"{grouped(yuan / _YI, 2)} 亿元"
+        if size >= _WAN:
+            return f"{grouped(yuan / _WAN, 2)} 万元"
+        return f"{grouped(yuan, 2)} 元"
+    if size >= _BILLION:
+        return f"{grouped(yuan / _BILLION, 2)} bn yuan"
+    if size >= _MILLION:
+        return f"{grouped(yuan / _MILLION, 2)} m yuan"
+    return f"{grouped(yuan, 2)} yuan"
+
+
+def _quantity_decimals(size: Decimal) -> int:
+    if size >= 1000:
+        return 0
+    if size >= 1:
+        return 2
+    return 3
+
+
+def tonnes(value: Any, unit: str, lang: str = "zh") -> str:
+    """A quantity in tonnes of something (``unit`` e.g. "tCO₂", "tce"), with sensible decimals."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    size = abs(number)
+    if size >= _MILLION:
+        if lang == "zh":
+            return f"{grouped(number / _WAN, 2)} 万 {unit}"
+        return f"{grouped(number / _MILLION, 2)} M{unit}"
+    return f"{grouped(number, _quantity_decimals(size))} {unit}"
+
+
+def tco2(value: Any, lang: str = "zh") -> str:
+    """Tonnes of CO2."""
+    return tonnes(value, "tCO₂", lang)
+
+
+def tce(value: Any, lang: str = "zh") -> str:
+    """Tonnes of standard coal equivalent (折标准煤)."""
+    return tonnes(value, "tce", lang)
+
+
+def quantity(value: Any) -> str:
+    """A plain quantity (energy consumed, in its own unit) with sensible decimals."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    return grouped(number, _quantity_decimals(abs(number)))
+
+
+def share(value: Any, decimals: int = 1) -> str:
+    """A fraction (0.3646) as a percentage ("36.5%")."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    return f"{grouped(number * 100, decimals)}%"
+
+
+def yuan(value: Any, lang: str = "zh") -> str:
+    """Money given in yuan (an exact Decimal), like :func:`money`."""
+    number = to_decimal(value)
+    return "—" if number is None else money(number * 100, lang)
+
+
+def percent(value: Any, decimals: int = 1) -> str:
+    """A value already in percent (36.46) as "36.5%"."""
+    number = to_decimal(value)
+    return "—" if number is None else f"{grouped(number, decimals)}%"
+
+
+def signed_percent(value: Any, decimals: int = 1) -> str:
+    """A change already in percent, with its sign ("+4.2%", "−3.0%")."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    return signed_share(number / 100, decimals)
+
+
+def signed_share(value: Any, decimals: int = 1) -> str:
+    """A change given as a fraction, with its sign ("+4.2%", "−3.0%")."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    text = share(abs(number), decimals)
+    if number > 0:
+        return f"+{text}"
+    if number < 0:
+        return f"−{text}"
+    return text
+
+
+def integer(value: Any) -> str:
+    """A count with thousands separators."""
+    return grouped(value, 0)
+
+
+def chart_number(value: Any, decimals: int = 2) -> float | None:
+    """A number for a chart's JSON (ECharts wants floats; rounded so the JSON stays exact-looking)."""
+    number = to_decimal(value)
+    if number is None:
+        return None
+    return float(number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
