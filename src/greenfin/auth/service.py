@@ -309,5 +309,6 @@ def _audit_before_flush(session: Session, _context: Any, _instances: Any) -> Non
 
 def install_audit(session_factory: Any) -> None:
     """Audit every ORM write made through sessions of this factory."""
-    if not event.contains(session_factory, "before_flush", _audit_before_flush):
-        event.listen(session_factory, "before_flush", _audit_before_flush)
+    # No event.contains() guard: SQLAlchemy keys listeners by id(), which a new factory can
+    # reuse after an old one is collected, so the guard could skip a fresh factory.
+    event.listen(session_factory, "before_flush", _audit_before_flush)
