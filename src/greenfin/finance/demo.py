@@ -1,0 +1,69 @@
+"""Demo consents: the demo enterprise and a demo farm grant the demo bank access to their data.
+
+Call after the demo logins exist (``enterprise`` and ``bank``) and after
+:func:`greenfin.agriculture.demo.add_agriculture_demo`. Consents run for one year from now.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from greenfin.agriculture.models import Farm
+from greenfin.auth import repository as auth_repository
+from greenfin.db import utcnow
+from greenfin.finance.models import Consent
+
+
+def add_finance_demo(session: Session, *, seed: int) -> list[Consent]:
+    """Consents of the demo enterprise and of one demo pig farm (with an account) to the demo bank."""
+    bank_user = auth_repository.user_by_username(session, "bank")
+    enterprise_user = auth_repository.user_by_username(session, "enterprise")
+    bank = (
+        auth_repository.organisation_by_id(session, bank_user.organisation_id)
+        if bank_user and bank_user.organisation_id
+        else None
+    )
+    if bank is None:
+        return []
+    now = utcnow()
+    consents: list[Consent] = []
+    if enterprise_user is not None and enterprise_user.organisation_id:
+        enterprise = auth_repository.organisation_by_id(session, enterprise_user.organisation_id)
+        if enterprise is not None:
+            consents.append(
+                Consent(
+                    borrower_kind="enterprise",
+                    borrower_ref=enterprise.code,
+                    borrower_code=enterprise.code,
+                    bank_code=bank.code,
+                    scope="credit_report",
+                    granted_by="user:enterprise",
+                    granted_at=now,
+                    expires_at=now + timedelta(days=365),
+                )
+            )
+    farm = session.scalar(
+        select(Farm)
+        .where(Farm.farm_type == "pig_farm", Farm.account_opened_at.is_not(None), Farm.uscc.is_not(None))
+        .order_by(Farm.uscc)
+        .limit(1)
+    )
+    if farm is not None:
+        consents.append(
+            Consent(
+                borrower_kind="farm",
+                borrower_ref=farm.id,
+                borrower_code=farm.organisation_code,
+                bank_code=bank.code,
+                scope="credit_report",
+                granted_by=f"demo:{seed}",
+                granted_at=now,
+                expires_at=now + timedelta(days=365),
+            )
+        )
+    session.add_all(consents)
+    session.flush()
+    return consents

@@ -1,0 +1,859 @@
+"""Use cases of carbon-linked finance: terms, consents, signed carbon credit reports, what-if.
+
+The terms come from :func:`greenfin.finance.rules.terms_for` (pure, teammate-owned) applied
+to the borrower's **current** labels: the industrial label from the industry service, the
+agricultural label from the agriculture service. Nothing here grades or prices anything on
+its own.
+
+Access (decided where the published rules are silent):
+
+* a bank reads a borrower's data — terms, reports — only under a live consent of that
+  borrower to that bank (not revoked, not expired); otherwise 403, with the reason;
+* once the consent is checked, the platform reads the borrower's accounts **as the
+  borrower** (a principal scoped to the borrower's organisation only), never with staff
+  rights;
+* a report stays readable by the bank that requested it only while the consent lives;
+  the borrower and staff can always read it;
+* every read of a report (issue, JSON, PDF, page) is an audit event
+  ``finance_report_read`` on ``<kind>:<ref>``, which the borrower lists.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from greenfin.agriculture import service as agriculture
+from greenfin.auth import repository as auth_repository
+from greenfin.auth.service import SYSTEM, Principal, record, require_role, require_tenant
+from greenfin.db import new_id, utcnow
+from greenfin.errors import Forbidden, GreenfinError, InvalidInput, NotFound
+from greenfin.finance import repository, signing
+from greenfin.finance.models import Consent, Report
+from greenfin.finance.policy import LABEL_NAMES, Policy, load_policy
+from greenfin.finance.rules import BaseOffer, BorrowerStanding, Terms, terms_for
+from greenfin.finance.schemas import (
+    REFERENCE_OFFER,
+    AdjustmentRead,
+    BaseOfferIn,
+    BorrowerRef,
+    ConsentCreate,
+    ConsentRead,
+    EnergyChangeRead,
+    EnterpriseWhatIf,
+    EnterpriseWhatIfRead,
+    FarmWhatIfIn,
+    FarmWhatIfTermsRead,
+    ReportReadEvent,
+    ReportRequest,
+    ReportSummary,
+    SignedReport,
+    StandingRead,
+    TermsRead,
+    TermsRequest,
+    WhatIfSide,
+)
+from greenfin.settings import Settings
+
+REPORT_SCHEMA = "greenfin.carbon-credit-report/1"
+READ_EVENT = "finance_report_read"
+REPORT_YEARS = 3
+G_PER_T = Decimal(1_000_000)
+
+
+@dataclass(frozen=True)
+class Borrower:
+    """Who a report or consent is about."""
+
+    kind: str
+    ref: str  # USCC of an enterprise, id of a farm
+    code: str  # the organisation code acting for it
+    name: str
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.kind}:{self.ref}"
+
+
+def _as_borrower(borrower: Borrower, actor: str) -> Principal:
+    """A principal that can read this borrower's accounts and nothing else."""
+    return Principal(actor=actor, role="enterprise", organisation_kind="enterprise", organisation_code=borrower.code)
+
+
+def resolve_borrower(session: Session, *, kind: str, ref: str) -> Borrower:
+    """The borrower named by kind and reference (farm id or USCC; enterprise USCC)."""
+    if kind == "farm":
+        # Identity lookup only: the farm's data is read later as the farm itself.
+        farm = agriculture.find_farm(session, SYSTEM, farm_ref=ref)
+        return Borrower("farm", farm.id, farm.organisation_code, farm.name)
+    if kind == "enterprise":
+        organisation = auth_repository.organisation_by_code(session, ref)
+        name = organisation.name if organisation else ref
+        return Borrower("enterprise", ref, ref, name)
+    raise InvalidInput(f"unknown borrower kind {kind!r}; expected enterprise or farm")
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+def _status(consent: Consent, now: datetime) -> str:
+    if consent.revoked_at is not None:
+        return "revoked"
+    return "expired" if consent.expires_at <= now else "active"
+
+
+def consent_read(consent: Consent, now: datetime | None = None) -> ConsentRead:
+    """A consent as the API shows it, with its status now."""
+    now = now or utcnow()
+    return ConsentRead(
+        id=consent.id,
+        borrower_kind=consent.borrower_kind,  # type: ignore[arg-type]
+        borrower_ref=consent.borrower_ref,
+        bank_code=consent.bank_code,
+        scope=consent.scope,
+        granted_by=consent.granted_by,
+        granted_at=consent.granted_at,
+        expires_at=consent.expires_at,
+        revoked_at=consent.revoked_at,
+        status=_status(consent, now),  # type: ignore[arg-type]
+    )
+
+
+def _own_borrower(session: Session, principal: Principal, farm_ref: str | None) -> Borrower:
+    """The borrower the principal acts for: its farm (if named) or its enterprise."""
+    require_role(principal, "enterprise")
+    if farm_ref is not None:
+        farm = agriculture.find_farm(session, principal, farm_ref=farm_ref)
+        return Borrower("farm", farm.id, farm.organisation_code, farm.name)
+    if principal.organisation_code is None:
+        raise Forbidden("you do not act for an enterprise or farm")
+    return resolve_borrower(session, kind="enterprise", ref=principal.organisation_code)
+
+
+def grant_consent(session: Session, principal: Principal, *, consent_in: ConsentCreate) -> Consent:
+    """The borrower grants a bank access to its carbon data, for a scope, until a time."""
+    borrower = _own_borrower(session, principal, consent_in.farm_ref)
+    require_tenant(principal, borrower.code)
+    bank = auth_repository.organisation_by_code(session, consent_in.bank_code)
+    if bank is None or bank.kind != "bank":
+        raise NotFound(f"no bank with code {consent_in.bank_code}")
+    if consent_in.expires_at.tzinfo is None:
+        raise InvalidInput("expires_at: give a timezone (e.g. 2026-12-31T23:59:59+08:00)")
+    if consent_in.expires_at <= utcnow():
+        raise InvalidInput("expires_at: must be in the future")
+    consent = Consent(
+        borrower_kind=borrower.kind,
+        borrower_ref=borrower.ref,
+        borrower_code=borrower.code,
+        bank_code=bank.code,
+        scope=consent_in.scope,
+        granted_by=principal.actor,
+        expires_at=consent_in.expires_at,
+    )
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -> Consent:
+    """The borrower ends a consent now (it is kept, marked revoked)."""
+    consent = repository.consent_by_id(session, consent_id)
+    if consent is None:
+        raise NotFound(f"no consent {consent_id}")
+    require_tenant(principal, consent.borrower_code)
+    if consent.revoked_at is None:
+        consent.revoked_at = utcnow()
+        session.flush()
+    return consent
+
+
+def list_consents(session: Session, principal: Principal) -> list[ConsentRead]:
+    """The consents the borrower granted, or the consents a bank holds."""
+    now = utcnow()
+    if principal.organisation_code is None:
+        raise Forbidden("you do not act for an organisation")
+    if principal.role == "bank":
+        rows = repository.consents_to_bank(session, principal.organisation_code)
+    else:
+        rows = repository.consents_of_borrower(session, principal.organisation_code)
+    return [consent_read(row, now) for row in rows]
+
+
+def require_consent(session: Session, principal: Principal, borrower: Borrower) -> Consent | None:
+    """Refuse a bank without a live consent of the borrower; staff and the borrower itself pass."""
+    if principal.is_staff or principal.organisation_code == borrower.code:
+        return None
+    require_role(principal, "bank")
+    bank_code = principal.organisation_code or ""
+    now = utcnow()
+    consent = repository.live_consent(
+        session,
+        borrower_kind=borrower.kind,
+        borrower_ref=borrower.ref,
+        bank_code=bank_code,
+        scope="credit_report",
+        now=now,
+    )
+    if consent is not None:
+        return consent
+    mine = [c for c in repository.consents_to_bank(session, bank_code) if c.borrower_ref == borrower.ref]
+    if any(c.revoked_at is not None for c in mine):
+        raise Forbidden("the borrower revoked its consent to your bank")
+    if mine:
+        raise Forbidden("the borrower's consent to your bank has expired")
+    raise Forbidden("the borrower has not granted your bank access to its carbon data")
+
+
+# --- standings and terms ---------------------------------------------------------------------
+
+
+def _industrial_label(session: Session, reader: Principal, uscc: str) -> Any | None:
+    from greenfin.industry import service as industry
+
+    try:
+        history = industry.label_history(session, reader, uscc=uscc)
+    except NotFound:
+        return None
+    return history[0] if history else None
+
+
+def standings(session: Session, borrower: Borrower, reader: Principal) -> list[tuple[BorrowerStanding, int | None]]:
+    """The borrower's current labels as standings, with the year each is for."""
+    found: list[tuple[BorrowerStanding, int | None]] = []
+    farm_ref: str | None = borrower.ref if borrower.kind == "farm" else None
+    if borrower.kind == "enterprise":
+        label = _industrial_label(session, reader, borrower.ref)
+        if label is not None:
+            found.append((BorrowerStanding("industrial", label.label, holder=borrower.ref), label.year))
+        farm = agriculture.repository.farm_by_uscc(session, borrower.ref)
+        farm_ref = farm.id if farm is not None else None
+    if farm_ref is not None:
+        latest = agriculture.latest_assessment(session, reader, farm_ref=farm_ref)
+        if latest is not None:
+            found.append((BorrowerStanding("agricultural", latest.label, holder=borrower.ref), latest.year))
+    return found
+
+
+def _standing_read(standing: BorrowerStanding, year: int | None) -> StandingRead:
+    zh, en = LABEL_NAMES[standing.label_code]
+    return StandingRead(
+        account_type=standing.account_type,  # type: ignore[arg-type]
+        label_code=standing.label_code,
+        name_zh=zh,
+        name_en=en,
+        year=year,
+        holder=standing.holder,
+    )
+
+
+def _policy(session: Session) -> Policy:
+    return load_policy()
+
+
+def terms_read(
+    borrower: Borrower,
+    found: list[tuple[BorrowerStanding, int | None]],
+    offer: BaseOfferIn,
+    *,
+    bank_code: str | None,
+    policy: Policy,
+) -> TermsRead:
+    """The traced terms of these standings on this offer."""
+    result: Terms = terms_for(
+        [s for s, _ in found],
+        BaseOffer(
+            rate_bp=offer.rate_bp,
+            amount_fen=offer.amount_fen,
+            term_months=offer.term_months,
+            guarantee_fee_bp=offer.guarantee_fee_bp,
+        ),
+        policy,
+        bank_code=bank_code,
+    )
+    return TermsRead(
+        borrower=BorrowerRef(kind=borrower.kind, ref=borrower.ref),  # type: ignore[arg-type]
+        standings=[_standing_read(s, year) for s, year in found],
+        base_offer=offer,
+        rate_bp=result.rate_bp,
+        amount_fen=result.amount_fen,
+        term_months=result.term_months,
+        guarantee_fee_bp=result.guarantee_fee_bp,
+        fast_track=result.fast_track,
+        eligible_products=list(result.eligible_products),
+        adjustments=[
+            AdjustmentRead(
+                rule_id=a.rule_id,
+                field=a.field,
+                before=list(a.before) if isinstance(a.before, tuple) else a.before,
+                after=list(a.after) if isinstance(a.after, tuple) else a.after,
+                reason_zh=a.reason_zh,
+                reason_en=a.reason_en,
+                source=a.source,
+            )
+            for a in result.adjustments
+        ],
+        policy_id=result.policy_id,
+        bank_code=result.bank_code,
+    )
+
+
+def credit_terms(session: Session, principal: Principal, *, request: TermsRequest) -> TermsRead:
+    """For this borrower and this base offer: which terms apply, and why (each change traced)."""
+    borrower = resolve_borrower(session, kind=request.borrower.kind, ref=request.borrower.ref)
+    require_consent(session, principal, borrower)
+    bank_code = principal.organisation_code if principal.role == "bank" else request.bank_code
+    reader = _as_borrower(borrower, principal.actor)
+    return terms_read(
+        borrower, standings(session, borrower, reader), request.base_offer, bank_code=bank_code, policy=_policy(session)
+    )
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def _s(value: Any) -> str | None:
+    """A figure as exact text for the signed document (None stays None)."""
+    return None if value is None else str(value)
+
+
+def _enterprise_section(session: Session, reader: Principal, uscc: str, year: int | None) -> dict[str, Any]:
+    from greenfin.industry import service as industry
+
+    history = industry.label_history(session, reader, uscc=uscc)
+    newest = year or (history[0].year if history else None)
+    if newest is None:
+        raise NotFound(f"enterprise {uscc} has no carbon label yet; no report can be issued")
+    years: list[dict[str, Any]] = []
+    identity: dict[str, Any] | None = None
+    for y in range(newest, newest - REPORT_YEARS, -1):
+        try:
+            account = industry.get_account(session, reader, uscc=uscc, year=y)
+        except NotFound:
+            continue
+        if account.label is None and account.figures is None and not account.total_co2_t:
+            continue  # no data reported for that year
+        if identity is None:
+            e = account.enterprise
+            identity = {
+                "uscc": e.uscc,
+                "name": e.name,
+                "county_code": e.county.code,
+                "county_name_zh": e.county.name_zh,
+                "industry_code": e.industry.code,
+                "industry_name_zh": e.industry.name_zh,
+            }
+        label = account.label
+        explanation = label.explanation if label else None
+        years.append(
+            {
+                "year": y,
+                "energy_co2_t": _s(account.energy_co2_t),
+                "process_co2_t": _s(account.process_co2_t),
+                "total_co2_t": _s(account.total_co2_t),
+                "energy_tce": _s(account.energy_tce),
+                "intensity": {
+                    "output_t_per_wan": _s(account.intensities.output_t_per_wan),
+                    "added_value_t_per_wan": _s(account.intensities.added_value_t_per_wan),
+                    "tax_t_per_wan": _s(account.intensities.tax_t_per_wan),
+                    "product_t_per_unit": _s(account.intensities.product_t_per_unit),
+                    "product_unit": account.intensities.product_unit,
+                },
+                "data_quality_pct": {k: _s(v) for k, v in sorted(account.data_quality.items())},
+                "label": None
+                if label is None
+                else {
+                    "code": label.label,
+                    "name_zh": label.name_zh,
+                    "name_en": label.name_en,
+                    "methodology_version": label.methodology_version,
+                    "factor_set_version": label.factor_set_version,
+                    "reason_zh": explanation.reason_zh if explanation else "",
+                    "reason_en": explanation.reason_en if explanation else "",
+                    "next_label_zh": explanation.next_label.text_zh if explanation and explanation.next_label else None,
+                },
+                "peers": None
+                if explanation is None
+                else {
+                    "basis": explanation.basis,
+                    "peer_group": explanation.peer_group,
+                    "peer_count": explanation.peer_count,
+                    "benchmark_t_per_wan": _s(explanation.benchmark_t_per_wan),
+                    "benchmark_source": explanation.benchmark_source,
+                    "k_ratio": _s(explanation.k_ratio),
+                    "yoy_change_pct": _s(explanation.yoy_change_pct),
+                    "region_contribution_pct": _s(explanation.region_contribution_pct),
+                },
+            }
+        )
+    if identity is None:
+        raise NotFound(f"enterprise {uscc} has no account for {newest}")
+    reductions = []
+    for newer, older in itertools.pairwise(years):
+        if newer["year"] == older["year"] + 1:
+            change = Decimal(newer["total_co2_t"]) - Decimal(older["total_co2_t"])
+            reductions.append({"year": newer["year"], "total_co2_change_t": str(change)})
+    return {"identity": identity, "years": years, "reductions": reductions}
+
+
+def _farm_section(session: Session, reader: Principal, farm_id: str, year: int | None) -> dict[str, Any]:
+    account = agriculture.get_account(session, reader, farm_ref=farm_id)
+    farm = account.farm
+    assessments = [a for a in account.assessments if year is None or a.year <= year][:REPORT_YEARS]
+    if not assessments:
+        raise NotFound(f"farm {farm_id} has no assessment yet; no report can be issued")
+    years = []
+    for a in assessments:
+        position = agriculture.peer_position(session, reader, farm_ref=farm_id, year=a.year)
+        years.append(
+            {
+                "year": a.year,
+                "methodology_version": a.methodology_version,
+                "reduction_co2e_kg": _s(a.co2e_kg),
+                "reduction_intensity": _s(a.intensity),
+                "intensity_unit": a.unit,
+                "denominator": _s(a.denominator),
+                "denominator_unit": a.denominator_unit,
+                "data_quality": a.data_quality,
+                "label": {
+                    "code": a.label,
+                    "name_zh": a.label_name_zh,
+                    "name_en": a.label_name_en,
+                    "reason_zh": a.explanation_zh,
+                    "reason_en": a.explanation_en,
+                    "bands": [
+                        {"code": b.code, "min_intensity": _s(b.min_intensity), "name_zh": b.name_zh} for b in a.bands
+                    ],
+                    "source": a.label_source,
+                    "assumption": a.label_assumption,
+                },
+                "by_practice": [{"practice": r.practice, "co2e_kg": _s(r.co2e_kg)} for r in a.reductions],
+                "peers": None if position is None else {"rank": position[0], "of": position[1]},
+            }
+        )
+    return {
+        "identity": {
+            "farm_id": farm.id,
+            "name": farm.name,
+            "farm_type": farm.farm_type,
+            "farm_type_name_zh": farm.farm_type_name_zh,
+            "uscc": farm.uscc,
+            "holder_id_masked": farm.holder_id_masked,
+            "county_code": farm.county_code,
+            "township": farm.township,
+            "area_mu": _s(farm.area_mu),
+            "herd_heads": farm.herd_heads,
+        },
+        "years": years,
+        "reductions": [{"year": y["year"], "reduction_co2e_kg": y["reduction_co2e_kg"]} for y in years],
+    }
+
+
+def issue_report(session: Session, principal: Principal, *, request: ReportRequest, settings: Settings) -> SignedReport:
+    """A bank requests a signed carbon credit report of a consenting borrower; stored and audited."""
+    require_role(principal, "bank")
+    borrower = resolve_borrower(session, kind=request.borrower.kind, ref=request.borrower.ref)
+    consent = require_consent(session, principal, borrower)
+    if consent is None:
+        raise Forbidden("carbon credit reports are issued to banks, under the borrower's consent")
+    bank = auth_repository.organisation_by_code(session, consent.bank_code)
+    reader = _as_borrower(borrower, f"{principal.actor} (consent {consent.id})")
+    if borrower.kind == "enterprise":
+        section = _enterprise_section(session, reader, borrower.ref, request.year)
+    else:
+        section = _farm_section(session, reader, borrower.ref, request.year)
+    policy = _policy(session)
+    offer = request.base_offer or REFERENCE_OFFER
+    terms = terms_read(
+        borrower, standings(session, borrower, reader), offer, bank_code=consent.bank_code, policy=policy
+    )
+    report_id = new_id()
+    issued_at = utcnow()
+    document = {
+        "schema": REPORT_SCHEMA,
+        "report_id": report_id,
+        "issued_at": issued_at.isoformat(),
+        "issuer": {"platform": "greenfin", "region": policy.region, "region_name_zh": policy.region_name_zh},
+        "bank": {"code": consent.bank_code, "name": bank.name if bank else consent.bank_code},
+        "consent": {
+            "id": consent.id,
+            "scope": consent.scope,
+            "granted_at": consent.granted_at.isoformat(),
+            "expires_at": consent.expires_at.isoformat(),
+        },
+        "borrower": {"kind": borrower.kind, "ref": borrower.ref, **section["identity"]},
+        "years": section["years"],
+        "reductions": section["reductions"],
+        "terms": _plain(terms.model_dump(mode="json")),
+    }
+    envelope = signing.sign(document, settings.secret_key, settings.environment)
+    session.add(
+        Report(
+            id=report_id,
+            borrower_kind=borrower.kind,
+            borrower_ref=borrower.ref,
+            borrower_code=borrower.code,
+            bank_code=consent.bank_code,
+            consent_id=consent.id,
+            issued_at=issued_at,
+            issued_by=principal.actor,
+            key_id=envelope["signature"]["key_id"],
+            sha256=envelope["signature"]["sha256"],
+            document=envelope,
+        )
+    )
+    record(
+        session,
+        principal,
+        action="issue",
+        entity_type="finance_report",
+        entity_id=report_id,
+        after={"borrower": borrower.entity_id, "bank_code": consent.bank_code, "consent_id": consent.id},
+    )
+    _record_read(session, principal, borrower.entity_id, report_id, consent.bank_code, "issue")
+    session.flush()
+    return SignedReport.model_validate(envelope)
+
+
+def _plain(value: Any) -> Any:
+    """JSON with every float turned into exact decimal text (a signed document holds no floats)."""
+    if isinstance(value, float):
+        return str(Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _record_read(session: Session, principal: Principal, entity_id: str, report_id: str, bank: str, form: str) -> None:
+    record(
+        session,
+        principal,
+        action="read",
+        entity_type=READ_EVENT,
+        entity_id=entity_id,
+        after={"report_id": report_id, "bank_code": bank, "form": form},
+    )
+
+
+def read_report(session: Session, principal: Principal, *, report_id: str, form: str = "json") -> Report:
+    """A stored report, if the principal may read it now; every read is audited."""
+    report = repository.report_by_id(session, report_id)
+    if report is None:
+        raise NotFound(f"no report {report_id}")
+    borrower = Borrower(report.borrower_kind, report.borrower_ref, report.borrower_code, "")
+    if principal.role == "bank":
+        if principal.organisation_code != report.bank_code:
+            raise Forbidden("this report was issued to another bank")
+        require_consent(session, principal, borrower)
+    elif not (principal.is_staff or principal.organisation_code == report.borrower_code):
+        raise Forbidden("you may only read reports about the organisation you act for")
+    _record_read(session, principal, borrower.entity_id, report.id, report.bank_code, form)
+    session.flush()
+    return report
+
+
+def list_reports(session: Session, principal: Principal) -> list[ReportSummary]:
+    """Reports a bank requested, or reports issued about the borrower."""
+    if principal.organisation_code is None and not principal.is_staff:
+        raise Forbidden("you do not act for an organisation")
+    if principal.is_staff:
+        rows = repository.reports(session)
+    elif principal.role == "bank":
+        rows = repository.reports(session, bank_code=principal.organisation_code)
+    else:
+        rows = repository.reports(session, borrower_code=principal.organisation_code)
+    return [
+        ReportSummary(
+            id=r.id,
+            borrower_kind=r.borrower_kind,  # type: ignore[arg-type]
+            borrower_ref=r.borrower_ref,
+            borrower_name=str(r.document.get("report", {}).get("borrower", {}).get("name", "")),
+            bank_code=r.bank_code,
+            issued_at=r.issued_at,
+            key_id=r.key_id,
+        )
+        for r in rows
+    ]
+
+
+def report_reads(
+    session: Session, principal: Principal, *, farm_ref: str | None = None, limit: int = 200
+) -> list[ReportReadEvent]:
+    """Who read reports about the borrower the principal acts for (or a farm it names)."""
+    if farm_ref is not None:
+        farm = agriculture.find_farm(session, principal, farm_ref=farm_ref)
+        entity_id = f"farm:{farm.id}"
+    else:
+        require_role(principal, "enterprise")
+        if principal.organisation_code is None:
+            raise Forbidden("you do not act for an enterprise or farm")
+        entity_id = f"enterprise:{principal.organisation_code}"
+    rows, _ = auth_repository.audit_events(
+        session, entity_type=READ_EVENT, entity_id=entity_id, organisation_id=None, offset=0, limit=limit
+    )
+    return [
+        ReportReadEvent(
+            at=row.at,
+            actor=row.actor,
+            actor_role=row.actor_role,
+            bank_code=(row.after or {}).get("bank_code"),
+            report_id=(row.after or {}).get("report_id"),
+            form=(row.after or {}).get("form"),
+        )
+        for row in rows
+    ]
+
+
+def signing_key(settings: Settings) -> signing.PublicKeyInfo:
+    """The platform's published report-signing public key."""
+    return signing.public_key_info(settings.secret_key, settings.environment)
+
+
+# --- what-if ---------------------------------------------------------------------------------
+
+
+def farm_what_if(session: Session, principal: Principal, *, what_if_in: FarmWhatIfIn) -> FarmWhatIfTermsRead:
+    """A farm adds practices (e.g. a biogas digester): new reduction, label and terms (not stored)."""
+    from greenfin.agriculture.schemas import FarmWhatIf
+
+    result = agriculture.what_if(
+        session,
+        principal,
+        farm_ref=what_if_in.farm_ref,
+        what_if_in=FarmWhatIf(year=what_if_in.year, add=what_if_in.add),
+    )
+    farm = agriculture.find_farm(session, principal, farm_ref=result.farm_id)
+    borrower = Borrower("farm", farm.id, farm.organisation_code, farm.name)
+    policy = _policy(session)
+    bank = None
+    before = (
+        terms_read(
+            borrower,
+            [(BorrowerStanding("agricultural", result.before.label, holder=farm.id), result.year)],
+            what_if_in.base_offer,
+            bank_code=bank,
+            policy=policy,
+        )
+        if result.before
+        else None
+    )
+    after = terms_read(
+        borrower,
+        [(BorrowerStanding("agricultural", result.after.label, holder=farm.id), result.year)],
+        what_if_in.base_offer,
+        bank_code=bank,
+        policy=policy,
+    )
+    return FarmWhatIfTermsRead(
+        farm_id=result.farm_id,
+        year=result.year,
+        before=result.before,
+        after=result.after,
+        change_kg=result.change_kg,
+        terms_before=before,
+        terms_after=after,
+    )
+
+
+def _grams(tonnes: Decimal | None) -> int | None:
+    return None if tonnes is None else int((tonnes * G_PER_T).to_integral_value(ROUND_HALF_EVEN))
+
+
+def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: EnterpriseWhatIf) -> EnterpriseWhatIfRead:
+    """An enterprise changes its energy mix or volumes: new emissions, label and terms (not stored).
+
+    Emissions are recomputed with the carbon rules (``greenfin.carbon.rules.calculate``) on the
+    year's energy by type, and the label with the industry rules (``grade``/``explain``) against
+    the stored peer benchmark and previous-year intensity of the year's label. The change is
+    applied as a difference to the stored figures, so no change gives exactly the stored label.
+    """
+    from greenfin.carbon.factors import load_factor_set
+    from greenfin.carbon.rules import CalculationItem, LineResult, calculate
+    from greenfin.carbon.units import unit_by_symbol
+    from greenfin.industry import rules as industry_rules
+    from greenfin.industry import service as industry
+    from greenfin.industry.methodology import load_methodology as industry_methodology
+
+    require_tenant(principal, what_if_in.uscc)
+    require_role(principal, "enterprise")
+    history = industry.label_history(session, principal, uscc=what_if_in.uscc)
+    if not history:
+        raise NotFound(f"enterprise {what_if_in.uscc} has no carbon label yet")
+    year = what_if_in.year or history[0].year
+    account = industry.get_account(session, principal, uscc=what_if_in.uscc, year=year)
+    label = account.label
+    if label is None:
+        raise NotFound(f"enterprise {what_if_in.uscc} has no label for {year}")
+    factor_set = load_factor_set(label.factor_set_version)
+    region = account.enterprise.county.code
+    assumptions: list[str] = []
+
+    # Quantities by energy in the canonical unit (kg, Nm3, kWh, MJ).
+    before: dict[str, Decimal] = {}
+    for line in account.by_energy:
+        spec = factor_set.energy(line.energy)
+        canonical = line.quantity * unit_by_symbol(line.unit).per_canonical
+        before[spec.key] = before.get(spec.key, Decimal(0)) + canonical
+    after = dict(before)
+
+    def tce_per_canonical(energy: str) -> Decimal:
+        return factor_set.energy(energy).standard_coal.value / 1000
+
+    for change in what_if_in.changes:
+        if change.kind == "scale":
+            key = factor_set.energy(change.energy).key
+            after[key] = after.get(key, Decimal(0)) * (1 + change.change_pct / 100)
+        elif change.kind == "shift":
+            src, dst = factor_set.energy(change.from_energy).key, factor_set.energy(change.to_energy).key
+            moved = after.get(src, Decimal(0)) * change.share_pct / 100
+            after[src] = after.get(src, Decimal(0)) - moved
+            after[dst] = after.get(dst, Decimal(0)) + moved * tce_per_canonical(src) / tce_per_canonical(dst)
+            assumptions.append(
+                f"{change.share_pct}% of {src} moved to {dst} at equal standard-coal energy "
+                "(no efficiency gain assumed)"
+            )
+        else:  # solar
+            grid = factor_set.energy("electricity").key
+            used = min(after.get(grid, Decimal(0)), change.kwh * unit_by_symbol("kWh").per_canonical)
+            after[grid] = after.get(grid, Decimal(0)) - used
+            if used < change.kwh * unit_by_symbol("kWh").per_canonical:
+                assumptions.append("PV above the year's grid electricity is not counted (no export credit)")
+    after = {k: max(v, Decimal(0)) for k, v in after.items()}
+
+    def compute(quantities: dict[str, Decimal]) -> dict[str, LineResult]:
+        keys = sorted(quantities)
+        items = [CalculationItem(k, quantities[k], factor_set.energy(k).canonical_unit) for k in keys]
+        results = calculate(items, year=year, region=region, factor_set=factor_set)
+        lines: dict[str, LineResult] = {}
+        for key, result in zip(keys, results, strict=True):
+            if not isinstance(result, LineResult):
+                raise InvalidInput(f"{key}: {result.error}")
+            lines[key] = result
+        return lines
+
+    lines_before, lines_after = compute(before), compute(after)
+    delta_t = sum((r.tco2 for r in lines_after.values()), Decimal(0)) - sum(
+        (r.tco2 for r in lines_before.values()), Decimal(0)
+    )
+    delta_g = _grams(delta_t) or 0
+    energy_g = _grams(account.energy_co2_t) or 0
+    total_g = _grams(account.total_co2_t) or 0
+    methodology = industry_methodology(label.methodology_version)
+    explanation = label.explanation
+    stored_intensity = _grams(explanation.intensity_t_per_wan)
+    basis_fen = _basis_fen(account, explanation.basis)
+    # Which CO2 figure the stored intensity rests on (total or energy-only): the one that reproduces it.
+    co2_basis = total_g
+    if (
+        basis_fen
+        and stored_intensity is not None
+        and industry_rules.intensity_g_per_wan(total_g, basis_fen) != stored_intensity
+        and industry_rules.intensity_g_per_wan(energy_g, basis_fen) == stored_intensity
+    ):
+        co2_basis = energy_g
+    new_intensity = industry_rules.intensity_g_per_wan(co2_basis + delta_g, basis_fen) if basis_fen else None
+    figures = industry_rules.Figures(
+        intensity_g=new_intensity,
+        previous_g=_grams(explanation.previous_intensity_t_per_wan),
+        benchmark_g=_grams(explanation.benchmark_t_per_wan),
+        benchmark_source=explanation.benchmark_source,
+        peer_group=explanation.peer_group,
+        peer_count=explanation.peer_count,
+    )
+    new_label = industry_rules.grade(figures, methodology)
+    new_explanation = industry_rules.explain(figures, methodology, new_label)
+
+    borrower = Borrower("enterprise", what_if_in.uscc, what_if_in.uscc, account.enterprise.name)
+    policy = _policy(session)
+    others = [s for s in standings(session, borrower, principal) if s[0].account_type != "industrial"]
+    terms_before = terms_read(
+        borrower,
+        [(BorrowerStanding("industrial", label.label, holder=borrower.ref), year), *others],
+        what_if_in.base_offer,
+        bank_code=None,
+        policy=policy,
+    )
+    terms_after = terms_read(
+        borrower,
+        [(BorrowerStanding("industrial", new_label, holder=borrower.ref), year), *others],
+        what_if_in.base_offer,
+        bank_code=None,
+        policy=policy,
+    )
+    zh, en = LABEL_NAMES[new_label]
+    energies = []
+    for key in sorted(set(before) | set(after)):
+        b, a = lines_before[key], lines_after[key]
+        energies.append(
+            EnergyChangeRead(
+                energy=key,
+                before_quantity=b.canonical_quantity.quantize(Decimal("0.001")),
+                after_quantity=a.canonical_quantity.quantize(Decimal("0.001")),
+                unit=b.canonical_unit,
+                before_tco2=b.tco2.quantize(Decimal("0.000001")),
+                after_tco2=a.tco2.quantize(Decimal("0.000001")),
+            )
+        )
+    return EnterpriseWhatIfRead(
+        uscc=what_if_in.uscc,
+        year=year,
+        basis=explanation.basis,
+        benchmark_t_per_wan=explanation.benchmark_t_per_wan,
+        energies=energies,
+        before=WhatIfSide(
+            total_co2_t=account.total_co2_t,
+            intensity_t_per_wan=explanation.intensity_t_per_wan,
+            label=label.label,
+            label_name_zh=label.name_zh,
+            label_name_en=label.name_en,
+            reason_zh=explanation.reason_zh,
+            reason_en=explanation.reason_en,
+            terms=terms_before,
+        ),
+        after=WhatIfSide(
+            total_co2_t=Decimal(total_g + delta_g) / G_PER_T,
+            intensity_t_per_wan=None if new_intensity is None else Decimal(new_intensity) / G_PER_T,
+            label=new_label,
+            label_name_zh=zh,
+            label_name_en=en,
+            reason_zh=new_explanation.reason_zh,
+            reason_en=new_explanation.reason_en,
+            terms=terms_after,
+        ),
+        assumptions=assumptions,
+    )
+
+
+def _basis_fen(account: Any, basis: str) -> int | None:
+    figures = account.figures
+    if figures is None:
+        return None
+    value = {
+        "added_value": figures.added_value_yuan,
+        "output_value": figures.output_value_yuan,
+        "tax": figures.tax_yuan,
+    }.get(basis)
+    return None if value is None else int((value * 100).to_integral_value(ROUND_HALF_EVEN))
+
+
+__all__ = [
+    "Borrower",
+    "GreenfinError",
+    "credit_terms",
+    "enterprise_what_if",
+    "farm_what_if",
+    "grant_consent",
+    "issue_report",
+    "list_consents",
+    "list_reports",
+    "read_report",
+    "report_reads",
+    "revoke_consent",
+    "signing_key",
+]

@@ -1,0 +1,122 @@
+"""The enterprise side: a report of an industrial account, and the energy what-if.
+
+Hand-computed (cn-2024 natural gas 21.6219 tCO2 per 10^4 Nm3): cutting 100 × 10^4 Nm3 of gas
+by 10 % removes 10 × 21.6219 = 216.219 tCO2.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from greenfin.finance import service
+from greenfin.finance.schemas import ConsentCreate, EnterpriseWhatIf, ReportRequest
+from greenfin.industry import service as industry
+from greenfin.settings import Settings
+from tests.conftest import make_organisation
+from tests.industry.factories import ANNUAL_HEADER, ENERGY_HEADER, ENTERPRISE_HEADER, STAFF, load, make_uscc
+
+A, B = make_uscc(41, prefix="91330802"), make_uscc(42, prefix="91330802")
+
+
+def _region(session: Session) -> None:
+    load(
+        session,
+        "enterprises",
+        ENTERPRISE_HEADER,
+        [(A, "衢州测试纸业", "330802", "2221"), (B, "衢州对照纸业", "330802", "2221")],
+    )
+    energy, annual = [], []
+    for year, gas_a in ((2023, "110"), (2024, "100")):
+        energy += [
+            (A, year, 1, "natural_gas", gas_a, "10^4 Nm3", "metered"),
+            (A, year, 1, "electricity", "1000", "MWh", "metered"),
+            (B, year, 1, "natural_gas", "200", "10^4 Nm3", "metered"),
+            (B, year, 1, "electricity", "1000", "MWh", "metered"),
+        ]
+        annual += [
+            (A, year, "100000000", "30000000", "5000000", "10000", "t"),
+            (B, year, "100000000", "30000000", "5000000", "10000", "t"),
+        ]
+    load(session, "energy", ENERGY_HEADER, energy)
+    load(session, "annual", ANNUAL_HEADER, annual)
+    industry.label_all(session, STAFF, year=2023)
+    industry.label_all(session, STAFF, year=2024)
+
+
+def _enterprise(uscc: str):  # type: ignore[no-untyped-def]
+    from greenfin.auth.service import Principal
+
+    return Principal(actor="user:ent", role="enterprise", organisation_kind="enterprise", organisation_code=uscc)
+
+
+def test_zero_change_what_if_is_the_stored_label(session: Session) -> None:
+    _region(session)
+    result = service.enterprise_what_if(session, _enterprise(A), what_if_in=EnterpriseWhatIf(uscc=A, changes=[]))
+    stored = industry.get_account(session, STAFF, uscc=A, year=2024)
+    assert stored.label is not None
+    assert result.year == 2024
+    assert result.after.total_co2_t == result.before.total_co2_t == stored.total_co2_t
+    assert result.after.intensity_t_per_wan == stored.label.explanation.intensity_t_per_wan
+    assert result.after.label == stored.label.label
+    assert result.after.terms.rate_bp == result.before.terms.rate_bp
+
+
+def test_cutting_gas_by_ten_percent(session: Session) -> None:
+    _region(session)
+    what_if = EnterpriseWhatIf.model_validate(
+        {"uscc": A, "changes": [{"kind": "scale", "energy": "natural_gas", "change_pct": "-10"}]}
+    )
+    result = service.enterprise_what_if(session, _enterprise(A), what_if_in=what_if)
+    assert result.before.total_co2_t - result.after.total_co2_t == Decimal("216.219")
+    # Label from the industry rules against the stored benchmark: never worse for less CO2.
+    order = ["dark_green", "light_green", "yellow", "red"]
+    assert order.index(result.after.label) <= order.index(result.before.label)
+
+
+def test_shift_and_solar_are_computed(session: Session) -> None:
+    _region(session)
+    what_if = EnterpriseWhatIf.model_validate(
+        {
+            "uscc": A,
+            "changes": [
+                {"kind": "shift", "from_energy": "natural_gas", "to_energy": "electricity", "share_pct": "30"},
+                {"kind": "solar", "kwh": "200000"},
+            ],
+        }
+    )
+    result = service.enterprise_what_if(session, _enterprise(A), what_if_in=what_if)
+    energies = {e.energy: e for e in result.energies}
+    # 30 % of 1,000,000 Nm3 leaves gas; 200,000 kWh of grid power is replaced by PV.
+    assert energies["natural_gas"].after_quantity == Decimal("700000.000")
+    assert result.assumptions
+
+
+def test_enterprise_report_under_consent(session: Session) -> None:
+    _region(session)
+    bank = make_organisation(session, kind="bank", code=make_uscc(43, prefix="91330802"), name="测试银行")
+    make_organisation(session, kind="enterprise", code=A, name="衢州测试纸业")
+    service.grant_consent(
+        session,
+        _enterprise(A),
+        consent_in=ConsentCreate(bank_code=bank.code, expires_at=datetime.now(UTC) + timedelta(days=10)),
+    )
+    from greenfin.auth.service import Principal
+
+    officer = Principal(actor="user:officer", role="bank", organisation_kind="bank", organisation_code=bank.code)
+    envelope = service.issue_report(
+        session,
+        officer,
+        request=ReportRequest.model_validate({"borrower": {"kind": "enterprise", "ref": A}}),
+        settings=Settings(environment="test"),
+    )
+    report = envelope.report
+    assert [y["year"] for y in report["years"]] == [2024, 2023]
+    assert report["borrower"]["uscc"] == A
+    assert report["years"][0]["label"]["code"] in ("dark_green", "light_green", "yellow", "red")
+    assert report["years"][0]["peers"]["peer_count"] >= 1
+    assert report["reductions"][0]["year"] == 2024
+    reads = service.report_reads(session, _enterprise(A))
+    assert [(r.actor, r.form) for r in reads] == [("user:officer", "issue")]
