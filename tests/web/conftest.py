@@ -9,7 +9,9 @@ The region: 24 enterprises in four counties and three industries, monthly energy
 2023–2025, clinker process emissions for the cement works, annual figures, labels for
 every year. Their energy intensity is spread on purpose (0.5x to 2.6x of a base), so the
 four labels all occur. Users: ``regulator``, ``admin``, ``bank``, ``resident`` and
-``enterprise`` (acting for enterprise 0), password ``greenfin-demo``.
+``enterprise`` (acting for enterprise 0), password ``greenfin-demo``. On top, the demo farms
+of ``greenfin demo`` (coverage 100 % / 10.7 % / 20 %) and the demo consents of ``enterprise``
+and one pig farm to ``bank`` (``Region.extra`` names that farm and a farm held by a person).
 """
 
 from __future__ import annotations

@@ -1,0 +1,155 @@
+"""Pages of the agricultural carbon account: a farm's account and the regulator's coverage.
+
+Each handler asks ``agriculture.service`` (which scopes by the principal: a farm sees only
+itself, staff see the register) and renders a template under
+``web/templates/agriculture/``. Figures stay as the service gives them; the page only
+picks the year, names things in the page's language and shapes the chart's figures
+(drawn by ``/static/greenfin.js`` from a JSON script tag, with the vendored ECharts).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from greenfin.agriculture import service
+from greenfin.agriculture.schemas import AssessmentRead, CoverageRead
+from greenfin.http import SessionDep
+from greenfin.industry.methodology import county_name
+from greenfin.web.formatting import chart_number
+from greenfin.web.i18n import translate
+from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+
+router = page_router()
+
+YearQuery = Annotated[int | None, Query(ge=1990, le=2100)]
+
+PRACTICE_COLOURS = {
+    "organic_fertiliser_substitution": "#4f9d69",
+    "straw_return": "#e0a030",
+    "biogas_project": "#2f6f8f",
+}
+ACCOUNT_COLOUR, NO_ACCOUNT_COLOUR = "#1e7b45", "#c9d3cf"
+
+
+def county_label(code: str, lang: str) -> str:
+    """A county's name in the page's language (the code itself if it is not a named county)."""
+    name = county_name(code)
+    return str(name.name_en if lang == "en" else name.name_zh)
+
+
+# --- a farm's account ----------------------------------------------------------------------
+
+
+@router.get("/agriculture/farms/{farm_ref}", response_class=HTMLResponse)
+def farm_page(
+    request: Request,
+    farm_ref: str,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    year: YearQuery = None,
+) -> Response:
+    """One farm's account for a year: identity, reductions by practice with their terms, label and why."""
+    account = service.get_account(session, principal, farm_ref=farm_ref)
+    years = [a.year for a in account.assessments]
+    if year is None:
+        year = years[0] if years else None
+    assessment = next((a for a in account.assessments if a.year == year), None)
+    context = {
+        "account": account,
+        "farm": account.farm,
+        "year": year,
+        "years": years,
+        "assessment": assessment,
+        "next_band": next_band(assessment) if assessment else None,
+        "county_name": county_label(account.farm.county_code, lang),
+        "practice_chart": practice_chart(assessment, lang) if assessment else None,
+        "can_simulate": principal.is_staff or principal.role == "enterprise",
+    }
+    return render(request, "agriculture/farm.html", context, lang=lang)
+
+
+def next_band(assessment: AssessmentRead) -> dict[str, Any] | None:
+    """The next better band than the farm's label, and the gap to it (per unit and for the farm)."""
+    bands = list(assessment.bands)  # best first
+    codes = [band.code for band in bands]
+    if assessment.label not in codes:
+        return None
+    position = codes.index(assessment.label)
+    if position == 0:
+        return None
+    target = bands[position - 1]
+    if target.min_intensity is None:
+        return None
+    gap = max(target.min_intensity - assessment.intensity, Decimal(0))
+    return {"code": target.code, "target": target.min_intensity, "gap": gap, "total_kg": gap * assessment.denominator}
+
+
+def practice_chart(assessment: AssessmentRead, lang: str) -> dict[str, Any]:
+    """Reduction by practice, in kg CO2e: one bar per practice."""
+    names = [translate(f"agri.practice.{r.practice}", lang) for r in assessment.reductions]
+    return {
+        "kind": "stacked",
+        "horizontal": True,
+        "categories": names,
+        "series": [
+            {
+                "name": translate("agri.reduction", lang) + " (kg CO₂e)",
+                "color": "#2f6f8f",
+                "data": [chart_number(r.co2e_kg, 1) for r in assessment.reductions],
+            }
+        ],
+    }
+
+
+# --- the regulator's coverage ---------------------------------------------------------------
+
+
+@router.get("/agriculture/coverage", response_class=HTMLResponse)
+def coverage_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
+    """Registered farms with an account, per category (the paper's three) and per county."""
+    coverage = service.coverage(session, principal)
+    counties = sorted({row.county_code for row in coverage.by_county if row.county_code})
+    context = {
+        "coverage": coverage,
+        "counties": [(code, county_label(code, lang)) for code in counties],
+        "county_rows": _by_county(coverage),
+        "county_chart": county_chart(coverage, counties, lang),
+    }
+    return render(request, "agriculture/coverage.html", context, lang=lang)
+
+
+def _by_county(coverage: CoverageRead) -> dict[tuple[str, str], Any]:
+    return {(row.category, row.county_code or ""): row for row in coverage.by_county}
+
+
+def county_chart(coverage: CoverageRead, counties: list[str], lang: str) -> dict[str, Any]:
+    """Farms of the paper's categories with and without an account, per county: stacked bars."""
+    categories = {row.category for row in coverage.categories}
+    with_account = dict.fromkeys(counties, 0)
+    without = dict.fromkeys(counties, 0)
+    for row in coverage.by_county:
+        if row.category in categories and row.county_code in with_account:
+            with_account[row.county_code] += row.with_account
+            without[row.county_code] += row.registered - row.with_account
+    return {
+        "kind": "stacked",
+        "horizontal": False,
+        "categories": [county_label(code, lang) for code in counties],
+        "series": [
+            {
+                "name": translate("agri.with_account", lang),
+                "color": ACCOUNT_COLOUR,
+                "data": [with_account[c] for c in counties],
+            },
+            {
+                "name": translate("agri.without_account", lang),
+                "color": NO_ACCOUNT_COLOUR,
+                "data": [without[c] for c in counties],
+            },
+        ],
+    }

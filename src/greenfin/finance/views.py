@@ -1,0 +1,375 @@
+"""Pages of carbon-linked finance: carbon credit reports, consents, and the what-if.
+
+* ``/finance/reports`` — a bank's reports and its form to request one for a consenting
+  borrower; the borrower and staff see the reports issued about it / in the region.
+* ``/finance/reports/{id}`` — one signed report, drawn from the stored signed document
+  (never recomputed), with the PDF link; reading it is audited like any other read.
+* ``/finance/consents`` — the borrower grants and revokes banks' access and sees who read
+  its reports; a bank sees the consents it holds.
+* ``/finance/what-if`` — an enterprise changes its energy mix (or, with ``?farm=``, a farm
+  adds a biogas digester) and sees emissions, label and terms before and after; htmx gets
+  only the result fragment (``HX-Request``), NetBox style.
+
+Every figure comes from ``finance.service``; the handlers only turn form fields into the
+service's inputs and pick the sentence a refusal is shown with.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from greenfin.agriculture import service as agriculture
+from greenfin.agriculture.views import county_label
+from greenfin.auth.service import Principal
+from greenfin.errors import Forbidden, GreenfinError, InvalidInput
+from greenfin.finance import service
+from greenfin.finance.policy import load_policy
+from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatIf, FarmWhatIfIn, ReportRequest
+from greenfin.http import SessionDep, SettingsDep
+from greenfin.web.i18n import translate
+from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+
+router = page_router()
+
+CHINA = timezone(timedelta(hours=8), "CST")
+COAL = ("raw_coal", "anthracite", "bituminous_coal", "lignite", "washed_coal", "other_washed_coal", "briquette")
+"""Energies the "coal to electricity" field moves (coal products such as coke are left alone)."""
+DEFAULT_CONSENT_DAYS = 365
+
+Pct = Annotated[Decimal, Query(ge=0, le=100)]
+Amount = Annotated[Decimal, Query(ge=0, le=10**12)]
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") is None
+
+
+def product_names() -> dict[str, tuple[str, str]]:
+    """Names of the policy's loan products (code → zh, en)."""
+    return {code: (p.name_zh, p.name_en) for code, p in load_policy().products.items()}
+
+
+def refusal_key(consents: list[ConsentRead], borrower_ref: str) -> str:
+    """The sentence for a bank refused a borrower's data, from the consents the bank holds."""
+    mine = [c for c in consents if c.borrower_ref == borrower_ref]
+    if any(c.status == "revoked" for c in mine) and not any(c.status == "active" for c in mine):
+        return "fin.refused_revoked"
+    if any(c.status == "expired" for c in mine) and not any(c.status == "active" for c in mine):
+        return "fin.refused_expired"
+    return "fin.refused_none"
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def _borrower_options(session: SessionDep, consents: list[ConsentRead]) -> list[dict[str, Any]]:
+    """Every borrower that ever consented to the bank, with its best consent status."""
+    rank = {"active": 0, "expired": 1, "revoked": 2}
+    best: dict[tuple[str, str], str] = {}
+    for consent in consents:
+        key = (consent.borrower_kind, consent.borrower_ref)
+        if key not in best or rank[consent.status] < rank[best[key]]:
+            best[key] = consent.status
+    options = []
+    for (kind, ref), status in best.items():
+        try:
+            name = service.resolve_borrower(session, kind=kind, ref=ref).name
+        except GreenfinError:
+            name = ref
+        options.append({"value": f"{kind}:{ref}", "kind": kind, "ref": ref, "name": name, "status": status})
+    return sorted(options, key=lambda o: (rank[o["status"]], o["kind"], o["name"]))
+
+
+def _reports_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: str,
+    *,
+    error: str | None = None,
+    selected: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    reports = service.list_reports(session, principal)
+    options: list[dict[str, Any]] = []
+    if principal.role == "bank":
+        options = _borrower_options(session, service.list_consents(session, principal))
+    context = {"reports": reports, "options": options, "error": error, "selected": selected}
+    return render(request, "finance/reports.html", context, lang=lang, status=status)
+
+
+@router.get("/finance/reports", response_class=HTMLResponse)
+def reports_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
+    """Reports a bank requested (with the request form), or reports issued about the borrower."""
+    return _reports_page(request, session, principal, lang)
+
+
+@router.post("/finance/reports", response_class=HTMLResponse)
+def request_report(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    borrower: Annotated[str, Form(max_length=80)] = "",
+    year: Annotated[str, Form(max_length=4)] = "",
+) -> Response:
+    """A bank requests a signed report for a consenting borrower; a refusal is one sentence on the form."""
+    kind, _, ref = borrower.partition(":")
+    if kind not in ("enterprise", "farm") or not ref:
+        raise InvalidInput("borrower: choose a borrower")
+    if year and not (year.isdigit() and 1990 <= int(year) <= 2100):
+        raise InvalidInput("year: a year between 1990 and 2100")
+    report_in = ReportRequest.model_validate(
+        {"borrower": {"kind": kind, "ref": ref}, "year": int(year) if year else None}
+    )
+    try:
+        envelope = service.issue_report(session, principal, request=report_in, settings=settings)
+    except Forbidden:
+        if principal.role != "bank":
+            raise
+        key = refusal_key(service.list_consents(session, principal), ref)
+        return _reports_page(request, session, principal, lang, error=key, selected=borrower, status=403)
+    return RedirectResponse(f"/finance/reports/{envelope.report['report_id']}", status_code=303)
+
+
+@router.get("/finance/reports/{report_id}", response_class=HTMLResponse)
+def report_page(
+    request: Request, report_id: str, session: SessionDep, principal: PagePrincipalDep, lang: LangDep
+) -> Response:
+    """One signed carbon credit report, as stored; the read is audited."""
+    try:
+        stored = service.read_report(session, principal, report_id=report_id, form="page")
+    except Forbidden:
+        if principal.role != "bank":
+            raise
+        held = service.list_consents(session, principal)
+        issued = {r.id: r.borrower_ref for r in service.list_reports(session, principal)}
+        if report_id not in issued:
+            raise
+        key = refusal_key(held, issued[report_id])
+        context = {"status": 403, "message_key": key, "detail": None}
+        return render(request, "error.html", context, lang=lang, status=403)
+    envelope = stored.document
+    report = envelope["report"]
+    borrower = report["borrower"]
+    context = {
+        "report": report,
+        "signature": envelope["signature"],
+        "borrower": borrower,
+        "county_name": county_label(borrower.get("county_code") or "", lang),
+        "terms": report["terms"],
+        "products": product_names(),
+    }
+    return render(request, "finance/report.html", context, lang=lang)
+
+
+# --- consents --------------------------------------------------------------------------------
+
+
+def _consents_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: str,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    consents = service.list_consents(session, principal)
+    is_borrower = principal.role == "enterprise"
+    reads = service.report_reads(session, principal) if is_borrower else []
+    known_banks = sorted({c.bank_code for c in consents})
+    default_expiry = (datetime.now(CHINA).date() + timedelta(days=DEFAULT_CONSENT_DAYS)).isoformat()
+    context = {
+        "consents": consents,
+        "reads": reads,
+        "is_borrower": is_borrower,
+        "known_banks": known_banks,
+        "default_expiry": default_expiry,
+        "today": datetime.now(CHINA).date().isoformat(),
+        "notice": notice,
+        "error": error,
+    }
+    return render(request, "finance/consents.html", context, lang=lang, status=status)
+
+
+@router.get("/finance/consents", response_class=HTMLResponse)
+def consents_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    granted: Annotated[str | None, Query(max_length=40)] = None,
+    revoked: Annotated[int | None, Query(ge=0, le=1)] = None,
+) -> Response:
+    """The borrower's consents (grant, revoke) and who read its reports; a bank's consents held."""
+    notice = None
+    if granted:
+        notice = translate("fin.granted", lang, bank=granted)
+    elif revoked:
+        notice = translate("fin.revoked", lang)
+    return _consents_page(request, session, principal, lang, notice=notice)
+
+
+@router.post("/finance/consents", response_class=HTMLResponse)
+def grant_consent(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    bank_code: Annotated[str, Form(max_length=40)] = "",
+    scope: Annotated[str, Form(max_length=40)] = "credit_report",
+    expires_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The borrower grants a bank access until the end of a day (China time)."""
+    try:
+        day = date.fromisoformat(expires_on)
+    except ValueError:
+        day = None
+    try:
+        if not bank_code.strip():
+            raise InvalidInput("bank_code: give the bank's code")
+        if day is None:
+            raise InvalidInput("expires_on: give a date")
+        if scope != "credit_report":
+            raise InvalidInput("scope: credit_report is the only scope")
+        expires_at = datetime.combine(day, time(23, 59, 59), tzinfo=CHINA).astimezone(UTC)
+        consent_in = ConsentCreate(bank_code=bank_code.strip(), scope="credit_report", expires_at=expires_at)
+        consent = service.grant_consent(session, principal, consent_in=consent_in)
+    except Forbidden:
+        raise
+    except GreenfinError as exc:
+        message = translate(f"error.{exc.status}" if exc.status in (400, 404, 409, 422) else "error.other", lang)
+        return _consents_page(
+            request, session, principal, lang, error=f"{message} {exc.detail or ''}", status=exc.status
+        )
+    return RedirectResponse(f"/finance/consents?granted={consent.bank_code}", status_code=303)
+
+
+@router.post("/finance/consents/{consent_id}/revoke", response_class=HTMLResponse)
+def revoke_consent(consent_id: str, session: SessionDep, principal: PagePrincipalDep) -> Response:
+    """The borrower revokes a consent now; the bank is refused from then on."""
+    service.revoke_consent(session, principal, consent_id=consent_id)
+    return RedirectResponse("/finance/consents?revoked=1", status_code=303)
+
+
+# --- what-if ---------------------------------------------------------------------------------
+
+
+@router.get("/finance/what-if", response_class=HTMLResponse)
+def what_if_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    farm: Annotated[str | None, Query(max_length=40)] = None,
+    coal_pct: Pct = Decimal(0),
+    pv_kwh: Amount = Decimal(0),
+    gas_cut_pct: Pct = Decimal(0),
+    digester_volume_m3: Amount | None = None,
+    heads_served: Annotated[int | None, Query(ge=0, le=10**7)] = None,
+    manure_treated_t: Amount | None = None,
+    biogas_produced_m3: Amount | None = None,
+    biogas_used_m3: Amount | None = None,
+) -> Response:
+    """Emissions, label and terms now and after a change; htmx gets only the result fragment."""
+    if farm:
+        digester = {
+            "digester_volume_m3": digester_volume_m3,
+            "heads_served": heads_served,
+            "manure_treated_t": manure_treated_t,
+            "biogas_produced_m3": biogas_produced_m3,
+            "biogas_used_m3": biogas_used_m3,
+        }
+        context = _farm_what_if(session, principal, farm, digester)
+        page, fragment = "finance/what_if_farm.html", "finance/_what_if_farm_result.html"
+    else:
+        inputs = {"coal_pct": coal_pct, "pv_kwh": pv_kwh, "gas_cut_pct": gas_cut_pct}
+        context = _enterprise_what_if(session, principal, inputs)
+        page, fragment = "finance/what_if.html", "finance/_what_if_result.html"
+    context["products"] = product_names()
+    response = render(request, fragment if _is_htmx(request) else page, context, lang=lang)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def _enterprise_what_if(session: SessionDep, principal: Principal, inputs: dict[str, Decimal]) -> dict[str, Any]:
+    if principal.role != "enterprise" or not principal.organisation_code:
+        raise Forbidden("the what-if is for an enterprise's own account (or a farm's, from its account page)")
+    uscc = principal.organisation_code
+    current = service.enterprise_what_if(session, principal, what_if_in=EnterpriseWhatIf(uscc=uscc))
+    present = {line.energy for line in current.energies if line.before_quantity}
+    changes: list[dict[str, Any]] = []
+    if inputs["coal_pct"]:
+        changes += [
+            {"kind": "shift", "from_energy": key, "to_energy": "electricity", "share_pct": str(inputs["coal_pct"])}
+            for key in COAL
+            if key in present
+        ]
+    if inputs["gas_cut_pct"] and "natural_gas" in present:
+        changes.append({"kind": "scale", "energy": "natural_gas", "change_pct": str(-inputs["gas_cut_pct"])})
+    if inputs["pv_kwh"]:
+        changes.append({"kind": "solar", "kwh": str(inputs["pv_kwh"])})
+    result = current
+    error = None
+    if changes:
+        try:
+            result = service.enterprise_what_if(
+                session,
+                principal,
+                what_if_in=EnterpriseWhatIf.model_validate({"uscc": uscc, "year": current.year, "changes": changes}),
+            )
+        except InvalidInput as exc:
+            error = exc.detail
+    return {
+        "result": result,
+        "inputs": inputs,
+        "has_coal": bool(present & set(COAL)),
+        "has_gas": "natural_gas" in present,
+        "error": error,
+        "change_t": result.after.total_co2_t - result.before.total_co2_t,
+    }
+
+
+def _farm_what_if(session: SessionDep, principal: Principal, farm_ref: str, digester: dict[str, Any]) -> dict[str, Any]:
+    account = agriculture.get_account(session, principal, farm_ref=farm_ref)
+    farm = account.farm
+    if account.latest is None:
+        raise InvalidInput(f"farm {farm.id} has no assessment yet; nothing to compare with")
+    year = account.latest.year
+    served_already = sum(
+        int(r.quantities.get("heads_served", 0))
+        for r in account.records
+        if r.year == year and r.practice == "biogas_project"
+    )
+    herd = farm.herd_heads or 0
+    heads = max(herd - served_already, 0) or herd or 100
+    defaults: dict[str, Any] = {
+        "heads_served": heads,
+        "digester_volume_m3": Decimal(max(50, heads // 5)),
+        "manure_treated_t": Decimal(heads) * Decimal("1.5"),
+        "biogas_produced_m3": Decimal(heads * 40),
+        "biogas_used_m3": Decimal(heads * 36),
+    }
+    values = {key: defaults[key] if value is None else value for key, value in digester.items()}
+    error = None
+    result = None
+    try:
+        what_if_in = FarmWhatIfIn.model_validate(
+            {
+                "farm_ref": farm.id,
+                "year": year,
+                "add": [{"practice": "biogas_project", **{k: str(v) for k, v in values.items()}}],
+            }
+        )
+        result = service.farm_what_if(session, principal, what_if_in=what_if_in)
+    except InvalidInput as exc:
+        error = exc.detail
+    return {"farm": farm, "year": year, "values": values, "result": result, "error": error}
