@@ -91,7 +91,30 @@ def test_shift_and_solar_are_computed(session: Session) -> None:
     energies = {e.energy: e for e in result.energies}
     # 30 % of 1,000,000 Nm3 leaves gas; 200,000 kWh of grid power is replaced by PV.
     assert energies["natural_gas"].after_quantity == Decimal("700000.000")
+    # Equal useful heat (what-if v1): 300,000 Nm3 × 1.33 kgce/Nm3 × 0.92 (gas boiler)
+    # ÷ (0.1229 kgce/kWh × COP 3.0 of the default heat pump) = 995,606.184 kWh, less 200,000 kWh of PV.
+    electricity = energies["electricity"]
+    assert electricity.after_quantity - electricity.before_quantity == Decimal("795606.184")
     assert result.assumptions
+
+
+def test_a_resistive_boiler_on_the_grid_emits_more_than_the_coal_it_replaces() -> None:
+    """Per tonne of raw coal: 1.9003 tCO2 burnt, vs 1,000 × 0.7143 × 0.80 ÷ (0.1229 × 0.95) = 4,894.35 kWh."""
+    from greenfin.finance.policy import load_what_if_method
+    from greenfin.finance.rules import substitute_useful_energy
+
+    method = load_what_if_method()
+    kwh = substitute_useful_energy(
+        Decimal(1000),
+        from_kgce_per_unit=Decimal("0.7143"),
+        from_efficiency=method.efficiency_of("raw_coal"),
+        to_kgce_per_unit=Decimal("0.1229"),
+        to_efficiency=method.technology("electric_boiler").efficiency,
+    )
+    assert kwh.quantize(Decimal("0.01")) == Decimal("4894.35")
+    # At the 2023 national grid factor 0.5306 tCO2/MWh that is 2.597 tCO2 > 1.9003 tCO2 of the coal;
+    # a heat pump (COP 3) needs 1,549.88 kWh = 0.822 tCO2.
+    assert kwh * Decimal("0.5306") / 1000 > Decimal("1.9003")
 
 
 def test_enterprise_report_under_consent(session: Session) -> None:

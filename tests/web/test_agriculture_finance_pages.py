@@ -265,12 +265,7 @@ def test_the_what_if_swaps_the_result_and_rooftop_pv_lowers_emissions(visit: Vis
     assert not _not_local(visit.requests, region.base_url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finance.service.enterprise_what_if moves coal to electricity at equal standard coal with the "
-    "当量值 0.1229 kgce/kWh, so the grid factor makes emissions rise; the brief expects them to fall",
-)
-def test_moving_coal_to_electricity_lowers_emissions(visit: Visit, region: Region) -> None:
+def test_moving_coal_to_a_heat_pump_lowers_emissions(visit: Visit, region: Region) -> None:
     visit.login("enterprise")
     visit.go("/finance/what-if")
     now, after = _what_if(visit, "coal_pct", "30")

@@ -487,3 +487,62 @@ def _is_number(value: object) -> TypeGuard[int | Decimal]:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return False
     return Decimal(value).is_finite()
+
+
+# --- what-if substitution method ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Technology:
+    """What a kWh of electricity becomes as useful heat (an electric boiler's efficiency, a heat pump's COP)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    efficiency: Decimal
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfMethod:
+    """The data behind a what-if energy substitution (``data/what-if/vN.toml``)."""
+
+    version: str
+    mj_per_kgce: Decimal
+    efficiency: Mapping[str, Decimal]
+    default_efficiency: Decimal
+    technologies: Mapping[str, Technology]
+
+    def efficiency_of(self, energy: str) -> Decimal:
+        """Thermal efficiency of the equipment burning ``energy``."""
+        return self.efficiency.get(energy, self.default_efficiency)
+
+    def technology(self, code: str) -> Technology:
+        """A target technology for electricity, or InvalidInput naming the known ones."""
+        if code not in self.technologies:
+            raise InvalidInput(f"unknown technology {code!r}; known: {', '.join(sorted(self.technologies))}")
+        return self.technologies[code]
+
+
+@lru_cache(maxsize=4)
+def load_what_if_method(version: str = "v1") -> WhatIfMethod:
+    """The what-if substitution method of ``version``."""
+    path = resources.files(_DATA_PACKAGE) / "data" / "what-if" / f"{version}.toml"
+    if not path.is_file():
+        raise NotFound(f"no what-if method {version!r}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    efficiency = {key: Decimal(cell["value"]) for key, cell in data["efficiency"].items() if key != "default"}
+    technologies = {
+        code: Technology(code, t["name_zh"], t["name_en"], Decimal(t["efficiency"]), t["source"])
+        for code, t in data["technologies"].items()
+    }
+    values = [*efficiency.values(), *(t.efficiency for t in technologies.values())]
+    if any(value <= 0 for value in values):
+        raise InvalidInput(f"what-if method {version}: every efficiency must be positive")
+    return WhatIfMethod(
+        version=data["version"],
+        mj_per_kgce=Decimal(data["mj_per_kgce"]),
+        efficiency=MappingProxyType(efficiency),
+        default_efficiency=Decimal(data["efficiency"]["default"]["value"]),
+        technologies=MappingProxyType(technologies),
+    )

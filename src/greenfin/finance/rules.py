@@ -383,3 +383,21 @@ def _validate(standings: list[BorrowerStanding], offer: BaseOffer, bank_code: st
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise InvalidInput(f"{first['field']}: {first['reason']}{more}.", errors=errors)
+
+
+def substitute_useful_energy(
+    quantity: Decimal,
+    *,
+    from_kgce_per_unit: Decimal,
+    from_efficiency: Decimal,
+    to_kgce_per_unit: Decimal,
+    to_efficiency: Decimal,
+) -> Decimal:
+    """The quantity of the target energy that delivers the same useful energy as ``quantity``.
+
+    Both quantities are in their energies' canonical units; the energy content of each unit is
+    its standard-coal coefficient (GB/T 2589), so the MJ-per-kgce constant cancels. Example:
+    1,000 kg of raw coal (0.7143 kgce/kg) in an 80 % boiler → 571.44 kgce useful; a heat pump
+    with COP 3 on electricity (0.1229 kgce/kWh) needs 571.44 ÷ (0.1229 × 3) = 1,549.88 kWh.
+    """
+    return quantity * from_kgce_per_unit * from_efficiency / (to_kgce_per_unit * to_efficiency)

@@ -171,12 +171,15 @@ class VerifyRead(BaseModel):
 
 
 class ShiftChange(_In):
-    """Move a share of one energy's use to another, at equal standard-coal energy."""
+    """Move a share of one energy's use to another, at equal useful energy (data/what-if/v1.toml)."""
 
     kind: Literal["shift"]
     from_energy: str
     to_energy: str = "electricity"
     share_pct: Decimal = Field(gt=0, le=100)
+    technology: str = Field(
+        default="heat_pump", description="For electricity: heat_pump (COP) or electric_boiler (efficiency)"
+    )
 
 
 class ScaleChange(_In):

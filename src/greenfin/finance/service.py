@@ -676,6 +676,8 @@ def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: En
     from greenfin.carbon.factors import load_factor_set
     from greenfin.carbon.rules import CalculationItem, LineResult, calculate
     from greenfin.carbon.units import unit_by_symbol
+    from greenfin.finance.policy import load_what_if_method
+    from greenfin.finance.rules import substitute_useful_energy
     from greenfin.industry import rules as industry_rules
     from greenfin.industry import service as industry
     from greenfin.industry.methodology import load_methodology as industry_methodology
@@ -702,8 +704,10 @@ def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: En
         before[spec.key] = before.get(spec.key, Decimal(0)) + canonical
     after = dict(before)
 
-    def tce_per_canonical(energy: str) -> Decimal:
-        return factor_set.energy(energy).standard_coal.value / 1000
+    method = load_what_if_method()
+
+    def kgce_per_canonical(energy: str) -> Decimal:
+        return factor_set.energy(energy).standard_coal.value
 
     for change in what_if_in.changes:
         if change.kind == "scale":
@@ -713,10 +717,21 @@ def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: En
             src, dst = factor_set.energy(change.from_energy).key, factor_set.energy(change.to_energy).key
             moved = after.get(src, Decimal(0)) * change.share_pct / 100
             after[src] = after.get(src, Decimal(0)) - moved
-            after[dst] = after.get(dst, Decimal(0)) + moved * tce_per_canonical(src) / tce_per_canonical(dst)
+            if dst == "electricity":
+                technology = method.technology(change.technology)
+                to_efficiency, how = technology.efficiency, f"{technology.name_en} ({technology.efficiency})"
+            else:
+                to_efficiency, how = method.efficiency_of(dst), f"{dst} equipment ({method.efficiency_of(dst)})"
+            after[dst] = after.get(dst, Decimal(0)) + substitute_useful_energy(
+                moved,
+                from_kgce_per_unit=kgce_per_canonical(src),
+                from_efficiency=method.efficiency_of(src),
+                to_kgce_per_unit=kgce_per_canonical(dst),
+                to_efficiency=to_efficiency,
+            )
             assumptions.append(
-                f"{change.share_pct}% of {src} moved to {dst} at equal standard-coal energy "
-                "(no efficiency gain assumed)"
+                f"{change.share_pct}% of {src} moved to {dst} at equal useful energy: "
+                f"{src} equipment efficiency {method.efficiency_of(src)}, {how} (what-if method {method.version})"
             )
         else:  # solar
             grid = factor_set.energy("electricity").key

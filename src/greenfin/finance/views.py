@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -273,6 +273,7 @@ def what_if_page(
     coal_pct: Pct = Decimal(0),
     pv_kwh: Amount = Decimal(0),
     gas_cut_pct: Pct = Decimal(0),
+    technology: Annotated[Literal["heat_pump", "electric_boiler"], Query()] = "heat_pump",
     digester_volume_m3: Amount | None = None,
     heads_served: Annotated[int | None, Query(ge=0, le=10**7)] = None,
     manure_treated_t: Amount | None = None,
@@ -292,7 +293,7 @@ def what_if_page(
         page, fragment = "finance/what_if_farm.html", "finance/_what_if_farm_result.html"
     else:
         inputs = {"coal_pct": coal_pct, "pv_kwh": pv_kwh, "gas_cut_pct": gas_cut_pct}
-        context = _enterprise_what_if(session, principal, inputs)
+        context = _enterprise_what_if(session, principal, inputs, technology=technology)
         page, fragment = "finance/what_if.html", "finance/_what_if_result.html"
     context["products"] = product_names()
     response = render(request, fragment if _is_htmx(request) else page, context, lang=lang)
@@ -300,7 +301,9 @@ def what_if_page(
     return response
 
 
-def _enterprise_what_if(session: SessionDep, principal: Principal, inputs: dict[str, Decimal]) -> dict[str, Any]:
+def _enterprise_what_if(
+    session: SessionDep, principal: Principal, inputs: dict[str, Decimal], *, technology: str
+) -> dict[str, Any]:
     if principal.role != "enterprise" or not principal.organisation_code:
         raise Forbidden("the what-if is for an enterprise's own account (or a farm's, from its account page)")
     uscc = principal.organisation_code
@@ -309,7 +312,13 @@ def _enterprise_what_if(session: SessionDep, principal: Principal, inputs: dict[
     changes: list[dict[str, Any]] = []
     if inputs["coal_pct"]:
         changes += [
-            {"kind": "shift", "from_energy": key, "to_energy": "electricity", "share_pct": str(inputs["coal_pct"])}
+            {
+                "kind": "shift",
+                "from_energy": key,
+                "to_energy": "electricity",
+                "share_pct": str(inputs["coal_pct"]),
+                "technology": technology,
+            }
             for key in COAL
             if key in present
         ]
@@ -333,6 +342,7 @@ def _enterprise_what_if(session: SessionDep, principal: Principal, inputs: dict[
         "inputs": inputs,
         "has_coal": bool(present & set(COAL)),
         "has_gas": "natural_gas" in present,
+        "technology": technology,
         "error": error,
         "change_t": result.after.total_co2_t - result.before.total_co2_t,
     }
