@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
+from greenfin.db import session_scope
 from greenfin.errors import GreenfinError, Unauthenticated
 from greenfin.settings import Settings
 
@@ -36,15 +37,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit on return, roll back on error."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -38,9 +38,11 @@ class Settings(BaseSettings):
     max_page_size: int = 500
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEFAULT_SECRET:
-            raise ValueError("GREENFIN_SECRET_KEY must be set to a private value in production")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.environment in ("dev", "production") and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(f"GREENFIN_SECRET_KEY must be set to a private value in {self.environment}")
+        if self.environment == "production" and not self.cookie_secure:
+            raise ValueError("GREENFIN_COOKIE_SECURE must be true in production (session cookies over HTTPS only)")
         return self
 
     @property

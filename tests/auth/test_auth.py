@@ -114,10 +114,13 @@ def test_every_write_is_audited_with_before_and_after(session: Session) -> None:
 def test_audit_log_is_scoped_to_the_reader(client: TestClient, session: Session, headers_for) -> None:  # type: ignore[no-untyped-def]
     bank = make_organisation(session, kind="bank", code="B004")
     bank_headers = headers_for("bank", bank)
+    other = make_organisation(session, kind="bank", code="B005")
+    headers_for("bank", other)  # another bank's login is audited under that bank
     staff = client.get("/api/v1/audit", headers=headers_for("regulator")).json()
     own = client.get("/api/v1/audit", headers=bank_headers).json()
-    assert staff["total"] > own["total"]
     assert own["total"] >= 1  # its own login
+    assert staff["total"] > own["total"]
+    assert {item["organisation_id"] for item in own["items"]} == {bank.id}
 
 
 def test_health_and_openapi(client: TestClient) -> None:
@@ -134,3 +137,21 @@ def test_short_passwords_are_refused(session: Session) -> None:
     with pytest.raises(InvalidInput, match="at least 8"):
         make_user_with = auth.create_user
         make_user_with(session, username="frank", password="short", role="regulator")
+
+
+def test_an_overlong_username_is_a_plain_401(client: TestClient) -> None:
+    response = client.post("/api/v1/auth/token", data={"username": "x" * 500, "password": "whatever1"})
+    assert response.status_code == 401
+
+
+def test_unsafe_defaults_are_refused_outside_demo_and_test() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from greenfin.settings import DEFAULT_SECRET
+
+    with pytest.raises(ValidationError, match="GREENFIN_SECRET_KEY"):
+        Settings(environment="dev", secret_key=DEFAULT_SECRET)
+    with pytest.raises(ValidationError, match="GREENFIN_COOKIE_SECURE"):
+        Settings(environment="production", secret_key="s3cret-" * 6, cookie_secure=False)
+    assert Settings(environment="production", secret_key="s3cret-" * 6, cookie_secure=True).cookie_secure

@@ -18,6 +18,8 @@ from greenfin.web.pages import login_url, safe_next
         ("https://evil.example/", "/home"),
         ("/\\evil.example", "/home"),  # browsers read a backslash as a slash
         ("home", "/home"),
+        pytest.param("/\t/evil.example", "/home", id="tab"),  # control characters: refused outright
+        pytest.param("/ok\x00", "/home", id="nul"),
     ],
 )
 def test_next_stays_on_this_site(given: str | None, kept: str) -> None:

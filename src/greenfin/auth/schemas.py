@@ -52,6 +52,7 @@ class AuditEventRead(BaseModel):
     at: datetime
     actor: str
     actor_role: str | None
+    organisation_id: str | None = Field(description="The organisation the actor acted for")
     action: str
     entity_type: str
     entity_id: str | None

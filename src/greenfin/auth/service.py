@@ -30,6 +30,7 @@ from greenfin.db import new_id, utcnow
 from greenfin.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from greenfin.settings import Settings
 
+USERNAME_MAX = 80  # auth_user.username and auth_login_attempt.username are String(80)
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths take the same time.
 _DUMMY_HASH = _hasher.hash("greenfin-timing-equaliser")
@@ -136,6 +137,8 @@ def authenticate(session: Session, settings: Settings, *, username: str, passwor
     A wrong password returns None rather than raising, so that the caller commits the
     recorded failure (the throttle counts it) before it answers 401.
     """
+    if not username or len(username) > USERNAME_MAX:
+        return None  # no user can have such a name; nothing worth recording
     now = utcnow()
     since = now - timedelta(minutes=settings.login_window_minutes)
     if repository.recent_failures(session, username, since) >= settings.login_max_failures:

@@ -101,7 +101,13 @@ OptionalPagePrincipalDep = Annotated[Principal | None, Depends(optional_page_pri
 
 def safe_next(next_path: str | None, default: str = "/home") -> str:
     """``next_path`` if it is a path on this site, else ``default`` (no open redirects)."""
-    if not next_path or not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
+    if (
+        not next_path
+        or not next_path.startswith("/")
+        or next_path.startswith("//")
+        or "\\" in next_path
+        or any(ord(char) < 0x20 or ord(char) == 0x7F for char in next_path)
+    ):
         return default
     return next_path
 

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from greenfin.auth import service as auth
-from greenfin.errors import GreenfinError, TooManyRequests
+from greenfin.errors import TooManyRequests
 from greenfin.http import SESSION_COOKIE, SessionDep, SettingsDep
 from greenfin.web.i18n import LABELS, LANGUAGES
 from greenfin.web.pages import (
@@ -50,16 +50,14 @@ def default_year() -> int:
 @router.get("/", response_class=HTMLResponse)
 def landing(request: Request, session: SessionDep, lang: LangDep, principal: OptionalPagePrincipalDep) -> Response:
     """The public page: what greenfin does and the region's labels in aggregate."""
-    region = None
-    try:
-        from greenfin.industry.views import latest_overview
+    from greenfin.industry import service as industry
 
-        # Only aggregate counts are shown, never an enterprise: the region's public progress (§4.1).
-        summary = latest_overview(session, auth.SYSTEM, year=None)
-        if summary.enterprises:
-            region = {"year": summary.year, "enterprises": summary.enterprises, "counts": summary.counts}
-    except GreenfinError:
-        region = None
+    # Only aggregate counts are shown, never an enterprise: the region's public progress (§4.1).
+    # One stored run row is read (no overview, no scan of the labels) for every anonymous visit.
+    summary = industry.region_counts(session, auth.SYSTEM, year=default_year())
+    region = None
+    if summary is not None:
+        region = {"year": summary.year, "enterprises": summary.enterprises, "counts": summary.counts}
     return render(request, "landing.html", {"region": region, "labels": LABELS}, lang=lang, principal=principal)
 
 
@@ -133,7 +131,7 @@ def login(
     return response
 
 
-@router.api_route("/logout", methods=["GET", "POST"])
+@router.post("/logout")
 def logout(request: Request, session: SessionDep) -> Response:
     """End the page session and forget the cookie."""
     secret = request.cookies.get(SESSION_COOKIE)
