@@ -1,0 +1,116 @@
+"""``greenfin demo``: build the demo region into the configured database, then serve it."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from greenfin.cli import cli_session
+from greenfin.demo import region
+from greenfin.demo.service import (
+    DEFAULT_ENTERPRISES,
+    DEFAULT_SEED,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    DemoSummary,
+    build_region,
+    find_demo,
+    refuse_in_production,
+    reset_region,
+)
+from greenfin.settings import get_settings
+
+_STEPS = {"enterprises": "生成企业与能耗数据 enterprises and records", "labels": "贴标 labelling 2023–2025"}
+
+
+def _print_summary(summary: DemoSummary) -> None:
+    typer.echo(
+        f"built the demo region (seed {summary.seed}) in {summary.seconds.get('build', 0):.1f} s: "
+        f"{summary.enterprises:,} enterprises in {len(region.COUNTIES)} counties, "
+        f"{summary.energy_records:,} monthly energy records, {summary.process_emissions:,} process emissions, "
+        f"{summary.annual_figures:,} annual figures, {summary.organisations} organisations, {summary.users} logins"
+    )
+    typer.echo(f"data digest {summary.digest}")
+    for year, counts in summary.labels.items():
+        shown = ", ".join(f"{label} {count:,}" for label, count in counts.items())
+        typer.echo(f"labels {year}: {shown}")
+    if summary.labels:
+        typer.echo(f"labelled {len(summary.labels)} years in {summary.seconds.get('label', 0):.2f} s")
+
+
+def demo(
+    enterprises: int = typer.Option(
+        DEFAULT_ENTERPRISES, "--enterprises", "-n", help="Number of industrial enterprises"
+    ),
+    seed: int = typer.Option(DEFAULT_SEED, help="Random seed: the same seed builds the same region"),
+    reset: bool = typer.Option(False, "--reset", help="Drop the demo data already in the database and rebuild it"),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the platform once the region is built"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+) -> None:
+    """Build the deterministic Quzhou-like demo region (unless it is there already) and serve it."""
+    from greenfin.migrations import upgrade
+
+    settings = get_settings()
+    refuse_in_production(settings)
+    upgrade(settings.database_url)
+    with cli_session(settings) as session:
+        existing = find_demo(session)
+        if existing is not None and reset:
+            started = time.perf_counter()
+            deleted = reset_region(session, settings=settings)
+            typer.echo(
+                f"reset: removed the demo region (seed {existing.seed}), {deleted:,} rows, "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+            existing = None
+        if existing is not None:
+            typer.echo(
+                f"the database holds the demo region already ({existing.enterprises:,} enterprises, "
+                f"seed {existing.seed}); nothing built — use --reset to rebuild it"
+            )
+        else:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                transient=False,
+            ) as bar:
+                tasks: dict[str, TaskID] = {}
+
+                def progress(step: str, done: int, total: int) -> None:
+                    if step not in tasks:
+                        tasks[step] = bar.add_task(_STEPS.get(step, step), total=total)
+                    bar.update(tasks[step], completed=done)
+
+                summary = build_region(
+                    session,
+                    enterprises=enterprises,
+                    seed=seed,
+                    settings=settings,
+                    principal=session.info["actor"],
+                    progress=progress,
+                )
+    if existing is None:
+        _print_summary(summary)
+    users = ", ".join(user.username for user in DEMO_USERS)
+    typer.echo(f"demo logins: {users} — password {DEMO_PASSWORD}")
+    if serve:
+        import uvicorn
+
+        from greenfin.app import create_app
+
+        typer.echo(f"serving on http://{host}:{port} (Ctrl+C stops)")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

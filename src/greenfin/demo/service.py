@@ -1,0 +1,436 @@
+"""Building, finding and resetting the demo region in a database.
+
+:func:`build_region` writes the region drawn by :mod:`greenfin.demo.region` — enterprises,
+36 months of energy records, process emissions and annual figures for 2023–2025 — plus
+the demo organisations and logins, then labels every year with the industrial account's
+own batch (``greenfin.industry.service.label_all``). It is set-based and streams: the
+enterprises are drawn in chunks of :data:`CHUNK`, each chunk's energy records are built as
+one Polars frame and loaded with ``executemany`` on SQLite and ``COPY`` on PostgreSQL, so
+memory stays bounded at any size (``--enterprises 100000`` is 12+ million records).
+
+The demo is marked by the organisation :data:`DEMO_PLATFORM_CODE` and by four import
+batches (``imported_by = "demo"``) whose file name records the seed, the size and the
+enterprise ids, so :func:`find_demo` can say what a database holds and :func:`reset_region`
+can remove exactly the demo's rows (and, through every foreign key, whatever points at
+them). Fixed passwords exist only here and are refused in production.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import polars as pl
+from sqlalchemy import Engine, Table, delete, func, insert, inspect, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.schema import AddConstraint, DropConstraint
+from sqlalchemy.sql import ColumnElement
+
+from greenfin.auth import service as auth
+from greenfin.auth.models import LoginAttempt, Organisation, User
+from greenfin.auth.service import SYSTEM, Principal
+from greenfin.carbon.factors import load_factor_set
+from greenfin.db import Base, import_all_models, make_session_factory, session_scope, utcnow
+from greenfin.demo import region
+from greenfin.errors import Conflict, Forbidden, InvalidInput
+from greenfin.industry import service as industry
+from greenfin.industry.models import AnnualFigures, EnergyRecord, Enterprise, ImportBatch, ProcessEmission
+from greenfin.settings import Settings, get_settings
+
+DEMO_PLATFORM_CODE = "GREENFIN-DEMO"
+DEMO_PASSWORD = "greenfin-demo"  # demo data only: refused in production
+DEMO_IMPORTER = "demo"
+DEFAULT_ENTERPRISES = 600
+DEFAULT_SEED = 42
+MAX_ENTERPRISES = 1_000_000
+CHUNK = 2_000  # enterprises per chunk: about 250,000 energy records
+BULK_LOAD_THRESHOLD = 20_000  # enterprises from which PostgreSQL loads without indexes, then rebuilds them
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: called as a long step advances."""
+
+_FILENAME = re.compile(r"^greenfin-demo seed=(-?\d+) enterprises=(\d+) ids=(\d+)-(\d+)$")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    display_name: str
+
+
+DEMO_USERS = (
+    DemoUser("admin", "admin", "平台管理员"),
+    DemoUser("regulator", "regulator", "人民银行衢州市分行 绿色金融处"),
+    DemoUser("bank", "bank", "衢州农商银行 信贷经理"),
+    DemoUser("enterprise", "enterprise", "企业碳账户填报员"),
+    DemoUser("resident", "resident", "衢州市民"),
+)
+
+
+@dataclass(frozen=True)
+class DemoRegion:
+    """What a database holds of the demo: its seed, size and enterprise ids."""
+
+    seed: int
+    enterprises: int
+    first_id: int
+    last_id: int
+
+
+@dataclass
+class DemoSummary:
+    """What a build wrote, how long each step took, and a digest of the generated rows."""
+
+    seed: int
+    enterprises: int = 0
+    energy_records: int = 0
+    process_emissions: int = 0
+    annual_figures: int = 0
+    organisations: int = 0
+    users: int = 0
+    labels: dict[int, dict[str, int]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    digest: str = ""
+
+
+def refuse_in_production(settings: Settings) -> None:
+    if settings.environment == "production":
+        raise Forbidden(
+            "the demo region (with its fixed password) is never built in production; "
+            "set GREENFIN_ENVIRONMENT to demo, dev or test"
+        )
+
+
+def _batch_id(seed: int, kind: str) -> str:
+    return hashlib.sha256(f"greenfin-demo/{seed}/{kind}".encode()).hexdigest()[:32]
+
+
+def find_demo(session: Session) -> DemoRegion | None:
+    """The demo region the database holds, or None."""
+    batch = session.scalar(
+        select(ImportBatch).where(ImportBatch.imported_by == DEMO_IMPORTER, ImportBatch.kind == "enterprises")
+    )
+    if batch is not None and (match := _FILENAME.match(batch.filename)):
+        seed, count, first, last = (int(group) for group in match.groups())
+        return DemoRegion(seed=seed, enterprises=count, first_id=first, last_id=last)
+    if session.scalar(select(Organisation.id).where(Organisation.code == DEMO_PLATFORM_CODE)) is not None:
+        return DemoRegion(seed=0, enterprises=0, first_id=0, last_id=-1)  # logins only (an interrupted build)
+    return None
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+class _BulkWriter:
+    """Appends rows to a table on the session's own connection (same transaction):
+    ``executemany`` on SQLite, ``COPY … FROM STDIN (FORMAT csv)`` on PostgreSQL."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect.name
+        self.raw: Any = connection.connection.driver_connection
+
+    def write(self, table: str, frame: pl.DataFrame, digest: Any) -> int:
+        csv = frame.write_csv(include_header=False).encode()
+        digest.update(csv)
+        columns = ", ".join(frame.columns)
+        if self.dialect == "postgresql":
+            with (
+                self.raw.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy,
+            ):
+                copy.write(csv)
+        else:
+            marks = ", ".join("?" for _ in frame.columns)
+            cursor = self.raw.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", frame.iter_rows())
+            finally:
+                cursor.close()
+        return frame.height
+
+
+@contextmanager
+def _bulk_load(session: Session, *, large: bool) -> Iterator[None]:
+    """On PostgreSQL, load a large region the way its manual advises (14.4 Populating a
+    Database): drop the energy records' secondary indexes and foreign keys, load, then
+    rebuild the indexes by sorting and validate the keys with one join each. Transactional
+    DDL, so a failure leaves everything as it was. Elsewhere, or for small loads, a no-op."""
+    connection = session.connection()
+    if not large or connection.dialect.name != "postgresql":
+        yield
+        return
+    table = cast(Table, EnergyRecord.__table__)
+    indexes = sorted(table.indexes, key=lambda index: str(index.name))
+    foreign_keys = sorted(table.foreign_key_constraints, key=lambda constraint: str(constraint.name))
+    for constraint in foreign_keys:
+        connection.execute(DropConstraint(constraint))
+    for index in indexes:
+        index.drop(connection)
+    yield
+    connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+    for index in indexes:
+        index.create(connection)
+    for constraint in foreign_keys:
+        connection.execute(AddConstraint(constraint))
+
+
+def _with_batch(frame: pl.DataFrame, import_id: str) -> pl.DataFrame:
+    return frame.with_columns(version=pl.lit(1), is_current=pl.lit(True), import_id=pl.lit(import_id))
+
+
+def _frame(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=list(columns), orient="row")
+
+
+def _chunks(total: int) -> Iterator[range]:
+    for start in range(0, total, CHUNK):
+        yield range(start, min(start + CHUNK, total))
+
+
+def _organisations_and_users(session: Session, *, seed: int, showcase: region.DemoEnterprise) -> tuple[int, int]:
+    organisations = {
+        "admin": auth.create_organisation(
+            session, kind="platform", name="greenfin 演示平台", code=DEMO_PLATFORM_CODE, region_code=region.CITY_CODE
+        ),
+        "regulator": auth.create_organisation(
+            session,
+            kind="regulator",
+            name="中国人民银行衢州市分行",
+            code=region.regulator_uscc(seed),
+            region_code=region.CITY_CODE,
+        ),
+        "bank": auth.create_organisation(
+            session, kind="bank", name="衢州农商银行", code=region.bank_uscc(seed), region_code="330802"
+        ),
+        "enterprise": auth.create_organisation(
+            session, kind="enterprise", name=showcase.name, code=showcase.uscc, region_code=showcase.county_code
+        ),
+    }
+    for user in DEMO_USERS:
+        auth.create_user(
+            session,
+            username=user.username,
+            password=DEMO_PASSWORD,
+            role=user.role,
+            display_name=user.display_name,
+            organisation=organisations.get(user.username),
+        )
+    return len(organisations), len(DEMO_USERS)
+
+
+def build_region(
+    target: Session | Engine,
+    *,
+    enterprises: int = DEFAULT_ENTERPRISES,
+    seed: int = DEFAULT_SEED,
+    settings: Settings | None = None,
+    principal: Principal = SYSTEM,
+    label: bool = True,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    """Write the deterministic demo region of ``seed`` with ``enterprises`` enterprises, then label it."""
+    settings = settings or get_settings()
+    refuse_in_production(settings)
+    if not 1 <= enterprises <= MAX_ENTERPRISES:
+        raise InvalidInput(f"the demo region has 1 to {MAX_ENTERPRISES:,} enterprises, not {enterprises:,}")
+    if isinstance(target, Engine):
+        factory = make_session_factory(target)
+        auth.install_audit(factory)
+        with session_scope(factory) as session:
+            session.info["actor"] = principal
+            return build_region(
+                session,
+                enterprises=enterprises,
+                seed=seed,
+                settings=settings,
+                principal=principal,
+                label=label,
+                progress=progress,
+            )
+    session = target
+    if find_demo(session) is not None:
+        raise Conflict("the database holds the demo region already; reset it first")
+    report = progress or (lambda _step, _done, _total: None)
+    summary = DemoSummary(seed=seed)
+    started = time.perf_counter()
+
+    first_id = (session.scalar(select(func.max(Enterprise.id))) or 0) + 1
+    last_id = first_id + enterprises - 1
+    batches = {kind: _batch_id(seed, kind) for kind in ("enterprises", "energy", "process", "annual")}
+    now = utcnow()
+    session.execute(
+        insert(ImportBatch),
+        [
+            {
+                "id": batch_id,
+                "kind": kind,
+                "filename": f"greenfin-demo seed={seed} enterprises={enterprises} ids={first_id}-{last_id}",
+                "sha256": "0" * 64,
+                "row_count": 0,
+                "imported_by": DEMO_IMPORTER,
+                "imported_at": now,
+            }
+            for kind, batch_id in batches.items()
+        ],
+    )
+    kgce = {energy: load_factor_set().energy(energy).standard_coal.value for energy in region.ENERGIES}
+    digests = {kind: hashlib.sha256() for kind in batches}
+    writer = _BulkWriter(session)
+    taken_names: set[str] = set()
+    showcase: region.DemoEnterprise | None = None
+    offset = first_id  # enterprise index i gets id first_id + i
+    report("enterprises", 0, enterprises)
+    with _bulk_load(session, large=enterprises >= BULK_LOAD_THRESHOLD):
+        for indexes in _chunks(enterprises):
+            chunk = [region.draw_enterprise(seed, index, taken_names) for index in indexes]
+            showcase = showcase or chunk[0]
+            rows = region.enterprise_rows(chunk, offset)
+            digests["enterprises"].update(
+                _frame(rows, region.ENTERPRISE_COLUMNS).write_csv(include_header=False).encode()
+            )
+            session.execute(
+                insert(Enterprise),
+                [dict(zip(region.ENTERPRISE_COLUMNS, row, strict=True)) | {"created_at": now} for row in rows],
+            )
+            summary.enterprises += len(rows)
+            summary.annual_figures += writer.write(
+                AnnualFigures.__tablename__,
+                _with_batch(_frame(region.annual_rows(chunk, offset), region.ANNUAL_COLUMNS), batches["annual"]),
+                digests["annual"],
+            )
+            process = region.process_rows(chunk, offset)
+            if process:
+                summary.process_emissions += writer.write(
+                    ProcessEmission.__tablename__,
+                    _with_batch(_frame(process, region.PROCESS_COLUMNS), batches["process"]),
+                    digests["process"],
+                )
+            summary.energy_records += writer.write(
+                EnergyRecord.__tablename__,
+                _with_batch(region.energy_frame(chunk, offset, seed=seed, kgce=kgce), batches["energy"]),
+                digests["energy"],
+            )
+            report("enterprises", indexes.stop, enterprises)
+    if writer.dialect == "postgresql":  # fresh statistics for the labelling that follows
+        for table in (Enterprise, EnergyRecord, ProcessEmission, AnnualFigures):
+            session.connection().exec_driver_sql(f"ANALYZE {table.__tablename__}")
+    if writer.dialect == "postgresql":  # explicit ids: move the sequence past them
+        session.connection().exec_driver_sql(
+            "SELECT setval(pg_get_serial_sequence('industry_enterprise', 'id'),"
+            " (SELECT max(id) FROM industry_enterprise))"
+        )
+    counts = {
+        "enterprises": summary.enterprises,
+        "energy": summary.energy_records,
+        "process": summary.process_emissions,
+        "annual": summary.annual_figures,
+    }
+    for kind, batch_id in batches.items():
+        session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(sha256=digests[kind].hexdigest(), row_count=counts[kind])
+        )
+    summary.digest = hashlib.sha256("".join(digests[kind].hexdigest() for kind in batches).encode()).hexdigest()
+    assert showcase is not None  # at least one enterprise
+    summary.organisations, summary.users = _organisations_and_users(session, seed=seed, showcase=showcase)
+    auth.record(
+        session,
+        principal,
+        action="demo_build",
+        entity_type="demo_region",
+        entity_id=str(seed),
+        after={"seed": seed, **counts, "digest": summary.digest},
+    )
+    session.flush()
+    summary.seconds["build"] = time.perf_counter() - started
+    if label:
+        label_region(session, principal, summary=summary, progress=report)
+    return summary
+
+
+def label_region(
+    session: Session, principal: Principal, *, summary: DemoSummary, progress: Progress | None = None
+) -> None:
+    """Label every demo year with the industrial account's batch; counts go into ``summary``."""
+    started = time.perf_counter()
+    for done, year in enumerate(region.YEARS):
+        if progress:
+            progress("labels", done, len(region.YEARS))
+        run = industry.label_all(session, principal, year=year)
+        summary.labels[year] = dict(run.counts)
+    if progress:
+        progress("labels", len(region.YEARS), len(region.YEARS))
+    summary.seconds["label"] = time.perf_counter() - started
+
+
+# --- reset ----------------------------------------------------------------------------------
+
+
+def _existing_tables(session: Session) -> set[str]:
+    return set(inspect(session.connection()).get_table_names())
+
+
+def _delete_cascade(
+    session: Session, table: Table, where: ColumnElement[bool], existing: set[str], depth: int = 0
+) -> int:
+    """Delete ``table`` rows matching ``where`` and, first, every row pointing at them."""
+    if depth > 6:  # pragma: no cover - the schema has no such chains
+        raise RuntimeError(f"foreign keys to {table.name} nest too deep to reset")
+    deleted = 0
+    for child in Base.metadata.sorted_tables:
+        if child.name not in existing or child is table:
+            continue
+        for foreign_key in child.foreign_keys:
+            if foreign_key.column.table is table:
+                parents = select(foreign_key.column).where(where)
+                deleted += _delete_cascade(session, child, foreign_key.parent.in_(parents), existing, depth + 1)
+    result = session.execute(delete(table).where(where))
+    return deleted + int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def reset_region(session: Session, *, settings: Settings | None = None) -> int:
+    """Remove the demo region and everything that points at it; the number of rows deleted."""
+    refuse_in_production(settings or get_settings())
+    import_all_models()
+    demo = find_demo(session)
+    if demo is None:
+        return 0
+    existing = _existing_tables(session)
+    deleted = 0
+    showcase_code = region.enterprise_uscc(demo.seed, 0, region.SHOWCASE_COUNTY) if demo.enterprises else None
+    usernames = [user.username for user in DEMO_USERS]
+    codes = [DEMO_PLATFORM_CODE, region.regulator_uscc(demo.seed), region.bank_uscc(demo.seed)]
+    if showcase_code:
+        codes.append(showcase_code)
+    users = cast(Table, User.__table__)
+    deleted += _delete_cascade(session, users, users.c.username.in_(usernames), existing)
+    deleted += int(
+        session.execute(delete(LoginAttempt).where(LoginAttempt.username.in_(usernames))).rowcount or 0  # type: ignore[attr-defined]
+    )
+    organisations = cast(Table, Organisation.__table__)
+    deleted += _delete_cascade(session, organisations, organisations.c.code.in_(codes), existing)
+    if demo.enterprises:
+        enterprises = cast(Table, Enterprise.__table__)
+        deleted += _delete_cascade(
+            session, enterprises, enterprises.c.id.between(demo.first_id, demo.last_id), existing
+        )
+    batches = cast(Table, ImportBatch.__table__)
+    deleted += _delete_cascade(session, batches, batches.c.imported_by == DEMO_IMPORTER, existing)
+    auth.record(
+        session,
+        session.info.get("actor", SYSTEM),
+        action="demo_reset",
+        entity_type="demo_region",
+        entity_id=str(demo.seed),
+        before={"seed": demo.seed, "enterprises": demo.enterprises},
+    )
+    session.flush()
+    return deleted
