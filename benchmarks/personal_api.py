@@ -1,0 +1,251 @@
+"""Benchmark: event intake over HTTP on loopback (single events and batches).
+
+    uv run python benchmarks/personal_api.py --db postgresql --workers 2 --connections 32
+
+Builds a fresh database with N residents and a data-source API key, starts uvicorn as a
+subprocess on 127.0.0.1, then drives it with a small asyncio HTTP/1.1 keep-alive client
+(bounded in request count and in time, loopback only):
+
+* single: ``POST /api/v1/personal/events``, one event each, C connections; prints requests/s
+  and latency percentiles (target: >= 1,000 requests/s with p99 < 50 ms);
+* batch: ``POST /api/v1/personal/events/batch`` with B events each; prints events/s
+  (target: >= 20,000 events/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from greenfin.auth import service as auth
+from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
+from greenfin.personal import identity
+from greenfin.personal.rules import SHANGHAI
+
+PG_ADMIN = os.environ.get("GREENFIN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+SECRET = "benchmark-secret-key"
+SCENARIOS = ("online_transfer", "qr_payment", "e_receipt", "bus_ride", "shared_bike", "ecny_payment")
+
+
+def prepare(db: str, workdir: Path, residents: int) -> tuple[str, str, list[str]]:
+    if db == "postgresql":
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text('DROP DATABASE IF EXISTS "greenfin_bench_api" WITH (FORCE)'))
+            connection.execute(text('CREATE DATABASE "greenfin_bench_api"'))
+        admin.dispose()
+        url = PG_ADMIN.rsplit("/", 1)[0] + "/greenfin_bench_api"
+    else:
+        path = workdir / "api.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    import_all_models()
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    rng = random.Random(11)
+    numbers = sorted({identity.synthetic_id_number(rng, i) for i in range(residents)})
+    digest = identity.hasher(SECRET)
+    now = datetime.now(SHANGHAI)
+    with session_scope(make_session_factory(engine)) as session:
+        bank = auth.create_organisation(session, kind="bank", name="Bench bank", code="QZB01", region_code="330800")
+        _, key = auth.create_api_key(session, organisation=bank, name="bench", role="data_source")
+        from greenfin.personal.models import Account
+
+        session.execute(
+            Account.__table__.insert(),
+            [
+                {
+                    "ref": f"{i:032x}",
+                    "id_hash": digest(n),
+                    "id_masked": identity.mask_id_number(n),
+                    "name_masked": "张*",
+                    "consent_ref": f"B-{i}",
+                    "consent_channel": "bank",
+                    "consent_at": now,
+                    "consent_by": "bench",
+                    "opened_at": now,
+                }
+                for i, n in enumerate(numbers)
+            ],
+        )
+    engine.dispose()
+    return url, key, numbers
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.port, self.key = port, key
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"X-API-Key: {self.key}\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), payload
+
+
+def event(numbers: list[str], i: int, rng: random.Random) -> dict[str, object]:
+    at = datetime(2026, 3, 2, tzinfo=SHANGHAI) + timedelta(seconds=rng.randrange(86_400))
+    return {
+        "source": "QZB01",
+        "external_id": f"api-{i}",
+        "id_number": numbers[rng.randrange(len(numbers))],
+        "scenario": rng.choice(SCENARIOS),
+        "occurred_at": at.isoformat(),
+        "amount_fen": rng.randrange(100, 10_000),
+    }
+
+
+async def run_single(
+    port: int, key: str, numbers: list[str], *, connections: int, requests: int, limit_s: float, first: int = 0
+) -> dict:  # type: ignore[type-arg]
+    counter = iter(range(first, first + requests))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + limit_s
+
+    async def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        client = Client(port, key)
+        await client.open()
+        for i in counter:
+            if time.perf_counter() > deadline:
+                break
+            body = json.dumps(event(numbers, i, rng)).encode()
+            started = time.perf_counter()
+            status, _ = await client.post("/api/v1/personal/events", body)
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+        client.writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(s) for s in range(connections)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return {
+        "requests": len(latencies),
+        "seconds": round(elapsed, 2),
+        "requests_per_s": round(len(latencies) / elapsed),
+        "p50_ms": round(pct(0.50), 1),
+        "p99_ms": round(pct(0.99), 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "statuses": statuses,
+    }
+
+
+async def run_batch(
+    port: int, key: str, numbers: list[str], *, connections: int, batches: int, size: int, limit_s: float
+) -> dict:  # type: ignore[type-arg]
+    counter = iter(range(batches))
+    accepted = 0
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + limit_s
+
+    async def worker(seed: int) -> None:
+        nonlocal accepted
+        rng = random.Random(1000 + seed)
+        client = Client(port, key)
+        await client.open()
+        for b in counter:
+            if time.perf_counter() > deadline:
+                break
+            body = json.dumps(
+                {"events": [event(numbers, 10_000_000 + b * size + j, rng) for j in range(size)]}
+            ).encode()
+            status, payload = await client.post("/api/v1/personal/events/batch", body)
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 200:
+                accepted += json.loads(payload)["accepted"]
+        client.writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(s) for s in range(connections)))
+    elapsed = time.perf_counter() - started
+    return {
+        "accepted": accepted,
+        "seconds": round(elapsed, 2),
+        "events_per_s": round(accepted / elapsed),
+        "statuses": statuses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="postgresql")
+    parser.add_argument("--residents", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=2_000)
+    parser.add_argument("--limit", type=float, default=60.0, help="seconds per phase at most")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workdir", type=Path, default=Path("var/bench"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    url, key, numbers = prepare(args.db, args.workdir, args.residents)
+    env = {**os.environ, "GREENFIN_DATABASE_URL": url, "GREENFIN_SECRET_KEY": SECRET, "GREENFIN_ENVIRONMENT": "test"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "greenfin.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(args.port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                asyncio.run(asyncio.open_connection("127.0.0.1", args.port))
+                break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(1.0)
+        # Warm-up: every worker imports, connects and caches the catalogue.
+        asyncio.run(run_single(args.port, key, numbers, connections=8, requests=400, limit_s=20, first=5_000_000))
+        single = asyncio.run(
+            run_single(
+                args.port, key, numbers, connections=args.connections, requests=args.requests, limit_s=args.limit
+            )
+        )
+        print("single", json.dumps(single))
+        batch = asyncio.run(
+            run_batch(
+                args.port, key, numbers, connections=max(2, args.workers * 2), batches=args.batches,
+                size=args.batch_size, limit_s=args.limit,
+            )
+        )  # fmt: skip
+        print("batch ", json.dumps(batch))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

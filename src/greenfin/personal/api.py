@@ -1,0 +1,250 @@
+"""Personal carbon account API: intake for data sources, the resident's account, consent, grade, overview."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from greenfin.errors import InvalidInput
+from greenfin.http import Page, PageDep, PrincipalDep, SessionDep, SettingsDep
+from greenfin.personal import service
+from greenfin.personal.catalogue import catalogue_as_json
+from greenfin.personal.schemas import (
+    AccountOpen,
+    AccountRead,
+    BalanceRead,
+    ConsentCreate,
+    ConsentRead,
+    CorrectionIn,
+    EnrolIn,
+    EnrolRead,
+    EventBatchIn,
+    EventIn,
+    EventRead,
+    EventResult,
+    GradeRead,
+    IntakeRead,
+    LedgerEntryRead,
+    OverviewRead,
+    RedeemIn,
+    RedemptionRead,
+    RewardCreate,
+    RewardRead,
+)
+
+router = APIRouter(prefix="/personal", tags=["personal"])
+
+
+@router.get("/catalogue")
+def get_catalogue(principal: PrincipalDep) -> dict[str, Any]:
+    """The scenario catalogue in force: factors, points, daily caps and their sources."""
+    cat = service.catalogue()
+    return {"version": cat.version, "published": cat.published, "scenarios": catalogue_as_json(cat)}
+
+
+@router.post("/events", response_model=EventResult, status_code=201, responses={200: {"description": "Duplicate"}})
+def post_event(
+    event_in: EventIn, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, response: Response
+) -> EventResult:
+    """Deliver one event (data sources); a repeated delivery answers 200 with status duplicate."""
+    result = service.intake_events(session, principal, settings=settings, events=[event_in]).results[0]
+    if result.status == "rejected":
+        raise InvalidInput(
+            result.reason or "rejected", errors=[{"external_id": result.external_id, "reason": result.reason}]
+        )
+    if result.status == "duplicate":
+        response.status_code = 200
+    return result
+
+
+@router.post("/events/batch", response_model=IntakeRead)
+def post_events(
+    batch_in: EventBatchIn, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> IntakeRead:
+    """Deliver up to 10,000 events; each is accepted, a duplicate or rejected with a reason."""
+    return service.intake_events(session, principal, settings=settings, events=batch_in.events)
+
+
+@router.post("/enrolments", response_model=EnrolRead, status_code=201)
+def post_enrolments(
+    enrol_in: EnrolIn, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> EnrolRead:
+    """A bank opens accounts for residents with the consent it collected (all rows or none)."""
+    bank_code = principal.organisation_code or ""
+    result = service.enrol(session, principal, settings=settings, rows=enrol_in.rows, bank_code=bank_code)
+    return EnrolRead(enrolled=result.enrolled, already_enrolled=result.already_enrolled, refs=result.refs)
+
+
+@router.post("/accounts", response_model=AccountRead, status_code=201)
+def open_account(
+    account_in: AccountOpen, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> AccountRead:
+    """A resident opens their own account, with consent."""
+    account = service.open_account(session, principal, settings=settings, account_in=account_in)
+    return AccountRead.model_validate(service.account_summary(session, account))
+
+
+@router.get("/accounts/{ref}", response_model=AccountRead)
+def get_account(ref: str, principal: PrincipalDep, session: SessionDep) -> AccountRead:
+    """An account (``me`` for your own): balance, CO2 avoided and grade. Residents see only their own."""
+    account = service.account_for(session, principal, ref)
+    return AccountRead.model_validate(service.account_summary(session, account))
+
+
+@router.get("/accounts/{ref}/history", response_model=Page[LedgerEntryRead])
+def get_history(
+    ref: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    page: PageDep,
+    kind: Annotated[str | None, Query(description="earn, redeem, expire, adjust or reverse")] = None,
+    scenario: Annotated[str | None, Query(description="Earn entries with events of this scenario")] = None,
+    first_day: Annotated[date | None, Query(alias="from")] = None,
+    last_day: Annotated[date | None, Query(alias="to")] = None,
+) -> Page[LedgerEntryRead]:
+    """Ledger entries, newest first, filtered by kind, scenario and period (Asia/Shanghai days)."""
+    account = service.account_for(session, principal, ref)
+    rows, total = service.history(
+        session,
+        account,
+        kind=kind,
+        scenario=scenario,
+        first_day=first_day,
+        last_day=last_day,
+        offset=page.offset,
+        limit=page.limit,
+    )
+    return Page[LedgerEntryRead](
+        items=[LedgerEntryRead.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
+    )
+
+
+@router.get("/accounts/{ref}/events", response_model=Page[EventRead])
+def get_events(
+    ref: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    page: PageDep,
+    scenario: Annotated[str | None, Query()] = None,
+    first_day: Annotated[date | None, Query(alias="from")] = None,
+    last_day: Annotated[date | None, Query(alias="to")] = None,
+) -> Page[EventRead]:
+    """The events behind the earnings, newest first."""
+    from greenfin.personal import repository
+
+    account = service.account_for(session, principal, ref)
+    rows, total = repository.events_of_account(
+        session,
+        account.id,
+        scenario=scenario,
+        first_day=first_day,
+        last_day=last_day,
+        offset=page.offset,
+        limit=page.limit,
+    )
+    return Page[EventRead](
+        items=[EventRead.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
+    )
+
+
+@router.get("/accounts/{ref}/balance", response_model=BalanceRead)
+def get_balance(
+    ref: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    as_of: Annotated[date | None, Query(description="End of this Asia/Shanghai day")] = None,
+) -> BalanceRead:
+    """The balance now, or at the end of a day."""
+    account = service.account_for(session, principal, ref)
+    return BalanceRead(ref=account.ref, as_of=as_of, balance=service.balance_as_of(session, account, as_of=as_of))
+
+
+@router.post("/accounts/{ref}/corrections", response_model=LedgerEntryRead, status_code=201)
+def post_correction(
+    ref: str, correction_in: CorrectionIn, principal: PrincipalDep, session: SessionDep
+) -> LedgerEntryRead:
+    """Staff reverse an entry (``corrects_seq``) or adjust points, with a reason."""
+    entry = service.correct(
+        session,
+        principal,
+        ref=ref,
+        reason=correction_in.reason,
+        points=correction_in.points,
+        corrects_seq=correction_in.corrects_seq,
+    )
+    return LedgerEntryRead.model_validate(entry)
+
+
+@router.get("/consents", response_model=list[ConsentRead])
+def get_consents(principal: PrincipalDep, session: SessionDep) -> list[ConsentRead]:
+    """Your consents (resident) or the consents your bank holds."""
+    return [ConsentRead.model_validate(c) for c in service.consents(session, principal)]
+
+
+@router.post("/consents", response_model=ConsentRead, status_code=201)
+def post_consent(consent_in: ConsentCreate, principal: PrincipalDep, session: SessionDep) -> ConsentRead:
+    """The resident lets a bank read their green-credit grade."""
+    consent = service.grant_consent(
+        session, principal, bank_code=consent_in.bank_code, days=consent_in.days, consent_ref=consent_in.consent_ref
+    )
+    return next(ConsentRead.model_validate(c) for c in service.consents(session, principal) if c["id"] == consent.id)
+
+
+@router.delete("/consents/{consent_id}", response_model=ConsentRead)
+def delete_consent(consent_id: str, principal: PrincipalDep, session: SessionDep) -> ConsentRead:
+    """The resident revokes a consent."""
+    service.revoke_consent(session, principal, consent_id=consent_id)
+    return next(ConsentRead.model_validate(c) for c in service.consents(session, principal) if c["id"] == consent_id)
+
+
+@router.get("/residents/{ref}/grade", response_model=GradeRead)
+def get_grade(ref: str, principal: PrincipalDep, session: SessionDep) -> GradeRead:
+    """A bank reads a resident's green-credit grade (403 without a live consent to that bank)."""
+    _, found, uplift = service.grade_for_bank(session, principal, ref=ref)
+    return GradeRead(
+        code=found.code,
+        name_zh=found.name_zh,
+        name_en=found.name_en,
+        avoided_co2_g=found.avoided_co2_g - uplift,
+        uplift_co2_g=uplift,
+        next_code=found.next_code,
+        to_next_g=found.to_next_g,
+        bands_version=found.bands_version,
+        as_of=service.today(),
+    )
+
+
+@router.get("/rewards", response_model=list[RewardRead])
+def get_rewards(principal: PrincipalDep, session: SessionDep) -> list[RewardRead]:
+    """Rewards available today."""
+    return [RewardRead.model_validate(r) for r in service.list_rewards(session)]
+
+
+@router.post("/rewards", response_model=RewardRead, status_code=201)
+def post_reward(reward_in: RewardCreate, principal: PrincipalDep, session: SessionDep) -> RewardRead:
+    """Staff add a reward."""
+    return RewardRead.model_validate(service.create_reward(session, principal, **reward_in.model_dump()))
+
+
+@router.post("/accounts/me/redemptions", response_model=RedemptionRead, status_code=201)
+def post_redemption(redeem_in: RedeemIn, principal: PrincipalDep, session: SessionDep) -> RedemptionRead:
+    """Spend points on a reward (409 when the balance or the stock is short)."""
+    redemption, reward, balance = service.redeem(session, principal, reward_code=redeem_in.reward_code)
+    return RedemptionRead(
+        id=redemption.id,
+        reward_code=reward.code,
+        reward_name_zh=reward.name_zh,
+        reward_name_en=reward.name_en,
+        points=redemption.points,
+        voucher_code=redemption.voucher_code,
+        redeemed_at=redemption.redeemed_at,
+        balance_after=balance,
+    )
+
+
+@router.get("/overview", response_model=OverviewRead)
+def get_overview(principal: PrincipalDep, session: SessionDep) -> OverviewRead:
+    """Region-wide figures for the regulator."""
+    return OverviewRead.model_validate(service.overview(session, principal))

@@ -1,0 +1,127 @@
+"""``greenfin personal``: the scenario catalogue, enrolment and intake files, ledger checks, expiry, balances."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from greenfin.cli import CLI_PRINCIPAL, cli_session
+from greenfin.errors import InvalidInput
+from greenfin.personal import service
+from greenfin.personal.catalogue import catalogue_as_json
+from greenfin.personal.schemas import EnrolRow
+from greenfin.settings import get_settings
+
+app = typer.Typer(help="Personal carbon account: scenarios, enrolment, intake, ledger.", no_args_is_help=True)
+
+ENROL_COLUMNS = ("id_number", "name", "phone", "consent_ref")
+
+
+@app.command()
+def scenarios(as_json: bool = typer.Option(False, "--json", help="Print the catalogue as JSON")) -> None:
+    """Print the scenario catalogue in force."""
+    cat = service.catalogue()
+    if as_json:
+        typer.echo(
+            json.dumps({"version": cat.version, "scenarios": catalogue_as_json(cat)}, ensure_ascii=False, indent=2)
+        )
+        return
+    typer.echo(f"catalogue {cat.version} (published {cat.published.isoformat()})")
+    for s in cat.scenarios:
+        typer.echo(f"{s.code:24} {s.name_zh:12} {s.avoided_co2_g:>6} g {s.points:>4} pts  cap {s.daily_cap}/day")
+
+
+@app.command()
+def enrol(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV: id_number,name,phone,consent_ref"),
+    bank: str = typer.Option(..., "--bank", help="Code of the bank that collected the consents"),
+) -> None:
+    """Open accounts for residents a bank enrolled with their consent (whole file or nothing)."""
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != ENROL_COLUMNS:
+            raise InvalidInput(f"{file.name}: the header must be {','.join(ENROL_COLUMNS)}")
+        rows = [
+            EnrolRow(
+                id_number=r["id_number"] or "",
+                name=r["name"] or "",
+                phone=(r["phone"] or None),
+                consent_ref=r["consent_ref"] or "",
+            )
+            for r in reader
+        ]
+    settings = get_settings()
+    with cli_session(settings) as session:
+        # The operator acts for the bank: the consents are the bank's.
+        principal = service.bank_operator(session, bank)
+        result = service.enrol(session, principal, settings=settings, rows=rows, bank_code=bank)
+    typer.echo(json.dumps({"enrolled": result.enrolled, "already_enrolled": result.already_enrolled}))
+
+
+@app.command()
+def ingest(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="CSV: " + ",".join(("source", "external_id", "id_number", "scenario", "occurred_at", "amount_fen")),
+    ),
+) -> None:
+    """Ingest an events file; prints a JSON summary (accepted, duplicates, rejected, reasons)."""
+    from greenfin.personal.intake import ingest_file
+
+    settings = get_settings()
+    with cli_session(settings) as session:
+        summary = ingest_file(session, CLI_PRINCIPAL, settings=settings, path=file)
+    typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def verify() -> None:
+    """Check every account's ledger hash chain; exit 1 and list the breaks if any."""
+    with cli_session() as session:
+        accounts, entries, breaks = service.verify(session)
+    typer.echo(
+        json.dumps(
+            {
+                "accounts": accounts,
+                "entries": entries,
+                "breaks": [
+                    {"account_id": b.account_id, "seq": b.seq, "reason": b.reason, "detail": b.detail} for b in breaks
+                ],
+            },
+            indent=2,
+        )
+    )
+    if breaks:
+        raise typer.Exit(1)
+
+
+@app.command()
+def expire(as_of: str = typer.Option(None, "--as-of", help="Day (YYYY-MM-DD); default today")) -> None:
+    """Write expire entries for points that lapsed by a day (running it twice writes nothing more)."""
+    day = date.fromisoformat(as_of) if as_of else service.today()
+    with cli_session() as session:
+        summary = service.expire(session, CLI_PRINCIPAL, as_of=day)
+    typer.echo(json.dumps(summary))
+
+
+@app.command()
+def balance(
+    ref: str = typer.Option(None, "--ref", help="Account reference"),
+    id_number: str = typer.Option(None, "--id-number", help="Resident ID number (hashed, never stored)"),
+    as_of: str = typer.Option(None, "--as-of", help="End of this day (YYYY-MM-DD); default now"),
+) -> None:
+    """Print an account's balance, now or as of the end of a day."""
+    if not ref and not id_number:
+        raise InvalidInput("give --ref or --id-number")
+    settings = get_settings()
+    day = date.fromisoformat(as_of) if as_of else None
+    with cli_session(settings) as session:
+        account = service.resolve_account(session, settings, ref=ref, id_number=id_number)
+        points = service.balance_as_of(session, account, as_of=day)
+    typer.echo(json.dumps({"ref": account.ref, "id_masked": account.id_masked, "as_of": as_of, "balance": points}))

@@ -1,0 +1,488 @@
+"""Every query of the personal carbon account (routes, services and templates build no SQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from greenfin.auth.models import Organisation
+from greenfin.personal.models import (
+    Account,
+    Consent,
+    Event,
+    IntakeBatch,
+    LedgerEntry,
+    Redemption,
+    Reward,
+)
+
+INTAKE_LOCK = 0x6766_7065_7273  # "gfpers": PostgreSQL advisory lock between bulk and single intake
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# --- serialisation -------------------------------------------------------------------------
+
+
+def lock_for_bulk_intake(session: Session) -> None:
+    """Exclude every other ledger writer while a file is posted (PostgreSQL; SQLite has one writer)."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INTAKE_LOCK})
+    else:
+        take_sqlite_write_lock(session)
+
+
+def lock_accounts(session: Session, account_ids: Iterable[int]) -> None:
+    """Serialise writers of these accounts' ledgers until the transaction ends.
+
+    PostgreSQL: a shared advisory lock (a file intake takes it exclusively) and the account
+    rows ``FOR UPDATE`` in id order (no deadlock between two writers). SQLite: the database
+    write lock, taken before anything is read for the write (``BEGIN IMMEDIATE``-style).
+    """
+    ids = sorted(set(account_ids))
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": INTAKE_LOCK})
+        if ids:
+            session.execute(select(Account.id).where(Account.id.in_(ids)).order_by(Account.id).with_for_update())
+    else:
+        take_sqlite_write_lock(session)
+
+
+def take_sqlite_write_lock(session: Session) -> None:
+    # A write that changes nothing still takes SQLite's RESERVED lock (waiting up to busy_timeout),
+    # so the reads that follow see the last committed state and no other writer can interleave.
+    session.execute(update(IntakeBatch).where(literal(False)).values(accepted=0))
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+def account_by_ref(session: Session, ref: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.ref == ref))
+
+
+def account_by_hash(session: Session, id_hash: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.id_hash == id_hash))
+
+
+def account_by_user(session: Session, user_id: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.user_id == user_id))
+
+
+def account_ids_by_hash(session: Session, hashes: Iterable[str]) -> dict[str, int]:
+    wanted = list(set(hashes))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(Account.id_hash, Account.id).where(Account.id_hash.in_(wanted[start : start + 500]))
+        )
+        found.update({h: i for h, i in rows})
+    return found
+
+
+def existing_hashes(session: Session, hashes: Sequence[str]) -> set[str]:
+    return set(account_ids_by_hash(session, hashes))
+
+
+def insert_accounts(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Account), rows)
+
+
+def all_account_hashes(session: Session) -> Iterable[tuple[str, int]]:
+    """Every (id_hash, account id), streamed."""
+    result = session.execute(select(Account.id_hash, Account.id).execution_options(yield_per=100_000))
+    for row in result:
+        yield row[0], row[1]
+
+
+def account_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Account)) or 0
+
+
+# --- organisations and consent ------------------------------------------------------------
+
+
+def organisation_by_code(session: Session, code: str) -> Organisation | None:
+    return session.scalar(select(Organisation).where(Organisation.code == code))
+
+
+def data_source_codes(session: Session) -> set[str]:
+    return set(session.scalars(select(Organisation.code).where(Organisation.kind.in_(("data_source", "bank")))))
+
+
+def consent_by_id(session: Session, consent_id: str) -> Consent | None:
+    return session.get(Consent, consent_id)
+
+
+def consents_of_account(session: Session, account_id: int) -> Sequence[tuple[Consent, Organisation]]:
+    rows = session.execute(
+        select(Consent, Organisation)
+        .join(Organisation, Organisation.id == Consent.organisation_id)
+        .where(Consent.account_id == account_id)
+        .order_by(Consent.granted_at.desc())
+    )
+    return [(c, o) for c, o in rows]
+
+
+def consents_of_organisation(session: Session, organisation_id: str) -> Sequence[tuple[Consent, Account]]:
+    rows = session.execute(
+        select(Consent, Account)
+        .join(Account, Account.id == Consent.account_id)
+        .where(Consent.organisation_id == organisation_id)
+        .order_by(Consent.granted_at.desc())
+    )
+    return [(c, a) for c, a in rows]
+
+
+def live_consent(
+    session: Session, *, account_id: int, organisation_id: str, scope: str, now: datetime
+) -> Consent | None:
+    return session.scalar(
+        select(Consent)
+        .where(
+            Consent.account_id == account_id,
+            Consent.organisation_id == organisation_id,
+            Consent.scope == scope,
+            Consent.revoked_at.is_(None),
+            Consent.expires_at > now,
+        )
+        .limit(1)
+    )
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+def new_batch(session: Session, **values: Any) -> int:
+    return int(session.execute(insert(IntakeBatch).values(**values).returning(IntakeBatch.id)).scalar_one())
+
+
+def finish_batch(session: Session, batch_id: int, **values: Any) -> None:
+    session.execute(update(IntakeBatch).where(IntakeBatch.id == batch_id).values(**values))
+
+
+def batches_overlap(session: Session, first_day: date, last_day: date, *, besides: int) -> bool:
+    """Whether an earlier delivery accepted events on any day in [first_day, last_day]."""
+    return (
+        session.scalar(
+            select(
+                exists().where(
+                    IntakeBatch.id != besides,
+                    IntakeBatch.first_day <= last_day,
+                    IntakeBatch.last_day >= first_day,
+                )
+            )
+        )
+        or False
+    )
+
+
+def existing_event_keys(session: Session, source: str, external_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(external_ids), 500):
+        found.update(
+            session.scalars(
+                select(Event.external_id).where(
+                    Event.source == source, Event.external_id.in_(external_ids[start : start + 500])
+                )
+            )
+        )
+    return found
+
+
+def rewarded_counts(session: Session, groups: set[tuple[int, str, date]]) -> dict[tuple[int, str, date], int]:
+    """Events already rewarded (not capped) per (account, scenario, local day)."""
+    if not groups:
+        return {}
+    accounts = {g[0] for g in groups}
+    days = {g[2] for g in groups}
+    rows = session.execute(
+        select(Event.account_id, Event.scenario, Event.local_day, func.count())
+        .where(Event.account_id.in_(accounts), Event.local_day.in_(days), Event.capped.is_(False))
+        .group_by(Event.account_id, Event.scenario, Event.local_day)
+    )
+    return {(a, s, d): n for a, s, d, n in rows if (a, s, d) in groups}
+
+
+def insert_events_returning(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert events, ignoring (source, external_id) already stored; the external ids inserted."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    statement = dialect_insert(Event).on_conflict_do_nothing(index_elements=["source", "external_id"])
+    result = session.execute(statement.returning(Event.external_id), rows)
+    return set(result.scalars())
+
+
+# --- ledger ------------------------------------------------------------------------------
+
+
+def chain_heads(session: Session, account_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """The last (seq, hash) of each account's chain (accounts without entries are absent)."""
+    ids = list(set(account_ids))
+    heads: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        last = (
+            select(LedgerEntry.account_id, func.max(LedgerEntry.seq).label("seq"))
+            .where(LedgerEntry.account_id.in_(part))
+            .group_by(LedgerEntry.account_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(LedgerEntry.account_id, LedgerEntry.seq, LedgerEntry.hash).join(
+                last, and_(last.c.account_id == LedgerEntry.account_id, last.c.seq == LedgerEntry.seq)
+            )
+        )
+        heads.update({a: (s, h) for a, s, h in rows})
+    return heads
+
+
+def insert_ledger(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(LedgerEntry), rows)
+
+
+def ledger_entry_by_seq(session: Session, account_id: int, seq: int) -> LedgerEntry | None:
+    return session.scalar(select(LedgerEntry).where(LedgerEntry.account_id == account_id, LedgerEntry.seq == seq))
+
+
+def ledger_entry(session: Session, entry_id: int) -> LedgerEntry | None:
+    return session.get(LedgerEntry, entry_id)
+
+
+def entries_in_chain_order(session: Session, *, account_id: int | None = None) -> Iterable[Any]:
+    """Ledger rows in (account, seq) order, streamed, with the fields the chain covers."""
+    query = select(
+        LedgerEntry.account_id,
+        LedgerEntry.seq,
+        LedgerEntry.kind,
+        LedgerEntry.points,
+        LedgerEntry.occurred_at,
+        LedgerEntry.ref,
+        LedgerEntry.prev_hash,
+        LedgerEntry.hash,
+    ).order_by(LedgerEntry.account_id, LedgerEntry.seq)
+    if account_id is not None:
+        query = query.where(LedgerEntry.account_id == account_id)
+    yield from session.execute(query.execution_options(yield_per=50_000))
+
+
+def balance(session: Session, account_id: int, *, before: datetime | None = None) -> int:
+    query = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(LedgerEntry.account_id == account_id)
+    if before is not None:
+        query = query.where(LedgerEntry.occurred_at < before)
+    return int(session.scalar(query) or 0)
+
+
+def account_totals(session: Session, account_id: int) -> dict[str, int]:
+    """Points by kind and CO2 avoided of one account."""
+    rows = session.execute(
+        select(LedgerEntry.kind, func.sum(LedgerEntry.points), func.sum(LedgerEntry.avoided_co2_g))
+        .where(LedgerEntry.account_id == account_id)
+        .group_by(LedgerEntry.kind)
+    )
+    totals = {"co2_g": 0}
+    for kind, points, co2 in rows:
+        totals[kind] = int(points or 0)
+        totals["co2_g"] += int(co2 or 0)
+    return totals
+
+
+def avoided_between(session: Session, account_id: int, *, after: date, through: date) -> int:
+    """CO2 avoided (earn entries and their reversals) with earned_on in (after, through]."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.avoided_co2_g), 0)).where(
+                LedgerEntry.account_id == account_id,
+                LedgerEntry.earned_on > after,
+                LedgerEntry.earned_on <= through,
+            )
+        )
+        or 0
+    )
+
+
+def uplift_in_force(session: Session, account_id: int, *, on: date) -> int:
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Redemption.uplift_co2_g), 0)).where(
+                Redemption.account_id == account_id,
+                Redemption.uplift_co2_g > 0,
+                Redemption.uplift_until >= on,
+            )
+        )
+        or 0
+    )
+
+
+def history(
+    session: Session,
+    account_id: int,
+    *,
+    kind: str | None,
+    scenario: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[LedgerEntry], int]:
+    query = select(LedgerEntry).where(LedgerEntry.account_id == account_id)
+    if kind:
+        query = query.where(LedgerEntry.kind == kind)
+    if start is not None:
+        query = query.where(LedgerEntry.occurred_at >= start)
+    if end is not None:
+        query = query.where(LedgerEntry.occurred_at < end)
+    if scenario:
+        query = query.where(
+            LedgerEntry.kind == "earn",
+            exists().where(
+                Event.account_id == LedgerEntry.account_id,
+                Event.batch_id == LedgerEntry.batch_id,
+                Event.local_day == LedgerEntry.earned_on,
+                Event.scenario == scenario,
+            ),
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(LedgerEntry.seq.desc()).offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def events_of_account(
+    session: Session,
+    account_id: int,
+    *,
+    scenario: str | None,
+    first_day: date | None,
+    last_day: date | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[Event], int]:
+    query = select(Event).where(Event.account_id == account_id)
+    if scenario:
+        query = query.where(Event.scenario == scenario)
+    if first_day is not None:
+        query = query.where(Event.local_day >= first_day)
+    if last_day is not None:
+        query = query.where(Event.local_day <= last_day)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Event.occurred_at.desc(), Event.id.desc()).offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def daily_points(session: Session, account_id: int, *, first_day: date) -> list[tuple[date, int, int]]:
+    """(day, points earned, CO2 avoided) per earning day from ``first_day``."""
+    rows = session.execute(
+        select(LedgerEntry.earned_on, func.sum(LedgerEntry.points), func.sum(LedgerEntry.avoided_co2_g))
+        .where(
+            LedgerEntry.account_id == account_id,
+            LedgerEntry.kind == "earn",
+            LedgerEntry.earned_on >= first_day,
+        )
+        .group_by(LedgerEntry.earned_on)
+        .order_by(LedgerEntry.earned_on)
+    )
+    return [(d, int(p or 0), int(c or 0)) for d, p, c in rows]
+
+
+def expiry_candidates(session: Session, *, cutoff: date, before: datetime) -> list[tuple[int, int]]:
+    """(account, points to expire): credits earned on or before ``cutoff`` not yet consumed.
+
+    Debits (redeem, expire, negative adjustments and reversals) consume the oldest credits
+    first, so what lapses is ``credits up to cutoff − all debits``, when positive.
+    """
+    old_credit = func.sum(
+        case((and_(LedgerEntry.points > 0, LedgerEntry.earned_on <= cutoff), LedgerEntry.points), else_=0)
+    )
+    debits = func.sum(case((LedgerEntry.points < 0, -LedgerEntry.points), else_=0))
+    rows = session.execute(
+        select(LedgerEntry.account_id, (old_credit - debits).label("lapse"))
+        .where(LedgerEntry.occurred_at < before)
+        .group_by(LedgerEntry.account_id)
+        .having(old_credit - debits > 0)
+        .order_by(LedgerEntry.account_id)
+    )
+    return [(int(a), int(n)) for a, n in rows]
+
+
+# --- rewards -----------------------------------------------------------------------------
+
+
+def rewards(session: Session, *, on: date | None = None) -> Sequence[Reward]:
+    query = select(Reward).order_by(Reward.points_price, Reward.code)
+    if on is not None:
+        query = query.where(Reward.valid_from <= on, or_(Reward.valid_to.is_(None), Reward.valid_to >= on))
+    return session.scalars(query).all()
+
+
+def reward_by_code(session: Session, code: str) -> Reward | None:
+    return session.scalar(select(Reward).where(Reward.code == code))
+
+
+def lock_reward(session: Session, reward_id: str) -> None:
+    if is_postgres(session):
+        session.execute(select(Reward.id).where(Reward.id == reward_id).with_for_update())
+
+
+def take_one_from_stock(session: Session, reward_id: str) -> bool:
+    """Atomically take one unit of stock; False when none is left."""
+    result = session.execute(
+        update(Reward).where(Reward.id == reward_id, Reward.stock > 0).values(stock=Reward.stock - 1)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def redemptions_of_account(session: Session, account_id: int) -> Sequence[tuple[Redemption, Reward]]:
+    rows = session.execute(
+        select(Redemption, Reward)
+        .join(Reward, Reward.id == Redemption.reward_id)
+        .where(Redemption.account_id == account_id)
+        .order_by(Redemption.redeemed_at.desc())
+    )
+    return [(r, w) for r, w in rows]
+
+
+# --- overview ------------------------------------------------------------------------------
+
+
+def points_by_kind(session: Session) -> dict[str, int]:
+    rows = session.execute(select(LedgerEntry.kind, func.sum(LedgerEntry.points)).group_by(LedgerEntry.kind))
+    return {k: int(p or 0) for k, p in rows}
+
+
+def events_per_day(session: Session, *, first_day: date) -> list[tuple[date, int, int]]:
+    rows = session.execute(
+        select(Event.local_day, func.count(), func.sum(Event.avoided_co2_g))
+        .where(Event.local_day >= first_day)
+        .group_by(Event.local_day)
+        .order_by(Event.local_day)
+    )
+    return [(d, int(n), int(c or 0)) for d, n, c in rows]
+
+
+def co2_by_scenario(session: Session, *, first_day: date) -> list[tuple[str, int, int]]:
+    rows = session.execute(
+        select(Event.scenario, func.count(), func.sum(Event.avoided_co2_g))
+        .where(Event.local_day >= first_day)
+        .group_by(Event.scenario)
+        .order_by(func.sum(Event.avoided_co2_g).desc())
+    )
+    return [(s, int(n), int(c or 0)) for s, n, c in rows]
+
+
+def accounts_with_events(session: Session, *, first_day: date) -> int:
+    return int(
+        session.scalar(select(func.count(func.distinct(Event.account_id))).where(Event.local_day >= first_day)) or 0
+    )

@@ -1,0 +1,967 @@
+"""Use cases of the personal carbon account: accounts and consent, intake, ledger, rewards, grade.
+
+Each function is one step of a transaction the caller (request or CLI command) commits.
+The rules are the teammate's pure :mod:`greenfin.personal.rules`; this module decides who
+may do what, reads and writes through :mod:`greenfin.personal.repository`, and keeps the
+ledger's hash chain (:func:`append_entries`).
+
+Worked example (catalogue v1, ``bus_ride``: 123 g, 12 points, cap 4 a day): a bank posts
+5 bus rides of one resident on 2026-03-02. The first 4 by time earn 12 points and 123 g
+each, the 5th is kept with 0/0 and ``capped``; the ledger gets one earn entry of 48 points
+and 492 g dated 2026-03-02, chained to the account's previous entry.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from greenfin.auth import service as auth
+from greenfin.auth.service import Principal
+from greenfin.db import new_id, utcnow
+from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
+from greenfin.personal import identity
+from greenfin.personal import repository as repo
+from greenfin.personal.catalogue import (
+    ScenarioCatalogue,
+    load_catalogue,
+    load_expiry_rule,
+    load_grade_bands,
+)
+from greenfin.personal.models import REWARD_KINDS, Account, Consent, LedgerEntry, Redemption, Reward
+from greenfin.personal.rules import (
+    SHANGHAI,
+    ChainBreak,
+    ExpiryRule,
+    Grade,
+    LedgerKind,
+    award,
+    cap_order_key,
+    check_points_sign,
+    entry_hash,
+    expires_on,
+    grade,
+    local_day,
+    verify_chain,
+)
+from greenfin.personal.schemas import AccountOpen, EnrolRow, EventIn, EventResult, IntakeRead
+from greenfin.settings import Settings
+
+# Clock skew tolerated between a data source and greenfin before an event counts as "future".
+FUTURE_SKEW = timedelta(minutes=2)
+
+
+@lru_cache(maxsize=8)
+def catalogue(version: str | None = None) -> ScenarioCatalogue:
+    """The scenario catalogue in force (the newest published version), loaded once."""
+    return load_catalogue(version)
+
+
+@lru_cache(maxsize=1)
+def expiry_rule() -> ExpiryRule:
+    """The points-expiry rule in force."""
+    return load_expiry_rule()
+
+
+def today() -> date:
+    """Today in Asia/Shanghai."""
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+def bank_operator(session: Session, bank_code: str) -> Principal:
+    """The CLI operator acting for a bank (enrolment files carry that bank's consents)."""
+    bank = repo.organisation_by_code(session, bank_code)
+    if bank is None or bank.kind != "bank":
+        raise NotFound(f"no bank with code {bank_code}")
+    return Principal(
+        actor="cli", role="bank", organisation_id=bank.id, organisation_kind=bank.kind, organisation_code=bank.code
+    )
+
+
+def day_start(day: date) -> datetime:
+    """00:00 of an Asia/Shanghai day, as an aware UTC time."""
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+
+
+# --- accounts and consent ------------------------------------------------------------------
+
+
+def _check_identity(id_number: str, name: str, phone: str | None) -> list[dict[str, str]]:
+    problems = []
+    if (reason := identity.id_number_problem(id_number)) is not None:
+        problems.append({"column": "id_number", "reason": reason})
+    if not name.strip():
+        problems.append({"column": "name", "reason": "required"})
+    elif len(name.strip()) > 60:
+        problems.append({"column": "name", "reason": "longer than 60 characters"})
+    if phone and (reason := identity.phone_problem(phone)) is not None:
+        problems.append({"column": "phone", "reason": reason})
+    return problems
+
+
+def _account_row(
+    settings: Settings,
+    *,
+    id_number: str,
+    name: str,
+    phone: str | None,
+    consent_ref: str,
+    channel: str,
+    by: str,
+    enrolled_by: str | None,
+    user_id: str | None = None,
+    now: datetime,
+) -> dict[str, Any]:
+    number = identity.normalise_id_number(id_number)
+    return {
+        "ref": new_id(),
+        "id_hash": identity.id_hash(number, settings.secret_key),
+        "id_masked": identity.mask_id_number(number),
+        "name_masked": identity.mask_name(name),
+        "phone_masked": identity.mask_phone(phone) if phone else None,
+        "user_id": user_id,
+        "opened_at": now,
+        "consent_ref": consent_ref,
+        "consent_channel": channel,
+        "consent_at": now,
+        "consent_by": by,
+        "enrolled_by": enrolled_by,
+    }
+
+
+def open_account(session: Session, principal: Principal, *, settings: Settings, account_in: AccountOpen) -> Account:
+    """A resident opens their own account, consenting on the resident page."""
+    auth.require_role(principal, "resident")
+    if principal.user_id is None:
+        raise Forbidden("only a logged-in resident can open their own account")
+    if not account_in.consent:
+        raise InvalidInput(
+            "an account is opened only with the resident's consent",
+            errors=[{"field": "consent", "reason": "must be true"}],
+        )
+    problems = _check_identity(account_in.id_number, account_in.name, account_in.phone)
+    if problems:
+        raise InvalidInput(
+            problems[0]["reason"], errors=[{"field": p["column"], "reason": p["reason"]} for p in problems]
+        )
+    if repo.account_by_user(session, principal.user_id) is not None:
+        raise Conflict("you have an account already")
+    row = _account_row(
+        settings,
+        id_number=account_in.id_number,
+        name=account_in.name,
+        phone=account_in.phone,
+        consent_ref=account_in.consent_ref or "terms-v1",
+        channel="web",
+        by=principal.actor,
+        enrolled_by=None,
+        user_id=principal.user_id,
+        now=utcnow(),
+    )
+    if repo.account_by_hash(session, row["id_hash"]) is not None:
+        raise Conflict("an account for this ID number exists already; ask the bank that opened it to link it")
+    account = Account(**row)
+    session.add(account)
+    session.flush()
+    auth.record(
+        session,
+        principal,
+        action="open",
+        entity_type="personal_account",
+        entity_id=account.ref,
+        after={"id_masked": account.id_masked, "consent_ref": account.consent_ref, "channel": "web"},
+    )
+    return account
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolResult:
+    enrolled: int
+    already_enrolled: int
+    refs: list[str]
+
+
+def enrol(
+    session: Session, principal: Principal, *, settings: Settings, rows: Sequence[EnrolRow], bank_code: str
+) -> EnrolResult:
+    """Open accounts for residents a bank enrolled with their consent; every row is checked first.
+
+    Any bad row refuses the whole file (every problem listed, nothing stored). A resident
+    who has an account already is counted, not enrolled twice.
+    """
+    auth.require_role(principal, "bank")
+    auth.require_tenant(principal, bank_code)
+    bank = repo.organisation_by_code(session, bank_code)
+    if bank is None or bank.kind != "bank":
+        raise NotFound(f"no bank with code {bank_code}")
+    errors: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    prepared: list[dict[str, Any]] = []
+    now = utcnow()
+    for number, row in enumerate(rows, start=1):
+        problems = _check_identity(row.id_number, row.name, row.phone)
+        if not row.consent_ref.strip():
+            problems.append({"column": "consent_ref", "reason": "required: the reference of the consent collected"})
+        elif len(row.consent_ref) > 80:
+            problems.append({"column": "consent_ref", "reason": "longer than 80 characters"})
+        errors.extend({"row": number, **p} for p in problems)
+        if problems:
+            continue
+        values = _account_row(
+            settings,
+            id_number=row.id_number,
+            name=row.name,
+            phone=row.phone,
+            consent_ref=row.consent_ref.strip(),
+            channel="bank",
+            by=principal.actor,
+            enrolled_by=bank_code,
+            now=now,
+        )
+        if values["id_hash"] in seen:
+            errors.append(
+                {"row": number, "column": "id_number", "reason": f"same resident as row {seen[values['id_hash']]}"}
+            )
+            continue
+        seen[values["id_hash"]] = number
+        prepared.append(values)
+    if errors:
+        raise InvalidInput(f"{len(errors)} problem(s) in the enrolment; nothing was stored", errors=errors)
+    existing = repo.account_ids_by_hash(session, [r["id_hash"] for r in prepared])
+    fresh = [r for r in prepared if r["id_hash"] not in existing]
+    repo.insert_accounts(session, fresh)
+    refs_by_hash = {r["id_hash"]: r["ref"] for r in fresh}
+    if existing:
+        for account_hash in existing:
+            account = repo.account_by_hash(session, account_hash)
+            assert account is not None
+            refs_by_hash[account_hash] = account.ref
+    auth.record(
+        session,
+        principal,
+        action="enrol",
+        entity_type="personal_account",
+        after={"bank": bank_code, "enrolled": len(fresh), "already_enrolled": len(existing)},
+    )
+    session.flush()
+    return EnrolResult(
+        enrolled=len(fresh), already_enrolled=len(existing), refs=[refs_by_hash[r["id_hash"]] for r in prepared]
+    )
+
+
+def link_user(session: Session, *, account: Account, user_id: str) -> None:
+    """Link a login to an account (demo and support tooling)."""
+    account.user_id = user_id
+    session.flush()
+
+
+def account_for(session: Session, principal: Principal, ref: str) -> Account:
+    """The account ``ref`` (``me`` = the resident's own) if the principal may see it."""
+    if ref == "me":
+        if principal.user_id is None:
+            raise NotFound("you have no personal carbon account")
+        account = repo.account_by_user(session, principal.user_id)
+        if account is None:
+            raise NotFound("you have no personal carbon account yet; open one first")
+        return account
+    account = repo.account_by_ref(session, ref)
+    if principal.is_staff:
+        if account is None:
+            raise NotFound(f"no personal carbon account {ref}")
+        return account
+    if account is None or principal.user_id is None or account.user_id != principal.user_id:
+        # Same answer whether the account exists or not: a resident learns nothing of others.
+        raise Forbidden("a resident sees only their own personal carbon account")
+    return account
+
+
+def resolve_account(
+    session: Session, settings: Settings, *, ref: str | None = None, id_number: str | None = None
+) -> Account:
+    """An account by reference or by ID number (operator tools)."""
+    account = None
+    if ref:
+        account = repo.account_by_ref(session, ref)
+    elif id_number:
+        number = identity.normalise_id_number(id_number)
+        account = repo.account_by_hash(session, identity.id_hash(number, settings.secret_key))
+    if account is None:
+        raise NotFound("no such personal carbon account")
+    return account
+
+
+def grant_consent(
+    session: Session, principal: Principal, *, bank_code: str, days: int, consent_ref: str | None = None
+) -> Consent:
+    """The resident lets one bank read their green-credit grade for ``days`` days."""
+    account = account_for(session, principal, "me")
+    bank = repo.organisation_by_code(session, bank_code)
+    if bank is None or bank.kind != "bank":
+        raise NotFound(f"no bank with code {bank_code}")
+    now = utcnow()
+    consent = Consent(
+        account_id=account.id,
+        organisation_id=bank.id,
+        scope="grade",
+        consent_ref=consent_ref or f"web-{now:%Y%m%d%H%M%S}",
+        granted_at=now,
+        expires_at=now + timedelta(days=days),
+        granted_by=principal.actor,
+    )
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def grant_consent_for(
+    session: Session, *, account: Account, bank_code: str, days: int, consent_ref: str, by: str, now: datetime
+) -> Consent:
+    """Record a grade consent collected outside the platform (demo data, a bank's signed form)."""
+    bank = repo.organisation_by_code(session, bank_code)
+    if bank is None:
+        raise NotFound(f"no bank with code {bank_code}")
+    consent = Consent(
+        account_id=account.id,
+        organisation_id=bank.id,
+        scope="grade",
+        consent_ref=consent_ref,
+        granted_at=now,
+        expires_at=now + timedelta(days=days),
+        granted_by=by,
+    )
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -> Consent:
+    """The resident withdraws a consent; the bank's next read is refused."""
+    account = account_for(session, principal, "me")
+    consent = repo.consent_by_id(session, consent_id)
+    if consent is None or consent.account_id != account.id:
+        raise NotFound("no such consent of yours")
+    if consent.revoked_at is None:
+        consent.revoked_at = utcnow()
+        session.flush()
+    return consent
+
+
+def consents(session: Session, principal: Principal) -> list[dict[str, Any]]:
+    """A resident's consents, or the consents a bank holds."""
+    now = utcnow()
+
+    def shape(c: Consent, account_ref: str, bank_code: str, bank_name: str) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "account_ref": account_ref,
+            "bank_code": bank_code,
+            "bank_name": bank_name,
+            "scope": c.scope,
+            "consent_ref": c.consent_ref,
+            "granted_at": c.granted_at,
+            "expires_at": c.expires_at,
+            "revoked_at": c.revoked_at,
+            "active": c.revoked_at is None and c.expires_at > now,
+        }
+
+    if principal.role == "bank":
+        organisation = auth.organisation_of(session, principal)
+        return [
+            shape(c, a.ref, organisation.code, organisation.name)
+            for c, a in repo.consents_of_organisation(session, organisation.id)
+        ]
+    account = account_for(session, principal, "me")
+    return [shape(c, account.ref, o.code, o.name) for c, o in repo.consents_of_account(session, account.id)]
+
+
+# --- intake (API: single events and batches) ----------------------------------------------
+
+
+def parse_time(value: str) -> datetime | str:
+    """An aware time from ISO 8601 text, or the reason it is refused."""
+    try:
+        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return f"malformed time {value!r}: use ISO 8601 with a UTC offset"
+    if at.tzinfo is None or at.utcoffset() is None:
+        return f"malformed time {value!r}: a UTC offset is required (e.g. +08:00)"
+    return at.astimezone(UTC)
+
+
+def intake_events(
+    session: Session,
+    principal: Principal,
+    *,
+    settings: Settings,
+    events: Sequence[EventIn],
+    now: datetime | None = None,
+) -> IntakeRead:
+    """Accept events from a data source: each accepted, a duplicate or rejected with a reason.
+
+    Idempotent on (source, external_id); events over the daily cap are kept with 0 points.
+    Awards follow :func:`greenfin.personal.rules.award` in cap order; earnings are posted as
+    one earn entry per account and day.
+    """
+    auth.require_role(principal, "data_source")
+    now = now or utcnow()
+    cat = catalogue()
+    digest = identity.hasher(settings.secret_key)
+    results: list[EventResult | None] = [None] * len(events)
+    candidates: list[tuple[int, EventIn, datetime, date, str]] = []  # index, event, at, day, id hash
+    for index, event in enumerate(events):
+        reason = None
+        if event.source != principal.organisation_code:
+            reason = f"wrong source {event.source!r}: this API key delivers for {principal.organisation_code!r}"
+        at = parse_time(event.occurred_at)
+        if reason is None and isinstance(at, str):
+            reason = at
+        if reason is None and isinstance(at, datetime) and at > now + FUTURE_SKEW:
+            reason = f"time {event.occurred_at} is in the future"
+        id_problem = identity.id_number_problem(event.id_number) if reason is None else None
+        if reason is None and id_problem is not None:
+            reason = id_problem
+        day = local_day(at) if isinstance(at, datetime) else None
+        if reason is None and day is not None:
+            try:
+                cat.scenario(event.scenario, day)
+            except InvalidInput as exc:
+                reason = exc.detail
+        if reason is not None or not isinstance(at, datetime) or day is None:
+            results[index] = EventResult(index=index, external_id=event.external_id, status="rejected", reason=reason)
+            continue
+        candidates.append((index, event, at, day, digest(identity.normalise_id_number(event.id_number))))
+
+    accounts = repo.account_ids_by_hash(session, [c[4] for c in candidates])
+    known = []
+    for candidate in candidates:
+        index, event = candidate[0], candidate[1]
+        if candidate[4] not in accounts:
+            results[index] = EventResult(
+                index=index,
+                external_id=event.external_id,
+                status="rejected",
+                reason="unknown resident: no account for this ID number",
+            )
+        else:
+            known.append(candidate)
+
+    batch_id = None
+    if known:
+        # The batch row is the first write: on SQLite it takes the write lock before any read below.
+        batch_id = repo.new_batch(session, channel="api", actor=principal.actor, received_at=now)
+        repo.lock_accounts(session, (accounts[c[4]] for c in known))
+        source = principal.organisation_code or ""
+        stored = repo.existing_event_keys(session, source, sorted({c[1].external_id for c in known}))
+        fresh: dict[str, tuple[int, EventIn, datetime, date, int]] = {}
+        for index, event, at, day, account_hash in known:
+            if event.external_id in stored or event.external_id in fresh:
+                results[index] = EventResult(index=index, external_id=event.external_id, status="duplicate")
+            else:
+                fresh[event.external_id] = (index, event, at, day, accounts[account_hash])
+        groups: dict[tuple[int, str, date], list[tuple[int, EventIn, datetime, date, int]]] = defaultdict(list)
+        for item in fresh.values():
+            groups[(item[4], item[1].scenario, item[3])].append(item)
+        already = repo.rewarded_counts(session, set(groups))
+        rows = []
+        for key, items in groups.items():
+            rewarded = already.get(key, 0)
+            for index, event, at, day, account_id in sorted(
+                items, key=lambda i: cap_order_key(i[2], i[1].external_id, source)
+            ):
+                scenario = cat.scenario(event.scenario, day)
+                earned = award(scenario, rewarded)
+                rewarded += 0 if earned.capped else 1
+                rows.append(
+                    {
+                        "source": source,
+                        "external_id": event.external_id,
+                        "account_id": account_id,
+                        "scenario": scenario.code,
+                        "catalogue_version": scenario.catalogue_version,
+                        "occurred_at": at,
+                        "local_day": day,
+                        "amount_fen": event.amount_fen,
+                        "points": earned.points,
+                        "avoided_co2_g": earned.avoided_co2_g,
+                        "capped": earned.capped,
+                        "batch_id": batch_id,
+                    }
+                )
+                results[index] = EventResult(
+                    index=index,
+                    external_id=event.external_id,
+                    status="accepted",
+                    points=earned.points,
+                    avoided_co2_g=earned.avoided_co2_g,
+                    capped=earned.capped,
+                )
+        inserted = repo.insert_events_returning(session, rows)
+        for row in rows:
+            if row["external_id"] not in inserted:  # a concurrent delivery stored it first
+                index = fresh[row["external_id"]][0]
+                results[index] = EventResult(index=index, external_id=row["external_id"], status="duplicate")
+        posted = [row for row in rows if row["external_id"] in inserted]
+        _post_earnings(session, posted, batch_id=batch_id, now=now)
+        days = [row["local_day"] for row in posted]
+        done = [r for r in results if r is not None]
+        repo.finish_batch(
+            session,
+            batch_id,
+            accepted=sum(r.status == "accepted" for r in done),
+            duplicates=sum(r.status == "duplicate" for r in done),
+            rejected=sum(r.status == "rejected" for r in done),
+            first_day=min(days) if days else None,
+            last_day=max(days) if days else None,
+        )
+    final = [r for r in results if r is not None]
+    assert len(final) == len(events)
+    return IntakeRead(
+        batch_id=batch_id,
+        accepted=sum(r.status == "accepted" for r in final),
+        duplicates=sum(r.status == "duplicate" for r in final),
+        rejected=sum(r.status == "rejected" for r in final),
+        results=final,
+    )
+
+
+def _post_earnings(session: Session, events: list[dict[str, Any]], *, batch_id: int, now: datetime) -> None:
+    """One earn entry per (account, local day) for the rewarded events of a batch."""
+    sums: dict[tuple[int, date], list[Any]] = {}
+    for row in events:
+        if row["points"] <= 0:
+            continue
+        key = (row["account_id"], row["local_day"])
+        item = sums.setdefault(key, [0, 0, row["occurred_at"], row["catalogue_version"]])
+        item[0] += row["points"]
+        item[1] += row["avoided_co2_g"]
+        item[2] = max(item[2], row["occurred_at"])
+    entries = [
+        {
+            "account_id": account_id,
+            "kind": "earn",
+            "points": points,
+            "avoided_co2_g": co2,
+            "occurred_at": last_at,
+            "earned_on": day,
+            "ref": f"batch:{batch_id}:{day.isoformat()}",
+            "batch_id": batch_id,
+            "catalogue_version": version,
+        }
+        for (account_id, day), (points, co2, last_at, version) in sorted(sums.items())
+    ]
+    append_entries(session, entries, now=now)
+
+
+# --- ledger ------------------------------------------------------------------------------
+
+
+def chain_rows(
+    entries: list[dict[str, Any]], heads: dict[int, tuple[int, str]], *, now: datetime
+) -> list[dict[str, Any]]:
+    """Number and hash entries (given in the order they happen) onto each account's chain head."""
+    out = []
+    for entry in entries:
+        account_id = entry["account_id"]
+        last_seq, last_hash = heads.get(account_id, (0, None))  # type: ignore[arg-type]
+        check_points_sign(entry["kind"], entry["points"])
+        seq = last_seq + 1
+        row = {
+            "avoided_co2_g": 0,
+            "earned_on": None,
+            "reason": None,
+            "corrects_id": None,
+            "batch_id": None,
+            "catalogue_version": None,
+            **entry,
+            "seq": seq,
+            "prev_hash": last_hash,
+            "recorded_at": now,
+        }
+        if row["earned_on"] is None and row["points"] > 0:
+            row["earned_on"] = row["occurred_at"].astimezone(SHANGHAI).date()
+        row["hash"] = entry_hash(
+            last_hash,
+            account_id=str(account_id),
+            seq=seq,
+            kind=row["kind"],
+            points=row["points"],
+            occurred_at=row["occurred_at"],
+            ref=row["ref"],
+        )
+        heads[account_id] = (seq, row["hash"])
+        out.append(row)
+    return out
+
+
+def append_entries(
+    session: Session, entries: list[dict[str, Any]], *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Append entries to their accounts' chains (the caller holds the accounts' write locks)."""
+    if not entries:
+        return []
+    heads = repo.chain_heads(session, (e["account_id"] for e in entries))
+    rows = chain_rows(entries, heads, now=now or utcnow())
+    repo.insert_ledger(session, rows)
+    return rows
+
+
+def correct(
+    session: Session,
+    principal: Principal,
+    *,
+    ref: str,
+    reason: str,
+    points: int | None = None,
+    corrects_seq: int | None = None,
+) -> LedgerEntry:
+    """Staff correct a ledger: a reversal undoes entry ``corrects_seq``; an adjustment adds points."""
+    auth.require_role(principal, "admin", "regulator")
+    account = account_for(session, principal, ref)
+    repo.lock_accounts(session, [account.id])
+    now = utcnow()
+    if corrects_seq is not None:
+        original = repo.ledger_entry_by_seq(session, account.id, corrects_seq)
+        if original is None:
+            raise NotFound(f"account {ref} has no ledger entry {corrects_seq}")
+        if original.kind == "reverse":
+            raise InvalidInput("a reversal is not reversed; adjust instead")
+        entry = {
+            "account_id": account.id,
+            "kind": "reverse",
+            "points": -original.points,
+            "avoided_co2_g": -original.avoided_co2_g,
+            "earned_on": original.earned_on if original.kind == "earn" else None,
+            "occurred_at": now,
+            "ref": f"reverse:{original.id}",
+            "reason": reason,
+            "corrects_id": original.id,
+        }
+    elif points:
+        entry = {
+            "account_id": account.id,
+            "kind": "adjust",
+            "points": points,
+            "occurred_at": now,
+            "ref": f"adjust:{new_id()}",
+            "reason": reason,
+        }
+    else:
+        raise InvalidInput("give points (an adjustment) or corrects_seq (a reversal)")
+    if entry["points"] < 0 and repo.balance(session, account.id) + entry["points"] < 0:
+        raise Conflict("the correction would make the balance negative")
+    (row,) = append_entries(session, [entry], now=now)
+    auth.record(
+        session,
+        principal,
+        action=str(entry["kind"]),
+        entity_type="personal_ledger",
+        entity_id=account.ref,
+        after={"seq": row["seq"], "points": row["points"], "reason": reason},
+    )
+    session.flush()
+    created = repo.ledger_entry_by_seq(session, account.id, row["seq"])
+    assert created is not None
+    return created
+
+
+def verify(session: Session, *, account_id: int | None = None) -> tuple[int, int, list[ChainBreak]]:
+    """Check every account's hash chain: (accounts, entries, breaks), streamed per account."""
+    breaks: list[ChainBreak] = []
+    accounts = 0
+    entries = 0
+    current: list[Any] = []
+    for row in repo.entries_in_chain_order(session, account_id=account_id):
+        if current and current[-1].account_id != row.account_id:
+            breaks.extend(_verify_one(current))
+            accounts += 1
+            current = []
+        current.append(row)
+        entries += 1
+    if current:
+        breaks.extend(_verify_one(current))
+        accounts += 1
+    return accounts, entries, breaks
+
+
+@dataclass(frozen=True, slots=True)
+class _Chained:
+    account_id: str
+    seq: int
+    kind: str
+    points: int
+    occurred_at: datetime
+    ref: str
+    prev_hash: str | None
+    hash: str
+
+
+def _verify_one(rows: list[Any]) -> list[ChainBreak]:
+    return verify_chain(
+        [
+            _Chained(str(r.account_id), r.seq, r.kind, int(r.points), r.occurred_at, r.ref, r.prev_hash, r.hash)
+            for r in rows
+        ]
+    )
+
+
+def expiry_cutoff(as_of: date, rule: ExpiryRule) -> date | None:
+    """The last earning day whose points no longer count on ``as_of`` (None: nothing lapses)."""
+    day = as_of
+    if expires_on(day, rule) is None:
+        return None
+    # expires_on is monotonic in the earning day; step back to the last day that has lapsed.
+    low = date(1970, 1, 1)
+    if expires_on(low, rule) > as_of:  # type: ignore[operator]
+        return None
+    high = day
+    while (high - low).days > 1:
+        mid = low + (high - low) / 2
+        if expires_on(mid, rule) <= as_of:  # type: ignore[operator]
+            low = mid
+        else:
+            high = mid
+    return high if expires_on(high, rule) <= as_of else low  # type: ignore[operator]
+
+
+def expire(session: Session, principal: Principal, *, as_of: date, rule: ExpiryRule | None = None) -> dict[str, Any]:
+    """Write expire entries for points that lapse by ``as_of``; running it again writes nothing."""
+    auth.require_role(principal, "admin", "regulator")
+    rule = rule or expiry_rule()
+    cutoff = expiry_cutoff(as_of, rule)
+    if cutoff is None:
+        return {"as_of": as_of.isoformat(), "rule": rule.version, "accounts": 0, "points": 0}
+    repo.lock_for_bulk_intake(session)
+    at = day_start(as_of)
+    lapsing = repo.expiry_candidates(session, cutoff=cutoff, before=at + timedelta(microseconds=1))
+    now = utcnow()
+    for start in range(0, len(lapsing), 50_000):
+        append_entries(
+            session,
+            [
+                {
+                    "account_id": a,
+                    "kind": "expire",
+                    "points": -n,
+                    "occurred_at": at,
+                    "ref": f"expire:{rule.version}:{as_of.isoformat()}",
+                    "reason": f"earned on or before {cutoff.isoformat()}",
+                }
+                for a, n in lapsing[start : start + 50_000]
+            ],
+            now=now,
+        )
+    summary = {
+        "as_of": as_of.isoformat(),
+        "rule": rule.version,
+        "cutoff": cutoff.isoformat(),
+        "accounts": len(lapsing),
+        "points": sum(n for _, n in lapsing),
+    }
+    auth.record(session, principal, action="expire", entity_type="personal_ledger", after=summary)
+    session.flush()
+    return summary
+
+
+def balance_as_of(session: Session, account: Account, *, as_of: date | None) -> int:
+    """The balance at the end of Asia/Shanghai day ``as_of`` (now when None)."""
+    before = day_start(as_of + timedelta(days=1)) if as_of else None
+    return repo.balance(session, account.id, before=before)
+
+
+def account_grade(session: Session, account: Account, *, on: date | None = None) -> tuple[Grade, int]:
+    """The green-credit grade from the trailing 12 months of avoided CO2, and the uplift in it."""
+    on = on or utcnow().astimezone(SHANGHAI).date()
+    avoided = repo.avoided_between(session, account.id, after=on - timedelta(days=365), through=on)
+    uplift = repo.uplift_in_force(session, account.id, on=on)
+    return grade(max(avoided, 0) + uplift, load_grade_bands()), uplift
+
+
+def grade_for_bank(session: Session, principal: Principal, *, ref: str) -> tuple[Account, Grade, int]:
+    """A bank reads a resident's grade; only with a live consent given to that bank."""
+    auth.require_role(principal, "bank")
+    account = repo.account_by_ref(session, ref)
+    if principal.role == "bank":
+        if account is None or principal.organisation_id is None:
+            raise Forbidden("no consent of this resident for your bank")
+        consent = repo.live_consent(
+            session, account_id=account.id, organisation_id=principal.organisation_id, scope="grade", now=utcnow()
+        )
+        if consent is None:
+            raise Forbidden("no live consent of this resident for your bank (never given, revoked or expired)")
+    elif account is None:
+        raise NotFound(f"no personal carbon account {ref}")
+    found, uplift = account_grade(session, account)
+    auth.record(session, principal, action="read_grade", entity_type="personal_account", entity_id=account.ref)
+    session.flush()
+    return account, found, uplift
+
+
+def account_summary(session: Session, account: Account) -> dict[str, Any]:
+    """Balance, points by kind, CO2 avoided and grade of an account."""
+    totals = repo.account_totals(session, account.id)
+    found, uplift = account_grade(session, account)
+    on = utcnow().astimezone(SHANGHAI).date()
+    return {
+        "ref": account.ref,
+        "id_masked": account.id_masked,
+        "name_masked": account.name_masked,
+        "phone_masked": account.phone_masked,
+        "opened_at": account.opened_at,
+        "consent_ref": account.consent_ref,
+        "consent_channel": account.consent_channel,
+        "balance": sum(v for k, v in totals.items() if k != "co2_g"),
+        "earned": totals.get("earn", 0),
+        "redeemed": -totals.get("redeem", 0),
+        "expired": -totals.get("expire", 0),
+        "avoided_co2_g": totals["co2_g"],
+        "grade": {
+            "code": found.code,
+            "name_zh": found.name_zh,
+            "name_en": found.name_en,
+            "avoided_co2_g": found.avoided_co2_g - uplift,
+            "uplift_co2_g": uplift,
+            "next_code": found.next_code,
+            "to_next_g": found.to_next_g,
+            "bands_version": found.bands_version,
+            "as_of": on,
+        },
+    }
+
+
+def history(session: Session, account: Account, **filters: Any) -> tuple[Sequence[LedgerEntry], int]:
+    """Ledger entries, newest first, filtered by kind, scenario and period."""
+    kind = filters.get("kind")
+    if kind and kind not in {k.value for k in LedgerKind}:
+        raise InvalidInput(f"unknown entry kind {kind!r}")
+    first, last = filters.pop("first_day", None), filters.pop("last_day", None)
+    return repo.history(
+        session,
+        account.id,
+        start=day_start(first) if first else None,
+        end=day_start(last + timedelta(days=1)) if last else None,
+        **filters,
+    )
+
+
+def daily_series(session: Session, account: Account, *, days: int = 90) -> list[tuple[date, int, int]]:
+    """(day, points, CO2 g) per earning day over the last ``days`` days."""
+    first = utcnow().astimezone(SHANGHAI).date() - timedelta(days=days - 1)
+    return repo.daily_points(session, account.id, first_day=first)
+
+
+# --- rewards -----------------------------------------------------------------------------
+
+
+def create_reward(session: Session, principal: Principal, **values: Any) -> Reward:
+    """Staff add a reward to the catalogue."""
+    auth.require_role(principal, "admin", "regulator")
+    if values["kind"] not in REWARD_KINDS:
+        raise InvalidInput(f"unknown reward kind {values['kind']!r}; known: {', '.join(REWARD_KINDS)}")
+    if repo.reward_by_code(session, values["code"]) is not None:
+        raise Conflict(f"a reward with code {values['code']} exists already")
+    reward = Reward(**values)
+    session.add(reward)
+    session.flush()
+    return reward
+
+
+def list_rewards(session: Session, *, on: date | None = None) -> Sequence[Reward]:
+    """Rewards valid on ``on`` (today when None)."""
+    return repo.rewards(session, on=on or utcnow().astimezone(SHANGHAI).date())
+
+
+def redeem(session: Session, principal: Principal, *, reward_code: str) -> tuple[Redemption, Reward, int]:
+    """A resident spends points on a reward: never beyond the balance, never beyond the stock."""
+    account = account_for(session, principal, "me")
+    reward = repo.reward_by_code(session, reward_code)
+    today = utcnow().astimezone(SHANGHAI).date()
+    if reward is None:
+        raise NotFound(f"no reward {reward_code}")
+    if reward.valid_from > today or (reward.valid_to is not None and reward.valid_to < today):
+        raise Conflict(f"reward {reward_code} is not available today")
+    # Lock order: account, then reward (every writer takes them in this order).
+    repo.lock_accounts(session, [account.id])
+    repo.lock_reward(session, reward.id)
+    available = repo.balance(session, account.id)
+    if available < reward.points_price:
+        raise Conflict(f"not enough points: {reward.points_price} needed, {available} available")
+    if not repo.take_one_from_stock(session, reward.id):
+        raise Conflict(f"reward {reward_code} is out of stock")
+    now = utcnow()
+    redemption = Redemption(
+        id=new_id(),
+        account_id=account.id,
+        reward_id=reward.id,
+        points=reward.points_price,
+        voucher_code=secrets.token_hex(8).upper(),
+        redeemed_at=now,
+        ledger_entry_id=0,
+        uplift_co2_g=reward.uplift_co2_g if reward.kind == "credit_uplift" else 0,
+        uplift_until=today + timedelta(days=reward.uplift_days) if reward.kind == "credit_uplift" else None,
+    )
+    (row,) = append_entries(
+        session,
+        [
+            {
+                "account_id": account.id,
+                "kind": "redeem",
+                "points": -reward.points_price,
+                "occurred_at": now,
+                "ref": f"redeem:{redemption.id}",
+            }
+        ],
+        now=now,
+    )
+    created = repo.ledger_entry_by_seq(session, account.id, row["seq"])
+    assert created is not None
+    redemption.ledger_entry_id = created.id
+    session.add(redemption)
+    session.flush()
+    session.refresh(reward)
+    return redemption, reward, available - reward.points_price
+
+
+def redemptions(session: Session, account: Account) -> list[tuple[Redemption, Reward]]:
+    """An account's redemptions, newest first."""
+    return list(repo.redemptions_of_account(session, account.id))
+
+
+# --- overview ------------------------------------------------------------------------------
+
+
+def overview(session: Session, principal: Principal, *, days: int = 30) -> dict[str, Any]:
+    """Region-wide figures for the regulator: accounts, events per day, CO2 by scenario, points."""
+    auth.require_role(principal, "admin", "regulator")
+    first = utcnow().astimezone(SHANGHAI).date() - timedelta(days=days - 1)
+    by_kind = repo.points_by_kind(session)
+    names = {s.code: (s.name_zh, s.name_en) for s in catalogue().scenarios}
+    per_day = repo.events_per_day(session, first_day=first)
+    by_scenario = repo.co2_by_scenario(session, first_day=first)
+    return {
+        "accounts": repo.account_count(session),
+        "active_accounts_30d": repo.accounts_with_events(session, first_day=first),
+        "points_issued": by_kind.get("earn", 0),
+        "points_redeemed": -by_kind.get("redeem", 0),
+        "points_expired": -by_kind.get("expire", 0),
+        "points_adjusted": by_kind.get("adjust", 0) + by_kind.get("reverse", 0),
+        "points_outstanding": sum(by_kind.values()),
+        "events_per_day": [{"day": d.isoformat(), "events": n, "avoided_co2_g": c} for d, n, c in per_day],
+        "co2_by_scenario": [
+            {
+                "scenario": s,
+                "name_zh": names.get(s, (s, s))[0],
+                "name_en": names.get(s, (s, s))[1],
+                "events": n,
+                "avoided_co2_g": c,
+            }
+            for s, n, c in by_scenario
+        ],
+        "avoided_co2_g_30d": sum(c for _, _, c in per_day),
+    }
