@@ -78,16 +78,33 @@ def test_huakang_2020_reproduces(session: Session) -> None:
     assert [h.year for h in account.history] == [2020]
 
 
+PEERS = {make_uscc(11 + i): t for i, t in enumerate(("200", "300", "400", "500"))}
+
+
 def test_huakang_label_figures_match_the_account(session: Session) -> None:
     _huakang(session)
+    # Four food-manufacturing peers (division 14) in the region, 1,000 万元 added value each,
+    # 200 / 300 / 400 / 500 t of CO2: five in the division, the methodology's minimum.
+    load(session, "enterprises", ENTERPRISE_HEADER, [(u, f"食品{u[-3:]}", "330802", "1491") for u in PEERS])
+    load(session, "process", PROCESS_HEADER, [(u, 2020, "process", t, "declared") for u, t in PEERS.items()])
+    load(session, "annual", ANNUAL_HEADER, [(u, 2020, "40000000", "10000000", "1000000", "1000", "t") for u in PEERS])
     run = service.label_all(session, STAFF, year=2020)
-    assert run.enterprises == 1
+    assert run.enterprises == 5
     label = service.get_account(session, STAFF, uscc=HUAKANG, year=2020).label
     assert label is not None
     assert label.energy_co2_t == Decimal("11659.608957")
     assert label.process_co2_t == Decimal("2491.140000")
     assert label.intensity_product_t_per_unit == Decimal("0.103200")
-    # alone in the region: its own intensity is the regional benchmark, K = 1.0, no history -> light green
-    assert label.explanation.peer_group == "*"
-    assert label.explanation.k_ratio == Decimal("1")
+    # intensity 14,150.748957 t / 50,000 万元 = 0.283015 t/万元;
+    # benchmark (14,150.748957 + 1,400) t / (50,000 + 4,000) 万元 = 15,550.748957 / 54,000 = 0.287977;
+    # K = 0.283015 / 0.287977 = 0.983 (≤ 1.2, > 0.8), no 2019 on record -> light green
+    assert label.intensity_added_t_per_wan == Decimal("0.283015")
+    why = label.explanation
+    assert (why.peer_group, why.peer_count, why.benchmark_source) == (
+        "14",
+        5,
+        "average of 5 peers in division 14 (CO2 ÷ added_value)",
+    )
+    assert why.benchmark_t_per_wan == Decimal("0.287977")
+    assert why.k_ratio == Decimal("0.983")
     assert label.label == "light_green"

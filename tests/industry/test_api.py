@@ -20,9 +20,17 @@ def test_list_pages_and_filters(client: TestClient, session: Session, headers_fo
     staff = headers_for("regulator")
     page = client.get(f"{API}/enterprises", params={"limit": 3}, headers=staff).json()
     assert page["total"] == 7 and len(page["items"]) == 3 and page["offset"] == 0
-    assert page["items"][0]["uscc"] == sorted(U.values())[0]
+    # ordered by USCC: make_uscc(100) … make_uscc(106) are A … G
+    assert [i["uscc"] for i in page["items"]] == [U["A"], U["B"], U["C"]]
+    first = page["items"][0]
+    assert (first["county_name_zh"], first["county_name_en"]) == ("江山市", "Jiangshan City")
+    assert (first["industry_name_zh"], first["industry_name_en"]) == (
+        "有机化学原料制造",
+        "Organic chemical raw materials",
+    )
+    assert (first["year"], first["total_co2_t"], first["label"]) == (2024, 500, "dark_green")
     second = client.get(f"{API}/enterprises", params={"limit": 3, "offset": 6}, headers=staff).json()
-    assert len(second["items"]) == 1
+    assert [i["uscc"] for i in second["items"]] == [U["G"]]
     red = client.get(f"{API}/enterprises", params={"label": "red", "year": 2024}, headers=staff).json()
     assert [i["uscc"] for i in red["items"]] == [U["E"]] and red["items"][0]["total_co2_t"] == 2500
     cement = client.get(f"{API}/enterprises", params={"industry": "30"}, headers=staff).json()
@@ -83,6 +91,28 @@ def test_upload_and_label_over_http(client: TestClient, session: Session, header
     refused = client.post(f"{API}/imports/energy", files={"file": ("e.csv", bad, "text/csv")}, headers=staff)
     assert refused.status_code == 422 and refused.json()["errors"][0]["row"] == 2
     run = client.post(f"{API}/labels/2024", headers=staff).json()
-    assert run["enterprises"] == 7 and sum(run["counts"].values()) == 7
+    # A now 500 + 3.0959 t (1 t diesel): division 26 benchmark 6,003.0959 t / 5,000 万元 = 1.200619;
+    # A's K = 0.503096 / 1.200619 = 0.419, falling from 0.6 -> still dark green; the others as before.
+    assert run["enterprises"] == 7 and run["replaced"] == 0
+    assert run["counts"] == {"dark_green": 1, "light_green": 2, "yellow": 3, "red": 1}
+    account = client.get(f"{API}/enterprises/{U['A']}/account", params={"year": 2024}, headers=staff).json()
+    assert account["energy_co2_t"] == 3.0959 and account["label"]["explanation"]["k_ratio"] == 0.419
+    assert account["label"]["explanation"]["benchmark_t_per_wan"] == 1.200619
     versions = client.get(f"{API}/enterprises/{U['A']}/versions", params={"year": 2024}, headers=staff).json()
-    assert {v["kind"] for v in versions} == {"energy", "process", "annual"}
+    assert [(v["kind"], v["month"], v["version"], v["is_current"], v["rows"]) for v in versions] == [
+        ("energy", 5, 1, True, 1),
+        ("process", None, 1, True, 1),
+        ("annual", None, 1, True, 1),
+    ]
+
+
+def test_oversized_upload_is_a_413_problem(client: TestClient, session: Session, headers_for, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    build_region(session)
+    session.commit()
+    monkeypatch.setattr(service, "MAX_UPLOAD_BYTES", 100)
+    content = csv_bytes(ENERGY_HEADER, [(U["A"], 2024, m, "diesel", "1", "t", "metered") for m in range(1, 4)])
+    assert len(content) > 100
+    staff = headers_for("regulator")
+    refused = client.post(f"{API}/imports/energy", files={"file": ("e.csv", content, "text/csv")}, headers=staff)
+    assert refused.status_code == 413 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("/payload-too-large")

@@ -25,9 +25,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from greenfin.auth.service import Principal
 from greenfin.industry import service
 from greenfin.industry.methodology import load_methodology, parse_benchmarks
-from greenfin.industry.models import Label
+from greenfin.industry.models import Label, LabelRun
 from tests.industry.factories import (
     ANNUAL_HEADER,
     ENERGY_HEADER,
@@ -160,3 +161,79 @@ def test_reimported_data_changes_the_next_run(session: Session) -> None:
     service.label_all(session, STAFF, year=2024)
     assert labels(session)["C"].label == "dark_green"
     assert labels(session)["C"].benchmark_g_per_wan == 1_170_000
+
+
+def test_each_run_is_stored_once_with_its_counts(session: Session) -> None:
+    build_region(session)
+    assert service.region_counts(session, STAFF, year=2024) is None  # nothing labelled yet
+    service.label_all(session, STAFF, year=2024)
+    service.label_all(session, STAFF, year=2024)  # the re-run replaces its run row
+    [run] = session.scalars(select(LabelRun)).all()
+    assert (run.year, run.methodology_version, run.factor_set_version, run.enterprises) == (2024, "v1", "cn-2024", 7)
+    assert (run.dark_green, run.light_green, run.yellow, run.red) == (1, 2, 3, 1)
+    # 500 + 800 + 1,000 + 1,200 + 2,500 + 3,000 + 21.6219 t = 9,021.6219 t
+    assert run.total_co2_g == 9_021_621_900
+    public = service.region_counts(session, Principal("anonymous", "resident"), year=2024)
+    assert public is not None and public.model_dump() == {
+        "year": 2024,
+        "enterprises": 7,
+        "counts": {"dark_green": 1, "light_green": 2, "yellow": 3, "red": 1},
+    }
+    # a year without labels falls back to the latest labelled year
+    fallback = service.region_counts(session, STAFF, year=2025)
+    assert fallback is not None and fallback.year == 2024
+    overview = service.overview(session, STAFF, year=2024)
+    assert [(p.year, p.total_co2_t, p.counts["yellow"]) for p in overview.trend] == [(2024, Decimal("9021.621900"), 3)]
+
+
+def test_filter_options_name_the_counties_and_divisions_present(session: Session) -> None:
+    build_region(session)
+    options = service.filter_options(session, STAFF)
+    assert [(o.code, o.name_en) for o in options.counties] == [("330881", "Jiangshan City")]
+    assert [(o.code, o.name_zh) for o in options.divisions] == [
+        ("26", "化学原料和化学制品制造业"),
+        ("30", "非金属矿物制品业"),
+    ]
+    own = Principal(actor="user:a", role="enterprise", organisation_code=U["A"])
+    assert service.filter_options(session, own).model_dump() == {"counties": [], "divisions": []}
+
+
+def test_labels_are_graded_on_intensities_rounded_to_the_gram(session: Session) -> None:
+    """Documented rounding (docs/methodology/industry.md §4): K and the trend use whole g/万元.
+
+    Against an official benchmark of exactly 1 t/万元, with 1,000 万元 added value:
+    H 800.0004 t -> 800,000.4 g/万元 -> 800,000: K = 0.8 exactly, falling from 0.9 -> dark green
+      (the exact K, 0.8000004, is above 0.8);
+    I 800.0005 t -> 800,000.5 -> 800,001 (half up): K > 0.8 -> light green;
+    J 700.0000 t after 700.0004 t: both 700,000 g/万元, so not falling (the exact figure fell
+      by 0.4 g) -> light green, not dark green.
+    """
+    names = {"H": make_uscc(201), "I": make_uscc(202), "J": make_uscc(203)}
+    load(session, "enterprises", ENTERPRISE_HEADER, [(u, f"企业{n}", "330881", "2614") for n, u in names.items()])
+    emissions = {
+        2023: {"H": "900", "I": "900", "J": "700.0004"},
+        2024: {"H": "800.0004", "I": "800.0005", "J": "700"},
+    }
+    load(
+        session,
+        "process",
+        PROCESS_HEADER,
+        [(names[n], y, "process", t, "audited") for y, rows in emissions.items() for n, t in rows.items()],
+    )
+    load(
+        session,
+        "annual",
+        ANNUAL_HEADER,
+        [(names[n], y, "50000000", "10000000", "1000000", "1000", "t") for y in emissions for n in names],
+    )
+    official = parse_benchmarks([{"industry": "2614", "t_per_wan": Decimal("1"), "source": "test: exactly 1 t/万元"}])
+    methodology = replace(load_methodology("v1"), version="v1-exact-bench", benchmarks=official)
+    service.label_with(session, STAFF, year=2024, methodology=methodology)
+    by_id = {service.repository.enterprise_by_uscc(session, u).id: n for n, u in names.items()}  # type: ignore[union-attr]
+    got = {by_id[row.enterprise_id]: row for row in session.scalars(select(Label).where(Label.year == 2024))}
+    assert {n: (got[n].intensity_added_g_per_wan, got[n].label) for n in got} == {
+        "H": (800_000, "dark_green"),
+        "I": (800_001, "light_green"),
+        "J": (700_000, "light_green"),
+    }
+    assert got["J"].previous_intensity_g_per_wan == 700_000

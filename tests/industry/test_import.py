@@ -132,3 +132,110 @@ def test_enterprise_imports_only_its_own_data(session: Session) -> None:
             [(A, 2024, 1, "diesel", "1", "t", "declared")],
             principal=Principal("b", "bank"),
         )
+
+
+# --- review findings: caps, who may import what, audit of master data, size --------------------
+
+PROCESS = ("uscc", "year", "source", "tco2", "data_quality")
+
+
+def test_process_rows_are_capped_per_row_and_per_enterprise_year(session: Session) -> None:
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "3011"), (B, "乙", "330881", "3011")])
+    # 10^8 t is accepted in one row; a gram more is refused (the largest plants emit ~10^7 t).
+    load(session, "process", PROCESS, [(A, 2024, "clinker", "100000000", "audited")])
+    with pytest.raises(InvalidInput) as caught:
+        load(session, "process", PROCESS, [(B, 2024, "clinker", "100000000.000001", "audited")])
+    assert [(e["row"], e["column"]) for e in caught.value.errors] == [(2, "tco2")]
+    # two rows of 6 x 10^7 t each: fine alone, 1.2 x 10^8 t together for B in 2024 -> both rows refused
+    rows = [(B, 2024, "clinker", "60000000", "audited"), (B, 2024, "lime", "60000000", "audited")]
+    with pytest.raises(InvalidInput) as caught:
+        load(session, "process", PROCESS, rows)
+    assert [(e["row"], e["column"]) for e in caught.value.errors] == [(2, "tco2"), (3, "tco2")]
+    assert "120000000.000000 t" in caught.value.errors[0]["reason"]
+    # the same for two different years is two enterprise-years of 6 x 10^7 t: accepted
+    load(session, "process", PROCESS, [(B, 2023, "clinker", "60000000", "audited"), rows[1]])
+
+
+def test_one_enterprise_cannot_overflow_the_regions_batch(session: Session) -> None:
+    # The reviewer's case: 1,100 sources of 9 x 10^9 t (each under the old per-row cap) sum to
+    # 9.9 x 10^18 g > 2^63; the whole region's labelling failed. Now the file is refused and
+    # the batch labels the region.
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "3011"), (B, "乙", "330881", "3011")])
+    load(session, "process", PROCESS, [(B, 2024, "clinker", "1000", "audited")])
+    flood = [(A, 2024, f"source{i}", "9000000000", "audited") for i in range(1100)]
+    with pytest.raises(InvalidInput):
+        load(session, "process", PROCESS, flood)
+    run = service.label_all(session, STAFF, year=2024)
+    assert run.enterprises == 1
+
+
+def test_only_staff_import_master_data(session: Session) -> None:
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "2614")])
+    own = Principal(actor="user:a", role="enterprise", organisation_code=A)
+    # moving itself into another industry (another peer group) is refused
+    with pytest.raises(Forbidden):
+        load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "3011")], principal=own)
+    feed = Principal(actor="key:grid", role="data_source", organisation_code="GRID")
+    with pytest.raises(Forbidden):
+        load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "3011")], principal=feed)
+    assert session.scalars(select(Enterprise.industry_code)).all() == ["2614"]
+
+
+def test_an_enterprise_declares_its_data_and_cannot_certify_it(session: Session) -> None:
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "2614")])
+    own = Principal(actor="user:a", role="enterprise", organisation_code=A)
+    rows = [
+        (A, 2024, 1, "diesel", "1", "t", "declared"),  # row 2: fine
+        (A, 2024, 2, "diesel", "1", "t", "audited"),  # row 3: only staff or a data source
+        (A, 2024, 3, "diesel", "1", "t", "metered"),  # row 4: likewise
+    ]
+    with pytest.raises(InvalidInput) as caught:
+        load(session, "energy", ENERGY_HEADER, rows, principal=own)
+    assert [(e["row"], e["column"]) for e in caught.value.errors] == [(3, "data_quality"), (4, "data_quality")]
+    with pytest.raises(InvalidInput) as caught:
+        load(session, "process", PROCESS, [(A, 2024, "process", "5", "audited")], principal=own)
+    assert caught.value.errors[0]["column"] == "data_quality"
+    # a data source (e.g. the grid company's meter feed) delivers metered data for the enterprises it serves
+    feed = Principal(actor="key:grid", role="data_source", organisation_code="GRID")
+    load(session, "energy", ENERGY_HEADER, [(A, 2024, 2, "electricity", "5", "MWh", "metered")], principal=feed)
+    assert session.scalars(select(EnergyRecord.data_quality)).all() == ["metered"]
+
+
+def test_master_data_changes_are_audited_with_before_and_after(session: Session) -> None:
+    C = make_uscc(3)
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "2614"), (B, "乙", "330881", "2614")])
+    result = load(
+        session,
+        "enterprises",
+        ENTERPRISE_HEADER,
+        [(A, "甲化工", "330802", "2614"), (B, "乙", "330881", "2614"), (C, "丙", "330881", "3011")],
+    )
+    assert result.superseded == 1  # only A changed; B is the same, C is new
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.entity_id == result.id, AuditEvent.action == "import")
+    ).one()
+    assert event.before == {"changed": {A: {"name": "甲", "county_code": "330881"}}}
+    assert event.after is not None
+    assert event.after["changed"] == {A: {"name": "甲化工", "county_code": "330802"}}
+    assert (event.after["created"], event.after["superseded"]) == (1, 1)
+    names = {uscc: name for uscc, name in session.execute(select(Enterprise.uscc, Enterprise.name))}
+    assert names == {A: "甲化工", B: "乙", C: "丙"}
+
+
+def test_errors_listed_are_capped_with_the_total_in_the_detail(session: Session) -> None:
+    load(session, "enterprises", ENTERPRISE_HEADER, [(A, "甲", "330881", "2614")])
+    rows = [(A, 2024, 13, "diesel", "1", "t", "metered") for _ in range(1500)]  # 1,500 bad months
+    with pytest.raises(InvalidInput) as caught:
+        load(session, "energy", ENERGY_HEADER, rows)
+    assert len(caught.value.errors) == 1000
+    assert caught.value.errors[0]["row"] == 2 and caught.value.errors[-1]["row"] == 1001
+    assert "1500 invalid row(s), 1500 problem(s)" in caught.value.detail
+    assert "the first 1000 of 1500 problems are listed" in caught.value.detail
+
+
+def test_oversized_file_is_refused(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "MAX_UPLOAD_BYTES", 64)
+    content = b"uscc,year,month,energy,quantity,unit,data_quality\n" + b"x" * 20
+    with pytest.raises(service.UploadTooLarge) as caught:
+        service.import_file(session, STAFF, kind="energy", filename="big.csv", content=content)
+    assert caught.value.status == 413

@@ -19,6 +19,7 @@ from greenfin.cli import cli_session
 from greenfin.demo import region
 from greenfin.demo.service import (
     DEFAULT_ENTERPRISES,
+    DEFAULT_RESIDENTS,
     DEFAULT_SEED,
     DEMO_PASSWORD,
     DEMO_USERS,
@@ -30,7 +31,11 @@ from greenfin.demo.service import (
 )
 from greenfin.settings import get_settings
 
-_STEPS = {"enterprises": "生成企业与能耗数据 enterprises and records", "labels": "贴标 labelling 2023–2025"}
+_STEPS = {
+    "enterprises": "生成企业与能耗数据 enterprises and records",
+    "labels": "贴标 labelling 2023–2025",
+    "accounts": "农业、金融与个人账户 farms, consents, residents",
+}
 
 
 def _print_summary(summary: DemoSummary) -> None:
@@ -46,14 +51,21 @@ def _print_summary(summary: DemoSummary) -> None:
         typer.echo(f"labels {year}: {shown}")
     if summary.labels:
         typer.echo(f"labelled {len(summary.labels)} years in {summary.seconds.get('label', 0):.2f} s")
+    if summary.farms or summary.residents:
+        farms = ", ".join(f"{key} {value:,}" for key, value in summary.farms.items())
+        residents = ", ".join(f"{key} {value:,}" for key, value in summary.residents.items())
+        typer.echo(f"farms: {farms}; consents to the demo bank: {summary.consents}; residents: {residents}")
 
 
 def demo(
     enterprises: int = typer.Option(
         DEFAULT_ENTERPRISES, "--enterprises", "-n", help="Number of industrial enterprises"
     ),
+    residents: int = typer.Option(
+        DEFAULT_RESIDENTS, "--residents", help="Residents with a personal carbon account and a year of events"
+    ),
     seed: int = typer.Option(DEFAULT_SEED, help="Random seed: the same seed builds the same region"),
-    reset: bool = typer.Option(False, "--reset", help="Drop the demo data already in the database and rebuild it"),
+    reset: bool = typer.Option(False, "--reset", help="Empty the demo database and rebuild it"),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the platform once the region is built"),
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
@@ -101,6 +113,7 @@ def demo(
                     seed=seed,
                     settings=settings,
                     principal=session.info["actor"],
+                    residents=residents,
                     progress=progress,
                 )
     if existing is None:

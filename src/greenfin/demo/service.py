@@ -29,10 +29,9 @@ import polars as pl
 from sqlalchemy import Engine, Table, delete, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import AddConstraint, DropConstraint
-from sqlalchemy.sql import ColumnElement
 
 from greenfin.auth import service as auth
-from greenfin.auth.models import LoginAttempt, Organisation, User
+from greenfin.auth.models import AuditEvent, Organisation
 from greenfin.auth.service import SYSTEM, Principal
 from greenfin.carbon.factors import load_factor_set
 from greenfin.db import Base, import_all_models, make_session_factory, session_scope, utcnow
@@ -46,6 +45,7 @@ DEMO_PLATFORM_CODE = "GREENFIN-DEMO"
 DEMO_PASSWORD = "greenfin-demo"  # demo data only: refused in production
 DEMO_IMPORTER = "demo"
 DEFAULT_ENTERPRISES = 600
+DEFAULT_RESIDENTS = 200
 DEFAULT_SEED = 42
 MAX_ENTERPRISES = 1_000_000
 CHUNK = 2_000  # enterprises per chunk: about 250,000 energy records
@@ -95,6 +95,9 @@ class DemoSummary:
     organisations: int = 0
     users: int = 0
     labels: dict[int, dict[str, int]] = field(default_factory=dict)
+    farms: dict[str, int] = field(default_factory=dict)
+    consents: int = 0
+    residents: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     digest: str = ""
 
@@ -232,10 +235,16 @@ def build_region(
     seed: int = DEFAULT_SEED,
     settings: Settings | None = None,
     principal: Principal = SYSTEM,
+    residents: int = DEFAULT_RESIDENTS,
     label: bool = True,
     progress: Progress | None = None,
 ) -> DemoSummary:
-    """Write the deterministic demo region of ``seed`` with ``enterprises`` enterprises, then label it."""
+    """Write the deterministic demo region of ``seed`` with ``enterprises`` enterprises, then label it.
+
+    Then the other accounts: farms and their practices (agriculture), consents of the demo
+    enterprise and a farm to the demo bank (finance), and ``residents`` residents with a
+    year of payment events (personal), the demo ``resident`` login owning the first.
+    """
     settings = settings or get_settings()
     refuse_in_production(settings)
     if not 1 <= enterprises <= MAX_ENTERPRISES:
@@ -251,6 +260,7 @@ def build_region(
                 seed=seed,
                 settings=settings,
                 principal=principal,
+                residents=residents,
                 label=label,
                 progress=progress,
             )
@@ -353,7 +363,43 @@ def build_region(
     summary.seconds["build"] = time.perf_counter() - started
     if label:
         label_region(session, principal, summary=summary, progress=report)
+    _other_accounts(session, seed=seed, settings=settings, residents=residents, summary=summary, progress=report)
     return summary
+
+
+def _other_accounts(
+    session: Session, *, seed: int, settings: Settings, residents: int, summary: DemoSummary, progress: Progress
+) -> None:
+    """The agricultural, finance and personal demo data, each from its own domain's demo function."""
+    from greenfin.agriculture.demo import add_agriculture_demo
+    from greenfin.auth import repository as auth_repository
+    from greenfin.finance.demo import add_finance_demo
+    from greenfin.personal.demo import add_personal_demo
+
+    started = time.perf_counter()
+    progress("accounts", 0, 3)
+    summary.farms = add_agriculture_demo(session, seed=seed, secret_key=settings.secret_key)
+    progress("accounts", 1, 3)
+    summary.consents = len(add_finance_demo(session, seed=seed))
+    progress("accounts", 2, 3)
+    resident = auth_repository.user_by_username(session, "resident")
+    bank_user = auth_repository.user_by_username(session, "bank")
+    bank = (
+        auth_repository.organisation_by_id(session, bank_user.organisation_id)
+        if bank_user and bank_user.organisation_id
+        else None
+    )
+    if residents:
+        summary.residents = add_personal_demo(
+            session,
+            residents=residents,
+            seed=seed,
+            settings=settings,
+            resident_user_id=resident.id if resident else None,
+            bank_code=bank.code if bank else None,
+        )
+    progress("accounts", 3, 3)
+    summary.seconds["accounts"] = time.perf_counter() - started
 
 
 def label_region(
@@ -374,56 +420,23 @@ def label_region(
 # --- reset ----------------------------------------------------------------------------------
 
 
-def _existing_tables(session: Session) -> set[str]:
-    return set(inspect(session.connection()).get_table_names())
-
-
-def _delete_cascade(
-    session: Session, table: Table, where: ColumnElement[bool], existing: set[str], depth: int = 0
-) -> int:
-    """Delete ``table`` rows matching ``where`` and, first, every row pointing at them."""
-    if depth > 6:  # pragma: no cover - the schema has no such chains
-        raise RuntimeError(f"foreign keys to {table.name} nest too deep to reset")
-    deleted = 0
-    for child in Base.metadata.sorted_tables:
-        if child.name not in existing or child is table:
-            continue
-        for foreign_key in child.foreign_keys:
-            if foreign_key.column.table is table:
-                parents = select(foreign_key.column).where(where)
-                deleted += _delete_cascade(session, child, foreign_key.parent.in_(parents), existing, depth + 1)
-    result = session.execute(delete(table).where(where))
-    return deleted + int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def reset_region(session: Session, *, settings: Settings | None = None) -> int:
-    """Remove the demo region and everything that points at it; the number of rows deleted."""
+    """Empty every greenfin table of a demo database; the number of rows deleted.
+
+    A demo database holds only demo data (the demo refuses production), so the reset is
+    total: industrial, agricultural, personal and finance rows alike, and the label runs
+    that summarise them. The audit log keeps one event saying it happened.
+    """
     refuse_in_production(settings or get_settings())
     import_all_models()
     demo = find_demo(session)
     if demo is None:
         return 0
-    existing = _existing_tables(session)
+    existing = set(inspect(session.connection()).get_table_names())
     deleted = 0
-    showcase_code = region.enterprise_uscc(demo.seed, 0, region.SHOWCASE_COUNTY) if demo.enterprises else None
-    usernames = [user.username for user in DEMO_USERS]
-    codes = [DEMO_PLATFORM_CODE, region.regulator_uscc(demo.seed), region.bank_uscc(demo.seed)]
-    if showcase_code:
-        codes.append(showcase_code)
-    users = cast(Table, User.__table__)
-    deleted += _delete_cascade(session, users, users.c.username.in_(usernames), existing)
-    deleted += int(
-        session.execute(delete(LoginAttempt).where(LoginAttempt.username.in_(usernames))).rowcount or 0  # type: ignore[attr-defined]
-    )
-    organisations = cast(Table, Organisation.__table__)
-    deleted += _delete_cascade(session, organisations, organisations.c.code.in_(codes), existing)
-    if demo.enterprises:
-        enterprises = cast(Table, Enterprise.__table__)
-        deleted += _delete_cascade(
-            session, enterprises, enterprises.c.id.between(demo.first_id, demo.last_id), existing
-        )
-    batches = cast(Table, ImportBatch.__table__)
-    deleted += _delete_cascade(session, batches, batches.c.imported_by == DEMO_IMPORTER, existing)
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name in existing and table.name != AuditEvent.__tablename__:
+            deleted += int(session.execute(delete(table)).rowcount or 0)  # type: ignore[attr-defined]
     auth.record(
         session,
         session.info.get("actor", SYSTEM),

@@ -84,9 +84,22 @@ def import_file(
     principal: PrincipalDep,
     session: SessionDep,
 ) -> ImportRead:
-    """Import a file of enterprises, energy records, process emissions or annual figures (all rows or none)."""
-    content = file.file.read()
-    return service.import_file(session, principal, kind=kind, filename=file.filename or "upload.csv", content=content)
+    """Import a file of enterprises, energy records, process emissions or annual figures (all rows or none).
+
+    At most 50 MiB per file (413 above); a refused file lists its first 1,000 problems."""
+    filename = file.filename or "upload.csv"
+    return service.import_file(session, principal, kind=kind, filename=filename, content=_read_capped(file, filename))
+
+
+def _read_capped(file: UploadFile, filename: str) -> bytes:
+    """The upload's bytes, read in chunks and refused as soon as it passes the cap (never read whole)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := file.file.read(1024 * 1024):
+        size += len(chunk)
+        service.check_upload_size(size, filename)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.post("/labels/{year}", response_model=LabelRunRead)

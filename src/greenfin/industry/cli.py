@@ -20,6 +20,7 @@ def import_(
     from greenfin.industry import service
 
     with cli_session() as session:
+        service.check_upload_size(file.stat().st_size, file.name)  # before reading it into memory
         result = service.import_file(session, CLI_PRINCIPAL, kind=kind, filename=file.name, content=file.read_bytes())
     typer.echo(
         f"imported {result.rows} {kind} row(s) from {result.filename} "

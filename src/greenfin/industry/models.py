@@ -6,7 +6,9 @@ CO2, e.g. clinker calcination) and its **annual figures** (output value, added v
 main-product output). Every import is an **import batch**; re-importing a period writes a
 new version and marks the previous rows ``is_current = False`` — history is kept, never
 overwritten. A **label** is the graded result for one enterprise and year under one
-methodology and factor-set version, with every figure that produced it.
+methodology and factor-set version, with every figure that produced it; a **label run**
+is one row per batch (year and versions) with the counts, so that pages and the trend read
+one row instead of scanning the labels.
 
 Storage units are exact integers, the unit in the name: quantities in thousandths of the
 energy's canonical unit (kg, Nm3, kWh, MJ — see ``greenfin.carbon.units``), CO2 in grams,
@@ -25,9 +27,6 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from greenfin.db import Base, new_id, utcnow
-
-DATA_QUALITY = ("metered", "declared", "audited")
-LABELS = ("dark_green", "light_green", "yellow", "red")
 
 
 class Enterprise(Base):
@@ -154,3 +153,30 @@ class Label(Base):
     k_ratio_milli: Mapped[int | None] = mapped_column(Integer, doc="intensity ÷ benchmark, in thousandths")
     yoy_change_bp: Mapped[int | None] = mapped_column(Integer, doc="intensity change on the previous year, bp")
     region_contribution_bp: Mapped[int | None] = mapped_column(Integer, doc="share of the region's reduction, bp")
+
+
+class LabelRun(Base):
+    """One labelling batch of a year under one methodology and factor set: when, and the counts.
+
+    Written once per batch (a re-run of the same year and versions replaces it), so that
+    "the latest run of a year", the landing page and the overview's trend read single rows.
+    """
+
+    __tablename__ = "industry_label_run"
+    __audit__ = False  # the batch is audited once by the labelling service
+    __table_args__ = (
+        UniqueConstraint("year", "methodology_version", "factor_set_version"),
+        Index("ix_industry_label_run_latest", "year", "computed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer)
+    methodology_version: Mapped[str] = mapped_column(String(40))
+    factor_set_version: Mapped[str] = mapped_column(String(40))
+    computed_at: Mapped[datetime]
+    enterprises: Mapped[int] = mapped_column(Integer)
+    dark_green: Mapped[int] = mapped_column(Integer)
+    light_green: Mapped[int] = mapped_column(Integer)
+    yellow: Mapped[int] = mapped_column(Integer)
+    red: Mapped[int] = mapped_column(Integer)
+    total_co2_g: Mapped[int] = mapped_column(BigInteger, doc="total CO2 of the labelled enterprises, grams")

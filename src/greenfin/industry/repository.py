@@ -32,7 +32,15 @@ from sqlalchemy.orm import Session
 from greenfin.carbon import FactorRow
 from greenfin.db import UTCDateTime
 from greenfin.industry.methodology import Methodology
-from greenfin.industry.models import AnnualFigures, EnergyRecord, Enterprise, ImportBatch, Label, ProcessEmission
+from greenfin.industry.models import (
+    AnnualFigures,
+    EnergyRecord,
+    Enterprise,
+    ImportBatch,
+    Label,
+    LabelRun,
+    ProcessEmission,
+)
 
 CHUNK = 5_000
 INT_CLAMP = 2_000_000_000  # K, yoy and contribution columns are 32-bit integers
@@ -56,6 +64,36 @@ def enterprise_ids(session: Session, usccs: Iterable[str]) -> dict[str, int]:
             (u, i) for u, i in session.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(chunk)))
         )
     return found
+
+
+def enterprise_master(session: Session, usccs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """USCC → {id, name, county_code, industry_code} of the enterprises that exist."""
+    wanted = sorted(set(usccs))
+    e = Enterprise
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        stmt = select(e.uscc, e.id, e.name, e.county_code, e.industry_code).where(e.uscc.in_(chunk))
+        for uscc, id_, name, county, industry in session.execute(stmt):
+            found[uscc] = {"id": id_, "name": name, "county_code": county, "industry_code": industry}
+    return found
+
+
+def lock_enterprises(session: Session, enterprise_ids: Iterable[int]) -> None:
+    """Take the row locks of these enterprises (PostgreSQL ``FOR UPDATE``), in id order.
+
+    Imports of the same enterprises then serialise: the second waits until the first
+    commits and only then reads the versions (READ COMMITTED sees the first's rows). The
+    id order keeps two overlapping imports from deadlocking. SQLite has no row locks; it
+    admits one writer at a time, and a second import whose snapshot went stale fails.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted(set(enterprise_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        stmt = select(Enterprise.id).where(Enterprise.id.in_(chunk)).order_by(Enterprise.id).with_for_update()
+        session.execute(stmt).all()
 
 
 def insert_enterprises(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -215,25 +253,51 @@ def annual_years(session: Session, enterprise_id: int) -> list[int]:
 # --- labels -------------------------------------------------------------------------------
 
 
+def latest_run_row(session: Session, year: int) -> LabelRun | None:
+    """The most recent labelling run of ``year`` (one indexed row)."""
+    stmt = (
+        select(LabelRun).where(LabelRun.year == year).order_by(LabelRun.computed_at.desc(), LabelRun.id.desc()).limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
 def latest_run(session: Session, year: int) -> tuple[str, str] | None:
     """(methodology, factor set) versions of the most recent labelling run of ``year``."""
+    run = latest_run_row(session, year)
+    return (run.methodology_version, run.factor_set_version) if run else None
+
+
+def latest_runs(session: Session) -> list[LabelRun]:
+    """The most recent run of every labelled year, oldest year first (the trend)."""
+    newest = select(LabelRun.year, func.max(LabelRun.computed_at).label("at")).group_by(LabelRun.year).subquery()
     stmt = (
-        select(Label.methodology_version, Label.factor_set_version)
-        .where(Label.year == year)
-        .order_by(Label.computed_at.desc(), Label.id.desc())
-        .limit(1)
+        select(LabelRun)
+        .join(newest, and_(newest.c.year == LabelRun.year, newest.c.at == LabelRun.computed_at))
+        .order_by(LabelRun.year, LabelRun.id.desc())
     )
-    row = session.execute(stmt).first()
-    return (row[0], row[1]) if row else None
-
-
-def labelled_years(session: Session) -> list[int]:
-    return [int(y) for y in session.scalars(select(Label.year).distinct().order_by(Label.year))]
+    runs: dict[int, LabelRun] = {}
+    for run in session.scalars(stmt):
+        runs.setdefault(run.year, run)  # two runs at the same instant: the later id
+    return list(runs.values())
 
 
 def latest_label_year(session: Session) -> int | None:
-    value = session.scalar(select(func.max(Label.year)))
+    value = session.scalar(select(func.max(LabelRun.year)))
     return int(value) if value is not None else None
+
+
+def save_run(session: Session, row: dict[str, Any]) -> None:
+    """Store the run of one batch, replacing an earlier run of the same year and versions."""
+    session.execute(
+        delete(LabelRun)
+        .where(
+            LabelRun.year == row["year"],
+            LabelRun.methodology_version == row["methodology_version"],
+            LabelRun.factor_set_version == row["factor_set_version"],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(insert(LabelRun), [row])
 
 
 def label_of(session: Session, enterprise_id: int, year: int) -> Label | None:
@@ -343,13 +407,9 @@ def top_emitters(session: Session, year: int, run: tuple[str, str], limit: int =
     return [(ent, lab) for ent, lab in session.execute(stmt)]
 
 
-def label_count_rows(session: Session, year: int, methodology: str, factor_set: str) -> dict[str, int]:
-    stmt = (
-        select(Label.label, func.count())
-        .where(Label.year == year, Label.methodology_version == methodology, Label.factor_set_version == factor_set)
-        .group_by(Label.label)
-    )
-    return {code: int(n) for code, n in session.execute(stmt)}
+def label_count_rows(session: Session, year: int, methodology: str, factor_set: str) -> tuple[dict[str, int], int]:
+    """Labels per colour of one run, and their total grams of CO2."""
+    return label_counts(session, year, (methodology, factor_set))
 
 
 def delete_labels(session: Session, *, year: int, methodology: str, factor_set: str) -> int:
@@ -363,6 +423,13 @@ def delete_labels(session: Session, *, year: int, methodology: str, factor_set: 
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def counties_and_divisions(session: Session) -> tuple[list[str], list[str]]:
+    """The distinct county codes and GB/T 4754 divisions (2 digits) of the enterprises."""
+    counties = session.scalars(select(Enterprise.county_code).distinct())
+    divisions = session.scalars(select(func.substr(Enterprise.industry_code, 1, 2)).distinct())
+    return sorted(str(c) for c in counties), sorted(str(d) for d in divisions)
 
 
 def provinces_and_industries(session: Session) -> tuple[list[str], list[str]]:

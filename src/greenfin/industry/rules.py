@@ -19,9 +19,18 @@ Worked example: intensity 0.9 tCO2/万元 (900,000 g), benchmark 1.0 (1,000,000 
 1.0 → K = 0.9, change −10 %: not ≤ 0.8, so not dark green; ≤ 1.2 and not rising → 浅绿.
 To reach 深绿 it must cut intensity to ≤ 0.8 tCO2/万元, by 11.2 %.
 
-Comparisons are exact integer cross-multiplications (``intensity × 1000 ≤ 800 × benchmark``)
-on the stored integers (grams per 10,000 yuan), the same the set-based SQL batch does, so the
-batch and these rules always agree. Pure: no database, no web.
+What is compared, precisely: the grade is decided on the **stored integers**, each rounded
+half up to a whole gram per 10,000 yuan — the intensity ``I = round(CO2_g × 10^6 ÷ basis_fen)``,
+last year's ``P`` the same way, the benchmark ``B = round(Σ peers' CO2_g × 10^6 ÷ Σ peers'
+basis_fen)`` (above 9 × 10^12 fen of summed basis: ``round(Σ CO2_g × 1000 ÷ (Σ fen ÷ 1000))``,
+a relative error below 10^-9). Given those integers, each threshold is tested without further
+rounding by integer cross-multiplication (``I × 1000 ≤ 800 × B``; falling: ``(I − P) × 10000 <
+0 × P``), in the SQL batch and here alike, so the two always agree. They are *not* the exact
+fractions of the raw data: an enterprise within half a gram per 万元 (5 × 10^-7 t) of a
+threshold may be graded on the rounded side (e.g. an exact intensity of 800,000.4 g against a
+benchmark of exactly 1,000,000 g counts as K = 0.8). Comparing the exact fractions would take
+products of four 64-bit sums (beyond 2^63, and SQLite has no wider integer). The methodology
+(docs/methodology/industry.md §4) documents this rounding. Pure: no database, no web.
 """
 
 from __future__ import annotations

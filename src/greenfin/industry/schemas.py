@@ -205,8 +205,10 @@ class EnterpriseListItem(BaseModel):
     name: str
     county_code: str
     county_name_zh: str
+    county_name_en: str
     industry_code: str
     industry_name_zh: str
+    industry_name_en: str
     year: int | None = Field(description="Year of the label shown")
     total_co2_t: Number | None = Field(description="Total tCO2 of that year's label")
     label: LabelCode | None
@@ -251,6 +253,27 @@ class OverviewRead(BaseModel):
     by_industry: list[GroupCount] = Field(description="By GB/T 4754 division (2 digits)")
     top_emitters: list[Emitter]
     trend: list[TrendPoint]
+
+
+class RegionCounts(BaseModel):
+    """The region's labels in aggregate for one year: counts only, public (the landing page)."""
+
+    year: int
+    enterprises: int
+    counts: dict[str, int] = Field(description="Enterprises per label")
+
+
+class FilterOption(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class FilterOptions(BaseModel):
+    """What the enterprise list can be filtered by: counties and industry divisions present."""
+
+    counties: list[FilterOption]
+    divisions: list[FilterOption] = Field(description="GB/T 4754 divisions (2 digits)")
 
 
 # --- imports and versions -----------------------------------------------------------------

@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc as uscc_number
 from stdnum.exceptions import ValidationError as NumberError
@@ -31,7 +32,7 @@ from greenfin.auth.service import Principal
 from greenfin.carbon import FactorSet, factor_rows, load_factor_set, to_canonical, to_milli
 from greenfin.carbon.units import Kind, unit_by_symbol
 from greenfin.db import utcnow
-from greenfin.errors import InvalidInput, NotFound
+from greenfin.errors import Conflict, GreenfinError, InvalidInput, NotFound
 from greenfin.industry import repository, rules
 from greenfin.industry.methodology import (
     LABEL_NAMES,
@@ -44,7 +45,7 @@ from greenfin.industry.methodology import (
     industry_name,
     load_methodology,
 )
-from greenfin.industry.models import ImportBatch, Label
+from greenfin.industry.models import ImportBatch, Label, LabelRun
 from greenfin.industry.schemas import (
     AccountRead,
     AnnualFiguresRead,
@@ -56,6 +57,8 @@ from greenfin.industry.schemas import (
     EnterpriseListItem,
     EnterpriseRead,
     EnterpriseRow,
+    FilterOption,
+    FilterOptions,
     GroupCount,
     HistoryLine,
     ImportRead,
@@ -69,6 +72,7 @@ from greenfin.industry.schemas import (
     OverviewRead,
     ProcessLine,
     ProcessRow,
+    RegionCounts,
     ThresholdCheck,
     TrendPoint,
     VersionRead,
@@ -76,8 +80,21 @@ from greenfin.industry.schemas import (
 
 MAX_VALUE_FEN = 9_000_000_000_000  # 900亿元: keeps intensity arithmetic within 64 bits
 MAX_PRODUCT_MILLI = 9_000_000_000_000_000
-MAX_PROCESS_G = 9_000_000_000_000_000
+# The largest single plants emit ~10^7 tCO2 a year; 10^8 t per row and per enterprise-year
+# is far above any real one and keeps the region's SUM(co2_g) far below 2**63 (9.2 x 10^18 g):
+# one enterprise contributes at most 10^14 g of process CO2, so the batch cannot overflow
+# unless tens of thousands of enterprises each report the implausible maximum.
+MAX_PROCESS_G = 100_000_000 * 1_000_000  # 10^8 tCO2 in one row
+MAX_PROCESS_YEAR_G = 100_000_000 * 1_000_000  # 10^8 tCO2 of current process rows per enterprise-year
 MAX_ROWS = 5_000_000
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # 50 MiB: ~1 million CSV rows; split larger files
+MAX_ERRORS_SHOWN = 1_000  # the problem lists the first 1,000 bad cells; the detail gives the total
+
+# Who may set which data quality (see docs/methodology/industry.md §1): an enterprise's
+# own figures are declarations; "metered" (readings from a utility's or an online
+# monitoring system's meters) and "audited" (checked by a verifier) come from staff or a
+# data-source organisation, never from the enterprise about itself.
+SELF_DECLARED_QUALITY = ("declared",)
 
 KINDS: dict[str, type[BaseModel]] = {
     "enterprises": EnterpriseRow,
@@ -87,7 +104,20 @@ KINDS: dict[str, type[BaseModel]] = {
 }
 
 
+class UploadTooLarge(GreenfinError):
+    """An uploaded file is larger than :data:`MAX_UPLOAD_BYTES`."""
+
+    status = 413
+    code = "payload-too-large"
+    title = "File too large"
+
+
 # --- scope --------------------------------------------------------------------------------
+
+
+def own_uscc(principal: Principal) -> str | None:
+    """The one enterprise a non-staff principal may see (``""``: none); None for staff (the region)."""
+    return None if principal.is_staff else (principal.organisation_code or "")
 
 
 def _require_reader(principal: Principal, uscc: str | None = None) -> None:
@@ -380,7 +410,7 @@ def list_enterprises(
     run = repository.latest_run(session, shown_year) if shown_year is not None else None
     if label is not None and run is None:
         return [], 0
-    own = None if principal.is_staff else (principal.organisation_code or "")
+    own = own_uscc(principal)
     rows, total = repository.list_enterprises(
         session,
         year=shown_year,
@@ -399,8 +429,10 @@ def list_enterprises(
             name=e.name,
             county_code=e.county_code,
             county_name_zh=county_name(e.county_code).name_zh,
+            county_name_en=county_name(e.county_code).name_en,
             industry_code=e.industry_code,
             industry_name_zh=industry_name(e.industry_code).name_zh,
+            industry_name_en=industry_name(e.industry_code).name_en,
             year=lab.year if lab else None,
             total_co2_t=_tt(lab.energy_co2_g + lab.process_co2_g) if lab else None,
             label=lab.label if lab else None,
@@ -435,17 +467,52 @@ def _groups(rows: list[tuple[str, str, int, int]], namer: Callable[[str], Any]) 
     return result
 
 
+def _run_counts(run: LabelRun) -> dict[str, int]:
+    return {code: int(getattr(run, code)) for code in LABELS}
+
+
+def region_counts(session: Session, principal: Principal, *, year: int) -> RegionCounts | None:
+    """The region's labels in aggregate (counts only), from one stored run row: public.
+
+    ``year``'s latest run, or the latest labelled year's when ``year`` has none; None when
+    nothing is labelled. Never names an enterprise (the landing page, §4.1).
+    """
+    del principal  # public: the region's aggregate counts are shown to everyone, anonymous too
+    run = repository.latest_run_row(session, year)
+    if run is None or not run.enterprises:
+        latest = repository.latest_label_year(session)
+        run = repository.latest_run_row(session, latest) if latest is not None and latest != year else run
+    if run is None or not run.enterprises:
+        return None
+    return RegionCounts(year=run.year, enterprises=run.enterprises, counts=_run_counts(run))
+
+
+def filter_options(session: Session, principal: Principal) -> FilterOptions:
+    """Counties and industry divisions present in the region, with Chinese and English names (staff)."""
+    _require_reader(principal)
+    if own_uscc(principal) is not None:  # an enterprise's list holds itself only: nothing to filter
+        return FilterOptions(counties=[], divisions=[])
+    counties, divisions = repository.counties_and_divisions(session)
+    return FilterOptions(
+        counties=[
+            FilterOption(code=c, name_zh=county_name(c).name_zh, name_en=county_name(c).name_en) for c in counties
+        ],
+        divisions=[
+            FilterOption(code=d, name_zh=division_name(d).name_zh, name_en=division_name(d).name_en) for d in divisions
+        ],
+    )
+
+
 def overview(session: Session, principal: Principal, *, year: int) -> OverviewRead:
     """Region-wide label distribution, emitters and trends for one year (the year's latest labelling run)."""
     auth.require_role(principal, "regulator")
-    run = repository.latest_run(session, year)
-    trend = []
-    for each in repository.labelled_years(session):
-        each_run = repository.latest_run(session, each)
-        assert each_run is not None
-        counts, grams = repository.label_counts(session, each, each_run)
-        trend.append(TrendPoint(year=each, total_co2_t=_tt(grams), counts=_counts(counts)))
-    if run is None:
+    latest = repository.latest_run_row(session, year)
+    run = (latest.methodology_version, latest.factor_set_version) if latest else None
+    trend = [
+        TrendPoint(year=each.year, total_co2_t=_tt(each.total_co2_g), counts=_run_counts(each))
+        for each in repository.latest_runs(session)
+    ]
+    if latest is None or run is None:
         return OverviewRead(
             year=year,
             methodology_version="",
@@ -458,14 +525,13 @@ def overview(session: Session, principal: Principal, *, year: int) -> OverviewRe
             top_emitters=[],
             trend=trend,
         )
-    counts, grams = repository.label_counts(session, year, run)
     return OverviewRead(
         year=year,
         methodology_version=run[0],
         factor_set_version=run[1],
-        enterprises=sum(counts.values()),
-        total_co2_t=_tt(grams),
-        counts=_counts(counts),
+        enterprises=latest.enterprises,
+        total_co2_t=_tt(latest.total_co2_g),
+        counts=_run_counts(latest),
         by_county=_groups(repository.counts_by(session, year, run, "county"), county_name),
         by_industry=_groups(repository.counts_by(session, year, run, "industry"), division_name),
         top_emitters=[
@@ -578,6 +644,7 @@ def label_with(
         bench = methodology.official_benchmark(code)
         if bench is not None:
             official.append((code, bench.industry, bench.g_per_wan, bench.source))
+    computed_at = utcnow()
     replaced = repository.delete_labels(
         session, year=year, methodology=methodology.version, factor_set=factor_set.version
     )
@@ -588,9 +655,22 @@ def label_with(
         factor_set_version=factor_set.version,
         factors=factors,
         official=official,
-        computed_at=utcnow(),
+        computed_at=computed_at,
     )
-    counts = _counts(repository.label_count_rows(session, year, methodology.version, factor_set.version))
+    raw_counts, total_g = repository.label_count_rows(session, year, methodology.version, factor_set.version)
+    counts = _counts(raw_counts)
+    repository.save_run(
+        session,
+        {
+            "year": year,
+            "methodology_version": methodology.version,
+            "factor_set_version": factor_set.version,
+            "computed_at": computed_at,
+            "enterprises": sum(counts.values()),
+            "total_co2_g": total_g,
+            **counts,
+        },
+    )
     auth.record(
         session,
         principal,
@@ -715,13 +795,50 @@ def _decimal_to_int(value: Decimal, scale: int) -> int:
     return int((value * scale).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
+def _require_importer(principal: Principal, kind: str) -> str | None:
+    """Who may import what; the one enterprise the rows must belong to (None: any)."""
+    if kind == "enterprises":
+        # Master data (name, county, industry) decides the peer group: staff only.
+        auth.require_role(principal, "regulator")
+        return None
+    auth.require_role(principal, "regulator", "enterprise", "data_source")
+    if principal.role == "data_source":
+        return None  # a utility's or monitoring system's feed covers the enterprises it serves
+    return own_uscc(principal)
+
+
+def check_upload_size(size: int, filename: str) -> None:
+    """Refuse a file larger than :data:`MAX_UPLOAD_BYTES` (413)."""
+    if size > MAX_UPLOAD_BYTES:
+        raise UploadTooLarge(
+            f"{filename}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB; split the file "
+            f"(at most {MAX_UPLOAD_BYTES:,} bytes per upload)"
+        )
+
+
+def _refuse(filename: str, errors: list[dict[str, Any]]) -> InvalidInput:
+    """The refusal of a file: every bad row counted, the first :data:`MAX_ERRORS_SHOWN` listed."""
+    errors.sort(key=lambda e: (e["row"], e["column"] or ""))
+    bad_rows = len({e["row"] for e in errors})
+    first = errors[0]
+    shown = (
+        f"; the first {MAX_ERRORS_SHOWN} of {len(errors)} problems are listed" if len(errors) > MAX_ERRORS_SHOWN else ""
+    )
+    return InvalidInput(
+        f"{filename}: {bad_rows} invalid row(s), {len(errors)} problem(s), nothing was stored{shown}; first: "
+        f"row {first['row']}{', ' + first['column'] if first['column'] else ''}: {first['reason']}",
+        errors=errors[:MAX_ERRORS_SHOWN],
+    )
+
+
 def import_file(session: Session, principal: Principal, *, kind: str, filename: str, content: bytes) -> ImportRead:
     """Validate a whole CSV/XLSX file and store it as a new version, or refuse it entirely."""
-    auth.require_role(principal, "regulator", "enterprise")
     if kind not in KINDS:
         raise InvalidInput(f"unknown import kind {kind!r}; known: {', '.join(KINDS)}")
+    own = _require_importer(principal, kind)
+    check_upload_size(len(content), filename)
     parsed, errors = _parse_rows(kind, filename, content)
-    own = None if principal.is_staff else (principal.organisation_code or "")
+    self_declared = principal.role == "enterprise"
     for number, row in parsed:
         reason = _check_uscc(row.uscc)
         if reason:
@@ -730,11 +847,23 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
             errors.append(
                 {"row": number, "column": "uscc", "reason": "you may only import data of your own enterprise"}
             )
+        quality = getattr(row, "data_quality", None)
+        if self_declared and quality is not None and quality not in SELF_DECLARED_QUALITY:
+            errors.append(
+                {
+                    "row": number,
+                    "column": "data_quality",
+                    "reason": f"an enterprise reports its own data as 'declared'; '{quality}' data come from "
+                    "the regulator or a data source (meter readings, verified reports)",
+                }
+            )
     valid_usccs = {row.uscc for _, row in parsed}
     ids = repository.enterprise_ids(session, valid_usccs)
     factor_set = load_factor_set()
     records: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], int] = {}
+    process_year_g: dict[tuple[int, int], int] = defaultdict(int)
+    process_year_rows: dict[tuple[int, int], list[int]] = defaultdict(list)
 
     def duplicate(key: tuple[Any, ...], number: int) -> bool:
         if key in seen:
@@ -793,8 +922,12 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
                 continue
             grams = _decimal_to_int(row.tco2, 1_000_000)
             if grams > MAX_PROCESS_G:
-                errors.append({"row": number, "column": "tco2", "reason": "more than 9 x 10^9 t in one row"})
+                errors.append(
+                    {"row": number, "column": "tco2", "reason": "more than 10^8 tCO2 in one row (no plant emits that)"}
+                )
                 continue
+            process_year_g[(enterprise_id, row.year)] += grams
+            process_year_rows[(enterprise_id, row.year)].append(number)
             records.append(
                 {
                     "enterprise_id": enterprise_id,
@@ -825,14 +958,21 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
                     "product_unit": row.product_unit,
                 }
             )
+    # A process import is the new version of each enterprise-year it names: its rows replace
+    # every current row of that year, so their sum is the enterprise-year's current total.
+    for key, grams in process_year_g.items():
+        if grams > MAX_PROCESS_YEAR_G:
+            for number in process_year_rows[key]:
+                errors.append(
+                    {
+                        "row": number,
+                        "column": "tco2",
+                        "reason": f"process CO2 of this enterprise in {key[1]} would total "
+                        f"{_tt(grams)} t, above 10^8 tCO2 a year",
+                    }
+                )
     if errors:
-        errors.sort(key=lambda e: (e["row"], e["column"] or ""))
-        bad_rows = len({e["row"] for e in errors})
-        raise InvalidInput(
-            f"{filename}: {bad_rows} invalid row(s), nothing was stored; first: row {errors[0]['row']}"
-            f"{', ' + errors[0]['column'] if errors[0]['column'] else ''}: {errors[0]['reason']}",
-            errors=errors,
-        )
+        raise _refuse(filename, errors)
     if not records:
         raise InvalidInput(f"{filename} holds no rows")
     batch = ImportBatch(
@@ -846,13 +986,13 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
     session.add(batch)
     session.flush()
     superseded = 0
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] = {"filename": batch.filename, "sha256": batch.sha256, "rows": len(records)}
     if kind == "enterprises":
-        existing = repository.enterprise_ids(session, [r["uscc"] for r in records])
-        repository.insert_enterprises(session, [r for r in records if r["uscc"] not in existing])
-        repository.update_enterprises(
-            session, [{**r, "id": existing[r["uscc"]]} for r in records if r["uscc"] in existing]
-        )
-        superseded = len(existing)
+        superseded, changes, created = _store_enterprises(session, records)
+        if changes:
+            before = {"changed": {uscc: old for uscc, (old, _) in changes.items()}}
+        after |= {"created": created, "changed": {uscc: new for uscc, (_, new) in changes.items()}}
     else:
         superseded = _store_version(session, kind, batch.id, records)
     auth.record(
@@ -861,7 +1001,8 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
         action="import",
         entity_type=f"industry_{kind}",
         entity_id=batch.id,
-        after={"filename": batch.filename, "sha256": batch.sha256, "rows": len(records), "superseded": superseded},
+        before=before,
+        after=after | {"superseded": superseded},
     )
     session.flush()
     return ImportRead(
@@ -876,8 +1017,43 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
     )
 
 
+MASTER_FIELDS = ("name", "county_code", "industry_code")
+
+
+def _store_enterprises(
+    session: Session, records: list[dict[str, Any]]
+) -> tuple[int, dict[str, tuple[dict[str, str], dict[str, str]]], int]:
+    """Insert new enterprises, update changed ones; (changed rows, {uscc: (before, after)}, created)."""
+    existing = repository.enterprise_master(session, [r["uscc"] for r in records])
+    new = [r for r in records if r["uscc"] not in existing]
+    repository.insert_enterprises(session, new)
+    changes: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+    updates = []
+    for record in records:
+        old = existing.get(record["uscc"])
+        if old is None:
+            continue
+        changed = [f for f in MASTER_FIELDS if old[f] != record[f]]
+        if changed:
+            changes[record["uscc"]] = ({f: old[f] for f in changed}, {f: record[f] for f in changed})
+            updates.append({"id": old["id"], **{f: record[f] for f in changed}})
+    # Grouped by the set of changed columns: one executemany per shape (bulk UPDATE by key).
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in updates:
+        shapes[tuple(sorted(row))].append(row)
+    for rows in shapes.values():
+        repository.update_enterprises(session, rows)
+    return len(updates), changes, len(new)
+
+
 def _store_version(session: Session, kind: str, import_id: str, records: list[dict[str, Any]]) -> int:
-    """Insert rows as the next version of their periods, then retire the earlier rows."""
+    """Insert rows as the next version of their periods, then retire the earlier rows.
+
+    The enterprises' rows are locked first (PostgreSQL), so that a concurrent import of the
+    same enterprises waits and then numbers its rows after these: two imports of one period
+    can never both stay current. Where the database refuses instead (SQLite: a second
+    writer whose snapshot went stale), the import fails with :class:`Conflict`.
+    """
 
     def period(record: dict[str, Any]) -> tuple[int, ...]:
         keys = (record["enterprise_id"], record["year"])
@@ -885,6 +1061,26 @@ def _store_version(session: Session, kind: str, import_id: str, records: list[di
 
     ids = sorted({r["enterprise_id"] for r in records})
     years = sorted({r["year"] for r in records})
+    try:
+        repository.lock_enterprises(session, ids)
+        return _insert_version(session, kind, import_id, records, ids, years, period)
+    except OperationalError as exc:
+        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+            raise Conflict(
+                "another import of the same enterprises is being stored; nothing was stored, try again"
+            ) from None
+        raise
+
+
+def _insert_version(
+    session: Session,
+    kind: str,
+    import_id: str,
+    records: list[dict[str, Any]],
+    ids: list[int],
+    years: list[int],
+    period: Callable[[dict[str, Any]], tuple[int, ...]],
+) -> int:
     latest = repository.max_versions(session, kind, ids, years)
     for record in records:
         record["version"] = latest.get(period(record), 0) + 1

@@ -16,7 +16,6 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from greenfin.auth.service import Principal
-from greenfin.errors import GreenfinError
 from greenfin.http import SessionDep
 from greenfin.industry import service
 from greenfin.industry.schemas import AccountRead, GroupCount, OverviewRead
@@ -220,11 +219,9 @@ def enterprises_page(
 
 
 def _filter_options(session: SessionDep, principal: Principal, lang: str) -> dict[str, Any]:
-    """Counties and industry divisions to filter by, named in ``lang`` (from the region's overview)."""
-    try:
-        summary = latest_overview(session, principal, year=None)
-    except GreenfinError:  # not staff: an enterprise's list holds itself only, nothing to filter
-        return {"counties": [], "divisions": []}
-    counties = [(group.code, _name(group, lang)) for group in summary.by_county]
-    divisions = [(group.code, _name(group, lang)) for group in summary.by_industry]
-    return {"counties": counties, "divisions": sorted(divisions)}
+    """Counties and industry divisions to filter by, named in ``lang`` (two DISTINCT reads)."""
+    options = service.filter_options(session, principal)
+    return {
+        "counties": [(option.code, _name(option, lang)) for option in options.counties],
+        "divisions": [(option.code, _name(option, lang)) for option in options.divisions],
+    }
