@@ -89,6 +89,7 @@ def test_shift_and_solar_are_computed(session: Session) -> None:
     )
     result = service.enterprise_what_if(session, _enterprise(A), what_if_in=what_if)
     energies = {e.energy: e for e in result.energies}
+    assert (energies["natural_gas"].name_zh, energies["natural_gas"].name_en) == ("天然气", "Natural gas")
     # 30 % of 1,000,000 Nm3 leaves gas; 200,000 kWh of grid power is replaced by PV.
     assert energies["natural_gas"].after_quantity == Decimal("700000.000")
     # Equal useful heat (what-if v1): 300,000 Nm3 × 1.33 kgce/Nm3 × 0.92 (gas boiler)
@@ -138,6 +139,14 @@ def test_enterprise_report_under_consent(session: Session) -> None:
     report = envelope.report
     assert [y["year"] for y in report["years"]] == [2024, 2023]
     assert report["borrower"]["uscc"] == A
+    names = {k: v for k, v in report["borrower"].items() if k.endswith(("_zh", "_en"))}
+    assert names == {
+        "county_name_zh": "柯城区",
+        "county_name_en": "Kecheng District",
+        "industry_name_zh": "机制纸及纸板制造",
+        "industry_name_en": "Machine-made paper and paperboard",
+    }
+    assert (report["issuer"]["region_name_zh"], report["issuer"]["region_name_en"]) == ("衢州市", "Quzhou")
     assert report["years"][0]["label"]["code"] in ("dark_green", "light_green", "yellow", "red")
     assert report["years"][0]["peers"]["peer_count"] >= 1
     assert report["reductions"][0]["year"] == 2024

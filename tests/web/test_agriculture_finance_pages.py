@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from greenfin.industry.methodology import county_name, industry_name
 from greenfin.web.i18n import translate
 from tests.web.conftest import Region, Visit
 
@@ -177,6 +178,19 @@ def test_the_bank_requests_a_report_sees_it_and_downloads_the_pdf(visit: Visit, 
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
     expect(page.locator("#report-list")).to_have_count(0)  # the report page is not the list
+
+    # The English page names the county and the industry in English, from the signed report.
+    page.click("#lang-switch")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#borrower-industry")).to_have_text(
+        f"{industry_name(region.own.industry).name_en} ({region.own.industry})"
+    )
+    expect(page.locator("#borrower-county")).to_have_text(
+        f"{county_name(region.own.county).name_en} ({region.own.county})"
+    )
+    expect(page.locator("#issuer-region")).to_have_text("Quzhou")
+    page.click("#lang-switch")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     visit.go("/finance/reports")
     expect(page.locator(f"#report-list tr[data-report='{report_id}']")).to_have_count(1)
     assert not _not_local(visit.requests, region.base_url)
@@ -270,6 +284,14 @@ def test_moving_coal_to_a_heat_pump_lowers_emissions(visit: Visit, region: Regio
     visit.go("/finance/what-if")
     now, after = _what_if(visit, "coal_pct", "30")
     assert after < now
+    # The energy table names energies (factor set cn-2024), not their keys.
+    page = visit.page
+    electricity = page.locator("#what-if-energies tr[data-energy=electricity] .energy-name")
+    expect(electricity).to_have_text("电力")
+    page.click("#lang-switch")
+    expect(electricity).to_have_text("Purchased electricity")
+    page.click("#lang-switch")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
 def test_a_digester_what_if_for_a_farm(visit: Visit, region: Region) -> None:

@@ -74,7 +74,10 @@ def render_pdf(envelope: dict[str, Any]) -> bytes:
             ["类型", FARM_TYPES_ZH.get(borrower.get("farm_type", ""), borrower.get("farm_type"))],
             ["统一社会信用代码", borrower.get("uscc")],
             ["经营者身份证号（脱敏）", borrower.get("holder_id_masked")],
-            ["所在区县 / 乡镇", f"{borrower.get('county_code')} / {borrower.get('township')}"],
+            [
+                "所在区县 / 乡镇",
+                f"{borrower.get('county_name_zh', '')}（{borrower.get('county_code')}）/ {borrower.get('township')}",
+            ],
             ["面积（亩）/ 存栏（头）", f"{borrower.get('area_mu')} / {borrower.get('herd_heads')}"],
         ]
     story.append(_table([[_p(k, body), _p(v, body)] for k, v in identity_rows], [45 * mm, 120 * mm]))

@@ -34,6 +34,11 @@ def live_consent(
     )
 
 
+def consents(session: Session, *, limit: int = 500) -> Sequence[Consent]:
+    """Every consent in the region, newest first (staff)."""
+    return session.scalars(select(Consent).order_by(Consent.granted_at.desc()).limit(limit)).all()
+
+
 def consents_of_borrower(session: Session, borrower_code: str) -> Sequence[Consent]:
     return session.scalars(
         select(Consent).where(Consent.borrower_code == borrower_code).order_by(Consent.granted_at.desc())

@@ -65,6 +65,15 @@ class TermsRequest(_In):
     borrower: BorrowerRef
     base_offer: BaseOfferIn
     bank_code: str | None = Field(default=None, description="Bank whose overrides apply; a bank gets its own")
+    resident_ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description=(
+            "Personal carbon account of the person who is the borrower (a farm's holder): their green-credit "
+            "grade is added as a standing, read under their grade consent to the bank (403 without it)"
+        ),
+    )
 
 
 class TermsRead(BaseModel):
@@ -208,7 +217,9 @@ class EnterpriseWhatIf(_In):
 
 
 class EnergyChangeRead(BaseModel):
-    energy: str
+    energy: str = Field(description="Energy key of the factor set")
+    name_zh: str = Field(description="The energy's Chinese name (factor set)")
+    name_en: str = Field(description="The energy's English name (factor set)")
     before_quantity: Number
     after_quantity: Number
     unit: str

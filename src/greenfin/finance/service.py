@@ -15,7 +15,16 @@ Access (decided where the published rules are silent):
 * a report stays readable by the bank that requested it only while the consent lives;
   the borrower and staff can always read it;
 * every read of a report (issue, JSON, PDF, page) is an audit event
-  ``finance_report_read`` on ``<kind>:<ref>``, which the borrower lists.
+  ``finance_report_read`` on ``<kind>:<ref>``, which the borrower lists;
+* a personal green-credit grade counts only when the bank names the person
+  (``resident_ref``) and the borrower is that person — a farm held by its holder, matched
+  by the keyed hash of the ID number — and it is read through
+  :func:`greenfin.personal.service.grade_for_bank`, i.e. under the person's own grade
+  consent to that bank; named without that consent, the terms are refused (403), never
+  silently priced without the grade;
+* the CLI operator acts *for* an organisation (:func:`acting_for_borrower`,
+  :func:`acting_for_bank`): a principal scoped to it alone, audited as ``cli``, so the
+  command is refused whatever that organisation would be refused through the API.
 """
 
 from __future__ import annotations
@@ -60,7 +69,9 @@ from greenfin.finance.schemas import (
 )
 from greenfin.settings import Settings
 
-REPORT_SCHEMA = "greenfin.carbon-credit-report/1"
+REPORT_SCHEMA = "greenfin.carbon-credit-report/2"
+"""/2 adds English names (industry, county, farm type, region) to the identity; /1 reports
+stay stored and verifiable as they were signed, and their pages name things from the codes."""
 READ_EVENT = "finance_report_read"
 REPORT_YEARS = 3
 G_PER_T = Decimal(1_000_000)
@@ -96,6 +107,34 @@ def resolve_borrower(session: Session, *, kind: str, ref: str) -> Borrower:
         name = organisation.name if organisation else ref
         return Borrower("enterprise", ref, ref, name)
     raise InvalidInput(f"unknown borrower kind {kind!r}; expected enterprise or farm")
+
+
+def acting_for_borrower(session: Session, *, kind: str, ref: str, actor: str = "cli") -> tuple[Borrower, Principal]:
+    """The operator acting for a borrower that exists: a principal scoped to its organisation only."""
+    borrower = resolve_borrower(session, kind=kind, ref=ref)
+    organisation = auth_repository.organisation_by_code(session, borrower.code)
+    if borrower.kind == "enterprise" and (organisation is None or organisation.kind != "enterprise"):
+        from greenfin.industry import service as industry
+
+        industry.label_history(session, SYSTEM, uscc=borrower.ref)  # NotFound if not on the register
+    principal = Principal(
+        actor=actor,
+        role="enterprise",
+        organisation_id=organisation.id if organisation else None,
+        organisation_kind="enterprise",
+        organisation_code=borrower.code,
+    )
+    return borrower, principal
+
+
+def acting_for_bank(session: Session, *, bank_code: str, actor: str = "cli") -> Principal:
+    """The operator acting for a bank: a principal with the bank's role and organisation only."""
+    bank = auth_repository.organisation_by_code(session, bank_code)
+    if bank is None or bank.kind != "bank":
+        raise NotFound(f"no bank with code {bank_code}")
+    return Principal(
+        actor=actor, role="bank", organisation_id=bank.id, organisation_kind="bank", organisation_code=bank.code
+    )
 
 
 # --- consent --------------------------------------------------------------------------------
@@ -160,6 +199,16 @@ def grant_consent(session: Session, principal: Principal, *, consent_in: Consent
     return consent
 
 
+def get_consent(session: Session, principal: Principal, *, consent_id: str) -> Consent:
+    """One consent, if the principal is its borrower, its bank or staff."""
+    consent = repository.consent_by_id(session, consent_id)
+    if consent is None:
+        raise NotFound(f"no consent {consent_id}")
+    if not (principal.is_staff or principal.organisation_code in (consent.borrower_code, consent.bank_code)):
+        raise Forbidden("you may only see consents of the organisation you act for")
+    return consent
+
+
 def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -> Consent:
     """The borrower ends a consent now (it is kept, marked revoked)."""
     consent = repository.consent_by_id(session, consent_id)
@@ -172,16 +221,21 @@ def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -
     return consent
 
 
-def list_consents(session: Session, principal: Principal) -> list[ConsentRead]:
-    """The consents the borrower granted, or the consents a bank holds."""
+def list_consents(
+    session: Session, principal: Principal, *, bank_code: str | None = None, borrower_ref: str | None = None
+) -> list[ConsentRead]:
+    """The consents the borrower granted, the consents a bank holds, or (staff) all; optionally filtered."""
     now = utcnow()
-    if principal.organisation_code is None:
+    if principal.is_staff and principal.organisation_code is None:
+        rows = repository.consents(session)
+    elif principal.organisation_code is None:
         raise Forbidden("you do not act for an organisation")
-    if principal.role == "bank":
+    elif principal.role == "bank":
         rows = repository.consents_to_bank(session, principal.organisation_code)
     else:
         rows = repository.consents_of_borrower(session, principal.organisation_code)
-    return [consent_read(row, now) for row in rows]
+    rows = [row for row in rows if bank_code is None or row.bank_code == bank_code]
+    return [consent_read(row, now) for row in rows if borrower_ref is None or row.borrower_ref == borrower_ref]
 
 
 def require_consent(session: Session, principal: Principal, borrower: Borrower) -> Consent | None:
@@ -302,15 +356,34 @@ def terms_read(
     )
 
 
+def personal_standing(
+    session: Session, principal: Principal, borrower: Borrower, *, resident_ref: str
+) -> tuple[BorrowerStanding, int | None]:
+    """The personal green-credit grade of the person who is the borrower, read under their grade consent."""
+    from greenfin.personal import service as personal
+
+    if borrower.kind != "farm":
+        raise InvalidInput("resident_ref: a personal grade counts only for a borrower who is a person (a farm holder)")
+    farm = agriculture.find_farm(session, SYSTEM, farm_ref=borrower.ref)
+    if farm.holder_id_hash is None:
+        raise InvalidInput("resident_ref: this farm is registered by USCC, not held by a person")
+    # Consent first (403 for a bank without the person's live grade consent), then the match.
+    account, grade, _ = personal.grade_for_bank(session, principal, ref=resident_ref)
+    if account.id_hash != farm.holder_id_hash:
+        raise InvalidInput("resident_ref: this personal carbon account is not the farm holder's")
+    return BorrowerStanding("personal", grade.code, holder=account.ref), None
+
+
 def credit_terms(session: Session, principal: Principal, *, request: TermsRequest) -> TermsRead:
     """For this borrower and this base offer: which terms apply, and why (each change traced)."""
     borrower = resolve_borrower(session, kind=request.borrower.kind, ref=request.borrower.ref)
     require_consent(session, principal, borrower)
     bank_code = principal.organisation_code if principal.role == "bank" else request.bank_code
     reader = _as_borrower(borrower, principal.actor)
-    return terms_read(
-        borrower, standings(session, borrower, reader), request.base_offer, bank_code=bank_code, policy=_policy(session)
-    )
+    found = standings(session, borrower, reader)
+    if request.resident_ref is not None:
+        found.append(personal_standing(session, principal, borrower, resident_ref=request.resident_ref))
+    return terms_read(borrower, found, request.base_offer, bank_code=bank_code, policy=_policy(session))
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -344,8 +417,10 @@ def _enterprise_section(session: Session, reader: Principal, uscc: str, year: in
                 "name": e.name,
                 "county_code": e.county.code,
                 "county_name_zh": e.county.name_zh,
+                "county_name_en": e.county.name_en,
                 "industry_code": e.industry.code,
                 "industry_name_zh": e.industry.name_zh,
+                "industry_name_en": e.industry.name_en,
             }
         label = account.label
         explanation = label.explanation if label else None
@@ -401,8 +476,11 @@ def _enterprise_section(session: Session, reader: Principal, uscc: str, year: in
 
 
 def _farm_section(session: Session, reader: Principal, farm_id: str, year: int | None) -> dict[str, Any]:
+    from greenfin.industry.methodology import county_name
+
     account = agriculture.get_account(session, reader, farm_ref=farm_id)
     farm = account.farm
+    county = county_name(farm.county_code)
     assessments = [a for a in account.assessments if year is None or a.year <= year][:REPORT_YEARS]
     if not assessments:
         raise NotFound(f"farm {farm_id} has no assessment yet; no report can be issued")
@@ -441,9 +519,12 @@ def _farm_section(session: Session, reader: Principal, farm_id: str, year: int |
             "name": farm.name,
             "farm_type": farm.farm_type,
             "farm_type_name_zh": farm.farm_type_name_zh,
+            "farm_type_name_en": farm.farm_type_name_en,
             "uscc": farm.uscc,
             "holder_id_masked": farm.holder_id_masked,
             "county_code": farm.county_code,
+            "county_name_zh": county.name_zh,
+            "county_name_en": county.name_en,
             "township": farm.township,
             "area_mu": _s(farm.area_mu),
             "herd_heads": farm.herd_heads,
@@ -477,7 +558,12 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
         "schema": REPORT_SCHEMA,
         "report_id": report_id,
         "issued_at": issued_at.isoformat(),
-        "issuer": {"platform": "greenfin", "region": policy.region, "region_name_zh": policy.region_name_zh},
+        "issuer": {
+            "platform": "greenfin",
+            "region": policy.region,
+            "region_name_zh": policy.region_name_zh,
+            "region_name_en": policy.region_name_en,
+        },
         "bank": {"code": consent.bank_code, "name": bank.name if bank else consent.bank_code},
         "consent": {
             "id": consent.id,
@@ -805,9 +891,12 @@ def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: En
     energies = []
     for key in sorted(set(before) | set(after)):
         b, a = lines_before[key], lines_after[key]
+        spec = factor_set.energy(key)
         energies.append(
             EnergyChangeRead(
                 energy=key,
+                name_zh=spec.name_zh,
+                name_en=spec.name_en,
                 before_quantity=b.canonical_quantity.quantize(Decimal("0.001")),
                 after_quantity=a.canonical_quantity.quantize(Decimal("0.001")),
                 unit=b.canonical_unit,
@@ -860,13 +949,17 @@ def _basis_fen(account: Any, basis: str) -> int | None:
 __all__ = [
     "Borrower",
     "GreenfinError",
+    "acting_for_bank",
+    "acting_for_borrower",
     "credit_terms",
     "enterprise_what_if",
     "farm_what_if",
+    "get_consent",
     "grant_consent",
     "issue_report",
     "list_consents",
     "list_reports",
+    "personal_standing",
     "read_report",
     "report_reads",
     "revoke_consent",

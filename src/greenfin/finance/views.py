@@ -31,6 +31,7 @@ from greenfin.finance import service
 from greenfin.finance.policy import load_policy
 from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatIf, FarmWhatIfIn, ReportRequest
 from greenfin.http import SessionDep, SettingsDep
+from greenfin.industry.methodology import industry_name
 from greenfin.web.i18n import translate
 from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
 
@@ -162,11 +163,32 @@ def report_page(
         "report": report,
         "signature": envelope["signature"],
         "borrower": borrower,
-        "county_name": county_label(borrower.get("county_code") or "", lang),
+        **report_names(report, lang),
         "terms": report["terms"],
         "products": product_names(),
     }
     return render(request, "finance/report.html", context, lang=lang)
+
+
+def report_names(report: dict[str, Any], lang: str) -> dict[str, str]:
+    """County, industry and region names of a signed report in the page's language.
+
+    A report of schema /2 carries them (zh and en) under its signature; a /1 report carries
+    only the Chinese, so the English page names its signed codes from today's catalogue.
+    The stored document is never changed, so every report stays verifiable as signed.
+    """
+    borrower, issuer = report["borrower"], report.get("issuer", {})
+    code = borrower.get("county_code") or ""
+    county = borrower.get(f"county_name_{lang}") or (
+        borrower["county_name_zh"] if lang == "zh" and borrower.get("county_name_zh") else county_label(code, lang)
+    )
+    industry = ""
+    if borrower.get("industry_code"):
+        industry = borrower.get(f"industry_name_{lang}") or (
+            borrower.get("industry_name_zh", "") if lang == "zh" else industry_name(borrower["industry_code"]).name_en
+        )
+    region = issuer.get(f"region_name_{lang}") or issuer.get("region_name_zh", "")
+    return {"county_name": county, "industry_name": industry, "region_name": region}
 
 
 # --- consents --------------------------------------------------------------------------------
