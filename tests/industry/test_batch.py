@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from greenfin.auth.service import Principal
@@ -237,3 +237,37 @@ def test_labels_are_graded_on_intensities_rounded_to_the_gram(session: Session) 
         "J": (700_000, "light_green"),
     }
     assert got["J"].previous_intensity_g_per_wan == 700_000
+
+
+def _stored(session: Session) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Every stored label and run, without ids and timestamps."""
+    skip = {"id", "computed_at"}
+    label_columns = [c for c in Label.__table__.columns if c.name not in skip]
+    run_columns = [c for c in LabelRun.__table__.columns if c.name not in skip]
+    labels_ = sorted(tuple(r) for r in session.execute(select(*label_columns)))
+    runs = sorted(tuple(r) for r in session.execute(select(*run_columns)))
+    return labels_, runs
+
+
+def test_several_years_in_one_pass_are_the_years_one_by_one(session: Session) -> None:
+    """``label_years`` reads the records once; it stores what ``label_all`` stores year by year."""
+    build_region(session)
+    load(
+        session,
+        "energy",
+        ENERGY_HEADER,
+        [
+            (U["A"], 2023, 1, "electricity", "100", "MWh", "metered"),
+            (U["A"], 2024, 1, "electricity", "90", "MWh", "metered"),
+            (U["B"], 2023, 2, "natural_gas", "5000", "Nm3", "metered"),
+        ],
+    )
+    one_by_one = [service.label_all(session, STAFF, year=year) for year in (2023, 2024, 2025)]
+    expected = _stored(session)
+    session.execute(delete(Label))
+    session.execute(delete(LabelRun))
+    together = service.label_years(session, STAFF, years=[2025, 2024, 2023, 2024])
+    assert [run.model_dump() for run in together] == [run.model_dump() for run in one_by_one]
+    assert _stored(session) == expected
+    assert [run.year for run in together] == [2023, 2024, 2025]
+    assert together[2].enterprises == 0  # nothing reported for 2025

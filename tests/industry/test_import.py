@@ -98,7 +98,7 @@ def test_reimport_writes_a_new_version_and_keeps_the_old(session: Session) -> No
     account = service.get_account(session, STAFF, uscc=A, year=2024)
     # current: 120 + 90 MWh = 210 MWh x 0.4974 t/MWh (Zhejiang, 2024 -> newest published, 2023)
     assert str(account.energy_co2_t) == "104.454000"
-    audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).all()
+    audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "import").order_by(AuditEvent.at)).all()
     assert len(audit) == 3 and audit[-1].after is not None and audit[-1].after["superseded"] == 1
 
 

@@ -407,11 +407,10 @@ def label_region(
 ) -> None:
     """Label every demo year with the industrial account's batch; counts go into ``summary``."""
     started = time.perf_counter()
-    for done, year in enumerate(region.YEARS):
-        if progress:
-            progress("labels", done, len(region.YEARS))
-        run = industry.label_all(session, principal, year=year)
-        summary.labels[year] = dict(run.counts)
+    if progress:
+        progress("labels", 0, len(region.YEARS))
+    for run in industry.label_years(session, principal, years=region.YEARS):  # one pass over the records
+        summary.labels[run.year] = dict(run.counts)
     if progress:
         progress("labels", len(region.YEARS), len(region.YEARS))
     summary.seconds["label"] = time.perf_counter() - started

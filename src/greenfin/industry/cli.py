@@ -30,27 +30,33 @@ def import_(
 
 @app.command("label")
 def label(
-    year: int = typer.Option(..., "--year", help="Accounting year to label"),
+    years: list[int] = typer.Option(..., "--year", help="Accounting year to label; repeat for several (one pass)"),
     methodology: str | None = typer.Option(None, "--methodology", help="Methodology version (default: newest)"),
     factor_set: str | None = typer.Option(None, "--factor-set", help="Factor-set version (default set)"),
 ) -> None:
-    """Label every enterprise with data in the year (one set-based batch, idempotent)."""
+    """Label every enterprise with data in the year(s) (one set-based batch, idempotent)."""
     from rich.console import Console
 
     from greenfin.cli import CLI_PRINCIPAL, cli_session
     from greenfin.industry import service
 
     console = Console(stderr=True)
-    with console.status(f"labelling {year} …"), cli_session() as session:
-        run = service.label_all(
-            session, CLI_PRINCIPAL, year=year, methodology_version=methodology, factor_set_version=factor_set
+    shown = ", ".join(str(year) for year in sorted(set(years)))
+    with console.status(f"labelling {shown} …"), cli_session() as session:
+        runs = service.label_years(
+            session,
+            CLI_PRINCIPAL,
+            years=sorted(set(years)),
+            methodology_version=methodology,
+            factor_set_version=factor_set,
         )
-    typer.echo(
-        f"labelled {run.enterprises} enterprise(s) for {run.year} "
-        f"(methodology {run.methodology_version}, factor set {run.factor_set_version}; replaced {run.replaced})"
-    )
-    for code, count in run.counts.items():
-        typer.echo(f"  {code:<12} {count}")
+    for run in runs:
+        typer.echo(
+            f"labelled {run.enterprises} enterprise(s) for {run.year} "
+            f"(methodology {run.methodology_version}, factor set {run.factor_set_version}; replaced {run.replaced})"
+        )
+        for code, count in run.counts.items():
+            typer.echo(f"  {code:<12} {count}")
 
 
 @app.command("account")

@@ -1,17 +1,27 @@
 """Every query of the industrial carbon account, including the set-based labelling batch.
 
-The batch (:func:`label_year`) is one ``INSERT INTO industry_label … SELECT`` with CTEs:
+The batch runs in two steps, inside the caller's transaction, on two temporary work tables:
 
-1. ``f``     — the factor table as an inline ``VALUES`` list (province, energy, year, mg CO2
-               and mg coal equivalent per canonical unit; every value a bound parameter);
-2. ``q``     — current energy records of the year and the previous year, summed per
-               enterprise, year and energy (aggregate first: 10 M rows → ~1 M);
-3. ``en``    — × factors, summed per enterprise-year: grams of CO2 and of coal equivalent;
-4. ``pr``/``an`` — current process emissions and annual figures;
-5. ``t``/``ti`` — totals and intensities (grams per 10,000 yuan, rounded half up);
-6. ``peers``/``reg`` — the peers' and the region's weighted average intensity;
-7. ``rred``  — the region's year-on-year reduction, for the contribution figure;
-8. the label by ``CASE`` with every threshold a bound parameter.
+1. :func:`build_figures` — one ``CREATE TEMPORARY TABLE … AS SELECT`` of every
+   enterprise-year of the wanted years (each labelled year and its previous year) — the
+   only pass over the energy records, however many years are labelled:
+
+   ``q``      current energy records summed per enterprise, year and energy (aggregate
+              first: 11 M rows → ~1 M);
+   ``en``     × the factor work table (county, energy, year → mg CO2 and mg coal
+              equivalent per canonical unit; filled by ``executemany``), summed per
+              enterprise-year;
+   ``pr``/``an`` current process emissions and annual figures;
+   ``t``      totals and intensities (grams per 10,000 yuan, rounded half up).
+
+2. :func:`insert_labels`, per labelled year — one ``INSERT INTO industry_label … SELECT``
+   over the work table: ``peers``/``reg`` (the peers' and the region's weighted average
+   intensity), ``rred`` (the region's year-on-year reduction, for the contribution
+   figure) and the label by ``CASE`` with every threshold a bound parameter.
+
+On PostgreSQL the work tables are ``ANALYZE``d (the next statement is planned on real row
+counts, not on the estimates of an inline ``VALUES`` list or an expression join), and
+:func:`batch_settings` raises ``work_mem`` and switches JIT off for the batch only.
 
 Portable SQL only (SQLite and PostgreSQL): integer arithmetic with ``/`` on integers (both
 truncate toward zero; every operand here is non-negative where it matters), every ``SUM``
@@ -22,7 +32,8 @@ that no intermediate exceeds 2**63: ``a × m ÷ b`` is computed as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -476,95 +487,131 @@ _BASIS_COLUMNS = {
 }
 
 
-def label_year(
-    session: Session,
-    *,
-    year: int,
-    methodology: Methodology,
-    factor_set_version: str,
-    factors: Sequence[tuple[str, FactorRow]],
-    official: Sequence[tuple[str, str, int, str]],
-    computed_at: datetime,
-) -> int:
-    """Insert the labels of every enterprise with data in ``year``; the number inserted.
+# Work tables of the batch: temporary (private to the connection), created and dropped by
+# each call inside the caller's transaction (a failure rolls them back with it).
+_FACTOR_TABLE = "industry_label_work_factor"
+_FIGURES_TABLE = "industry_label_work_figures"
+_POSTGRES_SETTINGS = {
+    # The per-energy aggregation of two years (~1.3 M groups, ~160 MB) stays in memory;
+    # with the default 4 MB it spills hundreds of MB to disk and merges externally.
+    "work_mem": "256MB",
+    # The statements are large and their estimated costs high, so JIT compiles them with
+    # full optimisation: seconds of compile time for a few hundred milliseconds of work.
+    "jit": "off",
+}
 
-    ``factors``: (province, FactorRow) for ``year`` and ``year - 1``; ``official``:
-    (industry class, matched prefix, benchmark g per 10,000 yuan, source) per class that has one.
+
+def _drop_work_tables(connection: Any) -> None:
+    for table in (_FIGURES_TABLE, _FACTOR_TABLE):
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+
+
+def _load_factors(connection: Any, factors: Sequence[tuple[str, FactorRow]]) -> None:
+    """The factor table keyed by county code (the enterprises' own column, so that the
+    planner's statistics apply to the join), one row per county, energy and year."""
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {_FACTOR_TABLE} (county_code VARCHAR(6) NOT NULL, energy VARCHAR(30) NOT NULL, "
+        "year INTEGER NOT NULL, co2_mg BIGINT NOT NULL, ce_mg BIGINT NOT NULL, PRIMARY KEY (county_code, energy, year))"
+    )
+    by_province: dict[str, list[FactorRow]] = {}
+    for province, row in factors:
+        by_province.setdefault(province, []).append(row)
+    counties = connection.execute(select(Enterprise.county_code).distinct()).scalars()
+    rows = [
+        {"c": county, "e": row.energy, "y": row.year, "co2": row.co2_mg_per_unit, "ce": row.ce_mg_per_unit}
+        for county in sorted(str(c) for c in counties)
+        for row in by_province.get(county[:2], ())
+    ]
+    if rows:
+        connection.execute(text(f"INSERT INTO {_FACTOR_TABLE} VALUES (:c, :e, :y, :co2, :ce)"), rows)
+
+
+def _analyze(connection: Any, table: str, postgres: bool) -> None:
+    # PostgreSQL: real row counts and distributions for the next statement's plan (a
+    # temporary table is never analysed automatically). SQLite plans these joins well
+    # without statistics (automatic indexes on the join keys).
+    if postgres:
+        connection.exec_driver_sql(f"ANALYZE {table}")
+
+
+@contextmanager
+def batch_settings(session: Session) -> Iterator[None]:
+    """PostgreSQL: the batch's planner settings (:data:`_POSTGRES_SETTINGS`) for the block only.
+
+    ``set_config(..., true)`` is transaction-local; the previous values are put back at the
+    end so that the rest of the caller's transaction runs as configured. On an error the
+    transaction is aborted and rolled back anyway (and the settings with it).
     """
-    params: dict[str, Any] = {
-        "y": year,
-        "py": year - 1,
-        "true": True,
-        "mv": methodology.version,
-        "fv": factor_set_version,
-        "now": computed_at,
-        "min_peers": methodology.min_peers,
-        "dg_k": methodology.dark_green_k_milli,
-        "dg_yoy": methodology.dark_green_yoy_below_bp,
-        "lg_k": methodology.light_green_k_milli,
-        "lg_yoy": methodology.light_green_yoy_max_bp,
-        "red_k": methodology.red_k_above_milli,
-        "nohist": 1 if methodology.no_history_counts_as_not_rising else 0,
-        "ungradable": methodology.ungradable_label,
-        "src_peers": "peers",
-        "src_region": "region",
-        "digits": methodology.prefix_digits,
-    }
-    values = []
-    for i, (province, row) in enumerate(factors):
-        params.update({f"fp{i}": province, f"fe{i}": row.energy, f"fy{i}": row.year})
-        params.update({f"fc{i}": row.co2_mg_per_unit, f"fs{i}": row.ce_mg_per_unit})
-        values.append(
-            f"(CAST(:fp{i} AS VARCHAR(2)), CAST(:fe{i} AS VARCHAR(30)), CAST(:fy{i} AS INTEGER), "
-            f"CAST(:fc{i} AS BIGINT), CAST(:fs{i} AS BIGINT))"
-        )
-    if not values:
-        return 0
-    if official:
-        rows = []
-        for i, (code, prefix, g, source) in enumerate(official):
-            params.update({f"oc{i}": code, f"op{i}": prefix, f"og{i}": g, f"os{i}": source[:120]})
-            rows.append(
-                f"(CAST(:oc{i} AS VARCHAR(4)), CAST(:op{i} AS VARCHAR(10)), CAST(:og{i} AS BIGINT), "
-                f"CAST(:os{i} AS VARCHAR(120)))"
-            )
-        official_cte = f"ob(industry_code, grp, bench_g, source) AS (VALUES {', '.join(rows)})"
-    else:
-        official_cte = (
-            "ob(industry_code, grp, bench_g, source) AS (SELECT CAST(NULL AS VARCHAR(4)), CAST(NULL AS VARCHAR(10)), "
-            "CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(120)) WHERE 1 = 0)"
-        )
-    intensity_column, basis_column = _BASIS_COLUMNS[methodology.basis]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    saved: dict[str, Any] = {}
+    for name, value in _POSTGRES_SETTINGS.items():
+        saved[name] = connection.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar()
+        connection.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    yield
+    for name, value in saved.items():
+        connection.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+
+
+def build_figures(session: Session, *, years: Sequence[int], factors: Sequence[tuple[str, FactorRow]]) -> None:
+    """Create the work table of every enterprise-year with data in ``years`` (one pass over the records).
+
+    ``factors``: (province, FactorRow) for every year of ``years``. The table lives until
+    :func:`drop_figures` (or the end of the transaction if it fails).
+    """
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    _drop_work_tables(connection)
+    _load_factors(connection, factors)
+    _analyze(connection, _FACTOR_TABLE, postgres)
+    wanted = sorted(set(years))
+    params: dict[str, Any] = {"true": True} | {f"y{i}": y for i, y in enumerate(wanted)}
+    connection.execute(text(_figures_sql([f":y{i}" for i in range(len(wanted))])), params)
+    _analyze(connection, _FIGURES_TABLE, postgres)
+
+
+def drop_figures(session: Session) -> None:
+    _drop_work_tables(session.connection())
+
+
+def _figures_sql(years: Sequence[str]) -> str:
+    """Every enterprise-year of ``years`` (bound parameters) with data: grams, money and intensities.
+
+    The only pass over the energy records: summed per enterprise, year and energy first
+    (the factor applies to the summed quantity, rounded once), then × factors per
+    enterprise-year.
+    """
     q_co2 = "(q.q / 1000000) * f.co2_mg + ((q.q % 1000000) * f.co2_mg + 500000) / 1000000"
     q_ce = "(q.q / 1000000) * f.ce_mg + ((q.q % 1000000) * f.ce_mg + 500000) / 1000000"
-    bench = "b.bench_g"
-    sql = f"""
+    in_years = ", ".join(years)
+    return f"""
+CREATE TEMPORARY TABLE {_FIGURES_TABLE} AS
 WITH
-f(province, energy, year, co2_mg, ce_mg) AS (VALUES {", ".join(values)}),
-{official_cte},
 q AS (
     SELECT r.enterprise_id, r.year, r.energy, CAST(SUM(r.quantity_milli) AS BIGINT) AS q
     FROM industry_energy_record r
-    WHERE r.year IN (:y, :py) AND r.is_current = :true
+    WHERE r.year IN ({in_years}) AND r.is_current = :true
     GROUP BY r.enterprise_id, r.year, r.energy
 ),
 en AS (
     SELECT q.enterprise_id, q.year, CAST(SUM({q_co2}) AS BIGINT) AS co2_g, CAST(SUM({q_ce}) AS BIGINT) AS ce_g
     FROM q
     JOIN industry_enterprise e ON e.id = q.enterprise_id
-    JOIN f ON f.province = SUBSTR(e.county_code, 1, 2) AND f.energy = q.energy AND f.year = q.year
+    JOIN {_FACTOR_TABLE} f ON f.county_code = e.county_code AND f.energy = q.energy AND f.year = q.year
     GROUP BY q.enterprise_id, q.year
 ),
 pr AS (
     SELECT p.enterprise_id, p.year, CAST(SUM(p.co2_g) AS BIGINT) AS co2_g
     FROM industry_process_emission p
-    WHERE p.year IN (:y, :py) AND p.is_current = :true
+    WHERE p.year IN ({in_years}) AND p.is_current = :true
     GROUP BY p.enterprise_id, p.year
 ),
 an AS (
     SELECT a.enterprise_id, a.year, a.output_value_fen, a.added_value_fen, a.tax_fen, a.product_output_milli
     FROM industry_annual_figures a
-    WHERE a.year IN (:y, :py) AND a.is_current = :true
+    WHERE a.year IN ({in_years}) AND a.is_current = :true
 ),
 k AS (
     SELECT enterprise_id, year FROM en
@@ -581,23 +628,75 @@ t AS (
     LEFT JOIN en ON en.enterprise_id = k.enterprise_id AND en.year = k.year
     LEFT JOIN pr ON pr.enterprise_id = k.enterprise_id AND pr.year = k.year
     LEFT JOIN an ON an.enterprise_id = k.enterprise_id AND an.year = k.year
-),
-ti AS (
-    SELECT t.*,
-        {_intensity("t.total_g", "t.out_fen")} AS i_out,
-        {_intensity("t.total_g", "t.add_fen")} AS i_add,
-        {_intensity("t.total_g", "t.tax_fen")} AS i_tax,
-        CASE WHEN t.prod_milli > 0 THEN {_ratio("t.total_g", "t.prod_milli", 1000)} END AS i_prod
-    FROM t
-),
+)
+SELECT t.*,
+    {_intensity("t.total_g", "t.out_fen")} AS i_out,
+    {_intensity("t.total_g", "t.add_fen")} AS i_add,
+    {_intensity("t.total_g", "t.tax_fen")} AS i_tax,
+    CASE WHEN t.prod_milli > 0 THEN {_ratio("t.total_g", "t.prod_milli", 1000)} END AS i_prod
+FROM t
+"""
+
+
+def insert_labels(
+    session: Session,
+    *,
+    year: int,
+    methodology: Methodology,
+    factor_set_version: str,
+    official: Sequence[tuple[str, str, int, str]],
+    computed_at: datetime,
+) -> int:
+    """Insert the labels of every enterprise with data in ``year``, graded against its peers, from the
+    work table of :func:`build_figures` (which must hold ``year`` and ``year - 1``); the number inserted.
+
+    ``official``: (industry class, matched prefix, benchmark g per 10,000 yuan, source) per
+    class that has one.
+    """
+    params: dict[str, Any] = {
+        "y": year,
+        "py": year - 1,
+        "mv": methodology.version,
+        "fv": factor_set_version,
+        "now": computed_at,
+        "min_peers": methodology.min_peers,
+        "dg_k": methodology.dark_green_k_milli,
+        "dg_yoy": methodology.dark_green_yoy_below_bp,
+        "lg_k": methodology.light_green_k_milli,
+        "lg_yoy": methodology.light_green_yoy_max_bp,
+        "red_k": methodology.red_k_above_milli,
+        "nohist": 1 if methodology.no_history_counts_as_not_rising else 0,
+        "ungradable": methodology.ungradable_label,
+        "src_peers": "peers",
+        "src_region": "region",
+    }
+    if official:
+        rows = []
+        for i, (code, prefix, g, source) in enumerate(official):
+            params.update({f"oc{i}": code, f"op{i}": prefix, f"og{i}": g, f"os{i}": source[:120]})
+            rows.append(
+                f"(CAST(:oc{i} AS VARCHAR(4)), CAST(:op{i} AS VARCHAR(10)), CAST(:og{i} AS BIGINT), "
+                f"CAST(:os{i} AS VARCHAR(120)))"
+            )
+        official_cte = f"ob(industry_code, grp, bench_g, source) AS (VALUES {', '.join(rows)})"
+    else:
+        official_cte = (
+            "ob(industry_code, grp, bench_g, source) AS (SELECT CAST(NULL AS VARCHAR(4)), CAST(NULL AS VARCHAR(10)), "
+            "CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(120)) WHERE 1 = 0)"
+        )
+    intensity_column, basis_column = _BASIS_COLUMNS[methodology.basis]
+    bench = "b.bench_g"
+    sql = f"""
+WITH
+{official_cte},
 cur AS (
     SELECT ti.*, ti.{intensity_column} AS ib,
         CASE WHEN ti.{intensity_column} IS NOT NULL THEN ti.{basis_column} END AS basis_fen,
         e.industry_code, SUBSTR(e.industry_code, 1, {methodology.prefix_digits}) AS grp
-    FROM ti JOIN industry_enterprise e ON e.id = ti.enterprise_id
+    FROM {_FIGURES_TABLE} ti JOIN industry_enterprise e ON e.id = ti.enterprise_id
     WHERE ti.year = :y
 ),
-prev AS (SELECT enterprise_id, {intensity_column} AS ib, total_g FROM ti WHERE year = :py),
+prev AS (SELECT enterprise_id, {intensity_column} AS ib, total_g FROM {_FIGURES_TABLE} WHERE year = :py),
 peers AS (
     SELECT grp, COUNT(*) AS n, CAST(SUM(total_g) AS BIGINT) AS sg, CAST(SUM(basis_fen) AS BIGINT) AS sb
     FROM cur WHERE ib IS NOT NULL GROUP BY grp
@@ -666,5 +765,4 @@ LEFT JOIN prev p ON p.enterprise_id = c.enterprise_id
         bindparam("fv", type_=String()),
         bindparam("ungradable", type_=String()),
     )
-    result = session.execute(stmt, params)
-    return _rowcount(result)
+    return _rowcount(session.execute(stmt, params))

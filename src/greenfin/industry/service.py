@@ -17,7 +17,7 @@ import csv
 import hashlib
 import io
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -623,6 +623,25 @@ def label_all(
     )
 
 
+def label_years(
+    session: Session,
+    principal: Principal,
+    *,
+    years: Sequence[int],
+    methodology_version: str | None = None,
+    factor_set_version: str | None = None,
+) -> list[LabelRunRead]:
+    """Label several years in one pass over the records: the same labels and runs as :func:`label_all` per year."""
+    auth.require_role(principal, "regulator")
+    return _label_batch(
+        session,
+        principal,
+        years=years,
+        methodology=load_methodology(methodology_version),
+        factor_set_version=factor_set_version,
+    )
+
+
 def label_with(
     session: Session,
     principal: Principal,
@@ -633,38 +652,89 @@ def label_with(
 ) -> LabelRunRead:
     """The batch under a given methodology object (a shipped version or a draft under test)."""
     auth.require_role(principal, "regulator")
-    if not 1991 <= year <= 2100:
-        raise InvalidInput(f"year must be from 1991 to 2100; got {year}")
+    return _label_batch(
+        session, principal, years=[year], methodology=methodology, factor_set_version=factor_set_version
+    )[0]
+
+
+def _label_batch(
+    session: Session,
+    principal: Principal,
+    *,
+    years: Sequence[int],
+    methodology: Methodology,
+    factor_set_version: str | None,
+) -> list[LabelRunRead]:
+    """Label each of ``years`` (in order) from one work table of the enterprise-years they and
+    their previous years need: the energy records are read once, however many years."""
+    wanted = sorted(set(years))
+    for year in wanted:
+        if not 1991 <= year <= 2100:
+            raise InvalidInput(f"year must be from 1991 to 2100; got {year}")
     factor_set = load_factor_set(factor_set_version)
     _REGISTERED.setdefault(methodology.version, methodology)
     provinces, industries = repository.provinces_and_industries(session)
-    factors = [(p, row) for p in provinces for row in factor_rows(factor_set, years=[year - 1, year], region=p)]
+    needed = sorted(set(wanted) | {year - 1 for year in wanted})
+    factors = [(p, row) for p in provinces for row in factor_rows(factor_set, years=needed, region=p)]
     official = []
     for code in industries:
         bench = methodology.official_benchmark(code)
         if bench is not None:
             official.append((code, bench.industry, bench.g_per_wan, bench.source))
+    runs = []
+    with repository.batch_settings(session):
+        if factors:
+            repository.build_figures(session, years=needed, factors=factors)
+        for year in wanted:
+            runs.append(
+                _label_one(
+                    session,
+                    principal,
+                    year=year,
+                    methodology=methodology,
+                    factor_set_version=factor_set.version,
+                    official=official,
+                    figures=bool(factors),
+                )
+            )
+        if factors:
+            repository.drop_figures(session)
+    return runs
+
+
+def _label_one(
+    session: Session,
+    principal: Principal,
+    *,
+    year: int,
+    methodology: Methodology,
+    factor_set_version: str,
+    official: list[tuple[str, str, int, str]],
+    figures: bool,
+) -> LabelRunRead:
+    """Replace the labels and the run of one year from the work table (none without factors)."""
     computed_at = utcnow()
     replaced = repository.delete_labels(
-        session, year=year, methodology=methodology.version, factor_set=factor_set.version
+        session, year=year, methodology=methodology.version, factor_set=factor_set_version
     )
-    inserted = repository.label_year(
-        session,
-        year=year,
-        methodology=methodology,
-        factor_set_version=factor_set.version,
-        factors=factors,
-        official=official,
-        computed_at=computed_at,
-    )
-    raw_counts, total_g = repository.label_count_rows(session, year, methodology.version, factor_set.version)
+    inserted = 0
+    if figures:
+        inserted = repository.insert_labels(
+            session,
+            year=year,
+            methodology=methodology,
+            factor_set_version=factor_set_version,
+            official=official,
+            computed_at=computed_at,
+        )
+    raw_counts, total_g = repository.label_count_rows(session, year, methodology.version, factor_set_version)
     counts = _counts(raw_counts)
     repository.save_run(
         session,
         {
             "year": year,
             "methodology_version": methodology.version,
-            "factor_set_version": factor_set.version,
+            "factor_set_version": factor_set_version,
             "computed_at": computed_at,
             "enterprises": sum(counts.values()),
             "total_co2_g": total_g,
@@ -680,7 +750,7 @@ def label_with(
         after={
             "year": year,
             "methodology_version": methodology.version,
-            "factor_set_version": factor_set.version,
+            "factor_set_version": factor_set_version,
             "labelled": inserted,
             "replaced": replaced,
             "counts": counts,
@@ -690,7 +760,7 @@ def label_with(
     return LabelRunRead(
         year=year,
         methodology_version=methodology.version,
-        factor_set_version=factor_set.version,
+        factor_set_version=factor_set_version,
         enterprises=sum(counts.values()),
         counts=counts,
         replaced=replaced,
