@@ -11,7 +11,9 @@ every year. Their energy intensity is spread on purpose (0.5x to 2.6x of a base)
 four labels all occur. Users: ``regulator``, ``admin``, ``bank``, ``resident`` and
 ``enterprise`` (acting for enterprise 0), password ``greenfin-demo``. On top, the demo farms
 of ``greenfin demo`` (coverage 100 % / 10.7 % / 20 %) and the demo consents of ``enterprise``
-and one pig farm to ``bank`` (``Region.extra`` names that farm and a farm held by a person).
+and one pig farm to ``bank`` (``Region.extra`` names that farm and a farm held by a person),
+and ``greenfin demo``'s personal carbon accounts for three residents (``resident`` owns the first,
+with a grade consent to ``bank``) plus one reward no resident can afford.
 """
 
 from __future__ import annotations
@@ -230,6 +232,49 @@ def add_farm_and_finance_demo(settings: Settings) -> dict[str, Any]:
     return {"pig_farm": pig_farm, "held_farm": held}
 
 
+PERSONAL_RESIDENTS = 3
+EXPENSIVE_REWARD = "village_solar_roof"  # priced far beyond any demo balance: the refusal is certain
+
+
+def add_personal_seed(settings: Settings) -> dict[str, Any]:
+    """``greenfin demo``'s personal accounts for a few residents (the ``resident`` login owns the
+    first, with a grade consent to ``bank``), and one reward no resident can afford."""
+    from datetime import timedelta
+
+    from greenfin.auth import repository as auth_repository
+    from greenfin.personal import service as personal
+    from greenfin.personal.demo import add_personal_demo
+
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    auth.install_audit(factory)
+    with session_scope(factory) as session:
+        session.info["actor"] = auth.SYSTEM
+        resident = auth_repository.user_by_username(session, "resident")
+        assert resident is not None
+        add_personal_demo(
+            session,
+            residents=PERSONAL_RESIDENTS,
+            seed=4,
+            settings=settings,
+            resident_user_id=resident.id,
+            bank_code="bank-001",
+        )
+        personal.create_reward(
+            session,
+            auth.SYSTEM,
+            code=EXPENSIVE_REWARD,
+            kind="consumer_voucher",
+            name_zh="屋顶光伏一套",
+            name_en="A rooftop solar system",
+            points_price=10_000_000,
+            stock=1,
+            valid_from=personal.today() - timedelta(days=1),
+        )
+    engine.dispose()
+    return {"expensive_reward": EXPENSIVE_REWARD}
+
+
 def _free_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -244,6 +289,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
     settings = Settings(environment="test", database_url=f"sqlite:///{path}")
     enterprises = build_region(settings)
     extra = add_farm_and_finance_demo(settings)
+    extra |= add_personal_seed(settings)
     app = create_app(settings)
     sock = _free_socket()
     port = sock.getsockname()[1]

@@ -212,5 +212,6 @@ def test_the_api_still_answers_problem_json(region: Region) -> None:
     request = urllib.request.Request(f"{region.base_url}/api/v1/me", headers={"Accept": "text/html"})
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(request)
+    raised.value.close()  # the error holds the response's socket: close it, or a later test trips on a ResourceWarning
     assert raised.value.code == 401
     assert raised.value.headers["Content-Type"] == "application/problem+json"

@@ -158,4 +158,6 @@ def home(request: Request, principal: PagePrincipalDep, lang: LangDep) -> Respon
         return RedirectResponse(f"/industry/enterprises/{principal.organisation_code}", status_code=303)
     if principal.is_staff:
         return RedirectResponse("/industry/overview", status_code=303)
+    if principal.role == "resident":
+        return RedirectResponse("/personal/account", status_code=303)
     return render(request, "home.html", {}, lang=lang)
