@@ -42,7 +42,7 @@ def _open_account(visit: Visit) -> Page:
 def test_the_resident_sees_balance_grade_and_the_chart(visit: Visit, region: Region) -> None:
     visit.login("resident")
     page = visit.page
-    expect(page.locator("#home-account")).to_be_visible()  # /home leads the resident to the account
+    expect(page).to_have_url(re.compile(r"/personal/account$"))  # /home leads the resident to the account
     page.click(f"nav a:text-is('{translate('nav.my_account', 'zh')}')")
     expect(page).to_have_url(re.compile(r"/personal/account$"))
     expect(page.locator("h1")).to_have_text(translate("personal.account_title", "zh"))
