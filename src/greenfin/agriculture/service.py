@@ -128,7 +128,7 @@ def farm_read(farm: Farm) -> FarmRead:
     zh, en = farm_type_names(farm.farm_type)
     return FarmRead(
         id=farm.id,
-        farm_type=farm.farm_type,  # type: ignore[arg-type]
+        farm_type=farm.farm_type,
         farm_type_name_zh=zh,
         farm_type_name_en=en,
         name=farm.name,
@@ -155,7 +155,7 @@ def register_farm(session: Session, principal: Principal, *, farm_in: FarmCreate
         try:
             uscc = uscc_std.validate(farm_in.uscc)
         except ValidationError as exc:
-            errors.append({"field": "uscc", "reason": f"not a valid unified social credit code ({exc.message})"})
+            errors.append({"field": "uscc", "reason": f"not a valid unified social credit code ({exc})"})
     if farm_in.holder_id_number is not None:
         problem = identity.id_number_problem(farm_in.holder_id_number)
         if problem:
@@ -241,7 +241,7 @@ def _coverage_row(category: str, county: str | None, registered: int, with_accou
     zh, en = farm_type_names(category)
     share = Decimal(0) if registered == 0 else Decimal(with_account) / Decimal(registered)
     return CoverageRow(
-        category=category,  # type: ignore[arg-type]
+        category=category,
         name_zh=zh,
         name_en=en,
         county_code=county,
@@ -777,17 +777,17 @@ def assessment_read(row: Assessment) -> AssessmentRead:
         year=row.year,
         methodology_version=row.methodology_version,
         computed_at=row.computed_at,
-        farm_type=row.farm_type,  # type: ignore[arg-type]
+        farm_type=row.farm_type,
         co2e_kg=Decimal(row.co2e_g) / _MILLI,
         co2e_t=(Decimal(row.co2e_g) / 1_000_000).quantize(Decimal("0.001"), ROUND_HALF_EVEN),
         denominator=Decimal(row.denominator_milli) / _MILLI,
         denominator_unit=row.denominator_unit,
         intensity=intensity,
         unit=detail["unit"],
-        label=row.label,  # type: ignore[arg-type]
+        label=row.label,
         label_name_zh=detail["label_name_zh"],
         label_name_en=detail["label_name_en"],
-        data_quality=row.data_quality,  # type: ignore[arg-type]
+        data_quality=row.data_quality,
         explanation_zh=row.explanation_zh,
         explanation_en=row.explanation_en,
         bands=[
@@ -837,7 +837,7 @@ def _account(session: Session, farm: Farm) -> FarmAccountRead:
             herd_heads=b.herd_heads,
             area_mu=_from_milli(b.area_mu_milli),
             product_t=_from_milli(b.product_t_milli),
-            data_quality=b.data_quality,  # type: ignore[arg-type]
+            data_quality=b.data_quality,
             version=b.version,
         )
         for b in repository.current_baselines(session, farm.id)
@@ -849,10 +849,10 @@ def _account(session: Session, farm: Farm) -> FarmAccountRead:
             PracticeRead(
                 year=row.year,
                 season=row.season,
-                practice=row.practice,  # type: ignore[arg-type]
+                practice=row.practice,
                 crop=row.crop,
                 quantities={k: Decimal(v) for k, v in values.items() if k != "crop" and v is not None},
-                data_quality=row.data_quality,  # type: ignore[arg-type]
+                data_quality=row.data_quality,
                 version=row.version,
             )
         )

@@ -95,8 +95,8 @@ def render_pdf(envelope: dict[str, Any]) -> bytes:
                     y["energy_co2_t"],
                     y["process_co2_t"],
                     y["intensity"]["added_value_t_per_wan"],
-                    label.get("name_zh"),
-                    peers.get("k_ratio"),
+                    label.get("name_zh") or "",
+                    peers.get("k_ratio") or "",
                 ]
             )
     else:
@@ -110,7 +110,7 @@ def render_pdf(envelope: dict[str, Any]) -> bytes:
                     y["reduction_intensity"],
                     y["intensity_unit"],
                     y["label"]["name_zh"],
-                    f"{peers.get('rank')}/{peers.get('of')}" if peers else None,
+                    f"{peers.get('rank')}/{peers.get('of')}" if peers else "",
                     y["data_quality"],
                 ]
             )

@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from greenfin.agriculture import repository as agriculture_repository
 from greenfin.agriculture import service as agriculture
 from greenfin.auth import repository as auth_repository
 from greenfin.auth.service import SYSTEM, Principal, record, require_role, require_tenant
@@ -151,7 +152,7 @@ def consent_read(consent: Consent, now: datetime | None = None) -> ConsentRead:
     now = now or utcnow()
     return ConsentRead(
         id=consent.id,
-        borrower_kind=consent.borrower_kind,  # type: ignore[arg-type]
+        borrower_kind=consent.borrower_kind,
         borrower_ref=consent.borrower_ref,
         bank_code=consent.bank_code,
         scope=consent.scope,
@@ -159,7 +160,7 @@ def consent_read(consent: Consent, now: datetime | None = None) -> ConsentRead:
         granted_at=consent.granted_at,
         expires_at=consent.expires_at,
         revoked_at=consent.revoked_at,
-        status=_status(consent, now),  # type: ignore[arg-type]
+        status=_status(consent, now),
     )
 
 
@@ -284,7 +285,7 @@ def standings(session: Session, borrower: Borrower, reader: Principal) -> list[t
         label = _industrial_label(session, reader, borrower.ref)
         if label is not None:
             found.append((BorrowerStanding("industrial", label.label, holder=borrower.ref), label.year))
-        farm = agriculture.repository.farm_by_uscc(session, borrower.ref)
+        farm = agriculture_repository.farm_by_uscc(session, borrower.ref)
         farm_ref = farm.id if farm is not None else None
     if farm_ref is not None:
         latest = agriculture.latest_assessment(session, reader, farm_ref=farm_ref)
@@ -296,7 +297,7 @@ def standings(session: Session, borrower: Borrower, reader: Principal) -> list[t
 def _standing_read(standing: BorrowerStanding, year: int | None) -> StandingRead:
     zh, en = LABEL_NAMES[standing.label_code]
     return StandingRead(
-        account_type=standing.account_type,  # type: ignore[arg-type]
+        account_type=standing.account_type,
         label_code=standing.label_code,
         name_zh=zh,
         name_en=en,
@@ -330,7 +331,7 @@ def terms_read(
         bank_code=bank_code,
     )
     return TermsRead(
-        borrower=BorrowerRef(kind=borrower.kind, ref=borrower.ref),  # type: ignore[arg-type]
+        borrower=BorrowerRef(kind=borrower.kind, ref=borrower.ref),
         standings=[_standing_read(s, year) for s, year in found],
         base_offer=offer,
         rate_bp=result.rate_bp,
@@ -657,7 +658,7 @@ def list_reports(session: Session, principal: Principal) -> list[ReportSummary]:
     return [
         ReportSummary(
             id=r.id,
-            borrower_kind=r.borrower_kind,  # type: ignore[arg-type]
+            borrower_kind=r.borrower_kind,
             borrower_ref=r.borrower_ref,
             borrower_name=str(r.document.get("report", {}).get("borrower", {}).get("name", "")),
             bank_code=r.bank_code,
