@@ -142,3 +142,30 @@ def test_a_file_with_the_wrong_header_is_refused(
     with pytest.raises(InvalidInput):
         ingest(session, settings, path)
     assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_a_partial_redelivery_stores_only_the_new_events_and_continues_the_cap(
+    session: Session, settings: Settings, bank: Bank, resident: Resident, tmp_path: Path
+) -> None:
+    # Bus rides, cap 4. The second file repeats P1 and P2, brings Q0..Q2, and repeats Q0 in a
+    # later chunk: only Q0..Q2 are stored; Q0 takes the last cap slot (3 rewarded before).
+    first = write(
+        tmp_path / "a.csv", [f"QZB01,P{i},{ID_A},bus_ride,2026-03-02T0{i + 1}:00:00+08:00,1" for i in range(3)]
+    )
+    lines = [f"QZB01,P{i},{ID_A},bus_ride,2026-03-02T0{i + 1}:00:00+08:00,1" for i in (1, 2)]
+    lines += [f"QZB01,Q{i},{ID_A},bus_ride,2026-03-02T1{i}:00:00+08:00,1" for i in range(3)]
+    lines += [f"QZB01,X{i},{ID_A},online_transfer,2026-03-02T1{i}:00:00+08:00,1" for i in range(4)]
+    lines += [f"QZB01,Q0,{ID_A},bus_ride,2026-03-02T10:00:00+08:00,1"]
+    second = write(tmp_path / "b.csv", lines)
+    ingest(session, settings, first)
+    summary = ingest(session, settings, second)
+    assert (summary["accepted"], summary["duplicates"], summary["rejected"]) == (7, 3, 0)
+    points = {e: p for e, p in session.execute(select(Event.external_id, Event.points))}
+    assert {k: v for k, v in points.items() if k[0] in "PQ"} == {
+        "P0": 12, "P1": 12, "P2": 12, "Q0": 12, "Q1": 0, "Q2": 0,
+    }  # fmt: skip
+    entries = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
+    assert [(e.seq, e.points) for e in entries] == [(1, 36), (2, 12 + 4 * 2)]
+    # The entry's time is the last rewarded event's (Q0 at 10:00 and X3 at 13:00 Shanghai).
+    assert entries[1].occurred_at == datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+    assert service.verify(session)[2] == []

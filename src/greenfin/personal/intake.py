@@ -2,22 +2,30 @@
 
 The file (``source,external_id,id_number,scenario,occurred_at,amount_fen``) is read in
 chunks with Polars; each chunk is validated with vectorised expressions, its ID numbers are
-turned into keyed hashes once per distinct number and joined to the accounts, and the
-surviving rows go to a staging table (``executemany`` on SQLite, ``COPY`` on PostgreSQL).
-Memory stays bounded by the chunk size plus the account index (hash → id).
+turned into keyed hashes once per distinct number *of the file* (a resolved-number frame is
+kept across chunks) and joined to the accounts. Memory stays bounded by the chunk size plus
+the account index and one row per (account, scenario, day) group of the file.
 
-Then two statements do the rest inside the database:
+Each chunk's surviving rows go **straight into** ``personal_event`` with
+``ON CONFLICT (source, external_id) DO NOTHING`` (SQLite: ``executemany``; PostgreSQL:
+``COPY`` into a per-chunk staging table, then one ``INSERT … SELECT``), with the full award
+of their scenario. Idempotency is the unique key; the first delivery of a key wins. When a
+chunk inserts fewer rows than it carried (a re-delivery), the keys actually stored are read
+back so that the group counts below count only stored events.
 
-1. ``INSERT INTO personal_event … SELECT … ON CONFLICT (source, external_id) DO NOTHING``:
-   rows already stored are skipped (``NOT EXISTS``), the daily cap is applied with
-   ``DENSE_RANK() OVER (PARTITION BY account, scenario, local day ORDER BY occurred_at,
-   external_id, source)`` plus the events of that group rewarded before (looked up only if
-   an earlier delivery touched the same days) — the contract of
-   :func:`greenfin.personal.rules.award` (``already + rank <= cap``). ``DENSE_RANK`` gives
-   a row repeated within the file the same rank, so a repeat never takes a cap slot.
-2. One earn entry per (account, local day) is posted from the events just inserted (an id
-   range: the intake holds the write lock, nothing else inserts meanwhile) and chained onto
-   each account's head in a single ordered pass, streamed.
+The daily cap is then applied only where it can bite: per (account, scenario, local day)
+the file's stored events are counted in Polars (plus, when an earlier delivery touched the
+same days, the events of that group rewarded before). Groups whose count stays within the
+cap need nothing. The few others are ranked in SQL with ``ROW_NUMBER() OVER (PARTITION BY
+account, scenario, local day ORDER BY occurred_at, external_id, source)`` — the contract of
+:func:`greenfin.personal.rules.award` (``already + rank <= cap``; ``(source, external_id)``
+is unique, so the order is total) — and the events beyond the cap are set to 0 points,
+``capped``. This replaces a global sort of every staged row (the former window over the
+whole file), which on SQLite cost most of the time and 4 GiB of temp store.
+
+Finally one earn entry per (account, local day) is computed from the same group frame and
+chained onto each account's head (:func:`greenfin.personal.rules.entry_hash`, sequential per
+account, accounts in order), then written with ``executemany``/``COPY``.
 
 Rejected rows (unknown source, malformed or future time, unknown scenario, scenario not in
 force that day, malformed amount, invalid or unknown ID number) change nothing; the summary
@@ -40,17 +48,19 @@ from sqlalchemy.orm import Session
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
-from greenfin.db import UTCDateTime, utcnow
+from greenfin.db import utcnow
 from greenfin.errors import InvalidInput
 from greenfin.personal import identity
 from greenfin.personal import repository as repo
-from greenfin.personal.service import FUTURE_SKEW, catalogue, chain_rows
+from greenfin.personal.rules import entry_hash
+from greenfin.personal.service import FUTURE_SKEW, catalogue
 from greenfin.settings import Settings
 
 COLUMNS = ("source", "external_id", "id_number", "scenario", "occurred_at", "amount_fen")
 MAX_LISTED = 200
 STAGE = "personal_intake_stage"
-_STAGED = (
+# The event columns a chunk writes (points and CO2 at the full award; the cap pass fixes the few over it).
+_EVENT_COLUMNS = (
     "source",
     "external_id",
     "account_id",
@@ -60,9 +70,14 @@ _STAGED = (
     "local_day",
     "amount_fen",
     "points",
-    "co2",
-    "cap",
+    "avoided_co2_g",
+    "capped",
+    "batch_id",
 )
+_GROUP = ("account_id", "sidx", "local_day")
+# SQLite page cache (negative: KiB) during a file intake, and the connection default it is reset to.
+SQLITE_CACHE_KIB = (-1_048_576, -262_144)
+_COMPACT_EVERY = 8  # chunks between two re-aggregations of the group counts
 
 
 def file_sha256(path: Path) -> str:
@@ -102,6 +117,7 @@ def _scenario_frame() -> pl.DataFrame:
     return pl.DataFrame(
         {
             "scenario": [s.code for s in cat.scenarios],
+            "sidx": list(range(len(cat.scenarios))),
             "catalogue_version": [s.catalogue_version for s in cat.scenarios],
             "points": [s.points for s in cat.scenarios],
             "co2": [s.avoided_co2_g for s in cat.scenarios],
@@ -109,86 +125,163 @@ def _scenario_frame() -> pl.DataFrame:
             "valid_from": [s.valid_from for s in cat.scenarios],
             "valid_to": [s.valid_to or date(9999, 12, 31) for s in cat.scenarios],
         },
-        schema_overrides={"points": pl.Int64, "co2": pl.Int64, "cap": pl.Int64},
+        schema_overrides={"sidx": pl.Int32, "points": pl.Int64, "co2": pl.Int64, "cap": pl.Int64},
     )
 
 
 def _account_index(session: Session) -> pl.DataFrame:
-    hashes: list[str] = []
-    ids: list[int] = []
-    for account_hash, account_id in repo.all_account_hashes(session):
-        hashes.append(account_hash)
-        ids.append(account_id)
-    return pl.DataFrame({"id_hash": hashes, "account_id": ids}, schema={"id_hash": pl.Utf8, "account_id": pl.Int64})
+    """Every account's (id_hash, id), read in blocks straight into Polars (no ORM rows)."""
+    schema = {"id_hash": pl.Utf8, "account_id": pl.Int64}
+    frames = [pl.DataFrame(schema=schema)]
+    for block in repo.account_hash_blocks(session):
+        frames.append(pl.DataFrame(block, schema=schema, orient="row"))
+    return pl.concat(frames)
 
 
 def _reason(condition: pl.Expr, reason: str, current: pl.Expr) -> pl.Expr:
     return pl.when(current.is_null() & condition).then(pl.lit(reason)).otherwise(current)
 
 
-class _Stage:
-    """The staging table of one intake, per dialect."""
+def _sqlite_time(column: str) -> pl.Expr:
+    # SQLAlchemy's SQLite DateTime text form (UTCDateTime stores UTC).
+    return pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
 
-    def __init__(self, session: Session) -> None:
+
+class _Writer:
+    """Writes a chunk's rows into ``personal_event`` (duplicates skipped) and reads back what was stored."""
+
+    def __init__(self, session: Session, *, batch_id: int) -> None:
         self.session = session
+        self.batch_id = batch_id
         self.postgres = repo.is_postgres(session)
-        self.rows = 0
+        raw = session.connection().connection.dbapi_connection
+        assert raw is not None
+        self.raw: Any = raw
+        self.staged = 0
+        self.inserted = 0
+        # PostgreSQL: COPY straight into personal_event while no row of the file is a duplicate
+        # (inside a savepoint); the first unique violation rolls the chunk back and switches
+        # this intake to the staging table + INSERT … ON CONFLICT DO NOTHING.
+        self.direct = self.postgres
+        self.before = self._max_id()
+        if not self.postgres:
+            # A larger page cache for this connection while the file is written, so that the event
+            # indexes' pages stay in memory (bounded: the cache size, not the file size).
+            self.raw.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB[0]}")
         if self.postgres:
             session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE}"))
             session.execute(
                 text(
                     f"CREATE TEMP TABLE {STAGE} (source varchar(40), external_id varchar(80), account_id bigint, "
                     "scenario varchar(40), catalogue_version varchar(10), occurred_at timestamptz, local_day date, "
-                    "amount_fen bigint, points integer, co2 integer, cap integer)"
-                )
-            )
-        else:
-            session.execute(text(f"DROP TABLE IF EXISTS temp.{STAGE}"))
-            session.execute(
-                text(
-                    f"CREATE TEMP TABLE {STAGE} (source TEXT, external_id TEXT, account_id INTEGER, scenario TEXT, "
-                    "catalogue_version TEXT, occurred_at TEXT, local_day TEXT, amount_fen INTEGER, points INTEGER, "
-                    "co2 INTEGER, cap INTEGER)"
+                    "amount_fen bigint, points integer, avoided_co2_g integer, capped boolean, batch_id bigint)"
                 )
             )
 
-    def add(self, frame: pl.DataFrame) -> None:
+    def _max_id(self) -> int:
+        return int(self.session.execute(text("SELECT coalesce(max(id), 0) FROM personal_event")).scalar_one())
+
+    def add(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Insert the rows (``_EVENT_COLUMNS`` and ``sidx``); returns those actually stored (not duplicates)."""
         if frame.is_empty():
-            return
-        self.rows += frame.height
+            return frame
+        before = self._max_id()
+        self.staged += frame.height
         if self.postgres:
             out = frame.select(
-                *_STAGED[:5],
+                *_EVENT_COLUMNS[:5],
                 pl.col("occurred_at").dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00"),
-                *_STAGED[6:],
+                *_EVENT_COLUMNS[6:],
             )
             buffer = io.BytesIO()
             out.write_csv(buffer, include_header=False, null_value="")
-            raw = self.session.connection().connection.dbapi_connection
-            assert raw is not None
-            with (
-                raw.cursor() as cursor,
-                cursor.copy(  # type: ignore[attr-defined]
-                    f"COPY {STAGE} ({','.join(_STAGED)}) FROM STDIN WITH (FORMAT csv)"
-                ) as copy,
-            ):
-                copy.write(buffer.getvalue())
+            columns = ",".join(_EVENT_COLUMNS)
+            stored = self._copy_direct(buffer.getvalue(), columns, frame.height) if self.direct else None
+            if stored is None:
+                self.raw.execute(f"TRUNCATE {STAGE}")
+                with self.raw.cursor() as cursor:
+                    with cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+                        copy.write(buffer.getvalue())
+                    cursor.execute(
+                        f"INSERT INTO personal_event ({columns}) SELECT {columns} FROM {STAGE} "
+                        "ON CONFLICT (source, external_id) DO NOTHING"
+                    )
+                    stored = cursor.rowcount
         else:
-            out = frame.select(
-                *_STAGED[:5],
-                pl.col("occurred_at").dt.strftime("%Y-%m-%d %H:%M:%S%.6f"),
+            # In (account, day) order within the chunk: the ix_personal_event_account_day inserts
+            # cluster on neighbouring pages instead of one random page per row, while the
+            # (source, external_id) key of a chunk stays within its own narrow range of the index.
+            out = frame.sort("account_id", "local_day").select(
+                *_EVENT_COLUMNS[:5],
+                _sqlite_time("occurred_at"),
                 pl.col("local_day").dt.strftime("%Y-%m-%d"),
-                *_STAGED[7:],
+                *_EVENT_COLUMNS[7:10],
+                pl.col("capped").cast(pl.Int32),
+                pl.col("batch_id"),
             )
-            raw = self.session.connection().connection.dbapi_connection
-            assert raw is not None
-            raw.executemany(  # type: ignore[attr-defined]
-                f"INSERT INTO temp.{STAGE} VALUES ({','.join('?' * len(_STAGED))})", out.iter_rows()
+            cursor = self.raw.executemany(
+                f"INSERT INTO personal_event ({','.join(_EVENT_COLUMNS)}) "
+                f"VALUES ({','.join('?' * len(_EVENT_COLUMNS))}) ON CONFLICT (source, external_id) DO NOTHING",
+                out.iter_rows(),
             )
+            stored = cursor.rowcount
+        self.inserted += stored
+        if stored == frame.height:
+            return frame
+        # A re-delivery: count only the rows this chunk stored (ids above the chunk's start; the
+        # intake holds the write lock, nothing else inserts meanwhile).
+        keys = self.session.execute(
+            text("SELECT source, external_id FROM personal_event WHERE id > :before"), {"before": before}
+        ).all()
+        kept = pl.DataFrame(keys, schema={"source": pl.Utf8, "external_id": pl.Utf8}, orient="row")
+        return frame.join(kept, on=["source", "external_id"], how="semi")
+
+    def _copy_direct(self, data: bytes, columns: str, rows: int) -> int | None:
+        """COPY the chunk into personal_event; None (nothing stored) if a row is a duplicate."""
+        import psycopg
+
+        self.raw.execute("SAVEPOINT personal_intake_copy")
+        try:
+            with (
+                self.raw.cursor() as cursor,
+                cursor.copy(f"COPY personal_event ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+            ):
+                copy.write(data)
+        except psycopg.errors.UniqueViolation:
+            self.raw.execute("ROLLBACK TO SAVEPOINT personal_intake_copy")
+            self.direct = False
+            return None
+        self.raw.execute("RELEASE SAVEPOINT personal_intake_copy")
+        return rows
 
     def drop(self) -> None:
-        schema = "pg_temp" if self.postgres else "temp"
-        self.session.execute(text(f"DROP TABLE IF EXISTS {schema}.{STAGE}"))
+        if self.postgres:
+            self.session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE}"))
+        else:
+            self.raw.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB[1]}")
+
+
+def _temp_table(session: Session, name: str, columns: dict[str, str], frame: pl.DataFrame) -> str:
+    """A temporary table filled from ``frame`` (columns: name -> SQL type); returns its qualified name."""
+    postgres = repo.is_postgres(session)
+    qualified = f"pg_temp.{name}" if postgres else f"temp.{name}"
+    session.execute(text(f"DROP TABLE IF EXISTS {qualified}"))
+    session.execute(text(f"CREATE TEMP TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})"))
+    raw: Any = session.connection().connection.dbapi_connection
+    if postgres:
+        buffer = io.BytesIO()
+        frame.select(list(columns)).write_csv(buffer, include_header=False, null_value="")
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {name} ({','.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
+            copy.write(buffer.getvalue())
+    else:
+        out = frame.select(
+            pl.col(c).dt.strftime("%Y-%m-%d") if frame.schema[c] == pl.Date else pl.col(c) for c in columns
+        )
+        raw.executemany(f"INSERT INTO {qualified} VALUES ({','.join('?' * len(columns))})", out.iter_rows())
+    return qualified
 
 
 def ingest_file(
@@ -213,96 +306,127 @@ def ingest_file(
     accounts = _account_index(session)
     scenarios = _scenario_frame()
     digest = identity.hasher(settings.secret_key)
-    stage = _Stage(session)
+    writer = _Writer(session, batch_id=batch_id)
+    # ID numbers already resolved in this file (hash computed once per distinct number): account id or null.
+    resolved = pl.DataFrame(schema={"id_number": pl.Utf8, "account_id": pl.Int64, "invalid": pl.Boolean})
+    groups: list[pl.DataFrame] = []
     reasons: Counter[str] = Counter()
     listed: list[dict[str, Any]] = []
-    in_file_duplicates = 0
     seen_rows = 0
-    first_day: date | None = None
-    last_day: date | None = None
     latest = (now + FUTURE_SKEW).astimezone(UTC)
 
-    for chunk in _chunks(path, chunk_rows):
-        frame = chunk.with_row_index("line", offset=seen_rows + 2)
-        seen_rows += chunk.height
-        at = pl.coalesce(
-            pl.col("occurred_at").str.to_datetime(
-                "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_zone="UTC", time_unit="us"
-            ),
-            pl.col("occurred_at").str.to_datetime(
-                "%Y-%m-%dT%H:%M:%S%#z", strict=False, time_zone="UTC", time_unit="us"
-            ),
-        )
-        frame = frame.with_columns(
-            at.alias("at"),
-            pl.col("amount_fen").str.strip_chars().cast(pl.Int64, strict=False).alias("amount"),
-            pl.col("id_number").str.strip_chars().str.to_uppercase().alias("id_number"),
-        ).with_columns(
-            pl.col("at").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("local_day"),
-        )
-        frame = frame.join(scenarios, on="scenario", how="left")
-        reason = pl.lit(None, dtype=pl.Utf8)
-        reason = _reason(~pl.col("source").is_in(list(sources)), "unknown or wrong source", reason)
-        reason = _reason(
-            (pl.col("external_id").str.len_chars() == 0) | (pl.col("external_id").str.len_chars() > 80),
-            "external_id missing or longer than 80 characters",
-            reason,
-        )
-        reason = _reason(pl.col("at").is_null(), "malformed time (ISO 8601 with a UTC offset required)", reason)
-        reason = _reason(pl.col("at") > pl.lit(latest), "time in the future", reason)
-        reason = _reason(pl.col("cap").is_null(), "unknown scenario", reason)
-        reason = _reason(
-            (pl.col("local_day") < pl.col("valid_from")) | (pl.col("local_day") > pl.col("valid_to")),
-            "scenario not in force on that day",
-            reason,
-        )
-        reason = _reason(
-            (pl.col("amount_fen").str.strip_chars().str.len_chars() > 0)
-            & (pl.col("amount").is_null() | (pl.col("amount") < 0)),
-            "malformed amount_fen (a non-negative integer of fen)",
-            reason,
-        )
-        frame = frame.with_columns(reason.alias("reason"))
+    try:
+        for chunk in _chunks(path, chunk_rows):
+            frame = chunk.with_row_index("line", offset=seen_rows + 2)
+            seen_rows += chunk.height
+            at = pl.coalesce(
+                pl.col("occurred_at").str.to_datetime(
+                    "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_zone="UTC", time_unit="us"
+                ),
+                pl.col("occurred_at").str.to_datetime(
+                    "%Y-%m-%dT%H:%M:%S%#z", strict=False, time_zone="UTC", time_unit="us"
+                ),
+            )
+            frame = frame.with_columns(
+                at.alias("at"),
+                pl.col("amount_fen").str.strip_chars().cast(pl.Int64, strict=False).alias("amount"),
+                pl.col("id_number").str.strip_chars().str.to_uppercase().alias("id_number"),
+            ).with_columns(
+                pl.col("at").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("local_day"),
+            )
+            frame = frame.join(scenarios, on="scenario", how="left")
+            reason = pl.lit(None, dtype=pl.Utf8)
+            reason = _reason(~pl.col("source").is_in(list(sources)), "unknown or wrong source", reason)
+            reason = _reason(
+                (pl.col("external_id").str.len_chars() == 0) | (pl.col("external_id").str.len_chars() > 80),
+                "external_id missing or longer than 80 characters",
+                reason,
+            )
+            reason = _reason(pl.col("at").is_null(), "malformed time (ISO 8601 with a UTC offset required)", reason)
+            reason = _reason(pl.col("at") > pl.lit(latest), "time in the future", reason)
+            reason = _reason(pl.col("cap").is_null(), "unknown scenario", reason)
+            reason = _reason(
+                (pl.col("local_day") < pl.col("valid_from")) | (pl.col("local_day") > pl.col("valid_to")),
+                "scenario not in force on that day",
+                reason,
+            )
+            reason = _reason(
+                (pl.col("amount_fen").str.strip_chars().str.len_chars() > 0)
+                & (pl.col("amount").is_null() | (pl.col("amount") < 0)),
+                "malformed amount_fen (a non-negative integer of fen)",
+                reason,
+            )
+            frame = frame.with_columns(reason.alias("reason"))
 
-        numbers = frame.filter(pl.col("reason").is_null()).get_column("id_number").unique()
-        lookup = pl.DataFrame(
-            {"id_number": numbers, "id_hash": [digest(n) for n in numbers.to_list()]},
-            schema={"id_number": pl.Utf8, "id_hash": pl.Utf8},
-        ).join(accounts, on="id_hash", how="left")
-        unknown = lookup.filter(pl.col("account_id").is_null()).get_column("id_number").to_list()
-        invalid = [n for n in unknown if identity.id_number_problem(n) is not None]
-        frame = frame.join(lookup.select("id_number", "account_id"), on="id_number", how="left")
-        reason = pl.col("reason")
-        reason = _reason(pl.col("id_number").is_in(invalid), "invalid ID number (checksum, date or division)", reason)
-        reason = _reason(pl.col("account_id").is_null(), "unknown resident: no account for this ID number", reason)
-        frame = frame.with_columns(reason.alias("reason"))
-
-        bad = frame.filter(pl.col("reason").is_not_null())
-        if bad.height:
-            reasons.update(dict(bad.group_by("reason").len().iter_rows()))
-            room = MAX_LISTED - len(listed)
-            if room > 0:
-                listed.extend(
-                    {"row": line, "external_id": eid, "reason": why}
-                    for line, eid, why in bad.head(room).select("line", "external_id", "reason").iter_rows()
+            numbers = (
+                frame.filter(pl.col("reason").is_null())
+                .select(pl.col("id_number").unique())
+                .join(resolved, on="id_number", how="anti")
+                .get_column("id_number")
+            )
+            if numbers.len():
+                lookup = pl.DataFrame(
+                    {"id_number": numbers, "id_hash": [digest(n) for n in numbers.to_list()]},
+                    schema={"id_number": pl.Utf8, "id_hash": pl.Utf8},
+                ).join(accounts, on="id_hash", how="left")
+                unknown = set(lookup.filter(pl.col("account_id").is_null()).get_column("id_number").to_list())
+                invalid = [n for n in unknown if identity.id_number_problem(n) is not None]
+                resolved = pl.concat(
+                    [
+                        resolved,
+                        lookup.select("id_number", "account_id", pl.col("id_number").is_in(invalid).alias("invalid")),
+                    ]
                 )
-        good = frame.filter(pl.col("reason").is_null())
-        unique = good.unique(subset=["source", "external_id"], keep="first", maintain_order=True)
-        in_file_duplicates += good.height - unique.height
-        if unique.height:
-            low, high = unique.get_column("local_day").min(), unique.get_column("local_day").max()
-            first_day = low if first_day is None or low < first_day else first_day  # type: ignore[operator]
-            last_day = high if last_day is None or high > last_day else last_day  # type: ignore[operator]
-        stage.add(
-            unique.with_columns(pl.col("at").alias("occurred_at"), pl.col("amount").alias("amount_fen")).select(_STAGED)
-        )
+            frame = frame.join(resolved, on="id_number", how="left")
+            reason = pl.col("reason")
+            reason = _reason(
+                pl.col("invalid").fill_null(False), "invalid ID number (checksum, date or division)", reason
+            )
+            reason = _reason(pl.col("account_id").is_null(), "unknown resident: no account for this ID number", reason)
+            frame = frame.with_columns(reason.alias("reason"))
 
-    inserted = 0
-    if stage.rows:
-        assert first_day is not None and last_day is not None
-        overlap = repo.batches_overlap(session, first_day, last_day, besides=batch_id)
-        inserted = _insert_events(session, batch_id=batch_id, overlap=overlap, postgres=stage.postgres)
-    stage.drop()
+            bad = frame.filter(pl.col("reason").is_not_null())
+            if bad.height:
+                reasons.update(dict(bad.group_by("reason").len().iter_rows()))
+                room = MAX_LISTED - len(listed)
+                if room > 0:
+                    listed.extend(
+                        {"row": line, "external_id": eid, "reason": why}
+                        for line, eid, why in bad.head(room).select("line", "external_id", "reason").iter_rows()
+                    )
+            good = frame.filter(pl.col("reason").is_null())
+            unique = good.unique(subset=["source", "external_id"], keep="first", maintain_order=True)
+            stored = writer.add(
+                unique.with_columns(
+                    pl.col("at").alias("occurred_at"),
+                    pl.col("amount").alias("amount_fen"),
+                    pl.col("co2").alias("avoided_co2_g"),
+                    pl.lit(False).alias("capped"),
+                    pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
+                ).select(*_EVENT_COLUMNS, "sidx")
+            )
+            if stored.height:
+                groups.append(
+                    stored.group_by(_GROUP).agg(
+                        pl.len().cast(pl.Int64).alias("n"), pl.col("occurred_at").max().alias("last_at")
+                    )
+                )
+            if len(groups) >= _COMPACT_EVERY:
+                groups = [_merge(groups)]
+
+        inserted = writer.inserted
+        first_day = last_day = None
+        if inserted:
+            counted = _merge(groups).join(
+                scenarios.select("sidx", "scenario", "catalogue_version", "points", "co2", "cap"), on="sidx"
+            )
+            del groups
+            first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
+            overlap = repo.batches_overlap(session, first_day, last_day, besides=batch_id)  # type: ignore[arg-type]
+            counted = _apply_caps(session, counted, before=writer.before, overlap=overlap)
+            _post_earnings(session, counted, batch_id=batch_id, now=now, postgres=writer.postgres)
+    finally:
+        writer.drop()
     rejected = sum(reasons.values())
     summary = {
         "batch_id": batch_id,
@@ -319,8 +443,8 @@ def ingest_file(
         accepted=inserted,
         duplicates=summary["duplicates"],
         rejected=rejected,
-        first_day=first_day if inserted else None,
-        last_day=last_day if inserted else None,
+        first_day=first_day,
+        last_day=last_day,
     )
     auth.record(
         session,
@@ -334,89 +458,113 @@ def ingest_file(
     return summary
 
 
-def _insert_events(session: Session, *, batch_id: int, overlap: bool, postgres: bool) -> int:
-    """Move the staged rows into the events (caps applied), then post the earnings; returns rows inserted."""
-    before = session.execute(text("SELECT coalesce(max(id), 0) FROM personal_event")).scalar_one()
-    true, false = ("true", "false") if postgres else ("1", "0")
-    stage = STAGE if postgres else f"temp.{STAGE}"
-    prior = (
-        "(SELECT count(*) FROM personal_event e WHERE e.account_id = s.account_id AND e.local_day = s.local_day "
-        f"AND e.scenario = s.scenario AND e.capped = {false})"
-        if overlap
-        else "0"
+def _merge(groups: list[pl.DataFrame]) -> pl.DataFrame:
+    return pl.concat(groups).group_by(_GROUP).agg(pl.col("n").sum(), pl.col("last_at").max())
+
+
+def _apply_caps(session: Session, counted: pl.DataFrame, *, before: int, overlap: bool) -> pl.DataFrame:
+    """Zero the events beyond each group's daily cap; returns the groups with ``rewarded`` and its ``last_at``.
+
+    ``counted``: one row per (account, scenario, local day) of this delivery's stored events
+    (``n``, ``last_at``, the scenario's ``points``, ``co2``, ``cap``, ``catalogue_version``).
+    """
+    postgres = repo.is_postgres(session)
+    false = "false" if postgres else "0"
+    keys = {"account_id": "bigint", "scenario": "varchar(40)", "local_day": "date"}
+    counted = counted.with_columns(pl.lit(0, dtype=pl.Int64).alias("prior"))
+    if overlap:
+        # An earlier delivery touched these days: count what each group was already rewarded.
+        table = _temp_table(session, "personal_intake_groups", keys, counted)
+        rows = session.execute(
+            text(
+                f"SELECT g.account_id, g.scenario, g.local_day, count(*) FROM {table} g JOIN personal_event e "
+                "ON e.account_id = g.account_id AND e.local_day = g.local_day AND e.scenario = g.scenario "
+                f"WHERE e.id <= :before AND e.capped = {false} GROUP BY g.account_id, g.scenario, g.local_day"
+            ),
+            {"before": before},
+        ).all()
+        session.execute(text(f"DROP TABLE {table}"))
+        if rows:
+            prior = pl.DataFrame(
+                [(a, s, d if isinstance(d, date) else date.fromisoformat(d), n) for a, s, d, n in rows],
+                schema={"account_id": pl.Int64, "scenario": pl.Utf8, "local_day": pl.Date, "prior_n": pl.Int64},
+                orient="row",
+            )
+            counted = (
+                counted.join(prior, on=["account_id", "scenario", "local_day"], how="left")
+                .with_columns(pl.col("prior_n").fill_null(0).alias("prior"))
+                .drop("prior_n")
+            )
+    over = counted.filter(pl.col("n") + pl.col("prior") > pl.col("cap"))
+    counted = counted.with_columns(
+        pl.min_horizontal(pl.col("n"), (pl.col("cap") - pl.col("prior")).clip(lower_bound=0)).alias("rewarded")
     )
-    within = "rn + prior_n <= cap"
+    if over.is_empty():
+        return counted
+    table = _temp_table(
+        session,
+        "personal_intake_over",
+        keys | {"room": "integer"},
+        over.with_columns((pl.col("cap") - pl.col("prior")).clip(lower_bound=0).alias("room")),
+    )
+    # One read of the over-cap groups' events (driven by the small table: CROSS JOIN fixes
+    # SQLite's join order), ranked in Polars in rules.cap_order_key order.
+    join = "JOIN" if postgres else "CROSS JOIN"
+    day_type: Any = pl.Date if postgres else pl.Utf8
+    time_type: Any = pl.Datetime("us", "UTC") if postgres else pl.Utf8
+    schema: dict[str, Any] = {
+        "id": pl.Int64,
+        "account_id": pl.Int64,
+        "scenario": pl.Utf8,
+        "local_day": day_type,
+        "occurred_at": time_type,
+        "external_id": pl.Utf8,
+        "source": pl.Utf8,
+        "room": pl.Int64,
+    }
     result = session.execute(
         text(
-            "INSERT INTO personal_event (source, external_id, account_id, scenario, catalogue_version, occurred_at, "
-            "local_day, amount_fen, points, avoided_co2_g, capped, batch_id) "
-            "SELECT source, external_id, account_id, scenario, catalogue_version, occurred_at, local_day, amount_fen, "
-            f"CASE WHEN {within} THEN points ELSE 0 END, CASE WHEN {within} THEN co2 ELSE 0 END, "
-            f"CASE WHEN {within} THEN {false} ELSE {true} END, :batch "
-            "FROM (SELECT s.*, DENSE_RANK() OVER (PARTITION BY account_id, scenario, local_day "
-            f"ORDER BY occurred_at, external_id, source) AS rn, {prior} AS prior_n FROM {stage} s "
-            "WHERE NOT EXISTS (SELECT 1 FROM personal_event x WHERE x.source = s.source "
-            "AND x.external_id = s.external_id)) ranked "
-            "WHERE 1 = 1 ON CONFLICT (source, external_id) DO NOTHING"
+            "SELECT e.id, e.account_id, e.scenario, e.local_day, e.occurred_at, e.external_id, e.source, o.room "
+            f"FROM {table} o {join} personal_event e ON e.account_id = o.account_id "
+            "AND e.local_day = o.local_day AND e.scenario = o.scenario WHERE e.id > :before"
         ),
-        {"batch": batch_id},
+        {"before": before},
+        execution_options={"yield_per": 100_000},
     )
-    inserted = int(result.rowcount)  # type: ignore[attr-defined]
-    if inserted:
-        post_batch(session, batch_id=batch_id, after_id=int(before), postgres=postgres)
-    return inserted
-
-
-def post_batch(session: Session, *, batch_id: int, after_id: int, postgres: bool) -> int:
-    """Post one earn entry per (account, local day) for events with id > ``after_id``; streamed."""
-    query = (
-        text(
-            "SELECT g.account_id, g.local_day, g.points, g.co2, g.last_at, g.version, h.seq, h.hash FROM "
-            "(SELECT account_id, local_day, sum(points) AS points, sum(avoided_co2_g) AS co2, "
-            "max(occurred_at) AS last_at, max(catalogue_version) AS version FROM personal_event "
-            "WHERE id > :after AND points > 0 GROUP BY account_id, local_day) g "
-            "LEFT JOIN personal_ledger h ON h.account_id = g.account_id AND h.seq = "
-            "(SELECT max(seq) FROM personal_ledger x WHERE x.account_id = g.account_id) "
-            "ORDER BY g.account_id, g.local_day"
+    # Streamed into Polars in blocks: ~800 k rows for the 10 M-row file would be ~0.5 GB as Python tuples.
+    events = pl.concat(
+        [pl.DataFrame(schema=schema)]
+        + [pl.DataFrame([tuple(r) for r in part], schema=schema, orient="row") for part in result.partitions()]
+    )
+    session.execute(text(f"DROP TABLE {table}"))
+    if not postgres:
+        # SQLite keeps UTC times as 'YYYY-MM-DD HH:MM:SS.ffffff': text order is time order.
+        events = events.with_columns(
+            pl.col("local_day").str.to_date("%Y-%m-%d"),
+            pl.col("occurred_at").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", time_unit="us"),
         )
-        .columns()
-        .bindparams(after=after_id)
+    group = ["account_id", "scenario", "local_day"]
+    events = events.sort(*group, "occurred_at", "external_id", "source").with_columns(
+        pl.int_range(1, pl.len() + 1).over(group).alias("rn")
     )
-    now = utcnow()
-    stored = UTCDateTime()
-    posted = 0
-    result = session.execute(query, execution_options={"yield_per": 100_000})
-    pending: list[dict[str, Any]] = []
-    heads: dict[int, tuple[int, str]] = {}
-    for partition in result.partitions():
-        for account_id, day, points, co2, last_at, version, seq, head_hash in partition:
-            if account_id not in heads and seq is not None:
-                heads[account_id] = (int(seq), head_hash)
-            if isinstance(last_at, str):
-                last_at = stored.process_result_value(datetime.fromisoformat(last_at), None)
-            if isinstance(day, str):
-                day = date.fromisoformat(day)
-            pending.append(
-                {
-                    "account_id": int(account_id),
-                    "kind": "earn",
-                    "points": int(points),
-                    "avoided_co2_g": int(co2),
-                    "occurred_at": last_at,
-                    "earned_on": day,
-                    "ref": f"batch:{batch_id}:{day.isoformat()}",
-                    "batch_id": batch_id,
-                    "catalogue_version": version,
-                }
-            )
-        # Flush whole accounts only, so a chain never straddles two flushes with a stale head.
-        keep = pending[-1]["account_id"] if pending else None
-        ready = [p for p in pending if p["account_id"] != keep]
-        pending = [p for p in pending if p["account_id"] == keep]
-        posted += _write_ledger(session, chain_rows(ready, heads, now=now), postgres=postgres)
-        heads = {keep: heads[keep]} if keep in heads else {}
-    posted += _write_ledger(session, chain_rows(pending, heads, now=now), postgres=postgres)
-    return posted
+    capped = events.filter(pl.col("rn") > pl.col("room")).get_column("id").to_list()
+    if postgres:
+        session.execute(
+            text("UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = true WHERE id = ANY(:ids)"),
+            {"ids": capped},
+        )
+    else:
+        raw: Any = session.connection().connection.dbapi_connection
+        raw.executemany(
+            "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = 1 WHERE id = ?", ((i,) for i in capped)
+        )
+    # The last rewarded time of the groups the cap cut (the ledger entry's occurred_at).
+    cut = events.filter(pl.col("rn") <= pl.col("room")).group_by(group).agg(pl.col("occurred_at").max().alias("cut_at"))
+    return (
+        counted.join(cut, on=group, how="left")
+        .with_columns(pl.coalesce("cut_at", "last_at").alias("last_at"))
+        .drop("cut_at")
+    )
 
 
 _LEDGER_COLUMNS = (
@@ -428,8 +576,6 @@ _LEDGER_COLUMNS = (
     "occurred_at",
     "earned_on",
     "ref",
-    "reason",
-    "corrects_id",
     "batch_id",
     "catalogue_version",
     "prev_hash",
@@ -438,32 +584,86 @@ _LEDGER_COLUMNS = (
 )
 
 
-def _write_ledger(session: Session, rows: list[dict[str, Any]], *, postgres: bool) -> int:
+def _post_earnings(session: Session, counted: pl.DataFrame, *, batch_id: int, now: datetime, postgres: bool) -> int:
+    """One earn entry per (account, local day) of the rewarded groups, chained onto each account's head."""
+    earned = (
+        counted.filter((pl.col("rewarded") > 0) & (pl.col("points") > 0))
+        .group_by("account_id", "local_day")
+        .agg(
+            (pl.col("rewarded") * pl.col("points")).sum().alias("points"),
+            (pl.col("rewarded") * pl.col("co2")).sum().alias("co2"),
+            pl.col("last_at").max(),
+            pl.col("catalogue_version").max(),
+        )
+        .sort("account_id", "local_day")
+    )
+    if earned.is_empty():
+        return 0
+    heads = _chain_heads(session, earned.select(pl.col("account_id").unique()))
+    raw: Any = session.connection().connection.dbapi_connection
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    block: list[tuple[Any, ...]] = []
+    written = 0
+    last_account = None
+    seq, head = 0, None
+    for account_id, day, points, co2, last_at, version in earned.iter_rows():
+        if account_id != last_account:
+            seq, head = heads.get(account_id, (0, None))
+            last_account = account_id
+        seq += 1
+        ref = f"batch:{batch_id}:{day.isoformat()}"
+        entry = entry_hash(
+            head, account_id=str(account_id), seq=seq, kind="earn", points=points, occurred_at=last_at, ref=ref
+        )
+        if postgres:
+            block.append((account_id, seq, "earn", points, co2, last_at, day, ref, batch_id, version, head, entry, now))
+        else:
+            at = last_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+            block.append(
+                (account_id, seq, "earn", points, co2, at, day.isoformat(), ref, batch_id, version, head, entry, stamp)
+            )
+        head = entry
+        if len(block) == 50_000:
+            written += _write_ledger(raw, block, postgres=postgres)
+            block = []
+    return written + _write_ledger(raw, block, postgres=postgres)
+
+
+def _write_ledger(raw: Any, rows: list[tuple[Any, ...]], *, postgres: bool) -> int:
     if not rows:
         return 0
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
+    columns = ",".join(_LEDGER_COLUMNS)
     if postgres:
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(  # type: ignore[attr-defined]
-                f"COPY personal_ledger ({','.join(_LEDGER_COLUMNS)}) FROM STDIN"
-            ) as copy,
-        ):
-            for row in rows:
-                copy.write_row([row[c] for c in _LEDGER_COLUMNS])
+        with raw.cursor() as cursor, cursor.copy(f"COPY personal_ledger ({columns}) FROM STDIN") as copy:
+            copy.write(_copy_text(rows))
     else:
-
-        def sqlite_value(value: Any) -> Any:
-            if isinstance(value, datetime):
-                return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-            if isinstance(value, date):
-                return value.isoformat()
-            return value
-
-        placeholders = ",".join("?" * len(_LEDGER_COLUMNS))
-        raw.executemany(  # type: ignore[attr-defined]
-            f"INSERT INTO personal_ledger ({','.join(_LEDGER_COLUMNS)}) VALUES ({placeholders})",
-            ([sqlite_value(row[c]) for c in _LEDGER_COLUMNS] for row in rows),
+        raw.executemany(
+            f"INSERT INTO personal_ledger ({columns}) VALUES ({','.join('?' * len(_LEDGER_COLUMNS))})", rows
         )
     return len(rows)
+
+
+def _chain_heads(session: Session, accounts: pl.DataFrame) -> dict[int, tuple[int, str]]:
+    """The last (seq, hash) of these accounts' chains, set-based (accounts without entries are absent)."""
+    if session.execute(text("SELECT 1 FROM personal_ledger LIMIT 1")).first() is None:
+        return {}
+    table = _temp_table(session, "personal_intake_accounts", {"account_id": "bigint"}, accounts)
+    rows = session.execute(
+        text(
+            f"SELECT t.account_id, l.seq, l.hash FROM {table} t JOIN personal_ledger l "
+            "ON l.account_id = t.account_id AND l.seq = "
+            "(SELECT max(x.seq) FROM personal_ledger x WHERE x.account_id = t.account_id)"
+        )
+    ).all()
+    session.execute(text(f"DROP TABLE {table}"))
+    return {int(a): (int(s), h) for a, s, h in rows}
+
+
+def _copy_text(rows: list[tuple[Any, ...]]) -> bytes:
+    """Ledger rows in COPY text format (no field holds a tab, newline or backslash: ids, codes, hex, times)."""
+    out = []
+    for row in rows:
+        out.append(
+            "\t".join("\\N" if v is None else v.isoformat() if isinstance(v, date | datetime) else str(v) for v in row)
+        )
+    return ("\n".join(out) + "\n").encode()

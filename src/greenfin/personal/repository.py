@@ -47,9 +47,20 @@ def lock_accounts(session: Session, account_ids: Iterable[int]) -> None:
     """
     ids = sorted(set(account_ids))
     if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": INTAKE_LOCK})
-        if ids:
-            session.execute(select(Account.id).where(Account.id.in_(ids)).order_by(Account.id).with_for_update())
+        if not ids:
+            session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": INTAKE_LOCK})
+            return
+        # One round trip: the shared advisory lock (an InitPlan, taken before any row is read),
+        # then the rows in id order. One array parameter, not an IN list: psycopg parses a query
+        # of thousands of placeholders slowly, and the statement keeps one shape for every size.
+        session.execute(
+            text(
+                "WITH intake_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:k)) "
+                "SELECT a.id FROM personal_account a WHERE a.id = ANY(:ids) "
+                "AND EXISTS (SELECT 1 FROM intake_lock) ORDER BY a.id FOR UPDATE OF a"
+            ),
+            {"k": INTAKE_LOCK, "ids": ids},
+        )
     else:
         take_sqlite_write_lock(session)
 
@@ -78,6 +89,13 @@ def account_by_user(session: Session, user_id: str) -> Account | None:
 def account_ids_by_hash(session: Session, hashes: Iterable[str]) -> dict[str, int]:
     wanted = list(set(hashes))
     found: dict[str, int] = {}
+    if not wanted:
+        return found
+    if is_postgres(session):
+        rows = session.execute(
+            text("SELECT id_hash, id FROM personal_account WHERE id_hash = ANY(:h)"), {"h": wanted}
+        ).all()
+        return {h: int(i) for h, i in rows}
     for start in range(0, len(wanted), 500):
         rows = session.execute(
             select(Account.id_hash, Account.id).where(Account.id_hash.in_(wanted[start : start + 500]))
@@ -100,6 +118,18 @@ def all_account_hashes(session: Session) -> Iterable[tuple[str, int]]:
     result = session.execute(select(Account.id_hash, Account.id).execution_options(yield_per=100_000))
     for row in result:
         yield row[0], row[1]
+
+
+def account_hash_blocks(session: Session, size: int = 200_000) -> Iterable[list[tuple[str, int]]]:
+    """Every (id_hash, account id) in blocks, from the driver's cursor (bulk intake's account index)."""
+    raw: Any = session.connection().connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute("SELECT id_hash, id FROM personal_account")
+        while block := cursor.fetchmany(size):
+            yield block
+    finally:
+        cursor.close()
 
 
 def account_count(session: Session) -> int:
@@ -186,6 +216,13 @@ def batches_overlap(session: Session, first_day: date, last_day: date, *, beside
 
 def existing_event_keys(session: Session, source: str, external_ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
+    if is_postgres(session) and external_ids:
+        return set(
+            session.scalars(
+                text("SELECT external_id FROM personal_event WHERE source = :s AND external_id = ANY(:e)"),
+                {"s": source, "e": list(external_ids)},
+            )
+        )
     for start in range(0, len(external_ids), 500):
         found.update(
             session.scalars(
@@ -203,6 +240,15 @@ def rewarded_counts(session: Session, groups: set[tuple[int, str, date]]) -> dic
         return {}
     accounts = {g[0] for g in groups}
     days = {g[2] for g in groups}
+    if is_postgres(session):
+        found = session.execute(
+            text(
+                "SELECT account_id, scenario, local_day, count(*) FROM personal_event WHERE account_id = ANY(:a) "
+                "AND local_day = ANY(:d) AND NOT capped GROUP BY account_id, scenario, local_day"
+            ),
+            {"a": sorted(accounts), "d": sorted(days)},
+        ).all()
+        return {(a, s, d): n for a, s, d, n in found if (a, s, d) in groups}
     rows = session.execute(
         select(Event.account_id, Event.scenario, Event.local_day, func.count())
         .where(Event.account_id.in_(accounts), Event.local_day.in_(days), Event.capped.is_(False))
@@ -215,14 +261,57 @@ def insert_events_returning(session: Session, rows: list[dict[str, Any]]) -> set
     """Insert events, ignoring (source, external_id) already stored; the external ids inserted."""
     if not rows:
         return set()
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    statement = dialect_insert(Event).on_conflict_do_nothing(index_elements=["source", "external_id"])
-    result = session.execute(statement.returning(Event.external_id), rows)
+    if is_postgres(session):
+        # One statement over arrays (unnest): no per-row placeholders to parse, one round trip.
+        columns = _EVENT_ARRAYS
+        arrays = {c: [row[c] for row in rows] for c in columns}
+        casts = ", ".join(f"CAST(:{c} AS {t}[])" for c, t in columns.items())
+        result = session.execute(
+            text(
+                f"INSERT INTO personal_event ({', '.join(columns)}) SELECT * FROM unnest({casts}) "
+                "ON CONFLICT (source, external_id) DO NOTHING RETURNING external_id"
+            ),
+            arrays,
+        )
+        return set(result.scalars())
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    statement = sqlite_insert(Event.__table__).on_conflict_do_nothing(index_elements=["source", "external_id"])
+    result = session.execute(statement.returning(Event.__table__.c.external_id), rows)
     return set(result.scalars())
+
+
+_EVENT_ARRAYS = {
+    "source": "varchar",
+    "external_id": "varchar",
+    "account_id": "bigint",
+    "scenario": "varchar",
+    "catalogue_version": "varchar",
+    "occurred_at": "timestamptz",
+    "local_day": "date",
+    "amount_fen": "bigint",
+    "points": "integer",
+    "avoided_co2_g": "integer",
+    "capped": "boolean",
+    "batch_id": "bigint",
+}
+_LEDGER_ARRAYS = {
+    "account_id": "bigint",
+    "seq": "integer",
+    "kind": "varchar",
+    "points": "bigint",
+    "avoided_co2_g": "bigint",
+    "occurred_at": "timestamptz",
+    "earned_on": "date",
+    "ref": "varchar",
+    "reason": "varchar",
+    "corrects_id": "bigint",
+    "batch_id": "bigint",
+    "catalogue_version": "varchar",
+    "prev_hash": "varchar",
+    "hash": "varchar",
+    "recorded_at": "timestamptz",
+}
 
 
 # --- ledger ------------------------------------------------------------------------------
@@ -232,6 +321,15 @@ def chain_heads(session: Session, account_ids: Iterable[int]) -> dict[int, tuple
     """The last (seq, hash) of each account's chain (accounts without entries are absent)."""
     ids = list(set(account_ids))
     heads: dict[int, tuple[int, str]] = {}
+    if is_postgres(session) and ids:
+        rows = session.execute(
+            text(
+                "SELECT DISTINCT ON (account_id) account_id, seq, hash FROM personal_ledger "
+                "WHERE account_id = ANY(:ids) ORDER BY account_id, seq DESC"
+            ),
+            {"ids": ids},
+        )
+        return {a: (s, h) for a, s, h in rows}
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         last = (
@@ -250,8 +348,17 @@ def chain_heads(session: Session, account_ids: Iterable[int]) -> dict[int, tuple
 
 
 def insert_ledger(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(LedgerEntry), rows)
+    if not rows:
+        return
+    if is_postgres(session):
+        columns = _LEDGER_ARRAYS
+        casts = ", ".join(f"CAST(:{c} AS {t}[])" for c, t in columns.items())
+        session.execute(
+            text(f"INSERT INTO personal_ledger ({', '.join(columns)}) SELECT * FROM unnest({casts})"),
+            {c: [row[c] for row in rows] for c in columns},
+        )
+        return
+    session.execute(insert(LedgerEntry.__table__), rows)
 
 
 def ledger_entry_by_seq(session: Session, account_id: int, seq: int) -> LedgerEntry | None:
