@@ -45,7 +45,7 @@ def id_number_problem(value: str) -> str | None:
     try:
         ric.validate(value)
     except ValidationError as exc:
-        return f"not a valid resident ID number ({exc.message.lower().rstrip('.')})"
+        return f"not a valid resident ID number ({str(exc).lower().rstrip('.')})"
     return None
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy import Table, and_, case, exists, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from greenfin.auth.models import Organisation
@@ -97,10 +97,10 @@ def account_ids_by_hash(session: Session, hashes: Iterable[str]) -> dict[str, in
         ).all()
         return {h: int(i) for h, i in rows}
     for start in range(0, len(wanted), 500):
-        rows = session.execute(
+        chunk = session.execute(
             select(Account.id_hash, Account.id).where(Account.id_hash.in_(wanted[start : start + 500]))
         )
-        found.update({h: i for h, i in rows})
+        found.update({h: i for h, i in chunk})
     return found
 
 
@@ -276,7 +276,9 @@ def insert_events_returning(session: Session, rows: list[dict[str, Any]]) -> set
         return set(result.scalars())
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    statement = sqlite_insert(Event.__table__).on_conflict_do_nothing(index_elements=["source", "external_id"])
+    statement = sqlite_insert(cast(Table, Event.__table__)).on_conflict_do_nothing(
+        index_elements=["source", "external_id"]
+    )
     result = session.execute(statement.returning(Event.__table__.c.external_id), rows)
     return set(result.scalars())
 
@@ -358,7 +360,7 @@ def insert_ledger(session: Session, rows: list[dict[str, Any]]) -> None:
             {c: [row[c] for row in rows] for c in columns},
         )
         return
-    session.execute(insert(LedgerEntry.__table__), rows)
+    session.execute(insert(cast(Table, LedgerEntry.__table__)), rows)
 
 
 def ledger_entry_by_seq(session: Session, account_id: int, seq: int) -> LedgerEntry | None:
@@ -501,7 +503,7 @@ def daily_points(session: Session, account_id: int, *, first_day: date) -> list[
         .group_by(LedgerEntry.earned_on)
         .order_by(LedgerEntry.earned_on)
     )
-    return [(d, int(p or 0), int(c or 0)) for d, p, c in rows]
+    return [(d, int(p or 0), int(c or 0)) for d, p, c in rows if d is not None]
 
 
 def expiry_candidates(session: Session, *, cutoff: date, before: datetime) -> list[tuple[int, int]]:

@@ -473,7 +473,7 @@ def intake_events(
         for item in fresh.values():
             groups[(item[4], item[1].scenario, item[3])].append(item)
         already = repo.rewarded_counts(session, set(groups))
-        rows = []
+        rows: list[dict[str, Any]] = []
         for key, items in groups.items():
             rewarded = already.get(key, 0)
             for index, event, at, day, account_id in sorted(
@@ -573,7 +573,7 @@ def chain_rows(
     out = []
     for entry in entries:
         account_id = entry["account_id"]
-        last_seq, last_hash = heads.get(account_id, (0, None))  # type: ignore[arg-type]
+        last_seq, last_hash = heads.get(account_id, (0, None))
         check_points_sign(entry["kind"], entry["points"])
         seq = last_seq + 1
         row = {
@@ -636,7 +636,7 @@ def correct(
             raise NotFound(f"account {ref} has no ledger entry {corrects_seq}")
         if original.kind == "reverse":
             raise InvalidInput("a reversal is not reversed; adjust instead")
-        entry = {
+        entry: dict[str, Any] = {
             "account_id": account.id,
             "kind": "reverse",
             "points": -original.points,
