@@ -126,6 +126,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            position = next(err["loc"][-1] for err in exc.errors() if err.get("type") == "json_invalid")
+            detail = f"the request body is not valid JSON (the error is at character {position})"
+            return problem(422, "Invalid input", detail, code="invalid-input", errors=[{"location": "body"}])
         errors = [
             {"location": ".".join(str(part) for part in err["loc"]), "reason": err["msg"]} for err in exc.errors()
         ]

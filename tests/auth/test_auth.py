@@ -155,3 +155,14 @@ def test_unsafe_defaults_are_refused_outside_demo_and_test() -> None:
     with pytest.raises(ValidationError, match="GREENFIN_COOKIE_SECURE"):
         Settings(environment="production", secret_key="s3cret-" * 6, cookie_secure=False)
     assert Settings(environment="production", secret_key="s3cret-" * 6, cookie_secure=True).cookie_secure
+
+
+def test_malformed_json_is_answered_with_a_sentence(client: TestClient, headers_for) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/api/v1/carbon/calculations",
+        content=b'{"year": 2023, "items": [',
+        headers={**headers_for("regulator"), "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"].startswith("the request body is not valid JSON")
