@@ -9,16 +9,18 @@ the CLI command is the one transaction boundary (``session_scope``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 # Stable constraint names, so migrations can name what they alter (Alembic batch mode on SQLite).
 NAMING_CONVENTION = {
@@ -62,6 +64,12 @@ def new_id() -> str:
 def utcnow() -> datetime:
     """Now, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def page_of(session: Session, query: Select[T], *, offset: int, limit: int) -> tuple[Sequence[T], int]:
+    """One page of an ordered query's first column, and the total across all pages."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return session.scalars(query.offset(offset).limit(limit)).all(), total
 
 
 def import_all_models() -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from greenfin.auth.models import ApiKey, AuditEvent, AuthToken, LoginAttempt, Organisation, User
+from greenfin.db import page_of
 
 
 def user_by_username(session: Session, username: str) -> User | None:
@@ -72,6 +73,4 @@ def audit_events(
         query = query.where(AuditEvent.entity_id == entity_id)
     if organisation_id:
         query = query.where(AuditEvent.organisation_id == organisation_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id).offset(offset).limit(limit)).all()
-    return rows, total
+    return page_of(session, query.order_by(AuditEvent.at.desc(), AuditEvent.id), offset=offset, limit=limit)

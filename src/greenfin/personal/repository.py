@@ -10,6 +10,7 @@ from sqlalchemy import Table, and_, case, exists, func, insert, literal, or_, se
 from sqlalchemy.orm import Session
 
 from greenfin.auth.models import Organisation
+from greenfin.db import page_of
 from greenfin.personal.models import (
     Account,
     Consent,
@@ -464,9 +465,7 @@ def history(
                 Event.scenario == scenario,
             ),
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(LedgerEntry.seq.desc()).offset(offset).limit(limit)).all()
-    return rows, total
+    return page_of(session, query.order_by(LedgerEntry.seq.desc()), offset=offset, limit=limit)
 
 
 def events_of_account(
@@ -486,9 +485,7 @@ def events_of_account(
         query = query.where(Event.local_day >= first_day)
     if last_day is not None:
         query = query.where(Event.local_day <= last_day)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Event.occurred_at.desc(), Event.id.desc()).offset(offset).limit(limit)).all()
-    return rows, total
+    return page_of(session, query.order_by(Event.occurred_at.desc(), Event.id.desc()), offset=offset, limit=limit)
 
 
 def daily_points(session: Session, account_id: int, *, first_day: date) -> list[tuple[date, int, int]]:
