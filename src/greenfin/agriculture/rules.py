@@ -45,6 +45,7 @@ from greenfin.errors import InvalidInput
 
 __all__ = [
     "FARM_TYPES",
+    "MAX_QUANTITY",
     "Band",
     "BiogasProject",
     "FarmBaseline",
@@ -70,6 +71,29 @@ KG = Decimal("0.001")
 _N2O_PER_N = (Decimal(44), Decimal(28))  # kg N2O per kg N2O-N, kept as a ratio: divide last
 _CO2_PER_C = (Decimal(44), Decimal(12))  # kg CO2 per kg C
 _ZERO = Decimal(0)
+
+MAX_QUANTITY: dict[str, tuple[int, str]] = {
+    "applied_t": (10**6, "t"),
+    "chemical_n_before_kg": (10**8, "kg N"),
+    "chemical_n_after_kg": (10**8, "kg N"),
+    "chemical_n_kg": (10**8, "kg N"),
+    "straw_t": (10**6, "t"),
+    "area_mu": (10**7, "mu"),
+    "digester_volume_m3": (10**9, "m3"),
+    "manure_treated_t": (10**8, "t"),
+    "biogas_produced_m3": (10**9, "m3"),
+    "biogas_used_m3": (10**9, "m3"),
+    "product_t": (10**8, "t"),
+    "heads_served": (10**7, "heads"),
+    "herd_heads": (10**7, "heads"),
+}
+"""Upper bound (inclusive) and unit of every record and baseline quantity, per record.
+
+Each is one to two orders of magnitude above the largest real farm or project (a county
+has a few million mu; the largest pig operations a few million head), so no true record is
+refused, while absurd values (``1e30``) are refused with the field and the limit instead of
+overflowing the 28-digit arithmetic or the stored integers.
+"""
 
 
 # ---------------------------------------------------------------------------------------
@@ -308,35 +332,35 @@ def reduction(record: PracticeRecord, methodology: Methodology) -> Reduction:
 def farm_reduction(
     records: Iterable[PracticeRecord], baseline: FarmBaseline, methodology: Methodology
 ) -> FarmReduction:
-    """The farm's reduction: the records' reductions, after checking them against the baseline."""
+    """The farm's reduction: the records' reductions, after checking them against the baseline.
+
+    Every problem is reported at once. An error about one record carries ``record``, its
+    index in ``records``; a total above the baseline is reported at the record where the
+    running total first passes it.
+    """
     records = list(records)
     errors: list[dict[str, Any]] = []
-    organic = [r for r in records if isinstance(r, OrganicFertiliserSubstitution)]
-    straw = [r for r in records if isinstance(r, StrawReturn)]
-    if organic:
-        claimed = sum((r.chemical_n_before_kg for r in organic), _ZERO)
-        if baseline.chemical_n_kg is None:
-            errors.append(
-                _error("baseline", "chemical_n_kg", "is required when organic fertiliser substitution is claimed")
-            )
-        elif claimed > baseline.chemical_n_kg:
-            errors.append(
-                _error(
-                    "organic_fertiliser_substitution",
-                    "chemical_n_before_kg",
-                    f"records total {claimed} kg N, more than the baseline chemical_n_kg {baseline.chemical_n_kg}",
-                )
-            )
-    if straw and baseline.area_mu is not None:
-        area = sum((r.area_mu for r in straw), _ZERO)
-        if area > baseline.area_mu:
-            errors.append(
-                _error(
-                    "straw_return",
-                    "area_mu",
-                    f"records total {area} mu, more than the baseline area_mu {baseline.area_mu}",
-                )
-            )
+    claimed = area = _ZERO
+    n_passed = area_passed = False
+    for index, r in enumerate(records):
+        if isinstance(r, StrawReturn) and r.crop not in methodology.crops:
+            errors.append({**_unknown_crop(r.crop, methodology), "record": index})
+        if isinstance(r, OrganicFertiliserSubstitution):
+            claimed += r.chemical_n_before_kg
+            if baseline.chemical_n_kg is not None and claimed > baseline.chemical_n_kg and not n_passed:
+                n_passed = True
+                reason = f"records total {claimed} kg N, more than the baseline chemical_n_kg {baseline.chemical_n_kg}"
+                errors.append({**_error(r.practice, "chemical_n_before_kg", reason), "record": index})
+        if isinstance(r, StrawReturn) and baseline.area_mu is not None:
+            area += r.area_mu
+            if area > baseline.area_mu and not area_passed:
+                area_passed = True
+                reason = f"records total {area} mu, more than the baseline area_mu {baseline.area_mu}"
+                errors.append({**_error(r.practice, "area_mu", reason), "record": index})
+    if baseline.chemical_n_kg is None and any(isinstance(r, OrganicFertiliserSubstitution) for r in records):
+        errors.append(
+            _error("baseline", "chemical_n_kg", "is required when organic fertiliser substitution is claimed")
+        )
     _raise(errors, "farm")
     reductions = tuple(reduction(r, methodology) for r in records)
     return FarmReduction(
@@ -382,10 +406,8 @@ def _organic_terms(r: OrganicFertiliserSubstitution, m: Methodology) -> list[Ter
 def _straw_terms(r: StrawReturn, m: Methodology) -> list[Term]:
     crop = m.crops.get(r.crop)
     if crop is None:
-        raise InvalidInput(
-            f"straw_return.crop: unknown crop {r.crop!r}; methodology {m.version} knows {', '.join(sorted(m.crops))}.",
-            errors=[{"field": "straw_return.crop", "reason": f"unknown crop {r.crop!r}"}],
-        )
+        error = _unknown_crop(r.crop, m)
+        raise InvalidInput(f"{error['field']}: {error['reason']}.", errors=[error])
     dm, share, ch4, n2o, ef1, leach, ef5, gwp_ch4, gwp_n2o = (
         m.factor(k)
         for k in (
@@ -660,6 +682,12 @@ def _digester_co2e_per_head_year(m: Methodology) -> Decimal:
     return (ch4 - leakage) * gwp_ch4 + (n2o - digester_n2o) * gwp_n2o
 
 
+def _unknown_crop(crop: str, m: Methodology) -> dict[str, Any]:
+    return _error(
+        "straw_return", "crop", f"unknown crop {crop!r}; methodology {m.version} knows {', '.join(sorted(m.crops))}"
+    )
+
+
 def _kg(value: Decimal) -> Decimal:
     return value.quantize(KG, ROUND_HALF_EVEN)
 
@@ -693,6 +721,15 @@ def _quantity(errors: list[dict[str, Any]], where: str, field: str, value: objec
         errors.append(_error(where, field, "must be a finite number"))
     elif value < 0:
         errors.append(_error(where, field, "must not be negative"))
+    else:
+        _at_most(errors, where, field, value)
+
+
+def _at_most(errors: list[dict[str, Any]], where: str, field: str, value: int | Decimal) -> None:
+    if field in MAX_QUANTITY:
+        limit, unit = MAX_QUANTITY[field]
+        if value > limit:
+            errors.append(_error(where, field, f"must not exceed {limit:,} {unit} (the upper bound per record)"))
 
 
 def _count(errors: list[dict[str, Any]], where: str, field: str, value: object) -> None:
@@ -702,3 +739,5 @@ def _count(errors: list[dict[str, Any]], where: str, field: str, value: object) 
         errors.append(_error(where, field, "must be a whole number"))
     elif value < 0:
         errors.append(_error(where, field, "must not be negative"))
+    else:
+        _at_most(errors, where, field, value)

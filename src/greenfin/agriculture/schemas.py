@@ -45,8 +45,11 @@ class FarmCreate(_In):
     )
     county_code: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 county-level division code")
     township: str = Field(min_length=1, max_length=100)
-    area_mu: Decimal | None = Field(default=None, ge=0, description="Cultivated area, mu")
-    herd_heads: int | None = Field(default=None, ge=0, description="Pig herd (annual average), heads")
+    # Same upper bounds as rules.MAX_QUANTITY: the register feeds the baseline's area and herd.
+    area_mu: Decimal | None = Field(default=None, ge=0, le=10**7, description="Cultivated area, mu (at most 10^7)")
+    herd_heads: int | None = Field(
+        default=None, ge=0, le=10**7, description="Pig herd (annual average), heads (at most 10^7)"
+    )
     open_account: bool = Field(default=False, description="Open the farm's carbon account at once")
 
 

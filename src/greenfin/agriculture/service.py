@@ -345,9 +345,13 @@ def _parse_row(
                 err(field, "at most 3 decimal places")
             else:
                 values[field] = number
-    if not errors and practice != "baseline":
+    if not errors:
         try:
-            _rule_record(practice, values)
+            if practice == "baseline":
+                assert farm is not None  # no error so far: the farm is known
+                rules.FarmBaseline(farm_type=farm.farm_type, **values)
+            else:
+                _rule_record(practice, values)
         except InvalidInput as exc:
             for item in exc.errors:
                 err(str(item.get("field", "")).split(".")[-1], str(item.get("reason", exc.detail)))
@@ -377,33 +381,51 @@ def _rule_record(practice: str, values: Mapping[str, Any]) -> rules.PracticeReco
     )
 
 
-def _check_farm_years(rows: Sequence[_Row], methodology: Methodology) -> list[dict[str, Any]]:
-    """Whole-file checks per farm-year (records against the baseline), with the first line of each."""
+def _check_farm_years(
+    rows: Sequence[_Row], methodology: Methodology, doubtful: frozenset[tuple[str, int]] = frozenset()
+) -> list[dict[str, Any]]:
+    """Whole-file checks per farm-year (records against the baseline), each at its offending line.
+
+    ``doubtful`` farm-years had a baseline line that did not parse: their records are not
+    checked against a baseline that is in doubt (that line's own error says why).
+    """
     errors: list[dict[str, Any]] = []
     groups: dict[tuple[str, int], list[_Row]] = {}
     for row in rows:
         groups.setdefault((row.farm.id, row.year), []).append(row)
-    for (_, _year), group in groups.items():
+    for key, group in groups.items():
         baselines = [row for row in group if row.practice == "baseline"]
-        if len(baselines) > 1:
-            for row in baselines[1:]:
-                errors.append(
-                    {"row": row.line, "column": "practice", "reason": "a second baseline for the same farm-year"}
-                )
-            continue
+        records = [row for row in group if row.practice != "baseline"]
+        for row in baselines[1:]:
+            errors.append({"row": row.line, "column": "practice", "reason": "a second baseline for the same farm-year"})
+        baseline_line = baselines[0].line if baselines else group[0].line
         farm = group[0].farm
-        baseline = _baseline_rule(farm, baselines[0].values if baselines else {})
-        records = [_rule_record(row.practice, row.values) for row in group if row.practice != "baseline"]
+        baseline: rules.FarmBaseline | None = None
+        if len(baselines) <= 1 and key not in doubtful:
+            try:
+                baseline = _baseline_rule(farm, baselines[0].values if baselines else {})
+                if baselines:
+                    rules.denominator_for(baseline, methodology)
+            except InvalidInput as exc:
+                errors.extend(_farm_year_error(baseline_line, item) for item in exc.errors or [{"reason": exc.detail}])
         try:
-            rules.farm_reduction(records, baseline, methodology)
-            if baselines:
-                rules.denominator_for(baseline, methodology)
+            rules.farm_reduction(
+                [_rule_record(row.practice, row.values) for row in records],
+                baseline or rules.FarmBaseline(farm_type=farm.farm_type),
+                methodology,
+            )
         except InvalidInput as exc:
-            for item in exc.errors or [{"field": "", "reason": exc.detail}]:
-                errors.append(
-                    {"row": group[0].line, "column": str(item.get("field", "")), "reason": str(item.get("reason"))}
-                )
-    return errors
+            for item in exc.errors or [{"reason": exc.detail}]:
+                index = item.get("record")
+                if index is not None:
+                    errors.append(_farm_year_error(records[index].line, item))
+                elif baseline is not None:  # not when the baseline itself is in doubt (its error says why)
+                    errors.append(_farm_year_error(baseline_line, item))
+    return sorted(errors, key=lambda e: (e["row"], e["column"]))
+
+
+def _farm_year_error(line: int, item: Mapping[str, Any]) -> dict[str, Any]:
+    return {"row": line, "column": str(item.get("field", "")).split(".")[-1], "reason": str(item.get("reason"))}
 
 
 def _baseline_rule(farm: Farm, values: Mapping[str, Any]) -> rules.FarmBaseline:
@@ -562,13 +584,20 @@ def _validate_and_store(
     methodology = load_methodology()
     rows: list[_Row] = []
     errors: list[dict[str, Any]] = []
+    doubtful: set[tuple[str, int]] = set()
     for raw, line in raws:
         row, row_errors = _parse_row(line, raw, farms)
         errors.extend(row_errors)
         if row is not None:
             rows.append(row)
-    if not errors:
-        errors.extend(_check_farm_years(rows, methodology))
+        elif (raw.get("practice") or "").strip() == "baseline":
+            farm = farms.get((raw.get("farm") or "").strip())
+            year = (raw.get("year") or "").strip()
+            if farm is not None and year.isdigit():
+                doubtful.add((farm.id, int(year)))
+    # Farm-year checks run on the rows that parsed, so one kind of error never hides another.
+    errors.extend(_check_farm_years(rows, methodology, frozenset(doubtful)))
+    errors.sort(key=lambda e: (e["row"], e["column"]))
     if errors:
         first = errors[0]
         raise InvalidInput(
@@ -756,6 +785,13 @@ def assess(session: Session, principal: Principal, *, farm_ref: str, year: int) 
     require_role(principal, "regulator", "enterprise")
     if farm.account_opened_at is None:
         raise Conflict(f"farm {farm.id} has no carbon account yet")
+    if repository.current_baseline(session, farm.id, year) is None and not repository.current_records(
+        session, farm.id, year
+    ):
+        raise InvalidInput(
+            f"Farm {farm.id} has no baseline and no practice records for {year}; submit them before assessing.",
+            errors=[{"field": "year", "reason": f"no baseline or practice records for {year}"}],
+        )
     row = _assess(session, farm, year, load_methodology())
     record(
         session,
