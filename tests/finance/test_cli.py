@@ -127,7 +127,7 @@ def test_consent_report_and_reads_through_the_cli(database: dict[str, object]) -
     assert result.exit_code == 0, result.output
     envelope = json.loads(result.stdout)
     report = envelope["report"]
-    assert report["schema"] == "greenfin.carbon-credit-report/2"
+    assert report["schema"] == "greenfin.carbon-credit-report/3"
     assert (report["bank"]["code"], report["consent"]["id"]) == (BANK, consent["id"])
     assert (report["years"][0]["year"], report["years"][0]["reduction_co2e_kg"]) == (2024, "125793.703")
     borrower = report["borrower"]

@@ -2,23 +2,34 @@
 
 Call after the demo logins exist (``enterprise`` and ``bank``) and after
 :func:`greenfin.agriculture.demo.add_agriculture_demo`. Consents run for one year from now.
+
+Outside production it also adds the demo login ``farm`` (password ``greenfin-demo``): a user
+of role ``enterprise`` acting for the demo pig farm through the organisation of kind
+``enterprise`` with the farm's USCC, so the farm grants and revokes consents itself.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenfin.agriculture.models import Farm
 from greenfin.auth import repository as auth_repository
+from greenfin.auth import service as auth
 from greenfin.db import utcnow
 from greenfin.finance.models import Consent
+from greenfin.settings import Settings, get_settings
+
+FARM_USERNAME = "farm"
+DEMO_PASSWORD = "greenfin-demo"  # as greenfin.demo.service.DEMO_PASSWORD: demo data only, never in production
 
 
-def add_finance_demo(session: Session, *, seed: int) -> list[Consent]:
+def add_finance_demo(session: Session, *, seed: int, settings: Settings | None = None) -> list[Consent]:
     """Consents of the demo enterprise and of one demo pig farm (with an account) to the demo bank."""
+    settings = settings or get_settings()
     bank_user = auth_repository.user_by_username(session, "bank")
     enterprise_user = auth_repository.user_by_username(session, "enterprise")
     bank = (
@@ -52,6 +63,7 @@ def add_finance_demo(session: Session, *, seed: int) -> list[Consent]:
         .limit(1)
     )
     if farm is not None:
+        farm_user = _farm_login(session, farm, settings)
         consents.append(
             Consent(
                 borrower_kind="farm",
@@ -59,7 +71,7 @@ def add_finance_demo(session: Session, *, seed: int) -> list[Consent]:
                 borrower_code=farm.organisation_code,
                 bank_code=bank.code,
                 scope="credit_report",
-                granted_by=f"demo:{seed}",
+                granted_by=f"user:{farm_user.username}" if farm_user else f"demo:{seed}",
                 granted_at=now,
                 expires_at=now + timedelta(days=365),
             )
@@ -67,3 +79,25 @@ def add_finance_demo(session: Session, *, seed: int) -> list[Consent]:
     session.add_all(consents)
     session.flush()
     return consents
+
+
+def _farm_login(session: Session, farm: Farm, settings: Settings) -> Any:
+    """The demo login ``farm`` acting for this farm (never in production); None in production."""
+    if settings.environment == "production":
+        return None
+    existing = auth_repository.user_by_username(session, FARM_USERNAME)
+    if existing is not None:
+        return existing
+    organisation = auth_repository.organisation_by_code(session, farm.organisation_code)
+    if organisation is None:
+        organisation = auth.create_organisation(
+            session, kind="enterprise", name=farm.name, code=farm.organisation_code, region_code=farm.county_code
+        )
+    return auth.create_user(
+        session,
+        username=FARM_USERNAME,
+        password=DEMO_PASSWORD,
+        role="enterprise",
+        display_name=f"{farm.name}（演示）",
+        organisation=organisation,
+    )

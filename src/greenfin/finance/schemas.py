@@ -26,10 +26,13 @@ class _In(BaseModel):
 class BaseOfferIn(_In):
     """A bank's offer before carbon terms."""
 
-    rate_bp: int = Field(ge=0, description="Annual interest rate, basis points (4.35 % = 435)")
-    amount_fen: int = Field(gt=0, description="Loan amount, fen")
-    term_months: int = Field(default=12, gt=0, le=600)
-    guarantee_fee_bp: int = Field(default=0, ge=0, description="Annual guarantee fee, basis points")
+    # Bounds keep nonsense out (a rate above 100 %, a loan above 1 trillion yuan): 422, never an overflow.
+    rate_bp: int = Field(ge=0, le=10_000, description="Annual interest rate, basis points (4.35 % = 435), ≤ 100 %")
+    amount_fen: int = Field(gt=0, le=10**14, description="Loan amount, fen, at most 10^14 fen (1 trillion yuan)")
+    term_months: int = Field(default=12, gt=0, le=600, description="Term, months, at most 50 years")
+    guarantee_fee_bp: int = Field(
+        default=0, ge=0, le=10_000, description="Annual guarantee fee, basis points, at most 100 %"
+    )
 
 
 REFERENCE_OFFER = BaseOfferIn(rate_bp=435, amount_fen=100_000_000, term_months=12, guarantee_fee_bp=150)
@@ -246,7 +249,8 @@ class EnterpriseWhatIfRead(BaseModel):
     energies: list[EnergyChangeRead]
     before: WhatIfSide
     after: WhatIfSide
-    assumptions: list[str]
+    assumptions: list[str] = Field(description="Assumptions made, in English")
+    assumptions_zh: list[str] = Field(default_factory=list, description="The same assumptions, in Chinese")
 
 
 class FarmWhatIfIn(_In):

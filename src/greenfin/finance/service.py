@@ -70,8 +70,9 @@ from greenfin.finance.schemas import (
 )
 from greenfin.settings import Settings
 
-REPORT_SCHEMA = "greenfin.carbon-credit-report/2"
-"""/2 adds English names (industry, county, farm type, region) to the identity; /1 reports
+REPORT_SCHEMA = "greenfin.carbon-credit-report/3"
+"""/3 adds ``next_label_en`` beside ``next_label_zh``; /2 adds English names (industry, county,
+farm type, region) to the identity; /2 and /1 reports
 stay stored and verifiable as they were signed, and their pages name things from the codes."""
 READ_EVENT = "finance_report_read"
 REPORT_YEARS = 3
@@ -164,19 +165,59 @@ def consent_read(consent: Consent, now: datetime | None = None) -> ConsentRead:
     )
 
 
+def _on_industry_register(session: Session, uscc: str) -> bool:
+    from greenfin.industry import service as industry
+
+    try:
+        industry.label_history(session, SYSTEM, uscc=uscc)
+    except NotFound:
+        return False
+    return True
+
+
+def own_borrowers(session: Session, principal: Principal) -> list[Borrower]:
+    """The enterprise and the farms the principal acts for, the enterprise first.
+
+    A farm held under a USCC acts through the ``enterprise`` organisation with that USCC; a
+    farm held by a person through the organisation ``farm-<id>``. An organisation that holds
+    farms counts as an enterprise borrower too only if it is on the industrial register.
+    """
+    if principal.is_staff or principal.role != "enterprise" or not principal.organisation_code:
+        return []
+    code = principal.organisation_code
+    farms = [
+        Borrower("farm", f.id, f.organisation_code, f.name)
+        for f in agriculture_repository.farms_of_organisation(session, code)
+    ]
+    if not farms or _on_industry_register(session, code):
+        return [resolve_borrower(session, kind="enterprise", ref=code), *farms]
+    return farms
+
+
 def _own_borrower(session: Session, principal: Principal, farm_ref: str | None) -> Borrower:
-    """The borrower the principal acts for: its farm (if named) or its enterprise."""
+    """The borrower the principal acts for: its farm (if named), else its enterprise or its only farm."""
     require_role(principal, "enterprise")
     if farm_ref is not None:
         farm = agriculture.find_farm(session, principal, farm_ref=farm_ref)
         return Borrower("farm", farm.id, farm.organisation_code, farm.name)
-    if principal.organisation_code is None:
+    found = own_borrowers(session, principal)
+    if not found:
         raise Forbidden("you do not act for an enterprise or farm")
-    return resolve_borrower(session, kind="enterprise", ref=principal.organisation_code)
+    return found[0]
+
+
+def _refuse_staff(principal: Principal, act: str) -> None:
+    """Consent is the borrower's own act: staff never grant or revoke it for a borrower."""
+    if principal.is_staff:
+        raise Forbidden(
+            f"only the borrower may {act} its consent; staff cannot act on a borrower's behalf "
+            "(an operator uses `greenfin finance consent … --as-borrower`, audited as the CLI)"
+        )
 
 
 def grant_consent(session: Session, principal: Principal, *, consent_in: ConsentCreate) -> Consent:
     """The borrower grants a bank access to its carbon data, for a scope, until a time."""
+    _refuse_staff(principal, "grant")
     borrower = _own_borrower(session, principal, consent_in.farm_ref)
     require_tenant(principal, borrower.code)
     bank = auth_repository.organisation_by_code(session, consent_in.bank_code)
@@ -212,10 +253,12 @@ def get_consent(session: Session, principal: Principal, *, consent_id: str) -> C
 
 def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -> Consent:
     """The borrower ends a consent now (it is kept, marked revoked)."""
+    _refuse_staff(principal, "revoke")
     consent = repository.consent_by_id(session, consent_id)
     if consent is None:
         raise NotFound(f"no consent {consent_id}")
-    require_tenant(principal, consent.borrower_code)
+    if principal.organisation_code != consent.borrower_code:
+        raise Forbidden("you may only revoke consents of the organisation you act for")
     if consent.revoked_at is None:
         consent.revoked_at = utcnow()
         session.flush()
@@ -261,7 +304,7 @@ def require_consent(session: Session, principal: Principal, borrower: Borrower) 
         raise Forbidden("the borrower revoked its consent to your bank")
     if mine:
         raise Forbidden("the borrower's consent to your bank has expired")
-    raise Forbidden("the borrower has not granted your bank access to its carbon data")
+    raise Forbidden(NO_CONSENT)
 
 
 # --- standings and terms ---------------------------------------------------------------------
@@ -375,9 +418,32 @@ def personal_standing(
     return BorrowerStanding("personal", grade.code, holder=account.ref), None
 
 
+NO_CONSENT = "the borrower has not granted your bank access to its carbon data"
+
+
+def _borrower_for(session: Session, principal: Principal, *, kind: str, ref: str, what: str) -> Borrower:
+    """The borrower a request names, refused alike whether it exists or not.
+
+    A bank gets the same 403 (no consent) for an unknown farm or enterprise as for one that has
+    not consented, so a refusal never reveals who is on the register; an enterprise or farm
+    naming another borrower gets the tenancy sentence, not a role error.
+    """
+    try:
+        borrower = resolve_borrower(session, kind=kind, ref=ref)
+    except NotFound as exc:
+        if principal.role == "bank":
+            raise Forbidden(NO_CONSENT) from exc
+        if principal.role == "enterprise":
+            raise Forbidden(f"you may only request {what} of the enterprise or farm you act for") from exc
+        raise
+    if principal.role == "enterprise" and principal.organisation_code != borrower.code:
+        raise Forbidden(f"you may only request {what} of the enterprise or farm you act for")
+    return borrower
+
+
 def credit_terms(session: Session, principal: Principal, *, request: TermsRequest) -> TermsRead:
     """For this borrower and this base offer: which terms apply, and why (each change traced)."""
-    borrower = resolve_borrower(session, kind=request.borrower.kind, ref=request.borrower.ref)
+    borrower = _borrower_for(session, principal, kind=request.borrower.kind, ref=request.borrower.ref, what="terms")
     require_consent(session, principal, borrower)
     bank_code = principal.organisation_code if principal.role == "bank" else request.bank_code
     reader = _as_borrower(borrower, principal.actor)
@@ -451,6 +517,7 @@ def _enterprise_section(session: Session, reader: Principal, uscc: str, year: in
                     "reason_zh": explanation.reason_zh if explanation else "",
                     "reason_en": explanation.reason_en if explanation else "",
                     "next_label_zh": explanation.next_label.text_zh if explanation and explanation.next_label else None,
+                    "next_label_en": explanation.next_label.text_en if explanation and explanation.next_label else None,
                 },
                 "peers": None
                 if explanation is None
@@ -537,8 +604,12 @@ def _farm_section(session: Session, reader: Principal, farm_id: str, year: int |
 
 def issue_report(session: Session, principal: Principal, *, request: ReportRequest, settings: Settings) -> SignedReport:
     """A bank requests a signed carbon credit report of a consenting borrower; stored and audited."""
+    borrower = _borrower_for(
+        session, principal, kind=request.borrower.kind, ref=request.borrower.ref, what="carbon credit reports"
+    )
+    if principal.role == "enterprise":
+        raise Forbidden("carbon credit reports are issued to banks, under your consent; grant one to your bank")
     require_role(principal, "bank")
-    borrower = resolve_borrower(session, kind=request.borrower.kind, ref=request.borrower.ref)
     consent = require_consent(session, principal, borrower)
     if consent is None:
         raise Forbidden("carbon credit reports are issued to banks, under the borrower's consent")
@@ -677,10 +748,7 @@ def report_reads(
         farm = agriculture.find_farm(session, principal, farm_ref=farm_ref)
         entity_id = f"farm:{farm.id}"
     else:
-        require_role(principal, "enterprise")
-        if principal.organisation_code is None:
-            raise Forbidden("you do not act for an enterprise or farm")
-        entity_id = f"enterprise:{principal.organisation_code}"
+        entity_id = _own_borrower(session, principal, None).entity_id
     rows, _ = auth_repository.audit_events(
         session, entity_type=READ_EVENT, entity_id=entity_id, organisation_id=None, offset=0, limit=limit
     )
@@ -782,6 +850,7 @@ def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: En
     factor_set = load_factor_set(label.factor_set_version)
     region = account.enterprise.county.code
     assumptions: list[str] = []
+    assumptions_zh: list[str] = []
 
     # Quantities by energy in the canonical unit (kg, Nm3, kWh, MJ).
     before: dict[str, Decimal] = {}
@@ -807,8 +876,10 @@ def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: En
             if dst == "electricity":
                 technology = method.technology(change.technology)
                 to_efficiency, how = technology.efficiency, f"{technology.name_en} ({technology.efficiency})"
+                how_zh = f"{technology.name_zh}（{technology.efficiency}）"
             else:
                 to_efficiency, how = method.efficiency_of(dst), f"{dst} equipment ({method.efficiency_of(dst)})"
+                how_zh = f"{factor_set.energy(dst).name_zh}设备（{method.efficiency_of(dst)}）"
             after[dst] = after.get(dst, Decimal(0)) + substitute_useful_energy(
                 moved,
                 from_kgce_per_unit=kgce_per_canonical(src),
@@ -820,12 +891,18 @@ def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: En
                 f"{change.share_pct}% of {src} moved to {dst} at equal useful energy: "
                 f"{src} equipment efficiency {method.efficiency_of(src)}, {how} (what-if method {method.version})"
             )
+            src_zh, dst_zh = factor_set.energy(src).name_zh, factor_set.energy(dst).name_zh
+            assumptions_zh.append(
+                f"{change.share_pct}% 的{src_zh}按等有效能量替换为{dst_zh}：{src_zh}设备效率 "
+                f"{method.efficiency_of(src)}，{how_zh}（情景测算方法 {method.version}）"
+            )
         else:  # solar
             grid = factor_set.energy("electricity").key
             used = min(after.get(grid, Decimal(0)), change.kwh * unit_by_symbol("kWh").per_canonical)
             after[grid] = after.get(grid, Decimal(0)) - used
             if used < change.kwh * unit_by_symbol("kWh").per_canonical:
                 assumptions.append("PV above the year's grid electricity is not counted (no export credit)")
+                assumptions_zh.append("光伏发电超过当年电网购电量的部分不计入（不计上网抵扣）")
     after = {k: max(v, Decimal(0)) for k, v in after.items()}
 
     def compute(quantities: dict[str, Decimal]) -> dict[str, LineResult]:
@@ -932,6 +1009,7 @@ def enterprise_what_if(session: Session, principal: Principal, *, what_if_in: En
             terms=terms_after,
         ),
         assumptions=assumptions,
+        assumptions_zh=assumptions_zh,
     )
 
 
@@ -960,6 +1038,7 @@ __all__ = [
     "issue_report",
     "list_consents",
     "list_reports",
+    "own_borrowers",
     "personal_standing",
     "read_report",
     "report_reads",

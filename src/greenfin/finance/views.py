@@ -206,13 +206,23 @@ def _consents_page(
 ) -> HTMLResponse:
     consents = service.list_consents(session, principal)
     is_borrower = principal.role == "enterprise"
-    reads = service.report_reads(session, principal) if is_borrower else []
+    borrowers = service.own_borrowers(session, principal) if is_borrower else []
+    reads = sorted(
+        (
+            r
+            for b in borrowers
+            for r in service.report_reads(session, principal, farm_ref=b.ref if b.kind == "farm" else None)
+        ),
+        key=lambda r: r.at,
+        reverse=True,
+    )
     known_banks = sorted({c.bank_code for c in consents})
     default_expiry = (datetime.now(CHINA).date() + timedelta(days=DEFAULT_CONSENT_DAYS)).isoformat()
     context = {
         "consents": consents,
         "reads": reads,
         "is_borrower": is_borrower,
+        "borrowers": borrowers,
         "known_banks": known_banks,
         "default_expiry": default_expiry,
         "today": datetime.now(CHINA).date().isoformat(),
@@ -249,8 +259,9 @@ def grant_consent(
     bank_code: Annotated[str, Form(max_length=40)] = "",
     scope: Annotated[str, Form(max_length=40)] = "credit_report",
     expires_on: Annotated[str, Form(max_length=10)] = "",
+    borrower: Annotated[str, Form(max_length=60, description="farm:<id> for a farm, else the enterprise")] = "",
 ) -> Response:
-    """The borrower grants a bank access until the end of a day (China time)."""
+    """The borrower (its enterprise or one of its farms) grants a bank access until the end of a day (China time)."""
     try:
         day = date.fromisoformat(expires_on)
     except ValueError:
@@ -263,7 +274,10 @@ def grant_consent(
         if scope != "credit_report":
             raise InvalidInput("scope: credit_report is the only scope")
         expires_at = datetime.combine(day, time(23, 59, 59), tzinfo=CHINA).astimezone(UTC)
-        consent_in = ConsentCreate(bank_code=bank_code.strip(), scope="credit_report", expires_at=expires_at)
+        farm_ref = borrower.removeprefix("farm:") if borrower.startswith("farm:") else None
+        consent_in = ConsentCreate(
+            bank_code=bank_code.strip(), scope="credit_report", expires_at=expires_at, farm_ref=farm_ref
+        )
         consent = service.grant_consent(session, principal, consent_in=consent_in)
     except Forbidden:
         raise
