@@ -245,3 +245,16 @@ def test_farm_list_caps_the_page_size_and_says_so(client, session: Session, head
     assert body["limit"] == settings.max_page_size
     assert len(body["items"]) <= settings.max_page_size and body["total"] >= 1
     assert client.get("/api/v1/agriculture/farms?limit=0", headers=headers_for("admin")).status_code == 422
+
+
+def test_digits_int_cannot_read_are_refused_not_a_500(session: Session) -> None:
+    """str.isdigit() accepts '²', and int() refuses more than 4,300 digits: both are input errors."""
+    farm_id = register(session, farm_type="pig_farm", area_mu=None)
+    content = (
+        "farm,year,practice,chemical_n_kg,herd_heads\n"
+        f"{farm_id},2²,baseline,10,100\n"  # 2
+        f"{farm_id},2024,baseline,10,{'9' * 5000}\n"  # 3
+    ).encode()
+    with pytest.raises(InvalidInput) as caught:
+        service.import_file(session, ADMIN, filename="odd.csv", content=content)
+    assert {(e["row"], e["column"]) for e in caught.value.errors} == {(2, "year"), (3, "herd_heads")}

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenfin.auth import service as auth
-from greenfin.auth.models import AuditEvent, User
+from greenfin.auth.models import ApiKey, AuditEvent, User
 from greenfin.settings import Settings
 from tests.conftest import PASSWORD, make_organisation, make_user
 
@@ -166,3 +166,20 @@ def test_malformed_json_is_answered_with_a_sentence(client: TestClient, headers_
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"].startswith("the request body is not valid JSON")
+
+
+def test_a_cached_api_key_never_answers_for_another_secret_and_forgetting_revokes_at_once(
+    client: TestClient, session: Session, headers_for
+) -> None:  # type: ignore[no-untyped-def]
+    make_organisation(session, kind="bank", code="B006")
+    key = client.post(
+        "/api/v1/auth/api-keys", json={"organisation_code": "B006", "name": "pay"}, headers=headers_for("admin")
+    ).json()["key"]
+    assert client.get("/api/v1/me", headers={"X-API-Key": key}).status_code == 200  # now cached
+    prefix = key.split("_")[1]
+    same_prefix_other_secret = f"gf_{prefix}_{'x' * 43}"
+    assert client.get("/api/v1/me", headers={"X-API-Key": same_prefix_other_secret}).status_code == 401
+    assert client.delete(f"/api/v1/auth/api-keys/{prefix}", headers=headers_for("bank")).status_code == 403
+    assert client.delete(f"/api/v1/auth/api-keys/{prefix}", headers=headers_for("admin")).status_code == 204
+    assert session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).one().revoked_at is not None
+    assert client.get("/api/v1/me", headers={"X-API-Key": key}).status_code == 401  # at once in this process

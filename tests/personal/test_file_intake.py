@@ -169,3 +169,13 @@ def test_a_partial_redelivery_stores_only_the_new_events_and_continues_the_cap(
     # The entry's time is the last rewarded event's (Q0 at 10:00 and X3 at 13:00 Shanghai).
     assert entries[1].occurred_at == datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
     assert service.verify(session)[2] == []
+
+
+def test_a_file_with_full_width_digits_finds_the_same_account(
+    session: Session, settings: Settings, bank: Bank, resident: Resident, tmp_path: Path
+) -> None:
+    wide = ID_A.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    path = write(tmp_path / "w.csv", [f"QZB01,W1,{wide},online_transfer,2026-03-02T09:00:00+08:00,100"])
+    result = ingest(session, settings, path)
+    assert (result["accepted"], result["rejected"]) == (1, 0)
+    assert session.scalar(select(Event.account_id).where(Event.external_id == "W1")) == resident.account_id

@@ -161,3 +161,17 @@ def test_api_needs_a_data_source_key(client: TestClient, resident: Resident) -> 
     response = client.post("/api/v1/personal/events", json=event("H3").model_dump(), headers=resident.headers)
     assert response.status_code == 403
     assert client.post("/api/v1/personal/events", json=event("H3").model_dump()).status_code == 401
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def test_an_id_number_in_full_width_digits_finds_the_same_account(
+    session: Session, settings: Settings, bank: Bank, resident: Resident
+) -> None:
+    """Banks' systems sometimes send ０-９; accounts are keyed on stdnum's compact form, so it is the same person."""
+    from tests.personal.conftest import ID_A
+
+    result = intake(session, settings, bank, [event("FW1", id_number=ID_A.translate(FULL_WIDTH))])
+    assert (result.accepted, result.rejected) == (1, 0)
+    assert session.scalar(select(Event.account_id).where(Event.external_id == "FW1")) == resident.account_id

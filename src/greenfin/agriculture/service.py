@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -62,6 +63,9 @@ QUALITY_RANK = {"declared": 0, "metered": 1, "audited": 2}
 """Weakest first: an assessment is as good as its weakest input."""
 
 _MILLI = Decimal(1000)
+# str.isdigit() also accepts "²" and other digits int() refuses, and int() refuses over 4,300 digits.
+_ASCII_WHOLE = re.compile(r"[0-9]{1,12}")
+
 _FIELDS: dict[str, tuple[str, ...]] = {
     "baseline": ("chemical_n_kg", "herd_heads", "area_mu", "product_t"),
     "organic_fertiliser_substitution": ("applied_t", "n_content_pct", "chemical_n_before_kg", "chemical_n_after_kg"),
@@ -304,7 +308,7 @@ def _parse_row(
         err("farm", f"farm {farm_key} has no carbon account yet; open it first")
     year_text = (raw.get("year") or "").strip()
     year = 0
-    if not year_text.isdigit() or not 1990 <= int(year_text) <= 2100:
+    if not _ASCII_WHOLE.fullmatch(year_text) or not 1990 <= int(year_text) <= 2100:
         err("year", "must be a year between 1990 and 2100")
     else:
         year = int(year_text)
@@ -329,8 +333,8 @@ def _parse_row(
         if field == "crop":
             values[field] = text
         elif field in _INTEGER_FIELDS:
-            if not text.isdigit():
-                err(field, "must be a whole, non-negative number")
+            if not _ASCII_WHOLE.fullmatch(text):
+                err(field, "must be a whole, non-negative number (at most 12 digits)")
             else:
                 values[field] = int(text)
         else:
@@ -593,7 +597,7 @@ def _validate_and_store(
         elif (raw.get("practice") or "").strip() == "baseline":
             farm = farms.get((raw.get("farm") or "").strip())
             year = (raw.get("year") or "").strip()
-            if farm is not None and year.isdigit():
+            if farm is not None and _ASCII_WHOLE.fullmatch(year):
                 doubtful.add((farm.id, int(year)))
     # Farm-year checks run on the rows that parsed, so one kind of error never hides another.
     errors.extend(_check_farm_years(rows, methodology, frozenset(doubtful)))

@@ -67,6 +67,13 @@ def create_api_key(key_in: ApiKeyCreate, principal: PrincipalDep, session: Sessi
     return ApiKeyCreated(id=key.id, prefix=key.prefix, name=key.name, role=key.role, key=secret)
 
 
+@router.delete("/auth/api-keys/{prefix}", status_code=204)
+def revoke_api_key(prefix: str, principal: PrincipalDep, session: SessionDep) -> None:
+    """Revoke an API key (admin only)."""
+    service.require_role(principal, "admin")
+    service.revoke_api_key(session, prefix=prefix)
+
+
 @router.get("/audit", response_model=Page[AuditEventRead])
 def audit_log(
     principal: PrincipalDep,

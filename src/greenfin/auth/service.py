@@ -210,6 +210,17 @@ def forget_api_keys() -> None:
     _api_key_cache.clear()
 
 
+def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
+    """Revoke an API key; this process stops accepting it at once, others within the cache's 30 s."""
+    key = repository.api_key_by_prefix(session, prefix)
+    if key is None:
+        raise NotFound(f"no live API key with prefix {prefix}")
+    key.revoked_at = utcnow()
+    session.flush()
+    forget_api_keys()
+    return key
+
+
 def principal_from_api_key(session: Session, presented: str) -> Principal:
     """The principal behind an API key, or Unauthenticated."""
     parts = presented.split("_", 2)

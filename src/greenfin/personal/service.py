@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
+from stdnum.cn import ric
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
@@ -396,8 +397,8 @@ def parse_time(value: str) -> datetime | str:
 
 
 def _quick_id_form(value: str) -> str:
-    """``identity.normalise_id_number`` of a valid number (stdnum's compact: upper case, stripped), unchecked."""
-    return value.strip().upper()
+    """The number as accounts are keyed (stdnum's compact: full-width digits folded, upper case), unchecked."""
+    return ric.compact(value)
 
 
 def intake_events(
