@@ -98,17 +98,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     # --- home for roles without their own pages yet ----------------------------------------
     "home.title": ("欢迎，{name}", "Welcome, {name}"),
-    "home.bank_text": (
-        "金融机构的碳账户金融功能（产品、授信条件、碳征信报告）即将上线。"
-        "您现在可以浏览本地区工业企业的公开碳标签概况。",
-        "Carbon-linked finance for banks (products, credit terms, carbon credit reports) comes next. "
-        "For now you can browse the region's public summary of industrial carbon labels.",
-    ),
-    "home.resident_text": (
-        "个人碳账户（积分、兑换和绿色信用等级）即将上线。感谢您参与低碳生活！",
-        "The personal carbon account (points, rewards and your green-credit grade) comes next. "
-        "Thank you for living low-carbon!",
-    ),
     "home.other_text": ("您的角色暂无专属页面。", "There are no pages for your role yet."),
     "home.public_summary": ("查看地区概况", "See the region's summary"),
     # --- errors ----------------------------------------------------------------------------
@@ -450,12 +439,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fin.year_of": ("核算年度 {year}", "Year {year}"),
     # --- the personal carbon account (issue 3) ---------------------------------------------
     "nav.personal_overview": ("个人碳账户总览", "Personal accounts overview"),
-    "home.resident_account_text": (
-        "在个人碳账户里查看您的积分、减少的碳排放和绿色信用等级，兑换权益。",
-        "Your personal carbon account shows your points, the CO₂ you avoided and your green-credit grade; "
-        "spend points on rewards there.",
-    ),
-    "home.open_account": ("进入我的碳账户", "Open my carbon account"),
     "personal.account_eyebrow": ("个人碳账户", "Personal carbon account"),
     "personal.open_title": ("开通个人碳账户", "Open your personal carbon account"),
     "personal.open_lead": (
