@@ -49,6 +49,11 @@ def id_number_problem(value: str) -> str | None:
     return None
 
 
+def compact_id_number(value: str) -> str:
+    """The form accounts are keyed on (stdnum's compact: full-width digits folded, upper case), unchecked."""
+    return str(ric.compact(value))
+
+
 def normalise_id_number(value: str) -> str:
     """The canonical form (no spaces, upper-case X), or InvalidInput saying what is wrong."""
     problem = id_number_problem(value)

@@ -45,7 +45,6 @@ from typing import Any
 import polars as pl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from stdnum.cn import ric
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
@@ -368,7 +367,10 @@ def ingest_file(
             if numbers.len():
                 lookup = pl.DataFrame(
                     # Keyed like the accounts: stdnum's compact folds full-width digits (once per distinct number).
-                    {"id_number": numbers, "id_hash": [digest(ric.compact(n)) for n in numbers.to_list()]},
+                    {
+                        "id_number": numbers,
+                        "id_hash": [digest(identity.compact_id_number(n)) for n in numbers.to_list()],
+                    },
                     schema={"id_number": pl.Utf8, "id_hash": pl.Utf8},
                 ).join(accounts, on="id_hash", how="left")
                 unknown = set(lookup.filter(pl.col("account_id").is_null()).get_column("id_number").to_list())

@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
-from stdnum.cn import ric
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
@@ -396,11 +395,6 @@ def parse_time(value: str) -> datetime | str:
     return at.astimezone(UTC)
 
 
-def _quick_id_form(value: str) -> str:
-    """The number as accounts are keyed (stdnum's compact: full-width digits folded, upper case), unchecked."""
-    return ric.compact(value)
-
-
 def intake_events(
     session: Session,
     principal: Principal,
@@ -436,7 +430,7 @@ def intake_events(
         # The canonical form without the checksum (stdnum's validation costs ~0.3 ms a number):
         # a number that matches an account was validated when the account was opened, so the
         # checksum is checked below only for numbers that match none.
-        candidates.append((index, event, at, local_day(at), digest(_quick_id_form(event.id_number))))
+        candidates.append((index, event, at, local_day(at), digest(identity.compact_id_number(event.id_number))))
 
     accounts = repo.account_ids_by_hash(session, [c[4] for c in candidates])
     known = []
