@@ -101,7 +101,9 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_urls: dict[str, str], backend: str) -> Settings:
-    return Settings(environment="test", database_url=database_urls[backend])
+    # No in-process poster: tests post pending deliveries themselves (tests/personal/test_posting.py
+    # runs the poster thread on a committed database).
+    return Settings(environment="test", database_url=database_urls[backend], posting_interval_seconds=0)
 
 
 @pytest.fixture

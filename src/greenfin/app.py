@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -17,10 +19,28 @@ from greenfin.settings import Settings, get_settings
 API_PREFIX = "/api/v1"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background work of a server process: the personal account's poster."""
+    from greenfin.personal.poster import Poster
+
+    settings: Settings = app.state.settings
+    poster = None
+    if settings.posting_interval_seconds > 0:
+        poster = Poster(app.state.session_factory, interval=settings.posting_interval_seconds)
+        poster.start()
+    try:
+        yield
+    finally:
+        if poster is not None:
+            poster.stop()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (from the environment when None)."""
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="greenfin",
         version=__version__,
         description="Regional green finance: carbon accounts, carbon labels and carbon-linked finance.",

@@ -78,6 +78,26 @@ def current_principal(principal: Annotated[Principal | None, Depends(optional_pr
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
+def principal_in_passing(request: Request) -> Principal:
+    """The acting principal, resolved in a session of its own that is closed at once.
+
+    For routes that wait on other work without a session of their own (the coalesced event
+    intake): a request must not keep a pooled connection checked out while it awaits a
+    transaction that needs one.
+    """
+    presented = _presented_credentials(request)
+    if presented is None:
+        raise Unauthenticated("log in first: send a bearer token, an X-API-Key header or a session cookie")
+    kind, secret = presented
+    with session_scope(request.app.state.session_factory) as session:
+        if kind == "token":
+            return auth.principal_from_token(session, secret)
+        return auth.principal_from_api_key(session, secret)
+
+
+PassingPrincipalDep = Annotated[Principal, Depends(principal_in_passing)]
+
+
 T = TypeVar("T")
 
 

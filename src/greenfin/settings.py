@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, description="Failed logins per user within the window before refusing")
     login_window_minutes: int = Field(default=15, description="Window for counting failed logins")
     cookie_secure: bool = False
+    posting_interval_seconds: float = Field(
+        default=1.0,
+        description="How often a server process posts pending API deliveries of personal events to the points "
+        "ledger; 0 turns the in-process poster off (then run `greenfin personal post`)",
+    )
     default_page_size: int = 50
     max_page_size: int = 500
 

@@ -33,7 +33,7 @@ from greenfin.finance.schemas import ConsentCreate
 from greenfin.personal import service as personal
 from greenfin.settings import Settings
 from tests.conftest import bearer, make_organisation, make_user
-from tests.personal.conftest import ID_A, ID_B, event, make_bank, make_resident
+from tests.personal.conftest import ID_A, ID_B, deliver, event, make_bank, make_resident
 
 ADMIN = Principal(actor="test", role="admin")
 OFFER = {"rate_bp": 435, "amount_fen": 100_000_000, "term_months": 12, "guarantee_fee_bp": 150}
@@ -59,7 +59,7 @@ def _setup(session: Session, settings: Settings) -> dict[str, object]:
     holder = make_resident(session, settings, "holder-a", ID_A)
     stranger = make_resident(session, settings, "stranger-b", ID_B)
     today = utcnow()
-    personal.intake_events(
+    deliver(
         session,
         bank.principal,
         settings=settings,

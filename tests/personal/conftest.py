@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.personal import service
-from greenfin.personal.schemas import AccountOpen, EventIn
+from greenfin.personal.models import Event
+from greenfin.personal.schemas import AccountOpen, EventIn, IntakeRead
 from greenfin.settings import Settings
-from tests.conftest import bearer, make_organisation, make_user
+from tests.conftest import POSTGRES_ADMIN_URL, bearer, make_organisation, make_user
 
 # Valid resident ID numbers (GB 11643 check characters computed by hand with MOD 11-2).
 ID_A = "330802199001011232"
@@ -72,7 +77,7 @@ def make_resident(session: Session, settings: Settings, username: str, id_number
 @pytest.fixture(scope="session")
 def worker(request: pytest.FixtureRequest) -> str:
     """A PostgreSQL test database of this package's own, so that concurrent suites never drop it."""
-    return "personal_" + str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+    return f"personal_{getattr(request.config, 'workerinput', {}).get('workerid', 'main')}_{os.getpid()}"
 
 
 @pytest.fixture
@@ -110,3 +115,52 @@ NOW = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
 
 def hours_later(base: str, hours: int) -> str:
     return (datetime.fromisoformat(base) + timedelta(hours=hours)).isoformat()
+
+
+def deliver(
+    session: Session,
+    principal: Principal,
+    *,
+    settings: Settings,
+    events: Sequence[EventIn],
+    now: datetime | None = None,
+) -> IntakeRead:
+    """Deliver events as the API does, then post them as the poster does a second later.
+
+    The results carry what each accepted event finally earned (the daily cap applied).
+    """
+    read = service.intake_events(session, principal, settings=settings, events=events, now=now)
+    service.post_all_pending(session, now=now)
+    if read.batch_id is None:
+        return read
+    posted = {e.external_id: e for e in session.scalars(select(Event).where(Event.batch_id == read.batch_id))}
+    results = [
+        r.model_copy(
+            update={
+                "points": posted[r.external_id].points,
+                "avoided_co2_g": posted[r.external_id].avoided_co2_g,
+                "capped": posted[r.external_id].capped,
+                "pending": False,
+            }
+        )
+        if r.status == "accepted"
+        else r
+        for r in read.results
+    ]
+    return read.model_copy(update={"results": results})
+
+
+@pytest.fixture
+def committed_postgres() -> Iterator[str]:
+    """A throw-away PostgreSQL database (threads need committed data and their own connections)."""
+    name = f"greenfin_personal_race_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

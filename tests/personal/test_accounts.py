@@ -16,7 +16,18 @@ from greenfin.personal.models import Account, Consent
 from greenfin.personal.schemas import AccountOpen, EnrolRow
 from greenfin.settings import Settings
 from tests.conftest import bearer, make_user
-from tests.personal.conftest import BAD_CHECKSUM, ID_A, ID_B, ID_C, Bank, Resident, event, make_bank, make_resident
+from tests.personal.conftest import (
+    BAD_CHECKSUM,
+    ID_A,
+    ID_B,
+    ID_C,
+    Bank,
+    Resident,
+    deliver,
+    event,
+    make_bank,
+    make_resident,
+)
 
 
 def test_the_id_number_is_stored_only_hashed_and_masked(
@@ -120,7 +131,7 @@ def test_a_bank_reads_a_grade_only_with_live_consent(
     assert client.get(path, headers=officer).status_code == 403  # never given
     consent = _grant(client, resident, "QZB01")
     # One recycling pickup (2,100 g) in the trailing 12 months: 浅绿 (light green), 47,900 g to 中绿.
-    service.intake_events(
+    deliver(
         session,
         bank.principal,
         settings=settings,

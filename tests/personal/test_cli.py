@@ -59,7 +59,8 @@ def test_enrol_ingest_verify_balance(database: str, tmp_path: Path) -> None:
     ]
     good = tmp_path / "good.csv"
     good.write_text(f"id_number,name,phone,consent_ref\n{ID_A},张三,13812345678,C1\n{ID_B},李四,,C2\n")
-    enrolled = runner.invoke(app, ["personal", "enrol", str(good), "--bank", "QZB01"])
+    # The form, without --bank: the region's only bank collected the consents.
+    enrolled = runner.invoke(app, ["personal", "enrol", str(good)])
     assert enrolled.exit_code == 0, enrolled.output
     assert json.loads(enrolled.output) == {"enrolled": 2, "already_enrolled": 0}
 
@@ -97,3 +98,19 @@ def test_enrol_ingest_verify_balance(database: str, tmp_path: Path) -> None:
     assert expired.exit_code == 0, expired.output
     # Points of 2026 lapse on 2029-01-01 (end of the 2nd calendar year after): A's 2,100 (tampered) + 12, B's 12.
     assert json.loads(expired.output)["accounts"] == 2
+
+
+def test_enrol_without_bank_names_the_banks_when_there_are_several(database: str, tmp_path: Path) -> None:
+    engine = make_engine(database)
+    with session_scope(make_session_factory(engine)) as session:
+        auth.create_organisation(session, kind="bank", name="江山农商银行", code="JSRCB", region_code="330881")
+    engine.dispose()
+    good = tmp_path / "good.csv"
+    good.write_text(f"id_number,name,phone,consent_ref\n{ID_A},张三,13812345678,C1\n")
+    refused = runner.invoke(app, ["personal", "enrol", str(good)])
+    assert isinstance(refused.exception, InvalidInput)
+    assert refused.exception.detail == (
+        "say which bank collected these consents with --bank CODE (registered banks: JSRCB, QZB01)"
+    )
+    enrolled = runner.invoke(app, ["personal", "enrol", str(good), "--bank", "JSRCB"])
+    assert json.loads(enrolled.output) == {"enrolled": 1, "already_enrolled": 0}

@@ -14,7 +14,7 @@ from greenfin.personal.intake import ingest_file
 from greenfin.personal.models import Event, LedgerEntry
 from greenfin.personal.rules import award_day
 from greenfin.settings import Settings
-from tests.personal.conftest import BAD_CHECKSUM, ID_A, ID_B, ID_C, NOW, Bank, Resident, event, make_resident
+from tests.personal.conftest import BAD_CHECKSUM, ID_A, ID_B, ID_C, NOW, Bank, Resident, deliver, event, make_resident
 
 HEADER = "source,external_id,id_number,scenario,occurred_at,amount_fen\n"
 
@@ -107,9 +107,7 @@ def test_the_bulk_path_agrees_with_award_and_with_the_api_path(
     assert service.balance_as_of(session, service.account_for(session, resident.principal, "me"), as_of=None) == 68
     assert service.balance_as_of(session, service.account_for(session, second.principal, "me"), as_of=None) == 36
     # The API path, delivered afterwards for the same day, sees the caps already reached.
-    late = service.intake_events(
-        session, bank.principal, settings=settings, events=[event("late", at=base.isoformat())], now=NOW
-    )
+    late = deliver(session, bank.principal, settings=settings, events=[event("late", at=base.isoformat())], now=NOW)
     assert late.results[0].points == 0 and late.results[0].capped
 
 

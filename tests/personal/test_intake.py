@@ -14,11 +14,11 @@ from greenfin.personal import service
 from greenfin.personal.models import Event, LedgerEntry
 from greenfin.personal.rules import award_day
 from greenfin.settings import Settings
-from tests.personal.conftest import BAD_CHECKSUM, ID_B, NOW, Bank, Resident, event, hours_later
+from tests.personal.conftest import BAD_CHECKSUM, ID_B, NOW, Bank, Resident, deliver, event, hours_later
 
 
 def intake(session: Session, settings: Settings, bank: Bank, events):  # type: ignore[no-untyped-def]
-    return service.intake_events(session, bank.principal, settings=settings, events=events, now=NOW)
+    return deliver(session, bank.principal, settings=settings, events=events, now=NOW)
 
 
 def test_one_bus_ride_earns_12_points_and_123_g(
@@ -135,7 +135,7 @@ def test_api_single_event_then_duplicate(client: TestClient, bank: Bank, residen
     first = client.post("/api/v1/personal/events", json=body, headers=bank.headers)
     again = client.post("/api/v1/personal/events", json=body, headers=bank.headers)
     assert first.status_code == 201, first.text
-    assert first.json()["points"] == 12
+    assert (first.json()["points"], first.json()["pending"]) == (12, True)
     assert (again.status_code, again.json()["status"]) == (200, "duplicate")
 
 
@@ -148,13 +148,28 @@ def test_api_rejects_another_source_as_problem_json(client: TestClient, bank: Ba
     assert "wrong source" in response.json()["detail"]
 
 
-def test_api_batch(client: TestClient, bank: Bank, resident: Resident) -> None:
+def test_api_batch_is_pending_until_posted_then_capped(
+    client: TestClient, session: Session, bank: Bank, resident: Resident
+) -> None:
     events = [event(f"B{i}", at=f"2026-03-02T1{i}:00:00+08:00").model_dump() for i in range(6)]
     response = client.post("/api/v1/personal/events/batch", json={"events": events}, headers=bank.headers)
     assert response.status_code == 200, response.text
     data = response.json()
     assert (data["accepted"], data["duplicates"], data["rejected"]) == (6, 0, 0)
-    assert sum(r["points"] for r in data["results"]) == 48  # cap 4 x 12
+    # Accepted with the award before the cap, pending; nothing credited yet.
+    assert [(r["points"], r["pending"]) for r in data["results"]] == [(12, True)] * 6
+    me = client.get("/api/v1/personal/accounts/me/balance", headers=resident.headers).json()
+    assert me["balance"] == 0
+    assert me["pending_points"] == 72
+
+    posting = service.post_pending(session, now=NOW)
+    assert (posting.batches, posting.events, posting.capped, posting.entries) == (1, 6, 2, 1)
+    # The cap (4 bus rides a day) in cap order: the two latest rides earn nothing.
+    stored = dict(session.execute(select(Event.external_id, Event.points).order_by(Event.external_id)).all())
+    assert stored == {"B0": 12, "B1": 12, "B2": 12, "B3": 12, "B4": 0, "B5": 0}
+    me = client.get("/api/v1/personal/accounts/me/balance", headers=resident.headers).json()
+    assert (me["balance"], me["pending_points"]) == (48, 0)
+    assert service.post_pending(session, now=NOW).run_id is None  # nothing left: a second run credits nothing
 
 
 def test_api_needs_a_data_source_key(client: TestClient, resident: Resident) -> None:

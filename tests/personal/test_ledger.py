@@ -14,13 +14,13 @@ from greenfin.personal import service
 from greenfin.personal.models import LedgerEntry
 from greenfin.personal.rules import ExpiryMode, ExpiryRule
 from greenfin.settings import Settings
-from tests.personal.conftest import NOW, Bank, Resident, event
+from tests.personal.conftest import NOW, Bank, Resident, deliver, event
 
 TWO_YEARS = ExpiryRule(version="t", mode=ExpiryMode.CALENDAR_YEARS, n=2, note="test")
 
 
 def earn(session: Session, settings: Settings, bank: Bank, day: str, eid: str, scenario: str = "bus_ride") -> None:
-    result = service.intake_events(
+    result = deliver(
         session,
         bank.principal,
         settings=settings,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from greenfin.auth import service as auth
@@ -18,8 +16,8 @@ from greenfin.db import Base, import_all_models, make_engine, make_session_facto
 from greenfin.errors import Conflict
 from greenfin.personal import service
 from greenfin.settings import Settings
-from tests.conftest import POSTGRES_ADMIN_URL, make_user
-from tests.personal.conftest import ID_A, Bank, Resident, event, make_bank, make_resident
+from tests.conftest import make_user
+from tests.personal.conftest import ID_A, Bank, Resident, deliver, event, make_bank, make_resident
 
 VOUCHER = {
     "code": "huyou_box",
@@ -35,7 +33,7 @@ VOUCHER = {
 def fund(session: Session, settings: Settings, bank: Bank, n: int) -> None:
     """``n`` recycling pickups on different days: 210 points each."""
     events = [event(f"F{i}", scenario="recycling_pickup", at=f"2026-02-{i + 1:02}T09:00:00+08:00") for i in range(n)]
-    assert service.intake_events(session, bank.principal, settings=settings, events=events).accepted == n
+    assert deliver(session, bank.principal, settings=settings, events=events).accepted == n
 
 
 def test_redeem_spends_points_and_stock(
@@ -88,22 +86,6 @@ def test_a_credit_uplift_raises_the_grade(session: Session, settings: Settings, 
 
 
 # --- concurrency on a real, committed PostgreSQL database --------------------------------------
-
-
-@pytest.fixture
-def committed_postgres() -> Iterator[str]:
-    """A throw-away PostgreSQL database (threads need committed data and their own connections)."""
-    name = f"greenfin_personal_race_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _race(url: str, *, balance_recyclings: int, price: int, stock: int, attempts: int) -> tuple[int, int, int]:

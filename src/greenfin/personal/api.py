@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 
+from greenfin.auth import service as auth
+from greenfin.auth.service import Principal
+from greenfin.db import session_scope
 from greenfin.errors import InvalidInput
-from greenfin.http import Page, PageDep, PrincipalDep, SessionDep, SettingsDep
+from greenfin.http import Page, PageDep, PassingPrincipalDep, PrincipalDep, SessionDep, SettingsDep
 from greenfin.personal import service
 from greenfin.personal.catalogue import catalogue_as_json
+from greenfin.personal.coalesce import Coalescer
 from greenfin.personal.schemas import (
     AccountOpen,
     AccountRead,
@@ -33,6 +37,7 @@ from greenfin.personal.schemas import (
     RewardCreate,
     RewardRead,
 )
+from greenfin.settings import Settings
 
 router = APIRouter(prefix="/personal", tags=["personal"])
 
@@ -45,11 +50,16 @@ def get_catalogue(principal: PrincipalDep) -> dict[str, Any]:
 
 
 @router.post("/events", response_model=EventResult, status_code=201, responses={200: {"description": "Duplicate"}})
-def post_event(
-    event_in: EventIn, principal: PrincipalDep, session: SessionDep, settings: SettingsDep, response: Response
+async def post_event(
+    event_in: EventIn, principal: PassingPrincipalDep, request: Request, response: Response
 ) -> EventResult:
-    """Deliver one event (data sources); a repeated delivery answers 200 with status duplicate."""
-    result = service.intake_events(session, principal, settings=settings, events=[event_in]).results[0]
+    """Deliver one event (data sources); a repeated delivery answers 200 with status duplicate.
+
+    Concurrent deliveries share one intake transaction (:mod:`greenfin.personal.coalesce`);
+    the answer is this event's own, final result.
+    """
+    auth.require_role(principal, "data_source")
+    result = await _coalescer(request.app).submit(principal, event_in)
     if result.status == "rejected":
         raise InvalidInput(
             result.reason or "rejected", errors=[{"external_id": result.external_id, "reason": result.reason}]
@@ -57,6 +67,21 @@ def post_event(
     if result.status == "duplicate":
         response.status_code = 200
     return result
+
+
+def _coalescer(app: FastAPI) -> Coalescer:
+    coalescer: Coalescer | None = getattr(app.state, "personal_coalescer", None)
+    if coalescer is None:
+        settings: Settings = app.state.settings
+        factory = app.state.session_factory
+
+        def deliver(principal: Principal, events: list[EventIn]) -> list[EventResult]:
+            with session_scope(factory) as session:
+                session.info["actor"] = principal
+                return service.intake_events(session, principal, settings=settings, events=events).results
+
+        coalescer = app.state.personal_coalescer = Coalescer(deliver)
+    return coalescer
 
 
 @router.post("/events/batch", response_model=IntakeRead)
@@ -158,7 +183,13 @@ def get_balance(
 ) -> BalanceRead:
     """The balance now, or at the end of a day."""
     account = service.account_for(session, principal, ref)
-    return BalanceRead(ref=account.ref, as_of=as_of, balance=service.balance_as_of(session, account, as_of=as_of))
+    pending = service.pending(session, account)[1] if as_of is None else 0
+    return BalanceRead(
+        ref=account.ref,
+        as_of=as_of,
+        balance=service.balance_as_of(session, account, as_of=as_of),
+        pending_points=pending,
+    )
 
 
 @router.post("/accounts/{ref}/corrections", response_model=LedgerEntryRead, status_code=201)

@@ -38,7 +38,9 @@ def scenarios(as_json: bool = typer.Option(False, "--json", help="Print the cata
 @app.command()
 def enrol(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV: id_number,name,phone,consent_ref"),
-    bank: str = typer.Option(..., "--bank", help="Code of the bank that collected the consents"),
+    bank: str = typer.Option(
+        None, "--bank", help="Code of the bank that collected the consents (default: the region's only bank)"
+    ),
 ) -> None:
     """Open accounts for residents a bank enrolled with their consent (whole file or nothing)."""
     with file.open(encoding="utf-8-sig", newline="") as handle:
@@ -58,7 +60,9 @@ def enrol(
     with cli_session(settings) as session:
         # The operator acts for the bank: the consents are the bank's.
         principal = service.bank_operator(session, bank)
-        result = service.enrol(session, principal, settings=settings, rows=rows, bank_code=bank)
+        result = service.enrol(
+            session, principal, settings=settings, rows=rows, bank_code=principal.organisation_code or ""
+        )
     typer.echo(json.dumps({"enrolled": result.enrolled, "already_enrolled": result.already_enrolled}))
 
 
@@ -78,6 +82,20 @@ def ingest(
     with cli_session(settings) as session:
         summary = ingest_file(session, CLI_PRINCIPAL, settings=settings, path=file)
     typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def post() -> None:
+    """Post pending API deliveries to the ledger (the daily cap, then the earn entries); prints a JSON summary.
+
+    A server process does this every ``GREENFIN_POSTING_INTERVAL_SECONDS``; this command is for
+    a server run with the in-process poster off, or to post at once.
+    """
+    with cli_session() as session:
+        done = service.post_all_pending(session)
+    typer.echo(
+        json.dumps({"batches": done.batches, "events": done.events, "capped": done.capped, "entries": done.entries})
+    )
 
 
 @app.command()

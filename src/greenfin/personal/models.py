@@ -14,10 +14,12 @@ cap).
 The **points ledger** is append-only. Each account's entries are numbered ``seq`` 1, 2, …
 and chained: ``hash`` is SHA-256 over the previous entry's hash and the entry's fields
 (:func:`greenfin.personal.rules.entry_hash`). Earnings are posted as **one earn entry per
-account, local day and intake batch** — the sum of that batch's events of that day, which
-stay in ``personal_event`` as the detail (joined on ``account_id, batch_id, earned_on``).
-That keeps the chain short (a city day of 10 M events is about 1 M entries, one per active
-resident) and lets a file be posted set-based. Balances are sums of entries, never stored.
+account and local day** of a file (``batch_id``) or of a **posting run** (``posting_id``),
+which posts the API deliveries stored since the last run; the events stay in
+``personal_event`` as the detail (joined on ``account_id, earned_on`` and the file, or the
+run that posted their delivery). That keeps the chain short (a city day of 10 M events is
+about 1 M entries, one per active resident), lets intake be set-based and keeps the ledger
+out of an API request. Balances are sums of entries, never stored.
 
 Rewards have a points price, a stock and validity; a **redemption** spends points (a
 redeem entry) and one unit of stock.
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from greenfin.db import Base, new_id, utcnow
@@ -84,10 +86,24 @@ class Consent(Base):
 
 
 class IntakeBatch(Base):
-    """One delivery of events: an API request or a file."""
+    """One delivery of events: an API request or a file.
+
+    A file is posted to the ledger in the transaction that stores it. An API delivery is
+    stored at once and posted by the next :class:`PostingRun` (seconds later, see
+    :func:`greenfin.personal.service.post_pending`): until then ``posted_at`` is null and
+    its events carry the award before the daily cap.
+    """
 
     __tablename__ = "personal_intake_batch"
     __audit__ = False  # the batch row is itself the record of who delivered what
+    __table_args__ = (
+        Index(
+            "ix_personal_intake_batch_pending",
+            "id",
+            postgresql_where=text("posted_at IS NULL"),
+            sqlite_where=text("posted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(10))  # api | file | demo
@@ -102,6 +118,26 @@ class IntakeBatch(Base):
     # of them needs no look-up of earlier daily-cap counts.
     first_day: Mapped[date | None] = mapped_column(Date)
     last_day: Mapped[date | None] = mapped_column(Date)
+    # The ids of the events it stored (an API delivery's events are found by this range of the
+    # primary key, so no index on batch_id is needed).
+    first_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    posted_at: Mapped[datetime | None] = mapped_column(doc="when its events were posted to the ledger")
+    posting_id: Mapped[int | None] = mapped_column(BigInteger, doc="the posting run that posted it (API deliveries)")
+
+
+class PostingRun(Base):
+    """One run that applied the daily caps to pending API deliveries and posted them to the ledger."""
+
+    __tablename__ = "personal_posting_run"
+    __audit__ = False  # the run row is the record; its entries are hash-chained
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    batches: Mapped[int] = mapped_column(Integer, default=0)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    capped: Mapped[int] = mapped_column(Integer, default=0, doc="events the daily cap cut to 0 points")
+    entries: Mapped[int] = mapped_column(Integer, default=0, doc="earn entries appended")
 
 
 class Event(Base):
@@ -147,7 +183,8 @@ class LedgerEntry(Base):
     ref: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(String(500))
     corrects_id: Mapped[int | None] = mapped_column(BigInteger, doc="the entry an adjust or reverse corrects")
-    batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger, doc="the file whose events an earn entry sums")
+    posting_id: Mapped[int | None] = mapped_column(BigInteger, doc="the posting run whose events it sums")
     catalogue_version: Mapped[str | None] = mapped_column(String(10))
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

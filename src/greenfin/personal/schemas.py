@@ -34,6 +34,11 @@ class EventResult(BaseModel):
     points: int = Field(default=0, description="Points the event earned (0 over the daily cap)")
     avoided_co2_g: int = Field(default=0, description="Avoided CO2 in grams credited for the event")
     capped: bool = False
+    pending: bool = Field(
+        default=False,
+        description="Accepted and not yet posted: the points are the scenario's award before the daily cap; "
+        "the next posting run (within seconds) applies the cap and credits the ledger",
+    )
 
 
 class IntakeRead(BaseModel):
@@ -96,6 +101,8 @@ class AccountRead(BaseModel):
     redeemed: int = Field(description="Points spent on rewards (positive)")
     expired: int = Field(description="Points lapsed (positive)")
     avoided_co2_g: int = Field(description="CO2 avoided since the account opened, grams")
+    pending_events: int = Field(description="Events delivered and not yet posted to the ledger")
+    pending_points: int = Field(description="Their points before the daily cap (posted within seconds)")
     grade: GradeRead
 
 
@@ -135,6 +142,9 @@ class BalanceRead(BaseModel):
     ref: str
     as_of: date | None = Field(description="End of this Asia/Shanghai day; None means now")
     balance: int
+    pending_points: int = Field(
+        default=0, description="Now only: points of delivered events not yet posted (before the daily cap)"
+    )
 
 
 class ConsentCreate(BaseModel):

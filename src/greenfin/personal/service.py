@@ -75,8 +75,19 @@ def today() -> date:
     return utcnow().astimezone(SHANGHAI).date()
 
 
-def bank_operator(session: Session, bank_code: str) -> Principal:
-    """The CLI operator acting for a bank (enrolment files carry that bank's consents)."""
+def bank_operator(session: Session, bank_code: str | None) -> Principal:
+    """The CLI operator acting for a bank (enrolment files carry that bank's consents).
+
+    Without a code, the region's only bank; with several, the operator must say which.
+    """
+    if bank_code is None:
+        codes = repo.bank_codes(session)
+        if len(codes) != 1:
+            raise InvalidInput(
+                "say which bank collected these consents with --bank CODE"
+                + (f" (registered banks: {', '.join(codes)})" if codes else " (no bank is registered yet)")
+            )
+        bank_code = codes[0]
     bank = repo.organisation_by_code(session, bank_code)
     if bank is None or bank.kind != "bank":
         raise NotFound(f"no bank with code {bank_code}")
@@ -403,11 +414,13 @@ def intake_events(
     events: Sequence[EventIn],
     now: datetime | None = None,
 ) -> IntakeRead:
-    """Accept events from a data source: each accepted, a duplicate or rejected with a reason.
+    """Store events from a data source: each accepted, a duplicate or rejected with a reason.
 
-    Idempotent on (source, external_id); events over the daily cap are kept with 0 points.
-    Awards follow :func:`greenfin.personal.rules.award` in cap order; earnings are posted as
-    one earn entry per account and day.
+    Idempotent on (source, external_id): the first delivery of a key is stored, a later one
+    (in this delivery or another, concurrent or after a restart) is a duplicate. An accepted
+    event carries its scenario's award and is *pending*: the next posting run
+    (:func:`post_pending`, seconds later) applies the daily cap in cap order and credits the
+    ledger. The request therefore costs one insert of the events, not the ledger's work.
     """
     auth.require_role(principal, "data_source")
     now = now or utcnow()
@@ -433,91 +446,79 @@ def intake_events(
         candidates.append((index, event, at, local_day(at), digest(identity.compact_id_number(event.id_number))))
 
     accounts = repo.account_ids_by_hash(session, [c[4] for c in candidates])
-    known = []
-    for candidate in candidates:
-        index, event, at, day, account_hash = candidate
+    source = principal.organisation_code or ""
+    rows: list[dict[str, Any]] = []
+    indexes: dict[str, int] = {}  # external id -> index of its first delivery in this request
+    for index, event, at, day, account_hash in candidates:
         reason = None
         if account_hash not in accounts:
             reason = identity.id_number_problem(event.id_number)
+        scenario = None
         if reason is None:
             try:
-                cat.scenario(event.scenario, day)
+                scenario = cat.scenario(event.scenario, day)
             except InvalidInput as exc:
                 reason = exc.detail
         if reason is None and account_hash not in accounts:
             reason = "unknown resident: no account for this ID number"
-        if reason is not None:
+        if reason is not None or scenario is None:
             results[index] = EventResult(index=index, external_id=event.external_id, status="rejected", reason=reason)
-        else:
-            known.append(candidate)
+            continue
+        if event.external_id in indexes:
+            results[index] = EventResult(index=index, external_id=event.external_id, status="duplicate")
+            continue
+        indexes[event.external_id] = index
+        earned = award(scenario, 0)
+        rows.append(
+            {
+                "source": source,
+                "external_id": event.external_id,
+                "account_id": accounts[account_hash],
+                "scenario": scenario.code,
+                "catalogue_version": scenario.catalogue_version,
+                "occurred_at": at,
+                "local_day": day,
+                "amount_fen": event.amount_fen,
+                "points": earned.points,
+                "avoided_co2_g": earned.avoided_co2_g,
+                "capped": False,
+            }
+        )
 
     batch_id = None
-    if known:
-        # The batch row is the first write: on SQLite it takes the write lock before any read below.
+    if rows:
+        repo.share_intake_lock(session)
+        # On SQLite the batch row is the first write: it takes the database's write lock.
         batch_id = repo.new_batch(session, channel="api", actor=principal.actor, received_at=now)
-        repo.lock_accounts(session, (accounts[c[4]] for c in known))
-        source = principal.organisation_code or ""
-        stored = repo.existing_event_keys(session, source, sorted({c[1].external_id for c in known}))
-        fresh: dict[str, tuple[int, EventIn, datetime, date, int]] = {}
-        for index, event, at, day, account_hash in known:
-            if event.external_id in stored or event.external_id in fresh:
-                results[index] = EventResult(index=index, external_id=event.external_id, status="duplicate")
-            else:
-                fresh[event.external_id] = (index, event, at, day, accounts[account_hash])
-        groups: dict[tuple[int, str, date], list[tuple[int, EventIn, datetime, date, int]]] = defaultdict(list)
-        for item in fresh.values():
-            groups[(item[4], item[1].scenario, item[3])].append(item)
-        already = repo.rewarded_counts(session, set(groups))
-        rows: list[dict[str, Any]] = []
-        for key, items in groups.items():
-            rewarded = already.get(key, 0)
-            for index, event, at, day, account_id in sorted(
-                items, key=lambda i: cap_order_key(i[2], i[1].external_id, source)
-            ):
-                scenario = cat.scenario(event.scenario, day)
-                earned = award(scenario, rewarded)
-                rewarded += 0 if earned.capped else 1
-                rows.append(
-                    {
-                        "source": source,
-                        "external_id": event.external_id,
-                        "account_id": account_id,
-                        "scenario": scenario.code,
-                        "catalogue_version": scenario.catalogue_version,
-                        "occurred_at": at,
-                        "local_day": day,
-                        "amount_fen": event.amount_fen,
-                        "points": earned.points,
-                        "avoided_co2_g": earned.avoided_co2_g,
-                        "capped": earned.capped,
-                        "batch_id": batch_id,
-                    }
-                )
+        for row in rows:
+            row["batch_id"] = batch_id
+        inserted = repo.insert_events_returning(session, rows)  # external id -> event id
+        for row in rows:
+            index = indexes[row["external_id"]]
+            if row["external_id"] in inserted:
                 results[index] = EventResult(
                     index=index,
-                    external_id=event.external_id,
+                    external_id=row["external_id"],
                     status="accepted",
-                    points=earned.points,
-                    avoided_co2_g=earned.avoided_co2_g,
-                    capped=earned.capped,
+                    points=row["points"],
+                    avoided_co2_g=row["avoided_co2_g"],
+                    pending=True,
                 )
-        inserted = repo.insert_events_returning(session, rows)
-        for row in rows:
-            if row["external_id"] not in inserted:  # a concurrent delivery stored it first
-                index = fresh[row["external_id"]][0]
+            else:  # stored by an earlier or a concurrent delivery
                 results[index] = EventResult(index=index, external_id=row["external_id"], status="duplicate")
-        posted = [row for row in rows if row["external_id"] in inserted]
-        _post_earnings(session, posted, batch_id=batch_id, now=now)
-        days = [row["local_day"] for row in posted]
+        days = [row["local_day"] for row in rows if row["external_id"] in inserted]
         done = [r for r in results if r is not None]
         repo.finish_batch(
             session,
             batch_id,
-            accepted=sum(r.status == "accepted" for r in done),
+            accepted=len(inserted),
             duplicates=sum(r.status == "duplicate" for r in done),
             rejected=sum(r.status == "rejected" for r in done),
             first_day=min(days) if days else None,
             last_day=max(days) if days else None,
+            first_event_id=min(inserted.values()) if inserted else None,
+            last_event_id=max(inserted.values()) if inserted else None,
+            posted_at=None if inserted else now,
         )
     final = [r for r in results if r is not None]
     assert len(final) == len(events)
@@ -530,32 +531,106 @@ def intake_events(
     )
 
 
-def _post_earnings(session: Session, events: list[dict[str, Any]], *, batch_id: int, now: datetime) -> None:
-    """One earn entry per (account, local day) for the rewarded events of a batch."""
-    sums: dict[tuple[int, date], list[Any]] = {}
-    for row in events:
-        if row["points"] <= 0:
-            continue
-        key = (row["account_id"], row["local_day"])
-        item = sums.setdefault(key, [0, 0, row["occurred_at"], row["catalogue_version"]])
-        item[0] += row["points"]
-        item[1] += row["avoided_co2_g"]
-        item[2] = max(item[2], row["occurred_at"])
-    entries = [
-        {
-            "account_id": account_id,
-            "kind": "earn",
-            "points": points,
-            "avoided_co2_g": co2,
-            "occurred_at": last_at,
-            "earned_on": day,
-            "ref": f"batch:{batch_id}:{day.isoformat()}",
-            "batch_id": batch_id,
-            "catalogue_version": version,
-        }
-        for (account_id, day), (points, co2, last_at, version) in sorted(sums.items())
-    ]
-    append_entries(session, entries, now=now)
+@dataclass(frozen=True)
+class Posting:
+    """What one posting run did."""
+
+    run_id: int | None
+    batches: int
+    events: int
+    capped: int
+    entries: int
+
+
+POSTING_MAX_EVENTS = 200_000
+
+
+def post_pending(session: Session, *, now: datetime | None = None, max_events: int = POSTING_MAX_EVENTS) -> Posting:
+    """Post pending API deliveries to the ledger: the daily cap, then one earn entry per account and day.
+
+    Deliveries are taken oldest first, up to ``max_events`` events (call again while it posts
+    something). Within each (account, scenario, local day) the events already posted keep
+    their awards; the pending ones are awarded in cap order (:func:`rules.cap_order_key`)
+    while ``already + rank <= cap`` (:func:`rules.award`) and the rest are kept with 0 points,
+    ``capped``. Only groups where the cap bites are read event by event.
+    """
+    now = now or utcnow()
+    repo.lock_for_posting(session)
+    batch_ids = repo.pending_batches(session, max_events=max_events)
+    if not batch_ids:
+        return Posting(run_id=None, batches=0, events=0, capped=0, entries=0)
+    run_id = repo.new_posting_run(session, started_at=now)
+    groups = repo.pending_groups(session, batch_ids)
+    events = sum(g[4] for g in groups)
+    # Rewarded events per group, posted and pending: over the cap only where the pending
+    # events (all carrying an award) push it past.
+    totals = repo.rewarded_counts(session, {(a, s, d) for a, s, d, _, _ in groups})
+    over: dict[tuple[int, str, date], int] = {}  # group -> rewarded before this run
+    for account_id, code, day, version, pending in groups:
+        key = (account_id, code, day)
+        total = totals.get(key, pending)
+        if total > catalogue(version).scenario(code, day).daily_cap:
+            over[key] = total - pending
+    capped: list[int] = []
+    if over:
+        by_group: dict[tuple[int, str, date], list[Any]] = defaultdict(list)
+        for row in repo.pending_events_of_groups(session, batch_ids, set(over)):
+            by_group[(row[1], row[2], row[3])].append(row)
+        for key, rows in by_group.items():
+            rewarded = over[key]
+            for row in sorted(rows, key=lambda r: cap_order_key(r[4], r[5], r[6])):
+                scenario = catalogue(row[7]).scenario(row[2], row[3])
+                if award(scenario, rewarded).capped:
+                    capped.append(row[0])
+                else:
+                    rewarded += 1
+        repo.cap_events(session, capped)
+    earnings = repo.pending_earnings(session, batch_ids)
+    repo.lock_accounts(session, (e[0] for e in earnings))
+    entries = append_entries(
+        session,
+        [
+            {
+                "account_id": account_id,
+                "kind": "earn",
+                "points": points,
+                "avoided_co2_g": co2,
+                "occurred_at": _aware(last_at),
+                "earned_on": day,
+                "ref": f"posting:{run_id}:{day.isoformat()}",
+                "posting_id": run_id,
+                "catalogue_version": version,
+            }
+            for account_id, day, points, co2, last_at, version in earnings
+        ],
+        now=now,
+    )
+    repo.finish_posting(
+        session, run_id, batch_ids, now=now, batches=len(batch_ids), events=events, capped=len(capped),
+        entries=len(entries),
+    )  # fmt: skip
+    return Posting(run_id=run_id, batches=len(batch_ids), events=events, capped=len(capped), entries=len(entries))
+
+
+def post_all_pending(session: Session, *, now: datetime | None = None) -> Posting:
+    """Post every pending delivery (runs of :data:`POSTING_MAX_EVENTS` events), in this transaction."""
+    runs = []
+    while (run := post_pending(session, now=now)).run_id is not None:
+        runs.append(run)
+    return Posting(
+        run_id=runs[-1].run_id if runs else None,
+        batches=sum(r.batches for r in runs),
+        events=sum(r.events for r in runs),
+        capped=sum(r.capped for r in runs),
+        entries=sum(r.entries for r in runs),
+    )
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands aggregate times back as naive UTC (no column type to convert them)."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 # --- ledger ------------------------------------------------------------------------------
@@ -577,6 +652,7 @@ def chain_rows(
             "reason": None,
             "corrects_id": None,
             "batch_id": None,
+            "posting_id": None,
             "catalogue_version": None,
             **entry,
             "seq": seq,
@@ -802,11 +878,17 @@ def grade_for_bank(session: Session, principal: Principal, *, ref: str) -> tuple
     return account, found, uplift
 
 
+def pending(session: Session, account: Account) -> tuple[int, int]:
+    """(events, points before the daily cap) delivered for the account and not yet posted."""
+    return repo.pending_points(session, account.id)
+
+
 def account_summary(session: Session, account: Account) -> dict[str, Any]:
     """Balance, points by kind, CO2 avoided and grade of an account."""
     totals = repo.account_totals(session, account.id)
     found, uplift = account_grade(session, account)
     on = utcnow().astimezone(SHANGHAI).date()
+    pending_events, pending_points = pending(session, account)
     return {
         "ref": account.ref,
         "id_masked": account.id_masked,
@@ -820,6 +902,8 @@ def account_summary(session: Session, account: Account) -> dict[str, Any]:
         "redeemed": -totals.get("redeem", 0),
         "expired": -totals.get("expire", 0),
         "avoided_co2_g": totals["co2_g"],
+        "pending_events": pending_events,
+        "pending_points": pending_points,
         "grade": {
             "code": found.code,
             "name_zh": found.name_zh,
