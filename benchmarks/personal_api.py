@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -198,6 +199,56 @@ async def run_batch(
     }
 
 
+WRK_SCRIPT = r"""
+-- One single-event delivery per request, each with its own external id.
+local numbers, scenarios, counter, tid = {}, {"online_transfer", "qr_payment", "e_receipt", "bus_ride",
+  "shared_bike", "ecny_payment"}, 0, 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  for line in io.lines(args[1]) do table.insert(numbers, line) end
+  math.randomseed(tid * 7919)
+end
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"source":"QZB01","external_id":"wrk-%d-%d","id_number":"%s","scenario":"%s",' ..
+    '"occurred_at":"2026-03-02T%02d:%02d:%02d+08:00","amount_fen":%d}',
+    tid, counter, numbers[math.random(#numbers)], scenarios[math.random(#scenarios)],
+    math.random(0, 23), math.random(0, 59), math.random(0, 59), math.random(100, 9999))
+  return wrk.format("POST", "/api/v1/personal/events", {["Content-Type"] = "application/json",
+    ["X-API-Key"] = wrk.headers["X-API-Key"]}, body)
+end
+function done(summary, latency, requests)
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.2f, "requests_per_s": %d, "p50_ms": %.1f, "p99_ms": %.1f, ' ..
+    '"max_ms": %.1f, "non_2xx": %d, "socket_errors": %d}\n',
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout))
+end
+"""
+
+
+def run_wrk(port: int, key: str, numbers: list[str], *, connections: int, seconds: float, workdir: Path) -> dict:  # type: ignore[type-arg]
+    """The single-event phase driven by wrk (C, one thread): the load generator's own CPU stays small."""
+    script, ids = workdir / "single.lua", workdir / "numbers.txt"
+    script.write_text(WRK_SCRIPT)
+    ids.write_text("\n".join(numbers) + "\n")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "5s", "-s", str(script),
+         "-H", f"X-API-Key: {key}", f"http://127.0.0.1:{port}/api/v1/personal/events", "--", str(ids)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    line = next(line for line in out.stdout.splitlines() if line.startswith("{"))
+    result: dict = json.loads(line)  # type: ignore[type-arg]
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="postgresql")
@@ -209,6 +260,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=2_000)
     parser.add_argument("--limit", type=float, default=60.0, help="seconds per phase at most")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--client", choices=("wrk", "python"), default="wrk" if shutil.which("wrk") else "python",
+        help="load generator of the single-event phase (wrk when installed: apt-get install wrk)",
+    )  # fmt: skip
     parser.add_argument("--workdir", type=Path, default=Path("var/bench"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -229,11 +284,15 @@ def main() -> None:
         time.sleep(1.0)
         # Warm-up: every worker imports, connects and caches the catalogue.
         asyncio.run(run_single(args.port, key, numbers, connections=8, requests=400, limit_s=20, first=5_000_000))
-        single = asyncio.run(
-            run_single(
-                args.port, key, numbers, connections=args.connections, requests=args.requests, limit_s=args.limit
+        if args.client == "wrk":
+            single = run_wrk(args.port, key, numbers, connections=args.connections, seconds=args.limit,
+                             workdir=args.workdir)  # fmt: skip
+        else:
+            single = asyncio.run(
+                run_single(
+                    args.port, key, numbers, connections=args.connections, requests=args.requests, limit_s=args.limit
+                )
             )
-        )
         print("single", json.dumps(single))
         batch = asyncio.run(
             run_batch(

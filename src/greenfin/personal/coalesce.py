@@ -10,7 +10,8 @@ duplicate or rejected with its reason — so the answer is as final as a single 
 
 There is no timer: while a transaction runs, the requests that arrive queue up and form the
 next one (at most :data:`MAX_EVENTS`). A lone request is delivered at once; under load the
-transactions grow until they keep pace. Events are grouped by principal (one API key
+transactions grow until they keep pace. Up to :data:`IN_FLIGHT` transactions of a process run
+at once, so one waiting on the database does not hold up the next. Events are grouped by principal (one API key
 delivers for one source), and if a gathered transaction fails as a whole each of its events is
 retried alone, so one request's failure never becomes another's.
 """
@@ -27,6 +28,7 @@ from greenfin.auth.service import Principal
 from greenfin.personal.schemas import EventIn, EventResult
 
 MAX_EVENTS = 1_000
+IN_FLIGHT = 2
 
 Deliver = Callable[[Principal, list[EventIn]], list[EventResult]]
 
@@ -44,16 +46,18 @@ class Coalescer:
 
     deliver: Deliver
     max_events: int = MAX_EVENTS
+    in_flight: int = IN_FLIGHT
     _queue: list[_Waiting] = field(default_factory=list)
-    _draining: asyncio.Task[None] | None = None
+    _drains: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def submit(self, principal: Principal, event: EventIn) -> EventResult:
         """Deliver one event with whatever else is waiting; its result (index 0)."""
         loop = asyncio.get_running_loop()
         waiting = _Waiting(principal, event, loop.create_future())
         self._queue.append(waiting)
-        if self._draining is None or self._draining.done() or self._draining.get_loop() is not loop:
-            self._draining = loop.create_task(self._drain())
+        self._drains = {t for t in self._drains if not t.done() and t.get_loop() is loop}
+        if len(self._drains) < self.in_flight:
+            self._drains.add(loop.create_task(self._drain()))
         return await waiting.result
 
     async def _drain(self) -> None:

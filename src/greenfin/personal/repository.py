@@ -243,12 +243,15 @@ def live_consent(
 # --- intake ------------------------------------------------------------------------------
 
 
+_BATCH = cast(Table, IntakeBatch.__table__)  # Core statements: no ORM bulk machinery per request
+
+
 def new_batch(session: Session, **values: Any) -> int:
-    return int(session.execute(insert(IntakeBatch).values(**values).returning(IntakeBatch.id)).scalar_one())
+    return int(session.execute(insert(_BATCH).values(**values).returning(_BATCH.c.id)).scalar_one())
 
 
 def finish_batch(session: Session, batch_id: int, **values: Any) -> None:
-    session.execute(update(IntakeBatch).where(IntakeBatch.id == batch_id).values(**values))
+    session.execute(update(_BATCH).where(_BATCH.c.id == batch_id).values(**values))
 
 
 def share_intake_lock(session: Session) -> None:
