@@ -19,6 +19,7 @@ from greenfin.app import create_app
 from greenfin.auth import service as auth
 from greenfin.cli import app as cli
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
+from greenfin.http import SESSION_COOKIE
 from greenfin.personal import service
 from greenfin.personal.models import Event, IntakeBatch, LedgerEntry, PostingRun
 from greenfin.settings import Settings, get_settings
@@ -196,3 +197,18 @@ def test_cli_post_prints_what_it_posted(tmp_path: Path, monkeypatch: pytest.Monk
 
 def _dispose(factory: sessionmaker[Session]) -> None:
     factory.kw["bind"].dispose()
+
+
+def test_the_account_page_shows_pending_points_until_posted(
+    client: TestClient, session: Session, settings: Settings, bank: Bank, resident: Resident
+) -> None:
+    service.intake_events(session, bank.principal, settings=settings, events=[event("W1")], now=NOW)
+    session.commit()
+    client.cookies.set(SESSION_COOKIE, resident.headers["Authorization"].removeprefix("Bearer "))
+    page = client.get("/personal/account")
+    assert page.status_code == 200, page.text
+    assert "另有 1 笔待入账（至多 12 分，按每日上限入账）" in page.text
+    service.post_pending(session, now=NOW)
+    session.commit()
+    page = client.get("/personal/account")
+    assert "待入账" not in page.text and 'data-points="12"' in page.text

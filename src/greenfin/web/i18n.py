@@ -461,6 +461,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "personal.account_title": ("我的碳账户", "My carbon account"),
     "personal.holder": ("{name} · 身份证 {id}", "{name} · ID {id}"),
     "personal.balance": ("积分余额", "Points balance"),
+    "personal.points_pending": (
+        "另有 {events} 笔待入账（至多 {points} 分，按每日上限入账）",
+        "{events} more events being posted (up to {points} points, daily caps apply)",
+    ),
     "personal.points": ("积分", "Points"),
     "personal.points_value": ("{points} 分", "{points} points"),
     "personal.co2_month": ("本月减少碳排放", "CO₂ avoided this month"),
