@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 from datetime import date, timedelta
 
 from stdnum.cn import ric
@@ -49,8 +50,13 @@ def id_number_problem(value: str) -> str | None:
     return None
 
 
+_PLAIN_ID = re.compile(r"[0-9]{17}[0-9Xx]")
+
+
 def compact_id_number(value: str) -> str:
     """The form accounts are keyed on (stdnum's compact: full-width digits folded, upper case), unchecked."""
+    if len(value) == 18 and _PLAIN_ID.fullmatch(value):  # the usual case, without stdnum's cleaning (~25 µs)
+        return value.upper()
     return str(ric.compact(value))
 
 

@@ -38,6 +38,7 @@ from greenfin.personal.catalogue import (
 from greenfin.personal.models import REWARD_KINDS, Account, Consent, LedgerEntry, Redemption, Reward
 from greenfin.personal.rules import (
     SHANGHAI,
+    Award,
     ChainBreak,
     ExpiryRule,
     Grade,
@@ -449,6 +450,7 @@ def intake_events(
     source = principal.organisation_code or ""
     rows: list[dict[str, Any]] = []
     indexes: dict[str, int] = {}  # external id -> index of its first delivery in this request
+    first_awards: dict[str, Award] = {}  # scenario of the catalogue in force -> its award before the cap
     for index, event, at, day, account_hash in candidates:
         reason = None
         if account_hash not in accounts:
@@ -468,7 +470,9 @@ def intake_events(
             results[index] = EventResult(index=index, external_id=event.external_id, status="duplicate")
             continue
         indexes[event.external_id] = index
-        earned = award(scenario, 0)
+        earned = first_awards.get(scenario.code)
+        if earned is None:
+            earned = first_awards[scenario.code] = award(scenario, 0)
         rows.append(
             {
                 "source": source,
