@@ -56,7 +56,8 @@ async def post_event(
     """Deliver one event (data sources); a repeated delivery answers 200 with status duplicate.
 
     Concurrent deliveries share one intake transaction (:mod:`greenfin.personal.coalesce`);
-    the answer is this event's own, final result.
+    the answer is this event's own: accepted and pending (credited by the next posting run,
+    which applies the daily cap), a duplicate, or a 422 with the reason.
     """
     auth.require_role(principal, "data_source")
     result = await _coalescer(request.app).submit(principal, event_in)
@@ -88,7 +89,7 @@ def _coalescer(app: FastAPI) -> Coalescer:
 def post_events(
     batch_in: EventBatchIn, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> IntakeRead:
-    """Deliver up to 10,000 events; each is accepted, a duplicate or rejected with a reason."""
+    """Deliver up to 10,000 events; each is accepted (pending), a duplicate or rejected with a reason."""
     return service.intake_events(session, principal, settings=settings, events=batch_in.events)
 
 
