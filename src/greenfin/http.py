@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from greenfin.auth import service as auth
@@ -78,21 +79,30 @@ def current_principal(principal: Annotated[Principal | None, Depends(optional_pr
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def principal_in_passing(request: Request) -> Principal:
+async def principal_in_passing(request: Request) -> Principal:
     """The acting principal, resolved in a session of its own that is closed at once.
 
     For routes that wait on other work without a session of their own (the coalesced event
     intake): a request must not keep a pooled connection checked out while it awaits a
-    transaction that needs one.
+    transaction that needs one. An API key resolved recently is answered from the cache on
+    the event loop; anything else is looked up in a worker thread.
     """
     presented = _presented_credentials(request)
     if presented is None:
         raise Unauthenticated("log in first: send a bearer token, an X-API-Key header or a session cookie")
     kind, secret = presented
-    with session_scope(request.app.state.session_factory) as session:
-        if kind == "token":
-            return auth.principal_from_token(session, secret)
-        return auth.principal_from_api_key(session, secret)
+    if kind == "key":
+        cached = auth.cached_api_key_principal(str(request.app.state.engine.url), secret)
+        if cached is not None:
+            return cached
+
+    def look_up() -> Principal:
+        with session_scope(request.app.state.session_factory) as session:
+            if kind == "token":
+                return auth.principal_from_token(session, secret)
+            return auth.principal_from_api_key(session, secret)
+
+    return await run_in_threadpool(look_up)
 
 
 PassingPrincipalDep = Annotated[Principal, Depends(principal_in_passing)]

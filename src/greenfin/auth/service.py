@@ -221,6 +221,14 @@ def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
     return key
 
 
+def cached_api_key_principal(database_url: str, presented: str) -> Principal | None:
+    """The principal of an API key resolved within the last API_KEY_CACHE_SECONDS, without the database."""
+    cached = _api_key_cache.get((database_url, _sha256(presented)))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    return None
+
+
 def principal_from_api_key(session: Session, presented: str) -> Principal:
     """The principal behind an API key, or Unauthenticated."""
     parts = presented.split("_", 2)
@@ -229,9 +237,9 @@ def principal_from_api_key(session: Session, presented: str) -> Principal:
     bind = session.get_bind()
     cache_key = (str(bind.engine.url), _sha256(presented))
     now = time.monotonic()
-    cached = _api_key_cache.get(cache_key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    cached = cached_api_key_principal(cache_key[0], presented)
+    if cached is not None:
+        return cached
     key = repository.api_key_by_prefix(session, parts[1])
     if key is None or not secrets.compare_digest(key.secret_hash, _sha256(parts[2])):
         raise Unauthenticated("the API key is unknown or revoked")
