@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from greenfin.auth import service as auth
 from greenfin.errors import Forbidden
 from greenfin.personal import service
 from greenfin.personal.models import Event, LedgerEntry
@@ -176,6 +177,22 @@ def test_api_needs_a_data_source_key(client: TestClient, resident: Resident) -> 
     response = client.post("/api/v1/personal/events", json=event("H3").model_dump(), headers=resident.headers)
     assert response.status_code == 403
     assert client.post("/api/v1/personal/events", json=event("H3").model_dump()).status_code == 401
+
+
+def test_a_revoked_or_forged_key_cannot_deliver_even_after_a_cached_delivery(
+    client: TestClient, session: Session, bank: Bank, resident: Resident
+) -> None:
+    assert (
+        client.post("/api/v1/personal/events", json=event("K1").model_dump(), headers=bank.headers).status_code == 201
+    )
+    forged = {"X-API-Key": bank.key[:-4] + "AAAA"}
+    assert client.post("/api/v1/personal/events", json=event("K2").model_dump(), headers=forged).status_code == 401
+    auth.revoke_api_key(session, prefix=bank.key.split("_")[1])
+    session.commit()
+    refused = client.post("/api/v1/personal/events", json=event("K3").model_dump(), headers=bank.headers)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert session.scalar(select(func.count()).select_from(Event)) == 1
 
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
