@@ -201,8 +201,8 @@ async def run_batch(
 
 WRK_SCRIPT = r"""
 -- One single-event delivery per request, each with its own external id.
-local numbers, scenarios, counter, tid = {}, {"online_transfer", "qr_payment", "e_receipt", "bus_ride",
-  "shared_bike", "ecny_payment"}, 0, 0
+local numbers, scenarios, counter, tid, run = {}, {"online_transfer", "qr_payment", "e_receipt", "bus_ride",
+  "shared_bike", "ecny_payment"}, 0, 0, ""
 local threads = {}
 function setup(thread)
   thread:set("tid", #threads + 1)
@@ -210,14 +210,15 @@ function setup(thread)
 end
 function init(args)
   for line in io.lines(args[1]) do table.insert(numbers, line) end
+  run = args[2]
   math.randomseed(tid * 7919)
 end
 function request()
   counter = counter + 1
   local body = string.format(
-    '{"source":"QZB01","external_id":"wrk-%d-%d","id_number":"%s","scenario":"%s",' ..
+    '{"source":"QZB01","external_id":"wrk-%s-%d-%d","id_number":"%s","scenario":"%s",' ..
     '"occurred_at":"2026-03-02T%02d:%02d:%02d+08:00","amount_fen":%d}',
-    tid, counter, numbers[math.random(#numbers)], scenarios[math.random(#scenarios)],
+    run, tid, counter, numbers[math.random(#numbers)], scenarios[math.random(#scenarios)],
     math.random(0, 23), math.random(0, 59), math.random(0, 59), math.random(100, 9999))
   return wrk.format("POST", "/api/v1/personal/events", {["Content-Type"] = "application/json",
     ["X-API-Key"] = wrk.headers["X-API-Key"]}, body)
@@ -241,7 +242,8 @@ def run_wrk(port: int, key: str, numbers: list[str], *, connections: int, second
     ids.write_text("\n".join(numbers) + "\n")
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "5s", "-s", str(script),
-         "-H", f"X-API-Key: {key}", f"http://127.0.0.1:{port}/api/v1/personal/events", "--", str(ids)],
+         "-H", f"X-API-Key: {key}", f"http://127.0.0.1:{port}/api/v1/personal/events",
+         "--", str(ids), str(time.time_ns())],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     line = next(line for line in out.stdout.splitlines() if line.startswith("{"))

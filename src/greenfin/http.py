@@ -105,9 +105,6 @@ async def principal_in_passing(request: Request) -> Principal:
     return await run_in_threadpool(look_up)
 
 
-PassingPrincipalDep = Annotated[Principal, Depends(principal_in_passing)]
-
-
 T = TypeVar("T")
 
 

@@ -207,3 +207,15 @@ def test_an_id_number_in_full_width_digits_finds_the_same_account(
     result = intake(session, settings, bank, [event("FW1", id_number=ID_A.translate(FULL_WIDTH))])
     assert (result.accepted, result.rejected) == (1, 0)
     assert session.scalar(select(Event.account_id).where(Event.external_id == "FW1")) == resident.account_id
+
+
+def test_api_single_event_refuses_bad_bodies_as_problem_json(client: TestClient, bank: Bank) -> None:
+    url = "/api/v1/personal/events"
+    broken = client.post(
+        url, content=b'{"source": "QZB01"', headers={**bank.headers, "Content-Type": "application/json"}
+    )
+    missing = client.post(url, json={"source": "QZB01"}, headers=bank.headers)
+    assert (broken.status_code, missing.status_code) == (422, 422)
+    assert broken.headers["content-type"].startswith("application/problem+json")
+    assert broken.json()["detail"] == "the request body is not valid JSON (the error is at character 18)"
+    assert missing.json()["detail"] == "body.external_id: Field required (and 3 more)"

@@ -254,10 +254,72 @@ def finish_batch(session: Session, batch_id: int, **values: Any) -> None:
     session.execute(update(_BATCH).where(_BATCH.c.id == batch_id).values(**values))
 
 
-def share_intake_lock(session: Session) -> None:
-    """An API delivery's lock: shared with other deliveries, excluded by a file intake (PostgreSQL)."""
-    if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": INTAKE_LOCK})
+def store_api_delivery(
+    session: Session, rows: list[dict[str, Any]], *, actor: str, received_at: datetime, duplicates: int, rejected: int
+) -> tuple[int, dict[str, int]]:
+    """Store an API delivery's events (ignoring keys already stored) and its batch row, pending.
+
+    ``duplicates`` and ``rejected`` count the request's own; keys stored earlier add to the
+    duplicates. Returns the batch id and external id -> event id of the events stored.
+    PostgreSQL: the shared intake lock (a file intake holds it exclusively) with the batch
+    id, then the events and the batch row in one statement — two round trips, where a single
+    event's request is dominated by round trips.
+    """
+    if not is_postgres(session):
+        # On SQLite the batch row is the first write: it takes the database's write lock.
+        batch_id = new_batch(session, channel="api", actor=actor, received_at=received_at)
+        for row in rows:
+            row["batch_id"] = batch_id
+        inserted = insert_events_returning(session, rows)
+        days = [row["local_day"] for row in rows if row["external_id"] in inserted]
+        finish_batch(
+            session,
+            batch_id,
+            accepted=len(inserted),
+            duplicates=duplicates + len(rows) - len(inserted),
+            rejected=rejected,
+            first_day=min(days) if days else None,
+            last_day=max(days) if days else None,
+            first_event_id=min(inserted.values()) if inserted else None,
+            last_event_id=max(inserted.values()) if inserted else None,
+            posted_at=None if inserted else received_at,
+        )
+        return batch_id, inserted
+    batch_id = int(
+        session.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('personal_intake_batch', 'id')) "
+                "FROM (SELECT pg_advisory_xact_lock_shared(:k)) AS intake_lock"
+            ),
+            {"k": INTAKE_LOCK},
+        ).scalar_one()
+    )
+    for row in rows:
+        row["batch_id"] = batch_id
+    columns = ", ".join(_EVENT_COLUMNS)
+    stored = session.execute(
+        text(
+            f"WITH stored AS (INSERT INTO personal_event ({columns}) SELECT {columns} "
+            "FROM json_populate_recordset(NULL::personal_event, CAST(:rows AS json)) "
+            "ON CONFLICT (source, external_id) DO NOTHING RETURNING external_id, id, local_day), "
+            "batch AS (INSERT INTO personal_intake_batch (id, channel, actor, received_at, accepted, duplicates, "
+            "rejected, first_day, last_day, first_event_id, last_event_id, posted_at) "
+            "SELECT :id, 'api', :actor, :at, count(*), :duplicates + :n - count(*), :rejected, min(local_day), "
+            "max(local_day), min(id), max(id), CASE WHEN count(*) = 0 THEN CAST(:at AS timestamptz) END "
+            "FROM stored) "
+            "SELECT external_id, id FROM stored"
+        ),
+        {
+            "rows": _json_rows(rows, _EVENT_COLUMNS),
+            "id": batch_id,
+            "actor": actor,
+            "at": received_at,
+            "duplicates": duplicates,
+            "n": len(rows),
+            "rejected": rejected,
+        },
+    )
+    return batch_id, {e: int(i) for e, i in stored}
 
 
 def lock_for_posting(session: Session) -> None:

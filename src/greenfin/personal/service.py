@@ -491,12 +491,15 @@ def intake_events(
 
     batch_id = None
     if rows:
-        repo.share_intake_lock(session)
-        # On SQLite the batch row is the first write: it takes the database's write lock.
-        batch_id = repo.new_batch(session, channel="api", actor=principal.actor, received_at=now)
-        for row in rows:
-            row["batch_id"] = batch_id
-        inserted = repo.insert_events_returning(session, rows)  # external id -> event id
+        done = [r for r in results if r is not None]
+        batch_id, inserted = repo.store_api_delivery(
+            session,
+            rows,
+            actor=principal.actor,
+            received_at=now,
+            duplicates=sum(r.status == "duplicate" for r in done),
+            rejected=sum(r.status == "rejected" for r in done),
+        )
         for row in rows:
             index = indexes[row["external_id"]]
             if row["external_id"] in inserted:
@@ -510,20 +513,6 @@ def intake_events(
                 )
             else:  # stored by an earlier or a concurrent delivery
                 results[index] = EventResult(index=index, external_id=row["external_id"], status="duplicate")
-        days = [row["local_day"] for row in rows if row["external_id"] in inserted]
-        done = [r for r in results if r is not None]
-        repo.finish_batch(
-            session,
-            batch_id,
-            accepted=len(inserted),
-            duplicates=sum(r.status == "duplicate" for r in done),
-            rejected=sum(r.status == "rejected" for r in done),
-            first_day=min(days) if days else None,
-            last_day=max(days) if days else None,
-            first_event_id=min(inserted.values()) if inserted else None,
-            last_event_id=max(inserted.values()) if inserted else None,
-            posted_at=None if inserted else now,
-        )
     final = [r for r in results if r is not None]
     assert len(final) == len(events)
     return IntakeRead(
