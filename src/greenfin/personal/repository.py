@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -338,22 +339,36 @@ def lock_for_posting(session: Session) -> None:
         take_sqlite_write_lock(session)
 
 
-def pending_batches(session: Session, *, max_events: int) -> list[int]:
-    """Ids of unposted deliveries, oldest first: as many as hold ``max_events`` events (at least one)."""
+@dataclass(frozen=True)
+class Deliveries:
+    """Unposted API deliveries taken by a posting run, and the range of event ids they stored."""
+
+    ids: list[int]
+    first_event_id: int = 0
+    last_event_id: int = 0
+
+
+def pending_batches(session: Session, *, max_events: int) -> Deliveries:
+    """Unposted deliveries, oldest first: as many as hold ``max_events`` events (at least one)."""
     rows = session.execute(
-        select(IntakeBatch.id, IntakeBatch.accepted)
+        select(IntakeBatch.id, IntakeBatch.accepted, IntakeBatch.first_event_id, IntakeBatch.last_event_id)
         .where(IntakeBatch.posted_at.is_(None))
         .order_by(IntakeBatch.id)
         .limit(10_000)
     ).all()
     taken: list[int] = []
+    firsts: list[int] = []
+    lasts: list[int] = []
     total = 0
-    for batch_id, accepted in rows:
+    for batch_id, accepted, first, last in rows:
         if taken and total + accepted > max_events:
             break
         taken.append(int(batch_id))
+        if first is not None and last is not None:
+            firsts.append(int(first))
+            lasts.append(int(last))
         total += accepted
-    return taken
+    return Deliveries(taken, min(firsts, default=0), max(lasts, default=0))
 
 
 def _ids(session: Session, ids: Sequence[int]) -> Any:
@@ -369,26 +384,26 @@ def _batch_in(session: Session, column: Any, batch_ids: Sequence[int]) -> Any:
     return column == any_(_ids(session, batch_ids)) if is_postgres(session) else column.in_(_ids(session, batch_ids))
 
 
-def _pending_events(session: Session, batch_ids: Sequence[int]) -> Any:
-    """The events of these deliveries, found by each delivery's range of event ids (primary key)."""
+def _pending_events(session: Session, deliveries: Deliveries) -> Any:
+    """The events of these deliveries: the primary-key range they span, filtered to their batches.
+
+    The range lets the planner read the events by the primary key instead of scanning the
+    table to join on ``batch_id`` (which has no index).
+    """
     return (
         select(Event)
-        .join(
-            IntakeBatch,
-            and_(
-                Event.id >= IntakeBatch.first_event_id,
-                Event.id <= IntakeBatch.last_event_id,
-                Event.batch_id == IntakeBatch.id,
-            ),
+        .where(
+            Event.id >= deliveries.first_event_id,
+            Event.id <= deliveries.last_event_id,
+            _batch_in(session, Event.batch_id, deliveries.ids),
         )
-        .where(_batch_in(session, IntakeBatch.id, batch_ids))
         .subquery()
     )
 
 
-def pending_groups(session: Session, batch_ids: Sequence[int]) -> list[tuple[int, str, date, str, int]]:
+def pending_groups(session: Session, deliveries: Deliveries) -> list[tuple[int, str, date, str, int]]:
     """(account, scenario, local day, newest catalogue version, events) of pending deliveries."""
-    e = _pending_events(session, batch_ids)
+    e = _pending_events(session, deliveries)
     return [
         (int(a), s, d, v, int(n))
         for a, s, d, v, n in session.execute(
@@ -399,11 +414,9 @@ def pending_groups(session: Session, batch_ids: Sequence[int]) -> list[tuple[int
     ]
 
 
-def pending_events_of_groups(
-    session: Session, batch_ids: Sequence[int], groups: set[tuple[int, str, date]]
-) -> list[Any]:
+def pending_events_of_groups(session: Session, deliveries: Deliveries, groups: set[tuple[int, str, date]]) -> list[Any]:
     """(id, account, scenario, day, occurred_at, external_id, source, catalogue_version) of these groups."""
-    e = _pending_events(session, batch_ids)
+    e = _pending_events(session, deliveries)
     accounts = sorted({g[0] for g in groups})
     rows = session.execute(
         select(
@@ -424,9 +437,9 @@ def cap_events(session: Session, event_ids: Sequence[int]) -> None:
         )
 
 
-def pending_earnings(session: Session, batch_ids: Sequence[int]) -> list[tuple[int, date, int, int, Any, str]]:
+def pending_earnings(session: Session, deliveries: Deliveries) -> list[tuple[int, date, int, int, Any, str]]:
     """(account, day, points, CO2 g, latest time, newest catalogue version) of the rewarded pending events."""
-    e = _pending_events(session, batch_ids)
+    e = _pending_events(session, deliveries)
     rows = session.execute(
         select(
             e.c.account_id, e.c.local_day, func.sum(e.c.points), func.sum(e.c.avoided_co2_g), func.max(e.c.occurred_at),

@@ -549,11 +549,12 @@ def post_pending(session: Session, *, now: datetime | None = None, max_events: i
     """
     now = now or utcnow()
     repo.lock_for_posting(session)
-    batch_ids = repo.pending_batches(session, max_events=max_events)
+    deliveries = repo.pending_batches(session, max_events=max_events)
+    batch_ids = deliveries.ids
     if not batch_ids:
         return Posting(run_id=None, batches=0, events=0, capped=0, entries=0)
     run_id = repo.new_posting_run(session, started_at=now)
-    groups = repo.pending_groups(session, batch_ids)
+    groups = repo.pending_groups(session, deliveries)
     events = sum(g[4] for g in groups)
     # Rewarded events per group, posted and pending: over the cap only where the pending
     # events (all carrying an award) push it past.
@@ -567,7 +568,7 @@ def post_pending(session: Session, *, now: datetime | None = None, max_events: i
     capped: list[int] = []
     if over:
         by_group: dict[tuple[int, str, date], list[Any]] = defaultdict(list)
-        for row in repo.pending_events_of_groups(session, batch_ids, set(over)):
+        for row in repo.pending_events_of_groups(session, deliveries, set(over)):
             by_group[(row[1], row[2], row[3])].append(row)
         for key, rows in by_group.items():
             rewarded = over[key]
@@ -578,7 +579,7 @@ def post_pending(session: Session, *, now: datetime | None = None, max_events: i
                 else:
                     rewarded += 1
         repo.cap_events(session, capped)
-    earnings = repo.pending_earnings(session, batch_ids)
+    earnings = repo.pending_earnings(session, deliveries)
     repo.lock_accounts(session, (e[0] for e in earnings))
     entries = append_entries(
         session,
