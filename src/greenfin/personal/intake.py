@@ -7,25 +7,28 @@ kept across chunks) and joined to the accounts. Memory stays bounded by the chun
 the account index and one row per (account, scenario, day) group of the file.
 
 Each chunk's surviving rows go **straight into** ``personal_event`` with
-``ON CONFLICT (source, external_id) DO NOTHING`` (SQLite: ``executemany``; PostgreSQL:
-``COPY`` into a per-chunk staging table, then one ``INSERT … SELECT``), with the full award
-of their scenario. Idempotency is the unique key; the first delivery of a key wins. When a
-chunk inserts fewer rows than it carried (a re-delivery), the keys actually stored are read
-back so that the group counts below count only stored events.
+``ON CONFLICT (source, external_id) DO NOTHING`` semantics (SQLite: ``executemany``;
+PostgreSQL: ``COPY`` while no row is a duplicate, else ``COPY`` into a staging table and one
+``INSERT … SELECT … ON CONFLICT DO NOTHING``), with the full award of their scenario. The
+database write of a chunk runs on a worker thread while the next chunk is read and
+validated (:class:`_Background`: one call in flight, the session used by one thread at a
+time), so the database's work and the client's overlap on two cores. Idempotency is the
+unique key; the first delivery of a key wins. When a chunk inserts fewer rows than it
+carried (a re-delivery), the keys actually stored are read back so that the group counts
+below count only stored events.
 
 The daily cap is then applied only where it can bite: per (account, scenario, local day)
 the file's stored events are counted in Polars (plus, when an earlier delivery touched the
 same days, the events of that group rewarded before). Groups whose count stays within the
-cap need nothing. The few others are ranked in SQL with ``ROW_NUMBER() OVER (PARTITION BY
-account, scenario, local day ORDER BY occurred_at, external_id, source)`` — the contract of
-:func:`greenfin.personal.rules.award` (``already + rank <= cap``; ``(source, external_id)``
-is unique, so the order is total) — and the events beyond the cap are set to 0 points,
-``capped``. This replaces a global sort of every staged row (the former window over the
-whole file), which on SQLite cost most of the time and 4 GiB of temp store.
+cap need nothing. The few others are read back and ranked by ``(occurred_at, external_id,
+source)`` — the contract of :func:`greenfin.personal.rules.award` (``already + rank <=
+cap``; ``(source, external_id)`` is unique, so the order is total) — and the events beyond
+the cap are set to 0 points, ``capped``. This replaces a global sort of every staged row.
 
 Finally one earn entry per (account, local day) is computed from the same group frame and
 chained onto each account's head (:func:`greenfin.personal.rules.entry_hash`, sequential per
-account, accounts in order), then written with ``executemany``/``COPY``.
+account, accounts in order), hashed and written in blocks, each block's write overlapping
+the next block's hashing.
 
 Rejected rows (unknown source, malformed or future time, unknown scenario, scenario not in
 force that day, malformed amount, invalid or unknown ID number) change nothing; the summary
@@ -36,9 +39,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import resource
+import time
 from collections import Counter
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +57,18 @@ from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.db import utcnow
 from greenfin.errors import InvalidInput
-from greenfin.personal import identity
+from greenfin.personal import identity, service
 from greenfin.personal import repository as repo
 from greenfin.personal.rules import entry_hash
-from greenfin.personal.service import FUTURE_SKEW, catalogue
 from greenfin.settings import Settings
 
 COLUMNS = ("source", "external_id", "id_number", "scenario", "occurred_at", "amount_fen")
 MAX_LISTED = 200
 STAGE = "personal_intake_stage"
+# Rows a chunk holds. Two chunks are alive at a time (one being written, the next being
+# validated); 200 k rows of ~80 bytes keep that to ~100 MiB of frames, and each chunk is
+# still large enough that a COPY or executemany amortises its fixed costs.
+CHUNK_ROWS = 200_000
 # The event columns a chunk writes (points and CO2 at the full award; the cap pass fixes the few over it).
 _EVENT_COLUMNS = (
     "source",
@@ -77,7 +87,13 @@ _EVENT_COLUMNS = (
 _GROUP = ("account_id", "sidx", "local_day")
 # SQLite page cache (negative: KiB) during a file intake, and the connection default it is reset to.
 SQLITE_CACHE_KIB = (-1_048_576, -262_144)
-_COMPACT_EVERY = 8  # chunks between two re-aggregations of the group counts
+_COMPACT_EVERY = 10  # chunks between two re-aggregations of the group counts
+_LEDGER_BLOCK = 50_000  # earn entries hashed and written at a time
+# A resident ID number already in stdnum's compact form (ASCII digits, upper-case X, no
+# spaces): compact_id_number would return it unchanged, so the per-number Python call is skipped.
+_COMPACT_ID = r"^[0-9]{17}[0-9X]$"
+_PG_TIME = "%Y-%m-%d %H:%M:%S%.6f+00"
+log = logging.getLogger(__name__)
 
 
 def file_sha256(path: Path) -> str:
@@ -89,7 +105,11 @@ def file_sha256(path: Path) -> str:
 
 
 def _chunks(path: Path, rows: int) -> Iterator[pl.DataFrame]:
-    """The file as data frames of about ``rows`` rows each (all columns text), streamed."""
+    """The file as data frames of about ``rows`` rows each (all columns text), streamed.
+
+    The file is read in blocks cut at the last line break (no per-line Python objects); a
+    field cannot hold a line break, as before.
+    """
     with path.open("rb") as handle:
         header = handle.readline()
         names = tuple(h.strip() for h in header.decode("utf-8-sig").strip().split(","))
@@ -98,22 +118,36 @@ def _chunks(path: Path, rows: int) -> Iterator[pl.DataFrame]:
                 f"{path.name}: the header must be {','.join(COLUMNS)}; found {','.join(names)}",
                 errors=[{"row": 1, "column": "header", "reason": "unexpected columns"}],
             )
-        schema = dict.fromkeys(COLUMNS, pl.Utf8)
+        size = max(rows, 1) * 80  # ~80 bytes a row: a size hint, not a limit
+        rest = b""
         while True:
-            lines = handle.readlines(rows * 80)  # ~80 bytes a row: a size hint, not a limit
-            if not lines:
+            block = handle.read(size)
+            data = rest + block
+            if not block:
+                if data.strip():
+                    yield _parse(data)
                 return
-            yield pl.read_csv(
-                io.BytesIO(b"".join(lines)),
-                has_header=False,
-                schema=schema,
-                encoding="utf8-lossy",
-                truncate_ragged_lines=True,
-            ).with_columns(pl.all().fill_null(""))
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            rest = data[cut:]
+            if data[:cut].strip():
+                yield _parse(data[:cut])
+
+
+def _parse(data: bytes) -> pl.DataFrame:
+    return pl.read_csv(
+        data,
+        has_header=False,
+        schema=dict.fromkeys(COLUMNS, pl.Utf8),
+        encoding="utf8-lossy",
+        truncate_ragged_lines=True,
+    ).with_columns(pl.all().fill_null(""))
 
 
 def _scenario_frame() -> pl.DataFrame:
-    cat = catalogue()
+    cat = service.catalogue()
     return pl.DataFrame(
         {
             "scenario": [s.code for s in cat.scenarios],
@@ -130,12 +164,35 @@ def _scenario_frame() -> pl.DataFrame:
 
 
 def _account_index(session: Session) -> pl.DataFrame:
-    """Every account's (id_hash, id), read in blocks straight into Polars (no ORM rows)."""
+    """Every account's (id_hash, id), read in blocks straight into Polars (no ORM rows).
+
+    ``hkey`` (the hash's first 15 hex digits as an integer) is the join key: joining on an
+    integer is many times cheaper than on 64-character text; the full hash is compared after.
+    """
     schema = {"id_hash": pl.Utf8, "account_id": pl.Int64}
     frames = [pl.DataFrame(schema=schema)]
     for block in repo.account_hash_blocks(session):
         frames.append(pl.DataFrame(block, schema=schema, orient="row"))
-    return pl.concat(frames)
+    return pl.concat(frames, rechunk=True).with_columns(_hash_key())
+
+
+def _hash_key() -> pl.Expr:
+    return pl.col("id_hash").str.slice(0, 15).str.to_integer(base=16, strict=False).alias("hkey")
+
+
+def _number_key() -> pl.Expr:
+    """An ID number in compact form (17 digits and a check character) as an exact integer, else null.
+
+    ``17 digits × 11 + check`` (X = 10) is one-to-one on compact numbers and below 2^63, so two
+    numbers have the same key exactly when they are the same text.
+    """
+    number = pl.col("id_number")
+    check = pl.when(number.str.ends_with("X")).then(pl.lit(10, pl.Int64)).otherwise(number.str.slice(17, 1))
+    return (
+        pl.when(number.str.contains(_COMPACT_ID))
+        .then(number.str.slice(0, 17).cast(pl.Int64, strict=False) * 11 + check.cast(pl.Int64, strict=False))
+        .alias("nkey")
+    )
 
 
 def _reason(condition: pl.Expr, reason: str, current: pl.Expr) -> pl.Expr:
@@ -145,6 +202,47 @@ def _reason(condition: pl.Expr, reason: str, current: pl.Expr) -> pl.Expr:
 def _sqlite_time(column: str) -> pl.Expr:
     # SQLAlchemy's SQLite DateTime text form (UTCDateTime stores UTC).
     return pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
+
+
+def _csv(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="")
+    return buffer.getvalue()
+
+
+class _Background:
+    """Database writes on one worker thread, one at a time, while the caller prepares the next.
+
+    The session's connection is only ever used by one thread at a time: the caller takes the
+    result of the call in flight (:meth:`wait`) before it submits another or touches the
+    session itself. Polars, the database drivers' socket waits and SQLite's page work release
+    the GIL, so the two cores work in parallel. ``threaded=False`` runs each call inline.
+    """
+
+    def __init__(self, *, threaded: bool) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="greenfin-intake") if threaded else None
+        self._pending: Future[Any] | None = None
+
+    def submit(self, call: Callable[..., Any], *args: Any) -> None:
+        if self._pending is not None:
+            raise RuntimeError("a database write is still in flight")
+        if self._pool is None:
+            future: Future[Any] = Future()
+            future.set_result(call(*args))
+        else:
+            future = self._pool.submit(call, *args)
+        self._pending = future
+
+    def wait(self) -> Any:
+        """The result of the call in flight (None if there is none); its error is raised here."""
+        pending, self._pending = self._pending, None
+        return None if pending is None else pending.result()
+
+    def close(self) -> None:
+        """Let the call in flight finish (its result or error is dropped: the caller is already failing)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._pending = None
 
 
 class _Writer:
@@ -157,72 +255,71 @@ class _Writer:
         raw = session.connection().connection.dbapi_connection
         assert raw is not None
         self.raw: Any = raw
-        self.staged = 0
         self.inserted = 0
         # PostgreSQL: COPY straight into personal_event while no row of the file is a duplicate
         # (inside a savepoint); the first unique violation rolls the chunk back and switches
         # this intake to the staging table + INSERT … ON CONFLICT DO NOTHING.
         self.direct = self.postgres
+        self.staging = False
         self.before = self._max_id()
         if not self.postgres:
             # A larger page cache for this connection while the file is written, so that the event
             # indexes' pages stay in memory (bounded: the cache size, not the file size).
             self.raw.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB[0]}")
-        if self.postgres:
-            session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE}"))
-            session.execute(
-                text(
-                    f"CREATE TEMP TABLE {STAGE} (source varchar(40), external_id varchar(80), account_id bigint, "
-                    "scenario varchar(40), catalogue_version varchar(10), occurred_at timestamptz, local_day date, "
-                    "amount_fen bigint, points integer, avoided_co2_g integer, capped boolean, batch_id bigint)"
-                )
-            )
 
     def _max_id(self) -> int:
         return int(self.session.execute(text("SELECT coalesce(max(id), 0) FROM personal_event")).scalar_one())
 
-    def add(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def encode(self, frame: pl.DataFrame) -> Any:
+        """The chunk in the form the driver takes (caller's thread): COPY CSV bytes, or a frame of SQLite values."""
+        if self.postgres:
+            return _csv(
+                frame.select(*_EVENT_COLUMNS[:5], pl.col("occurred_at").dt.strftime(_PG_TIME), *_EVENT_COLUMNS[6:])
+            )
+        # In (account, day) order within the chunk: the ix_personal_event_account_day inserts
+        # cluster on neighbouring pages instead of one random page per row, while the
+        # (source, external_id) key of a chunk stays within its own narrow range of the index.
+        return frame.sort("account_id", "local_day").select(
+            *_EVENT_COLUMNS[:5],
+            _sqlite_time("occurred_at"),
+            pl.col("local_day").dt.strftime("%Y-%m-%d"),
+            *_EVENT_COLUMNS[7:10],
+            pl.col("capped").cast(pl.Int32),
+            pl.col("batch_id"),
+        )
+
+    def add(self, frame: pl.DataFrame, payload: Any) -> pl.DataFrame:
         """Insert the rows (``_EVENT_COLUMNS`` and ``sidx``); returns those actually stored (not duplicates)."""
         if frame.is_empty():
             return frame
         before = self._max_id()
-        self.staged += frame.height
+        columns = ",".join(_EVENT_COLUMNS)
         if self.postgres:
-            out = frame.select(
-                *_EVENT_COLUMNS[:5],
-                pl.col("occurred_at").dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00"),
-                *_EVENT_COLUMNS[6:],
-            )
-            buffer = io.BytesIO()
-            out.write_csv(buffer, include_header=False, null_value="")
-            columns = ",".join(_EVENT_COLUMNS)
-            stored = self._copy_direct(buffer.getvalue(), columns, frame.height) if self.direct else None
+            stored = self._copy_direct(payload, columns, frame.height) if self.direct else None
             if stored is None:
+                if not self.staging:
+                    self.raw.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
+                    self.raw.execute(
+                        f"CREATE TEMP TABLE {STAGE} (source varchar(40), external_id varchar(80), account_id bigint, "
+                        "scenario varchar(40), catalogue_version varchar(10), occurred_at timestamptz, "
+                        "local_day date, amount_fen bigint, points integer, avoided_co2_g integer, capped boolean, "
+                        "batch_id bigint)"
+                    )
+                    self.staging = True
                 self.raw.execute(f"TRUNCATE {STAGE}")
                 with self.raw.cursor() as cursor:
                     with cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-                        copy.write(buffer.getvalue())
+                        copy.write(payload)
                     cursor.execute(
                         f"INSERT INTO personal_event ({columns}) SELECT {columns} FROM {STAGE} "
                         "ON CONFLICT (source, external_id) DO NOTHING"
                     )
                     stored = cursor.rowcount
         else:
-            # In (account, day) order within the chunk: the ix_personal_event_account_day inserts
-            # cluster on neighbouring pages instead of one random page per row, while the
-            # (source, external_id) key of a chunk stays within its own narrow range of the index.
-            out = frame.sort("account_id", "local_day").select(
-                *_EVENT_COLUMNS[:5],
-                _sqlite_time("occurred_at"),
-                pl.col("local_day").dt.strftime("%Y-%m-%d"),
-                *_EVENT_COLUMNS[7:10],
-                pl.col("capped").cast(pl.Int32),
-                pl.col("batch_id"),
-            )
             cursor = self.raw.executemany(
-                f"INSERT INTO personal_event ({','.join(_EVENT_COLUMNS)}) "
+                f"INSERT INTO personal_event ({columns}) "
                 f"VALUES ({','.join('?' * len(_EVENT_COLUMNS))}) ON CONFLICT (source, external_id) DO NOTHING",
-                out.iter_rows(),
+                payload.iter_rows(),
             )
             stored = cursor.rowcount
         self.inserted += stored
@@ -235,6 +332,35 @@ class _Writer:
         ).all()
         kept = pl.DataFrame(keys, schema={"source": pl.Utf8, "external_id": pl.Utf8}, orient="row")
         return frame.join(kept, on=["source", "external_id"], how="semi")
+
+    def add_new(self, frame: pl.DataFrame) -> bool:
+        """Insert rows none of which may be stored yet; False (nothing stored) if one is."""
+        if frame.is_empty():
+            return True
+        columns = ",".join(_EVENT_COLUMNS)
+        payload = self.encode(frame)
+        if self.postgres:
+            direct = self.direct
+            stored = self._copy_direct(payload, columns, frame.height)
+            self.direct = direct
+            if stored is None:
+                return False
+        else:
+            import sqlite3
+
+            self.raw.execute("SAVEPOINT personal_intake_held")
+            try:
+                self.raw.executemany(
+                    f"INSERT INTO personal_event ({columns}) VALUES ({','.join('?' * len(_EVENT_COLUMNS))})",
+                    payload.iter_rows(),
+                )
+            except sqlite3.IntegrityError:
+                self.raw.execute("ROLLBACK TO SAVEPOINT personal_intake_held")
+                self.raw.execute("RELEASE SAVEPOINT personal_intake_held")
+                return False
+            self.raw.execute("RELEASE SAVEPOINT personal_intake_held")
+        self.inserted += frame.height
+        return True
 
     def _copy_direct(self, data: bytes, columns: str, rows: int) -> int | None:
         """COPY the chunk into personal_event; None (nothing stored) if a row is a duplicate."""
@@ -256,7 +382,8 @@ class _Writer:
 
     def drop(self) -> None:
         if self.postgres:
-            self.session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE}"))
+            if self.staging:
+                self.session.execute(text(f"DROP TABLE IF EXISTS pg_temp.{STAGE}"))
         else:
             self.raw.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB[1]}")
 
@@ -269,19 +396,35 @@ def _temp_table(session: Session, name: str, columns: dict[str, str], frame: pl.
     session.execute(text(f"CREATE TEMP TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns.items())})"))
     raw: Any = session.connection().connection.dbapi_connection
     if postgres:
-        buffer = io.BytesIO()
-        frame.select(list(columns)).write_csv(buffer, include_header=False, null_value="")
         with (
             raw.cursor() as cursor,
             cursor.copy(f"COPY {name} ({','.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
         ):
-            copy.write(buffer.getvalue())
+            copy.write(_csv(frame.select(list(columns))))
     else:
         out = frame.select(
             pl.col(c).dt.strftime("%Y-%m-%d") if frame.schema[c] == pl.Date else pl.col(c) for c in columns
         )
         raw.executemany(f"INSERT INTO {qualified} VALUES ({','.join('?' * len(columns))})", out.iter_rows())
     return qualified
+
+
+class _Clock:
+    """Phase timings of an intake, logged at DEBUG (``greenfin.personal.intake``)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        log.debug("personal intake: %s %.1f s (peak RSS %.0f MiB)", phase, now - self.last, peak)
+        self.last = now
+
+
+def _threaded(session: Session) -> bool:
+    # An in-memory SQLite database lives in one pysqlite connection that refuses other threads.
+    return repo.is_postgres(session) or session.connection().engine.url.database not in (None, "", ":memory:")
 
 
 def ingest_file(
@@ -291,97 +434,100 @@ def ingest_file(
     settings: Settings,
     path: Path,
     now: datetime | None = None,
-    chunk_rows: int = 500_000,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> dict[str, Any]:
     """Ingest an events file; returns ``{batch_id, accepted, duplicates, rejected, reasons, rejections}``."""
     auth.require_role(principal, "data_source")
     now = now or utcnow()
     repo.lock_for_bulk_intake(session)
+    # API deliveries stored before this file are posted first (their daily caps applied in
+    # delivery order), so that the file's caps continue from posted events only.
+    service.post_all_pending(session, now=now)
     if repo.is_postgres(session):
         session.execute(text("SET LOCAL work_mem = '256MB'"))
+    # A file is posted in the transaction that stores it: never pending for a posting run.
     batch_id = repo.new_batch(
-        session, channel="file", actor=principal.actor, filename=path.name, sha256=file_sha256(path), received_at=now
+        session,
+        channel="file",
+        actor=principal.actor,
+        filename=path.name,
+        sha256=file_sha256(path),
+        received_at=now,
+        posted_at=now,
     )
     sources = {principal.organisation_code} if principal.role == "data_source" else repo.data_source_codes(session)
+    clock = _Clock()
     accounts = _account_index(session)
+    clock.lap("account index")
     scenarios = _scenario_frame()
     digest = identity.hasher(settings.secret_key)
     writer = _Writer(session, batch_id=batch_id)
-    # ID numbers already resolved in this file (hash computed once per distinct number): account id or null.
-    resolved = pl.DataFrame(schema={"id_number": pl.Utf8, "account_id": pl.Int64, "invalid": pl.Boolean})
+    background = _Background(threaded=_threaded(session))
+    # Daily-cap groups that may go over the cap are held back and written last, ranked, with
+    # their final award (no read-back, no update) — unless an earlier delivery touched the
+    # file's days, when events rewarded before count too (then the cap pass below does it).
+    candidates, first_seen, last_seen = _cap_candidates(path, chunk_rows, scenarios)
+    classic = first_seen is not None and repo.batches_overlap(session, first_seen, last_seen, besides=batch_id)  # type: ignore[arg-type]
+    if classic:
+        candidates = candidates.clear()
+    held: list[pl.DataFrame] = []
+    held_keys = pl.Series("k", [], dtype=pl.UInt64)
+    clock.lap("cap candidates")
+    # ID numbers already resolved in this file (keyed hash computed once per distinct number): account
+    # id or null. Compact numbers by their integer key, the rare others (full-width digits…) by text.
+    resolved = pl.DataFrame(schema={"nkey": pl.Int64, "account_id": pl.Int64, "invalid": pl.Boolean})
+    resolved_text = pl.DataFrame(schema={"id_number": pl.Utf8, "account_id": pl.Int64, "invalid": pl.Boolean})
     groups: list[pl.DataFrame] = []
     reasons: Counter[str] = Counter()
     listed: list[dict[str, Any]] = []
     seen_rows = 0
-    latest = (now + FUTURE_SKEW).astimezone(UTC)
+    latest = (now + service.FUTURE_SKEW).astimezone(UTC)
+
+    def count(stored: pl.DataFrame | None) -> None:
+        nonlocal groups
+        if stored is None or stored.is_empty():
+            return
+        # The stored rows' group keys and times (~24 bytes a row), aggregated every few chunks.
+        groups.append(stored.select(*_GROUP, pl.lit(1, pl.Int32).alias("n"), pl.col("occurred_at").alias("last_at")))
+        if len(groups) >= _COMPACT_EVERY:
+            groups = [_merge(groups)]
 
     try:
         for chunk in _chunks(path, chunk_rows):
             frame = chunk.with_row_index("line", offset=seen_rows + 2)
             seen_rows += chunk.height
-            at = pl.coalesce(
-                pl.col("occurred_at").str.to_datetime(
-                    "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_zone="UTC", time_unit="us"
-                ),
-                pl.col("occurred_at").str.to_datetime(
-                    "%Y-%m-%dT%H:%M:%S%#z", strict=False, time_zone="UTC", time_unit="us"
-                ),
-            )
-            frame = frame.with_columns(
-                at.alias("at"),
-                pl.col("amount_fen").str.strip_chars().cast(pl.Int64, strict=False).alias("amount"),
-                pl.col("id_number").str.strip_chars().str.to_uppercase().alias("id_number"),
-            ).with_columns(
-                pl.col("at").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("local_day"),
-            )
-            frame = frame.join(scenarios, on="scenario", how="left")
-            reason = pl.lit(None, dtype=pl.Utf8)
-            reason = _reason(~pl.col("source").is_in(list(sources)), "unknown or wrong source", reason)
-            reason = _reason(
-                (pl.col("external_id").str.len_chars() == 0) | (pl.col("external_id").str.len_chars() > 80),
-                "external_id missing or longer than 80 characters",
-                reason,
-            )
-            reason = _reason(pl.col("at").is_null(), "malformed time (ISO 8601 with a UTC offset required)", reason)
-            reason = _reason(pl.col("at") > pl.lit(latest), "time in the future", reason)
-            reason = _reason(pl.col("cap").is_null(), "unknown scenario", reason)
-            reason = _reason(
-                (pl.col("local_day") < pl.col("valid_from")) | (pl.col("local_day") > pl.col("valid_to")),
-                "scenario not in force on that day",
-                reason,
-            )
-            reason = _reason(
-                (pl.col("amount_fen").str.strip_chars().str.len_chars() > 0)
-                & (pl.col("amount").is_null() | (pl.col("amount") < 0)),
-                "malformed amount_fen (a non-negative integer of fen)",
-                reason,
-            )
-            frame = frame.with_columns(reason.alias("reason"))
+            frame = _validate(frame, scenarios=scenarios, sources=sources, latest=latest).with_columns(_cap_key(frame))
 
+            frame = frame.with_columns(_number_key())
+            passing = frame.filter(pl.col("reason").is_null())
             numbers = (
-                frame.filter(pl.col("reason").is_null())
-                .select(pl.col("id_number").unique())
-                .join(resolved, on="id_number", how="anti")
+                passing.filter(pl.col("nkey").is_not_null())
+                .unique(subset="nkey")
+                .join(resolved, on="nkey", how="anti")
                 .get_column("id_number")
             )
             if numbers.len():
-                lookup = pl.DataFrame(
-                    # Keyed like the accounts: stdnum's compact folds full-width digits (once per distinct number).
-                    {
-                        "id_number": numbers,
-                        "id_hash": [digest(identity.compact_id_number(n)) for n in numbers.to_list()],
-                    },
-                    schema={"id_number": pl.Utf8, "id_hash": pl.Utf8},
-                ).join(accounts, on="id_hash", how="left")
-                unknown = set(lookup.filter(pl.col("account_id").is_null()).get_column("id_number").to_list())
-                invalid = [n for n in unknown if identity.id_number_problem(n) is not None]
-                resolved = pl.concat(
-                    [
-                        resolved,
-                        lookup.select("id_number", "account_id", pl.col("id_number").is_in(invalid).alias("invalid")),
-                    ]
+                found = _resolve(numbers, accounts, digest).with_columns(_number_key())
+                resolved = pl.concat([resolved, found.select(resolved.columns)])
+            others = (
+                passing.filter(pl.col("nkey").is_null())
+                .select(pl.col("id_number").unique())
+                .join(resolved_text, on="id_number", how="anti")
+                .get_column("id_number")
+            )
+            if others.len():
+                resolved_text = pl.concat([resolved_text, _resolve(others, accounts, digest)])
+            del passing
+            frame = frame.join(resolved, on="nkey", how="left", maintain_order="left")
+            if not resolved_text.is_empty():
+                frame = (
+                    frame.join(resolved_text, on="id_number", how="left", maintain_order="left", suffix="_text")
+                    .with_columns(
+                        pl.coalesce("account_id", "account_id_text").alias("account_id"),
+                        pl.coalesce("invalid", "invalid_text").alias("invalid"),
+                    )
+                    .drop("account_id_text", "invalid_text")
                 )
-            frame = frame.join(resolved, on="id_number", how="left")
             reason = pl.col("reason")
             reason = _reason(
                 pl.col("invalid").fill_null(False), "invalid ID number (checksum, date or division)", reason
@@ -398,38 +544,79 @@ def ingest_file(
                         {"row": line, "external_id": eid, "reason": why}
                         for line, eid, why in bad.head(room).select("line", "external_id", "reason").iter_rows()
                     )
-            good = frame.filter(pl.col("reason").is_null())
-            unique = good.unique(subset=["source", "external_id"], keep="first", maintain_order=True)
-            stored = writer.add(
-                unique.with_columns(
+            rows = (
+                frame.filter(pl.col("reason").is_null())
+                .unique(subset=["source", "external_id"], keep="first", maintain_order=True)
+                .select(
+                    "source",
+                    "external_id",
+                    "account_id",
+                    "scenario",
+                    "catalogue_version",
                     pl.col("at").alias("occurred_at"),
+                    "local_day",
                     pl.col("amount").alias("amount_fen"),
+                    "points",
                     pl.col("co2").alias("avoided_co2_g"),
                     pl.lit(False).alias("capped"),
                     pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
-                ).select(*_EVENT_COLUMNS, "sidx")
-            )
-            if stored.height:
-                groups.append(
-                    stored.group_by(_GROUP).agg(
-                        pl.len().cast(pl.Int64).alias("n"), pl.col("occurred_at").max().alias("last_at")
-                    )
+                    "sidx",
+                    "ckey",
                 )
-            if len(groups) >= _COMPACT_EVERY:
-                groups = [_merge(groups)]
+            )
+            del frame, bad, chunk
+            if not candidates.is_empty():
+                # A row of a candidate group, or repeating the key of a held row (the first in the file wins), waits.
+                wait = pl.col("ckey").is_in(candidates.implode()) | _row_key().is_in(held_keys.implode())
+                waiting = rows.filter(wait)
+                if waiting.height:
+                    held.append(waiting)
+                    held_keys = pl.concat([held_keys, waiting.select(_row_key()).to_series()])
+                    rows = rows.filter(~wait)
+            payload = writer.encode(rows) if rows.height else None
+            count(background.wait())  # the previous chunk's write: the connection is free again
+            if rows.height:
+                background.submit(writer.add, rows, payload)
+            del rows, payload
+        count(background.wait())
+        if held:
+            ranked = _write_held(session, writer, pl.concat(held), scenarios)
+            count(ranked.filter(~pl.col("capped")))
+            del ranked
+        del held, held_keys, accounts, resolved, resolved_text, candidates
+        clock.lap("events")
 
         inserted = writer.inserted
         first_day = last_day = None
         if inserted:
-            counted = _merge(groups).join(
-                scenarios.select("sidx", "scenario", "catalogue_version", "points", "co2", "cap"), on="sidx"
-            )
+            counted = _merge(groups)
             del groups
             first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
-            overlap = repo.batches_overlap(session, first_day, last_day, besides=batch_id)  # type: ignore[arg-type]
-            counted = _apply_caps(session, counted, before=writer.before, overlap=overlap)
-            _post_earnings(session, counted, batch_id=batch_id, now=now, postgres=writer.postgres)
+            if classic:
+                # An earlier delivery touched the file's days: its rewarded events count too.
+                overlap = repo.batches_overlap(session, first_day, last_day, besides=batch_id)  # type: ignore[arg-type]
+                counted = _apply_caps(
+                    session,
+                    counted.join(scenarios.select("sidx", "scenario", "cap"), on="sidx"),
+                    before=writer.before,
+                    overlap=overlap,
+                ).select(*_GROUP, "rewarded", "last_at")
+            else:
+                # No group is over its cap: the candidates were held back and stored ranked.
+                counted = counted.rename({"n": "rewarded"})
+            clock.lap("daily caps")
+            _post_earnings(
+                session,
+                counted,
+                scenarios,
+                batch_id=batch_id,
+                now=now,
+                postgres=writer.postgres,
+                background=background,
+            )
+            clock.lap("ledger")
     finally:
+        background.close()
         writer.drop()
     rejected = sum(reasons.values())
     summary = {
@@ -462,15 +649,186 @@ def ingest_file(
     return summary
 
 
+def _validate(
+    frame: pl.DataFrame, *, scenarios: pl.DataFrame, sources: Collection[str | None], latest: datetime
+) -> pl.DataFrame:
+    """The chunk with its parsed time, amount, local day, scenario terms and the first ``reason`` a row fails."""
+    raw_time = pl.col("occurred_at")
+    at = pl.coalesce(
+        raw_time.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_zone="UTC", time_unit="us"),
+        raw_time.str.to_datetime("%Y-%m-%dT%H:%M:%S%#z", strict=False, time_zone="UTC", time_unit="us"),
+    )
+    frame = frame.with_columns(
+        at.alias("at"),
+        pl.col("amount_fen").str.strip_chars().cast(pl.Int64, strict=False).alias("amount"),
+        pl.col("id_number").str.strip_chars().str.to_uppercase().alias("id_number"),
+    ).with_columns(
+        pl.col("at").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("local_day"),
+    )
+    frame = frame.join(scenarios, on="scenario", how="left", maintain_order="left")
+    reason = pl.lit(None, dtype=pl.Utf8)
+    reason = _reason(~pl.col("source").is_in(list(sources)), "unknown or wrong source", reason)
+    reason = _reason(
+        (pl.col("external_id").str.len_chars() == 0) | (pl.col("external_id").str.len_chars() > 80),
+        "external_id missing or longer than 80 characters",
+        reason,
+    )
+    reason = _reason(pl.col("at").is_null(), "malformed time (ISO 8601 with a UTC offset required)", reason)
+    reason = _reason(pl.col("at") > pl.lit(latest), "time in the future", reason)
+    reason = _reason(pl.col("cap").is_null(), "unknown scenario", reason)
+    reason = _reason(
+        (pl.col("local_day") < pl.col("valid_from")) | (pl.col("local_day") > pl.col("valid_to")),
+        "scenario not in force on that day",
+        reason,
+    )
+    reason = _reason(
+        (pl.col("amount_fen").str.strip_chars().str.len_chars() > 0)
+        & (pl.col("amount").is_null() | (pl.col("amount") < 0)),
+        "malformed amount_fen (a non-negative integer of fen)",
+        reason,
+    )
+    return frame.with_columns(reason.alias("reason"))
+
+
+def _resolve(numbers: pl.Series, accounts: pl.DataFrame, digest: Callable[[str], str]) -> pl.DataFrame:
+    """New ID numbers of the file → (id_number, account_id or null, invalid): one keyed hash per number."""
+    # Keyed like the accounts: stdnum's compact folds full-width digits (called only where it would change something).
+    keyed = numbers.to_list()
+    for i in (~numbers.str.contains(_COMPACT_ID)).arg_true().to_list():
+        keyed[i] = identity.compact_id_number(keyed[i])
+    lookup = (
+        pl.DataFrame(
+            {"id_number": numbers, "id_hash": [digest(n) for n in keyed]},
+            schema={"id_number": pl.Utf8, "id_hash": pl.Utf8},
+        )
+        .with_columns(_hash_key())
+        .join(accounts, on="hkey", how="left", maintain_order="left")
+        # Equal prefixes of different hashes (rare) are no match: compare the whole hash.
+        .with_columns(pl.when(pl.col("id_hash_right") == pl.col("id_hash")).then(pl.col("account_id")))
+        .group_by("id_number", maintain_order=True)
+        .agg(pl.col("account_id").max())
+    )
+    unknown = lookup.filter(pl.col("account_id").is_null()).get_column("id_number").to_list()
+    invalid = [n for n in unknown if identity.id_number_problem(n) is not None]
+    return lookup.select("id_number", "account_id", pl.col("id_number").is_in(invalid).alias("invalid"))
+
+
+def _compact_text(frame: pl.DataFrame) -> pl.Series:
+    """Each row's ID number in stdnum's compact form (the text accounts are keyed on), stripped and upper-cased."""
+    text = frame.get_column("id_number").str.strip_chars().str.to_uppercase()
+    odd = text.filter(~text.str.contains(_COMPACT_ID)).unique().to_list()
+    if not odd:
+        return text
+    return text.replace({n: identity.compact_id_number(n) for n in odd})
+
+
+def _cap_key(frame: pl.DataFrame) -> pl.Series:
+    """A 64-bit hash of (compact ID number, scenario): every daily-cap group of a file lies within one key."""
+    return (
+        pl.DataFrame({"n": _compact_text(frame), "s": frame.get_column("scenario")})
+        .select(pl.struct("n", "s").hash(seed=0).alias("ckey"))
+        .to_series()
+    )
+
+
+def _row_key() -> pl.Expr:
+    return pl.struct("source", "external_id").hash(seed=0)
+
+
+def _cap_candidates(path: Path, chunk_rows: int, scenarios: pl.DataFrame) -> tuple[pl.Series, date | None, date | None]:
+    """Pass 1: the cap keys whose rows outnumber their scenario's daily cap, and a range holding the file's local days.
+
+    Every row with a known scenario is counted, valid or not, and rows of different days or
+    colliding hashes share a count: each count is an upper bound of every daily-cap group
+    within it, so a group that can go over the cap is always among the candidates. The days
+    are the times' own calendar dates widened by a day each side (offsets are within ±14 h).
+    """
+    caps = scenarios.select("scenario", "cap")
+    parts: list[pl.DataFrame] = []
+    first: date | None = None
+    last: date | None = None
+    for chunk in _chunks(path, chunk_rows):
+        keyed = chunk.select("scenario", _cap_key(chunk)).join(caps, on="scenario")
+        parts.append(keyed.group_by("ckey").agg(pl.len().alias("n"), pl.col("cap").min().cast(pl.UInt32)))
+        days = chunk.select(pl.col("occurred_at").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)).to_series()
+        low, high = days.min(), days.max()
+        if isinstance(low, date) and isinstance(high, date):
+            first = low if first is None else min(first, low)
+            last = high if last is None else max(last, high)
+        if len(parts) >= _COMPACT_EVERY:
+            parts = [_count_keys(parts)]
+    if not parts:
+        return pl.Series("ckey", [], dtype=pl.UInt64), None, None
+    counts = _count_keys(parts)
+    candidates = counts.filter(pl.col("n") > pl.col("cap")).get_column("ckey")
+    day = timedelta(days=1)
+    return candidates, (first - day if first else None), (last + day if last else None)
+
+
+def _count_keys(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    return (
+        pl.concat(parts).lazy().group_by("ckey").agg(pl.col("n").sum(), pl.col("cap").min()).collect(engine="streaming")
+    )
+
+
+def _rank_held(held: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
+    """The held rows with their final award: within each (account, scenario, local day), in
+    :func:`greenfin.personal.rules.cap_order_key` order, the first ``cap`` rewarded, the rest 0 points, capped.
+
+    No event was rewarded before in these groups (the file's days touch no earlier delivery),
+    so this is :func:`greenfin.personal.rules.award` with ``already + rank <= cap``.
+    """
+    group = ["account_id", "sidx", "local_day"]
+    ranked = (
+        held.join(scenarios.select("sidx", "cap"), on="sidx")
+        .sort(*group, "occurred_at", "external_id", "source")
+        .with_columns((pl.int_range(1, pl.len() + 1).over(group) > pl.col("cap")).alias("capped"))
+    )
+    over = pl.col("capped")
+    return ranked.with_columns(
+        pl.when(over).then(0).otherwise(pl.col("points")).alias("points"),
+        pl.when(over).then(0).otherwise(pl.col("avoided_co2_g")).alias("avoided_co2_g"),
+    ).drop("cap")
+
+
+def _write_held(session: Session, writer: _Writer, held: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
+    """Rank and store the held rows (first in the file wins a repeated key); returns them as stored."""
+    held = held.unique(subset=["source", "external_id"], keep="first", maintain_order=True)
+    ranked = _rank_held(held, scenarios)
+    if writer.add_new(ranked):
+        return ranked
+    # Some key was stored by an earlier delivery: leave those out and rank again.
+    table = _temp_table(session, "personal_intake_held", {"source": "varchar(40)", "external_id": "varchar(80)"}, held)
+    stored = session.execute(
+        text(
+            f"SELECT h.source, h.external_id FROM {table} h JOIN personal_event e "
+            "ON e.source = h.source AND e.external_id = h.external_id"
+        )
+    ).all()
+    session.execute(text(f"DROP TABLE {table}"))
+    known = pl.DataFrame([tuple(r) for r in stored], schema={"source": pl.Utf8, "external_id": pl.Utf8}, orient="row")
+    ranked = _rank_held(held.join(known, on=["source", "external_id"], how="anti"), scenarios)
+    if not writer.add_new(ranked):
+        raise RuntimeError("held events collided with stored ones after the collisions were left out")
+    return ranked
+
+
 def _merge(groups: list[pl.DataFrame]) -> pl.DataFrame:
-    return pl.concat(groups).group_by(_GROUP).agg(pl.col("n").sum(), pl.col("last_at").max())
+    # Polars' streaming engine: about half the peak memory of the in-memory group-by on millions of groups.
+    return (
+        pl.concat(groups)
+        .lazy()
+        .group_by(_GROUP)
+        .agg(pl.col("n").sum(), pl.col("last_at").max())
+        .collect(engine="streaming")
+    )
 
 
 def _apply_caps(session: Session, counted: pl.DataFrame, *, before: int, overlap: bool) -> pl.DataFrame:
     """Zero the events beyond each group's daily cap; returns the groups with ``rewarded`` and its ``last_at``.
 
     ``counted``: one row per (account, scenario, local day) of this delivery's stored events
-    (``n``, ``last_at``, the scenario's ``points``, ``co2``, ``cap``, ``catalogue_version``).
+    (``n``, ``last_at``, the scenario's ``scenario`` code and ``cap``).
     """
     postgres = repo.is_postgres(session)
     false = "false" if postgres else "0"
@@ -511,56 +869,25 @@ def _apply_caps(session: Session, counted: pl.DataFrame, *, before: int, overlap
         keys | {"room": "integer"},
         over.with_columns((pl.col("cap") - pl.col("prior")).clip(lower_bound=0).alias("room")),
     )
-    # One read of the over-cap groups' events (driven by the small table: CROSS JOIN fixes
-    # SQLite's join order), ranked in Polars in rules.cap_order_key order.
-    join = "JOIN" if postgres else "CROSS JOIN"
-    day_type: Any = pl.Date if postgres else pl.Utf8
-    time_type: Any = pl.Datetime("us", "UTC") if postgres else pl.Utf8
-    schema: dict[str, Any] = {
-        "id": pl.Int64,
-        "account_id": pl.Int64,
-        "scenario": pl.Utf8,
-        "local_day": day_type,
-        "occurred_at": time_type,
-        "external_id": pl.Utf8,
-        "source": pl.Utf8,
-        "room": pl.Int64,
-    }
-    result = session.execute(
-        text(
-            "SELECT e.id, e.account_id, e.scenario, e.local_day, e.occurred_at, e.external_id, e.source, o.room "
-            f"FROM {table} o {join} personal_event e ON e.account_id = o.account_id "
-            "AND e.local_day = o.local_day AND e.scenario = o.scenario WHERE e.id > :before"
-        ),
-        {"before": before},
-        execution_options={"yield_per": 100_000},
-    )
-    # Streamed into Polars in blocks: ~800 k rows for the 10 M-row file would be ~0.5 GB as Python tuples.
-    events = pl.concat(
-        [pl.DataFrame(schema=schema)]
-        + [pl.DataFrame([tuple(r) for r in part], schema=schema, orient="row") for part in result.partitions()]
-    )
+    del over
+    events = _over_cap_events(session, table, before=before)
     session.execute(text(f"DROP TABLE {table}"))
-    if not postgres:
-        # SQLite keeps UTC times as 'YYYY-MM-DD HH:MM:SS.ffffff': text order is time order.
-        events = events.with_columns(
-            pl.col("local_day").str.to_date("%Y-%m-%d"),
-            pl.col("occurred_at").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", time_unit="us"),
-        )
     group = ["account_id", "scenario", "local_day"]
     events = events.sort(*group, "occurred_at", "external_id", "source").with_columns(
         pl.int_range(1, pl.len() + 1).over(group).alias("rn")
     )
-    capped = events.filter(pl.col("rn") > pl.col("room")).get_column("id").to_list()
+    capped = events.filter(pl.col("rn") > pl.col("room")).get_column("id")
+    raw: Any = session.connection().connection.dbapi_connection
     if postgres:
-        session.execute(
-            text("UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = true WHERE id = ANY(:ids)"),
-            {"ids": capped},
-        )
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = true WHERE id = ANY(%s)",
+                (capped.to_list(),),
+            )
     else:
-        raw: Any = session.connection().connection.dbapi_connection
         raw.executemany(
-            "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = 1 WHERE id = ?", ((i,) for i in capped)
+            "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = 1 WHERE id = ?",
+            capped.to_frame().iter_rows(),
         )
     # The last rewarded time of the groups the cap cut (the ledger entry's occurred_at).
     cut = events.filter(pl.col("rn") <= pl.col("room")).group_by(group).agg(pl.col("occurred_at").max().alias("cut_at"))
@@ -568,6 +895,58 @@ def _apply_caps(session: Session, counted: pl.DataFrame, *, before: int, overlap
         counted.join(cut, on=group, how="left")
         .with_columns(pl.coalesce("cut_at", "last_at").alias("last_at"))
         .drop("cut_at")
+    )
+
+
+def _over_cap_events(session: Session, table: str, *, before: int) -> pl.DataFrame:
+    """This delivery's events of the over-cap groups in ``table`` (with the group's ``room``), straight into Polars."""
+    raw: Any = session.connection().connection.dbapi_connection
+    schema: dict[str, Any] = {
+        "id": pl.Int64,
+        "account_id": pl.Int64,
+        "scenario": pl.Utf8,
+        "local_day": pl.Utf8,
+        "occurred_at": pl.Utf8,
+        "external_id": pl.Utf8,
+        "source": pl.Utf8,
+        "room": pl.Int64,
+    }
+    if repo.is_postgres(session):
+        # COPY out as CSV (days as day numbers, times as epoch microseconds): no per-row Python objects.
+        schema |= {"local_day": pl.Int32, "occurred_at": pl.Int64}
+        buffer = io.BytesIO()
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(
+                "COPY (SELECT e.id, e.account_id, e.scenario, e.local_day - DATE '1970-01-01', "
+                "(extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.external_id, e.source, o.room "
+                f"FROM {table} o JOIN personal_event e ON e.account_id = o.account_id "
+                f"AND e.local_day = o.local_day AND e.scenario = o.scenario WHERE e.id > {int(before)}) "
+                "TO STDOUT WITH (FORMAT csv)"
+            ) as copy,
+        ):
+            for data in copy:
+                buffer.write(data)
+        events = pl.read_csv(buffer.getvalue(), has_header=False, schema=schema) if buffer.tell() else None
+        if events is None:
+            events = pl.DataFrame(schema=schema)
+        return events.with_columns(
+            pl.col("local_day").cast(pl.Date), pl.from_epoch("occurred_at", time_unit="us").dt.replace_time_zone("UTC")
+        )
+    # One read driven by the small table (CROSS JOIN fixes SQLite's join order).
+    cursor = raw.execute(
+        "SELECT e.id, e.account_id, e.scenario, e.local_day, e.occurred_at, e.external_id, e.source, o.room "
+        f"FROM {table} o CROSS JOIN personal_event e ON e.account_id = o.account_id "
+        "AND e.local_day = o.local_day AND e.scenario = o.scenario WHERE e.id > ?",
+        (before,),
+    )
+    frames = [pl.DataFrame(schema=schema)]
+    while block := cursor.fetchmany(100_000):
+        frames.append(pl.DataFrame(block, schema=schema, orient="row"))
+    # SQLite keeps UTC times as 'YYYY-MM-DD HH:MM:SS.ffffff': text order is time order.
+    return pl.concat(frames).with_columns(
+        pl.col("local_day").str.to_date("%Y-%m-%d"),
+        pl.col("occurred_at").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_zone="UTC", time_unit="us"),
     )
 
 
@@ -588,10 +967,25 @@ _LEDGER_COLUMNS = (
 )
 
 
-def _post_earnings(session: Session, counted: pl.DataFrame, *, batch_id: int, now: datetime, postgres: bool) -> int:
-    """One earn entry per (account, local day) of the rewarded groups, chained onto each account's head."""
+def _post_earnings(
+    session: Session,
+    counted: pl.DataFrame,
+    scenarios: pl.DataFrame,
+    *,
+    batch_id: int,
+    now: datetime,
+    postgres: bool,
+    background: _Background,
+) -> int:
+    """One earn entry per (account, local day) of the rewarded groups, chained onto each account's head.
+
+    ``counted``: one row per (account, scenario, local day) with ``rewarded`` events and the last one's time.
+    """
+    terms = scenarios.lazy().select("sidx", "catalogue_version", "points", "co2")
     earned = (
-        counted.filter((pl.col("rewarded") > 0) & (pl.col("points") > 0))
+        counted.lazy()
+        .join(terms, on="sidx")
+        .filter((pl.col("rewarded") > 0) & (pl.col("points") > 0))
         .group_by("account_id", "local_day")
         .agg(
             (pl.col("rewarded") * pl.col("points")).sum().alias("points"),
@@ -599,58 +993,87 @@ def _post_earnings(session: Session, counted: pl.DataFrame, *, batch_id: int, no
             pl.col("last_at").max(),
             pl.col("catalogue_version").max(),
         )
-        .sort("account_id", "local_day")
+        .collect(engine="streaming")
     )
     if earned.is_empty():
         return 0
     heads = _chain_heads(session, earned.select(pl.col("account_id").unique()))
-    raw: Any = session.connection().connection.dbapi_connection
-    stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    block: list[tuple[Any, ...]] = []
-    written = 0
-    last_account = None
-    seq, head = 0, None
-    for account_id, day, points, co2, last_at, version in earned.iter_rows():
-        if account_id != last_account:
-            seq, head = heads.get(account_id, (0, None))
-            last_account = account_id
-        seq += 1
-        ref = f"batch:{batch_id}:{day.isoformat()}"
-        entry = entry_hash(
-            head, account_id=str(account_id), seq=seq, kind="earn", points=points, occurred_at=last_at, ref=ref
+    earned = (
+        earned.join(heads, on="account_id", how="left")
+        .sort("account_id", "local_day")
+        .with_columns(
+            (pl.col("head_seq").fill_null(0) + pl.int_range(1, pl.len() + 1).over("account_id")).alias("seq"),
+            (pl.col("account_id").shift(1) != pl.col("account_id")).fill_null(True).alias("first"),
+            (pl.lit(f"batch:{batch_id}:") + pl.col("local_day").dt.strftime("%Y-%m-%d")).alias("ref"),
         )
-        if postgres:
-            block.append((account_id, seq, "earn", points, co2, last_at, day, ref, batch_id, version, head, entry, now))
-        else:
-            at = last_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-            block.append(
-                (account_id, seq, "earn", points, co2, at, day.isoformat(), ref, batch_id, version, head, entry, stamp)
-            )
-        head = entry
-        if len(block) == 50_000:
-            written += _write_ledger(raw, block, postgres=postgres)
-            block = []
-    return written + _write_ledger(raw, block, postgres=postgres)
-
-
-def _write_ledger(raw: Any, rows: list[tuple[Any, ...]], *, postgres: bool) -> int:
-    if not rows:
-        return 0
-    columns = ",".join(_LEDGER_COLUMNS)
+    )
+    del counted, heads
+    recorded = now.astimezone(UTC)
     if postgres:
-        with raw.cursor() as cursor, cursor.copy(f"COPY personal_ledger ({columns}) FROM STDIN") as copy:
-            copy.write(_copy_text(rows))
+        stamp = recorded.strftime("%Y-%m-%d %H:%M:%S.%f+00")
+        times = (pl.col("last_at").dt.strftime(_PG_TIME), pl.col("local_day"))
+    else:
+        stamp = recorded.strftime("%Y-%m-%d %H:%M:%S.%f")
+        times = (_sqlite_time("last_at"), pl.col("local_day").dt.strftime("%Y-%m-%d"))
+    head: str | None = None
+    written = 0
+    for offset in range(0, earned.height, _LEDGER_BLOCK):
+        block = earned.slice(offset, _LEDGER_BLOCK)
+        # The chain is sequential within an account: the single definition of the hash, in one pass.
+        previous: list[str | None] = []
+        hashes: list[str] = []
+        for account_id, seq, points, last_at, ref, first, head_hash in zip(
+            *(block.get_column(c).to_list() for c in ("account_id", "seq", "points", "last_at", "ref", "first")),
+            block.get_column("head_hash").to_list(),
+            strict=True,
+        ):
+            prev = head_hash if first else head
+            head = entry_hash(
+                prev, account_id=str(account_id), seq=seq, kind="earn", points=points, occurred_at=last_at, ref=ref
+            )
+            previous.append(prev)
+            hashes.append(head)
+        rows = block.select(
+            "account_id",
+            "seq",
+            pl.lit("earn").alias("kind"),
+            "points",
+            pl.col("co2").alias("avoided_co2_g"),
+            times[0].alias("occurred_at"),
+            times[1].alias("earned_on"),
+            "ref",
+            pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
+            "catalogue_version",
+            pl.Series("prev_hash", previous, dtype=pl.Utf8),
+            pl.Series("hash", hashes, dtype=pl.Utf8),
+            pl.lit(stamp).alias("recorded_at"),
+        )
+        payload = _csv(rows) if postgres else rows
+        written += background.wait() or 0
+        background.submit(_write_ledger, session, payload, rows.height)
+    return written + (background.wait() or 0)
+
+
+def _write_ledger(session: Session, payload: bytes | pl.DataFrame, rows: int) -> int:
+    """Write one block of earn entries (PostgreSQL: COPY CSV bytes; SQLite: a frame of values); returns ``rows``."""
+    raw: Any = session.connection().connection.dbapi_connection
+    columns = ",".join(_LEDGER_COLUMNS)
+    if isinstance(payload, bytes):
+        with raw.cursor() as cursor, cursor.copy(f"COPY personal_ledger ({columns}) FROM STDIN (FORMAT csv)") as cp:
+            cp.write(payload)
     else:
         raw.executemany(
-            f"INSERT INTO personal_ledger ({columns}) VALUES ({','.join('?' * len(_LEDGER_COLUMNS))})", rows
+            f"INSERT INTO personal_ledger ({columns}) VALUES ({','.join('?' * len(_LEDGER_COLUMNS))})",
+            payload.iter_rows(),
         )
-    return len(rows)
+    return rows
 
 
-def _chain_heads(session: Session, accounts: pl.DataFrame) -> dict[int, tuple[int, str]]:
-    """The last (seq, hash) of these accounts' chains, set-based (accounts without entries are absent)."""
+def _chain_heads(session: Session, accounts: pl.DataFrame) -> pl.DataFrame:
+    """These accounts' chain heads (``head_seq``, ``head_hash``), set-based; accounts without entries are absent."""
+    schema = {"account_id": pl.Int64, "head_seq": pl.Int64, "head_hash": pl.Utf8}
     if session.execute(text("SELECT 1 FROM personal_ledger LIMIT 1")).first() is None:
-        return {}
+        return pl.DataFrame(schema=schema)
     table = _temp_table(session, "personal_intake_accounts", {"account_id": "bigint"}, accounts)
     rows = session.execute(
         text(
@@ -660,14 +1083,4 @@ def _chain_heads(session: Session, accounts: pl.DataFrame) -> dict[int, tuple[in
         )
     ).all()
     session.execute(text(f"DROP TABLE {table}"))
-    return {int(a): (int(s), h) for a, s, h in rows}
-
-
-def _copy_text(rows: list[tuple[Any, ...]]) -> bytes:
-    """Ledger rows in COPY text format (no field holds a tab, newline or backslash: ids, codes, hex, times)."""
-    out = []
-    for row in rows:
-        out.append(
-            "\t".join("\\N" if v is None else v.isoformat() if isinstance(v, date | datetime) else str(v) for v in row)
-        )
-    return ("\n".join(out) + "\n").encode()
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
