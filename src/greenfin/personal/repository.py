@@ -331,8 +331,12 @@ def lock_for_posting(session: Session) -> None:
     pending deliveries first cannot deadlock with a run. SQLite: the database write lock.
     """
     if is_postgres(session):
+        # The intake lock in a materialised CTE read first: taken before the posting lock.
         session.execute(
-            text("SELECT pg_advisory_xact_lock_shared(:i), pg_advisory_xact_lock(:p)"),
+            text(
+                "WITH intake_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:i)) "
+                "SELECT pg_advisory_xact_lock(:p) FROM intake_lock"
+            ),
             {"i": INTAKE_LOCK, "p": POSTING_LOCK},
         )
     else:
@@ -490,29 +494,6 @@ def batches_overlap(session: Session, first_day: date, last_day: date, *, beside
         )
         or False
     )
-
-
-def existing_event_keys(session: Session, source: str, external_ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    if is_postgres(session) and external_ids:
-        return set(
-            session.scalars(
-                text(
-                    "SELECT external_id FROM personal_event "
-                    f"WHERE source = :s AND external_id = ANY({_TEXTS.format('e')})"
-                ),
-                {"s": source, "e": _json_list(external_ids)},
-            )
-        )
-    for start in range(0, len(external_ids), 500):
-        found.update(
-            session.scalars(
-                select(Event.external_id).where(
-                    Event.source == source, Event.external_id.in_(external_ids[start : start + 500])
-                )
-            )
-        )
-    return found
 
 
 def rewarded_counts(session: Session, groups: set[tuple[int, str, date]]) -> dict[tuple[int, str, date], int]:
