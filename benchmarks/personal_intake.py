@@ -61,15 +61,7 @@ def database_url(db: str, workdir: Path) -> str:
 
 def generate(path: Path, *, events: int, residents: int, seed: int) -> list[str]:
     rng = random.Random(seed)
-    numbers: list[str] = []
-    seen: set[str] = set()
-    sequence = 0
-    while len(numbers) < residents:
-        number = identity.synthetic_id_number(rng, sequence)
-        sequence += 1
-        if number not in seen:
-            seen.add(number)
-            numbers.append(number)
+    numbers = identity.synthetic_id_numbers(rng, residents)
     if path.exists():
         return numbers
     codes = [

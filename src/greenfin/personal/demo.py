@@ -120,15 +120,7 @@ def add_personal_demo(
         auth.create_organisation(
             session, kind="data_source", name="衢州支付数据源(演示)", code=source, region_code="330800"
         )
-    numbers: list[str] = []
-    seen: set[str] = set()
-    sequence = 0
-    while len(numbers) < residents:
-        number = identity.synthetic_id_number(rng, sequence)
-        sequence += 1
-        if number not in seen:
-            seen.add(number)
-            numbers.append(number)
+    numbers = identity.synthetic_id_numbers(rng, residents)
     digest = identity.hasher(settings.secret_key)
     rows = []
     for i, number in enumerate(numbers):

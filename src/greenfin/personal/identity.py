@@ -124,3 +124,13 @@ def synthetic_id_number(rng: random.Random, sequence: int) -> str:
     born = date(1990, 1, 1) + timedelta(days=rng.randrange(16 * 365))
     body = f"{division}{born:%Y%m%d}{sequence % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
+
+
+def synthetic_id_numbers(rng: random.Random, count: int) -> list[str]:
+    """``count`` distinct synthetic ID numbers, in the order :func:`synthetic_id_number` draws them."""
+    numbers: dict[str, None] = {}
+    sequence = 0
+    while len(numbers) < count:
+        numbers.setdefault(synthetic_id_number(rng, sequence))
+        sequence += 1
+    return list(numbers)
