@@ -521,21 +521,12 @@ def rewarded_counts(session: Session, groups: set[tuple[int, str, date]]) -> dic
 
 
 def insert_events_returning(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert events, ignoring (source, external_id) already stored; external id -> id of those inserted."""
+    """Insert events on SQLite, ignoring (source, external_id) already stored; external id -> id of those inserted.
+
+    PostgreSQL stores an API delivery in one statement (:func:`store_api_delivery`).
+    """
     if not rows:
         return {}
-    if is_postgres(session):
-        # One statement, one JSON parameter typed by the table itself: no per-row placeholders.
-        columns = ", ".join(_EVENT_COLUMNS)
-        result = session.execute(
-            text(
-                f"INSERT INTO personal_event ({columns}) SELECT {columns} "
-                "FROM json_populate_recordset(NULL::personal_event, CAST(:rows AS json)) "
-                "ON CONFLICT (source, external_id) DO NOTHING RETURNING external_id, id"
-            ),
-            {"rows": _json_rows(rows, _EVENT_COLUMNS)},
-        )
-        return {e: int(i) for e, i in result}
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     statement = sqlite_insert(cast(Table, Event.__table__)).on_conflict_do_nothing(
