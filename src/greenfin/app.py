@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,10 +20,29 @@ from greenfin.settings import Settings, get_settings
 API_PREFIX = "/api/v1"
 
 
+_startup_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    global _startup_frozen
+    if not _startup_frozen:
+        gc.collect()
+        gc.freeze()
+        _startup_frozen = True
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Background work of a server process: the personal account's poster."""
+    """Background work of a server process: the personal account's poster.
+
+    The first application of a process also moves what it holds for its lifetime (modules,
+    routes, metadata) out of the garbage collector's sight: a full collection otherwise walks
+    all of it and stalls every request of the process for 50–300 ms (seen under load as the
+    API's p99). Request garbage is still collected as before.
+    """
     from greenfin.personal.poster import Poster
+
+    _freeze_startup_objects()
 
     settings: Settings = app.state.settings
     poster = None
