@@ -98,8 +98,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+WRITER = {"sqlite_begin_immediate": True}
+"""Execution options of a transaction that will write (see :func:`session_scope`)."""
+
+
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A transaction that reads and then writes after another writer's commit fails at once
+    # ("database is locked", the busy timeout never applies); one that begins as the writer
+    # waits its turn. Read-only transactions stay deferred and never wait for a writer.
+    immediate = connection.get_execution_options().get("sqlite_begin_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -122,10 +130,16 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit when the block ends, roll back if it raises."""
+def session_scope(factory: sessionmaker[Session], *, writer: bool = False) -> Iterator[Session]:
+    """One transaction: commit when the block ends, roll back if it raises.
+
+    ``writer``: the transaction will write; on SQLite it then takes the database's write
+    lock when it begins, so its reads cannot go stale before its first write.
+    """
     session = factory()
     try:
+        if writer:
+            session.connection(execution_options=WRITER)
         yield session
         session.commit()
     except BaseException:

@@ -37,8 +37,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit on return, roll back on error."""
-    with session_scope(request.app.state.session_factory) as session:
+    """One transaction per request: commit on return, roll back on error (a writer unless it reads)."""
+    writer = request.method not in ("GET", "HEAD", "OPTIONS")
+    with session_scope(request.app.state.session_factory, writer=writer) as session:
         yield session
 
 

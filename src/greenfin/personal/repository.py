@@ -268,7 +268,7 @@ def store_api_delivery(
     event's request is dominated by round trips.
     """
     if not is_postgres(session):
-        # On SQLite the batch row is the first write: it takes the database's write lock.
+        # SQLite: the caller holds the database's write lock (see service.intake_events).
         batch_id = new_batch(session, channel="api", actor=actor, received_at=received_at)
         for row in rows:
             row["batch_id"] = batch_id

@@ -446,6 +446,11 @@ def intake_events(
         # checksum is checked below only for numbers that match none.
         candidates.append((index, event, at, local_day(at), digest(identity.compact_id_number(event.id_number))))
 
+    if candidates and not repo.is_postgres(session):
+        # SQLite: the write lock before the first read. A transaction that reads and then
+        # writes after another writer committed fails at once ("database is locked"), without
+        # waiting out the busy timeout; one that starts as the writer waits its turn.
+        repo.take_sqlite_write_lock(session)
     accounts = repo.account_ids_by_hash(session, [c[4] for c in candidates])
     source = principal.organisation_code or ""
     rows: list[dict[str, Any]] = []
