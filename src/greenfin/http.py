@@ -106,6 +106,39 @@ async def principal_in_passing(request: Request) -> Principal:
     return await run_in_threadpool(look_up)
 
 
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def raw_json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` of a route that reads its JSON body itself: documented as ``model``.
+
+    The model's schema (and those it refers to) are added to the document's components by
+    :func:`install_body_schemas`, as FastAPI would for a declared body parameter.
+    """
+    _BODY_MODELS[model.__name__] = model
+    reference = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": reference}}}}
+
+
+def install_body_schemas(app: FastAPI) -> None:
+    """Add the schemas of the bodies routes read themselves (:func:`raw_json_body`) to the OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, model in _BODY_MODELS.items():
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for nested, definition in schema.pop("$defs", {}).items():
+                schemas.setdefault(nested, definition)
+            schemas.setdefault(name, schema)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 T = TypeVar("T")
 
 

@@ -219,3 +219,22 @@ def test_api_single_event_refuses_bad_bodies_as_problem_json(client: TestClient,
     assert broken.headers["content-type"].startswith("application/problem+json")
     assert broken.json()["detail"] == "the request body is not valid JSON (the error is at character 18)"
     assert missing.json()["detail"] == "body.external_id: Field required (and 3 more)"
+
+
+def test_api_batch_refuses_without_a_data_source_key_or_with_a_bad_body(
+    client: TestClient, session: Session, bank: Bank, resident: Resident
+) -> None:
+    url = "/api/v1/personal/events/batch"
+    body = {"events": [event("R1").model_dump()]}
+    assert client.post(url, json=body).status_code == 401
+    assert client.post(url, json=body, headers=resident.headers).status_code == 403
+    broken = client.post(url, content=b'{"events": [', headers={**bank.headers, "Content-Type": "application/json"})
+    empty = client.post(url, json={"events": []}, headers=bank.headers)
+    too_many = client.post(
+        url, json={"events": [event(f"M{i}").model_dump() for i in range(10_001)]}, headers=bank.headers
+    )
+    assert (broken.status_code, empty.status_code, too_many.status_code) == (422, 422, 422)
+    assert all(r.headers["content-type"].startswith("application/problem+json") for r in (broken, empty, too_many))
+    assert broken.json()["detail"] == "the request body is not valid JSON (the error is at character 12)"
+    assert empty.json()["detail"].startswith("body.events: List should have at least 1 item")
+    assert session.scalar(select(func.count()).select_from(Event)) == 0

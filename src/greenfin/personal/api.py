@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.db import session_scope
 from greenfin.errors import InvalidInput
-from greenfin.http import Page, PageDep, PrincipalDep, SessionDep, SettingsDep, principal_in_passing
+from greenfin.http import Page, PageDep, PrincipalDep, SessionDep, SettingsDep, principal_in_passing, raw_json_body
 from greenfin.personal import service
 from greenfin.personal.catalogue import catalogue_as_json
 from greenfin.personal.coalesce import Coalescer
@@ -57,12 +58,7 @@ def get_catalogue(principal: PrincipalDep) -> dict[str, Any]:
     response_model=EventResult,
     status_code=201,
     responses={200: {"description": "Duplicate", "model": EventResult}},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventIn"}}},
-        }
-    },
+    openapi_extra=raw_json_body(EventIn),
 )
 async def post_event(request: Request) -> Response:
     """Deliver one event (data sources); a repeated delivery answers 200 with status duplicate.
@@ -122,12 +118,35 @@ def _coalescer(app: FastAPI) -> Coalescer:
     return coalescer
 
 
-@router.post("/events/batch", response_model=IntakeRead)
-def post_events(
-    batch_in: EventBatchIn, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
-) -> IntakeRead:
-    """Deliver up to 10,000 events; each is accepted (pending), a duplicate or rejected with a reason."""
-    return service.intake_events(session, principal, settings=settings, events=batch_in.events)
+@router.post(
+    "/events/batch",
+    response_model=IntakeRead,
+    openapi_extra=raw_json_body(EventBatchIn),
+)
+async def post_events(request: Request) -> Response:
+    """Deliver up to 10,000 events; each is accepted (pending), a duplicate or rejected with a reason.
+
+    Lean like :func:`post_event`: the body is parsed and validated by pydantic in one pass
+    from its bytes and the answer written once, not checked again against its own model
+    (for 2,000 events that was ~10 % of the request's CPU).
+    """
+    principal = await principal_in_passing(request)
+    auth.require_role(principal, "data_source")
+    body = await request.body()
+    try:
+        batch_in = EventBatchIn.model_validate_json(body)
+    except ValidationError as exc:
+        raise _request_error(exc, body) from None
+    settings: Settings = request.app.state.settings
+    factory = request.app.state.session_factory
+
+    def deliver() -> bytes:
+        with session_scope(factory) as session:
+            session.info["actor"] = principal
+            read = service.intake_events(session, principal, settings=settings, events=batch_in.events)
+        return read.model_dump_json().encode()
+
+    return Response(await run_in_threadpool(deliver), media_type="application/json")
 
 
 @router.post("/enrolments", response_model=EnrolRead, status_code=201)
