@@ -373,6 +373,7 @@ class Deliveries:
     ids: list[int]
     first_event_id: int = 0
     last_event_id: int = 0
+    events: int = 0
 
 
 def pending_batches(session: Session, *, max_events: int) -> Deliveries:
@@ -395,7 +396,7 @@ def pending_batches(session: Session, *, max_events: int) -> Deliveries:
             firsts.append(int(first))
             lasts.append(int(last))
         total += accepted
-    return Deliveries(taken, min(firsts, default=0), max(lasts, default=0))
+    return Deliveries(taken, min(firsts, default=0), max(lasts, default=0), total)
 
 
 def _batch_in(session: Session, column: Any, batch_ids: Sequence[int]) -> Any:
@@ -423,17 +424,55 @@ def _pending_events(session: Session, deliveries: Deliveries) -> Any:
     )
 
 
-def pending_groups(session: Session, deliveries: Deliveries) -> list[tuple[int, str, date, str, int]]:
-    """(account, scenario, local day, newest catalogue version, events) of pending deliveries."""
+def over_cap_groups(
+    session: Session, deliveries: Deliveries, caps: dict[tuple[str, str], int]
+) -> dict[tuple[int, str, date], int]:
+    """Groups (account, scenario, local day) of pending events that go over their daily cap: group -> rewarded before.
+
+    ``caps`` maps (catalogue version, scenario) to the daily cap; a group's version is the
+    newest among its pending events. A group is over when its rewarded events, posted and
+    pending, outnumber the cap; the value is how many were rewarded before these deliveries.
+    PostgreSQL: one statement, each group probing the (account_id, local_day) index, so only
+    the groups over their cap come back (a run of 100 k groups sent 100 k rows twice before).
+    """
+    if is_postgres(session):
+        found = session.execute(
+            text(
+                "WITH pending AS (SELECT account_id, scenario, local_day, max(catalogue_version) AS version, "
+                "count(*) AS n FROM personal_event WHERE id BETWEEN :first AND :last "
+                f"AND batch_id IN {_BIGINT_SET.format('batches')} AND NOT capped "
+                "GROUP BY account_id, scenario, local_day) "
+                "SELECT p.account_id, p.scenario, p.local_day, t.rewarded - p.n FROM pending p "
+                "JOIN json_to_recordset(CAST(:caps AS json)) AS c(version text, scenario text, cap int) "
+                "ON c.version = p.version AND c.scenario = p.scenario "
+                "CROSS JOIN LATERAL (SELECT count(*) AS rewarded FROM personal_event e "
+                "WHERE e.account_id = p.account_id AND e.local_day = p.local_day AND e.scenario = p.scenario "
+                "AND NOT e.capped) AS t "
+                "WHERE t.rewarded > c.cap"
+            ),
+            {
+                "first": deliveries.first_event_id,
+                "last": deliveries.last_event_id,
+                "batches": _json_list(deliveries.ids),
+                "caps": json.dumps([{"version": v, "scenario": c, "cap": n} for (v, c), n in caps.items()]),
+            },
+        ).all()
+        return {(int(a), sc, d): int(before) for a, sc, d, before in found}
     e = _pending_events(session, deliveries)
-    return [
-        (int(a), s, d, v, int(n))
-        for a, s, d, v, n in session.execute(
+    groups = [
+        ((int(a), sc, d), v, int(n))
+        for a, sc, d, v, n in session.execute(
             select(e.c.account_id, e.c.scenario, e.c.local_day, func.max(e.c.catalogue_version), func.count())
             .where(e.c.capped.is_(False))
             .group_by(e.c.account_id, e.c.scenario, e.c.local_day)
         )
     ]
+    totals = _rewarded_counts(session, {key for key, _, _ in groups})
+    return {
+        key: totals.get(key, pending) - pending
+        for key, version, pending in groups
+        if totals.get(key, pending) > caps[(version, key[1])]
+    }
 
 
 def pending_events_of_groups(session: Session, deliveries: Deliveries, groups: set[tuple[int, str, date]]) -> list[Any]:
@@ -516,26 +555,12 @@ def batches_overlap(session: Session, first_day: date, last_day: date, *, beside
     )
 
 
-def rewarded_counts(session: Session, groups: set[tuple[int, str, date]]) -> dict[tuple[int, str, date], int]:
-    """Events already rewarded (not capped) per (account, scenario, local day)."""
+def _rewarded_counts(session: Session, groups: set[tuple[int, str, date]]) -> dict[tuple[int, str, date], int]:
+    """Events already rewarded (not capped) per (account, scenario, local day), on SQLite."""
     if not groups:
         return {}
     accounts = {g[0] for g in groups}
     days = {g[2] for g in groups}
-    if is_postgres(session):
-        # Each (account, day) probes the (account_id, local_day) index.
-        pairs = sorted({(a, d) for a, _, d in groups})
-        found = session.execute(
-            text(
-                "SELECT g.a, e.scenario, g.d, count(*) "
-                "FROM json_to_recordset(CAST(:pairs AS json)) AS g(a bigint, d date) "
-                "CROSS JOIN LATERAL (SELECT scenario FROM personal_event "
-                "WHERE account_id = g.a AND local_day = g.d AND NOT capped) AS e "
-                "GROUP BY g.a, e.scenario, g.d"
-            ),
-            {"pairs": json.dumps([{"a": a, "d": d.isoformat()} for a, d in pairs])},
-        ).all()
-        return {(a, s, d): n for a, s, d, n in found if (a, s, d) in groups}
     rows = session.execute(
         select(Event.account_id, Event.scenario, Event.local_day, func.count())
         .where(Event.account_id.in_(accounts), Event.local_day.in_(days), Event.capped.is_(False))

@@ -31,6 +31,7 @@ from greenfin.personal import identity
 from greenfin.personal import repository as repo
 from greenfin.personal.catalogue import (
     ScenarioCatalogue,
+    available_catalogues,
     load_catalogue,
     load_expiry_rule,
     load_grade_bands,
@@ -559,17 +560,11 @@ def post_pending(session: Session, *, now: datetime | None = None, max_events: i
     if not batch_ids:
         return Posting(run_id=None, batches=0, events=0, capped=0, entries=0)
     run_id = repo.new_posting_run(session, started_at=now)
-    groups = repo.pending_groups(session, deliveries)
-    events = sum(g[4] for g in groups)
-    # Rewarded events per group, posted and pending: over the cap only where the pending
-    # events (all carrying an award) push it past.
-    totals = repo.rewarded_counts(session, {(a, s, d) for a, s, d, _, _ in groups})
-    over: dict[tuple[int, str, date], int] = {}  # group -> rewarded before this run
-    for account_id, code, day, version, pending in groups:
-        key = (account_id, code, day)
-        total = totals.get(key, pending)
-        if total > catalogue(version).scenario(code, day).daily_cap:
-            over[key] = total - pending
+    caps = {(v, sc.code): sc.daily_cap for v in available_catalogues() for sc in catalogue(v).scenarios}
+    # Groups whose rewarded events, posted and pending (all pending ones carry an award), go
+    # past the cap -> how many were rewarded before this run.
+    over = repo.over_cap_groups(session, deliveries, caps)
+    events = deliveries.events
     capped: list[int] = []
     if over:
         by_group: dict[tuple[int, str, date], list[Any]] = defaultdict(list)
