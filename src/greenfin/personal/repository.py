@@ -442,13 +442,13 @@ def over_cap_groups(
                 "count(*) AS n FROM personal_event WHERE id BETWEEN :first AND :last "
                 f"AND batch_id IN {_BIGINT_SET.format('batches')} AND NOT capped "
                 "GROUP BY account_id, scenario, local_day) "
-                "SELECT p.account_id, p.scenario, p.local_day, t.rewarded - p.n FROM pending p "
-                "JOIN json_to_recordset(CAST(:caps AS json)) AS c(version text, scenario text, cap int) "
+                "SELECT p.account_id, p.scenario, p.local_day, p.version, c.cap, t.rewarded - p.n FROM pending p "
+                "LEFT JOIN json_to_recordset(CAST(:caps AS json)) AS c(version text, scenario text, cap int) "
                 "ON c.version = p.version AND c.scenario = p.scenario "
                 "CROSS JOIN LATERAL (SELECT count(*) AS rewarded FROM personal_event e "
                 "WHERE e.account_id = p.account_id AND e.local_day = p.local_day AND e.scenario = p.scenario "
                 "AND NOT e.capped) AS t "
-                "WHERE t.rewarded > c.cap"
+                "WHERE c.cap IS NULL OR t.rewarded > c.cap"
             ),
             {
                 "first": deliveries.first_event_id,
@@ -457,7 +457,10 @@ def over_cap_groups(
                 "caps": json.dumps([{"version": v, "scenario": c, "cap": n} for (v, c), n in caps.items()]),
             },
         ).all()
-        return {(int(a), sc, d): int(before) for a, sc, d, before in found}
+        for _, code, _, version, cap, _ in found:
+            if cap is None:  # as caps[...] below: a version or scenario no catalogue file holds
+                raise KeyError((version, code))
+        return {(int(a), sc, d): int(before) for a, sc, d, _, _, before in found}
     e = _pending_events(session, deliveries)
     groups = [
         ((int(a), sc, d), v, int(n))
