@@ -20,15 +20,10 @@ from greenfin.settings import Settings, get_settings
 API_PREFIX = "/api/v1"
 
 
-_startup_frozen = False
-
-
 def _freeze_startup_objects() -> None:
-    global _startup_frozen
-    if not _startup_frozen:
+    if gc.get_freeze_count() == 0:  # once per process: later applications (tests) find it done
         gc.collect()
         gc.freeze()
-        _startup_frozen = True
 
 
 @asynccontextmanager
