@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from greenfin.auth import service as auth
 from greenfin.errors import Forbidden
+from greenfin.personal import repository as repo
 from greenfin.personal import service
 from greenfin.personal.models import Event, LedgerEntry
 from greenfin.personal.rules import award_day
@@ -237,4 +238,27 @@ def test_api_batch_refuses_without_a_data_source_key_or_with_a_bad_body(
     assert all(r.headers["content-type"].startswith("application/problem+json") for r in (broken, empty, too_many))
     assert broken.json()["detail"] == "the request body is not valid JSON (the error is at character 12)"
     assert empty.json()["detail"].startswith("body.events: List should have at least 1 item")
+    assert session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_the_store_refuses_a_time_without_offset_and_keeps_nothing(
+    session: Session, bank: Bank, resident: Resident
+) -> None:
+    """Both stores refuse a naive time (PostgreSQL would read it in the server's own zone)."""
+    row = {
+        "source": bank.code,
+        "external_id": "naive-1",
+        "account_id": resident.account_id,
+        "scenario": "bus_ride",
+        "catalogue_version": "2025.1",
+        "occurred_at": datetime(2026, 3, 2, 8, 15),  # no offset
+        "local_day": date(2026, 3, 2),
+        "amount_fen": 200,
+        "points": 12,
+        "avoided_co2_g": 123,
+        "capped": False,
+    }
+    with pytest.raises(Exception, match="naive datetime"):
+        repo.store_api_delivery(session, [row], actor="key:QZB01", received_at=NOW, duplicates=0, rejected=0)
+    session.rollback()
     assert session.scalar(select(func.count()).select_from(Event)) == 0
