@@ -440,3 +440,9 @@ def test_a_malformed_stored_entry_is_a_break_not_a_crash() -> None:
     [only] = verify_chain(entries)
     assert (only.account_id, only.seq, only.position, only.reason) == ("acct-1", 2, 1, "hash")
     assert "unknown ledger kind 'gift'" in only.detail
+
+
+def test_the_hashed_time_is_utc_with_six_fraction_digits_even_when_they_are_zero() -> None:
+    at = datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI)  # a whole second, given in +08:00
+    raw = canonical_entry_bytes(None, account_id="a", seq=1, kind="earn", points=1, occurred_at=at, ref="r")
+    assert b",27:2025-01-01T00:00:00.000000Z," in raw
