@@ -177,3 +177,36 @@ def test_a_file_with_full_width_digits_finds_the_same_account(
     result = ingest(session, settings, path)
     assert (result["accepted"], result["rejected"]) == (1, 0)
     assert session.scalar(select(Event.account_id).where(Event.external_id == "W1")) == resident.account_id
+
+
+def test_sqlite_rows_inline_the_columns_a_chunk_holds_one_value_of() -> None:
+    import sqlite3
+
+    import polars as pl
+
+    from greenfin.personal.intake import _EVENT_COLUMNS, _SqliteRows
+
+    frame = pl.DataFrame(
+        {
+            "source": ["O'B", "O'B"],  # a quote in a value stays a value
+            "external_id": ["e1", "e2"],
+            "account_id": [1, 2],
+            "scenario": ["bus_ride", "bus_ride"],
+            "catalogue_version": ["2025.1", "2026.1"],  # two values: bound per row
+            "occurred_at": ["2026-03-02 00:00:00.000000"] * 2,
+            "local_day": ["2026-03-02"] * 2,
+            "amount_fen": [100, None],
+            "points": [12, 12],
+            "avoided_co2_g": [123, 123],
+            "capped": [0, 0],
+            "batch_id": [7, 7],
+        }
+    )
+    rows = _SqliteRows.of(frame)
+    assert rows.frame.columns == [c for c in _EVENT_COLUMNS if c not in ("source", "capped", "batch_id")]
+    db = sqlite3.connect(":memory:")
+    db.execute(f"CREATE TABLE t ({', '.join(_EVENT_COLUMNS)})")
+    db.executemany(f"INSERT INTO t ({', '.join(_EVENT_COLUMNS)}) VALUES ({rows.values})", rows.frame.iter_rows())
+    assert db.execute(f"SELECT {', '.join(_EVENT_COLUMNS)} FROM t ORDER BY external_id").fetchall() == list(
+        frame.iter_rows()
+    )

@@ -446,3 +446,29 @@ def test_the_hashed_time_is_utc_with_six_fraction_digits_even_when_they_are_zero
     at = datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI)  # a whole second, given in +08:00
     raw = canonical_entry_bytes(None, account_id="a", seq=1, kind="earn", points=1, occurred_at=at, ref="r")
     assert b",27:2025-01-01T00:00:00.000000Z," in raw
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI),
+        datetime(2025, 3, 11, 2, 0, 0, 500_000, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-5))),
+    ],
+)
+def test_a_time_hashes_the_same_as_a_datetime_and_as_the_file_intakes_utc_text(at: datetime) -> None:
+    import polars as pl
+
+    from greenfin.personal.intake import _HASH_TIME
+
+    text = pl.Series([at]).dt.convert_time_zone("UTC").dt.strftime(_HASH_TIME).item()
+    fields = {"account_id": "7", "seq": 3, "kind": "earn", "points": 12, "ref": "batch:1:2025-01-01"}
+    assert entry_hash(None, occurred_at=text, **fields) == entry_hash(None, occurred_at=at, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text", ["2025-01-01T00:00:00Z", "2025-01-01 00:00:00.000000Z", "2025-01-01T08:00:00.000000+08:00"]
+)
+def test_a_time_as_text_must_be_the_hashed_utc_form(text: str) -> None:
+    with pytest.raises(InvalidInput, match="UTC text"):
+        canonical_entry_bytes(None, account_id="a", seq=1, kind="earn", points=1, occurred_at=text, ref="r")

@@ -69,6 +69,8 @@ SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 CHAIN_TAG = "greenfin.personal.ledger.v1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# A ledger time in its hashed form: UTC, six fraction digits, "Z" (see canonical_entry_bytes).
+_UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 class Category(StrEnum):
@@ -401,7 +403,7 @@ def canonical_entry_bytes(
     seq: int,
     kind: str,
     points: int,
-    occurred_at: datetime,
+    occurred_at: datetime | str,
     ref: str,
 ) -> bytes:
     """The exact bytes an entry's hash covers.
@@ -411,7 +413,8 @@ def canonical_entry_bytes(
     kind, points (decimal, ``-`` for negatives), occurred_at in UTC as
     ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, ref — each UTF-8 encoded and written as a netstring
     ``<byte length>:<bytes>,``. Length prefixes make the encoding unambiguous whatever
-    characters a field holds.
+    characters a field holds. ``occurred_at`` is an aware datetime, or that UTC text
+    already formed (the file intake formats a whole column at once).
     """
     if prev_hash is not None and not _HEX64.fullmatch(prev_hash):
         raise InvalidInput(f"previous hash must be 64 lowercase hex digits: {prev_hash!r}")
@@ -422,7 +425,13 @@ def canonical_entry_bytes(
     if kind not in _POINTS_SIGN:
         known = ", ".join(k.value for k in LedgerKind)
         raise InvalidInput(f"unknown ledger kind {kind!r}; known: {known}")
-    fields = (CHAIN_TAG, prev_hash or "", account_id, str(seq), str(kind), str(points), _utc_text(occurred_at), ref)
+    if isinstance(occurred_at, str):
+        if not _UTC_TEXT.fullmatch(occurred_at):
+            raise InvalidInput(f"ledger time must be UTC text like 2025-03-11T02:00:00.500000Z: {occurred_at!r}")
+        when = occurred_at
+    else:
+        when = _utc_text(occurred_at)
+    fields = (CHAIN_TAG, prev_hash or "", account_id, str(seq), str(kind), str(points), when, ref)
     return b"".join([_netstring(text.encode("utf-8")) for text in fields])
 
 
@@ -437,7 +446,7 @@ def entry_hash(
     seq: int,
     kind: str,
     points: int,
-    occurred_at: datetime,
+    occurred_at: datetime | str,
     ref: str,
 ) -> str:
     """SHA-256 (lowercase hex) of an entry chained to its predecessor's hash."""
