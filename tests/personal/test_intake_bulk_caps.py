@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from greenfin.cli import CLI_PRINCIPAL
-from greenfin.personal import service
+from greenfin.personal import intake, service
 from greenfin.personal.intake import ingest_file
 from greenfin.personal.models import Event, LedgerEntry
 from greenfin.settings import Settings
-from tests.personal.conftest import ID_A, NOW, Bank, Resident
+from tests.personal.conftest import ID_A, ID_B, ID_C, NOW, Bank, Resident, make_resident
 
 HEADER = "source,external_id,id_number,scenario,occurred_at,amount_fen\n"
 
@@ -72,4 +74,71 @@ def test_a_held_back_key_stored_by_an_earlier_file_of_another_day_is_a_duplicate
     entries = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)).all()
     days = [(e.seq, e.points, e.earned_on.isoformat()) for e in entries]
     assert days == [(1, 28, "2026-02-20"), (2, 28, "2026-03-02")]
+    assert service.verify(session)[2] == []
+
+
+@pytest.mark.parametrize("earlier_file", [False, True])
+def test_held_rows_written_between_ledger_blocks_roll_back_with_them_on_a_collision(
+    session: Session,
+    settings: Settings,
+    bank: Bank,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    earlier_file: bool,
+) -> None:
+    # One entry a block: the ranked held rows go in two parts, one before each of the first two
+    # blocks. With the earlier file, the second part repeats its key K1: the first part and the
+    # first block are undone with it, and K2 is ranked again without K1.
+    monkeypatch.setattr(intake, "_LEDGER_BLOCK", 1)
+    writes: list[tuple[list[str], int]] = []  # held keys and entries of each write, as the worker did them
+    write_block = intake._write_block
+
+    def spy(session: Session, writer: Any, held: Any, payload: Any, rows: int) -> int:
+        keys = [] if held is None else held.get_column("external_id").to_list()
+        try:
+            return write_block(session, writer, held, payload, rows)
+        finally:
+            writes.append((keys, rows))
+
+    monkeypatch.setattr(intake, "_write_block", spy)
+    c = make_resident(session, settings, "resident-c", ID_C)
+    b = make_resident(session, settings, "resident-b", ID_B)
+    a = make_resident(session, settings, "resident-a", ID_A)
+    if earlier_file:
+        first = write(tmp_path / "a.csv", [f"QZB01,K1,{ID_A},online_loan,2026-02-20T10:00:00+08:00,1"])
+        ingest_file(session, CLI_PRINCIPAL, settings=settings, path=first, now=NOW, chunk_rows=2)
+    second = write(
+        tmp_path / "b.csv",
+        [
+            f"QZB01,L2,{ID_B},online_loan,2026-03-02T09:00:00+08:00,1",
+            f"QZB01,K1,{ID_A},online_loan,2026-03-02T08:00:00+08:00,1",
+            f"QZB01,B1,{ID_C},bus_ride,2026-03-02T10:00:00+08:00,1",
+            f"QZB01,L1,{ID_B},online_loan,2026-03-02T08:00:00+08:00,1",
+            f"QZB01,K2,{ID_A},online_loan,2026-03-02T09:00:00+08:00,1",
+        ],
+    )
+    writes.clear()
+    summary = ingest_file(session, CLI_PRINCIPAL, settings=settings, path=second, now=NOW, chunk_rows=2)
+    # B's held rows, then A's (accounts in id order), each before a block; after a collision the
+    # held rows are stored apart and the ledger is written again.
+    interleaved = [(["L1", "L2"], 1), (["K1", "K2"], 1)]
+    assert writes == (interleaved + [([], 1)] * 3 if earlier_file else [*interleaved, ([], 1)])
+    assert (summary["accepted"], summary["duplicates"]) == ((4, 1) if earlier_file else (5, 0))
+    assert stored(session) == {
+        "L1": ("online_loan", 28, False),
+        "L2": ("online_loan", 0, True),
+        "B1": ("bus_ride", 12, False),
+        "K1": ("online_loan", 28, False),
+        "K2": ("online_loan", 28, False) if earlier_file else ("online_loan", 0, True),
+    }
+    entries = {
+        (e.account_id, e.seq): (e.points, e.earned_on.isoformat())
+        for e in session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "earn"))
+    }
+    expected_a = {(a.account_id, 1): (28, "2026-02-20"), (a.account_id, 2): (28, "2026-03-02")}
+    assert entries == {
+        (b.account_id, 1): (28, "2026-03-02"),
+        (c.account_id, 1): (12, "2026-03-02"),
+        **(expected_a if earlier_file else {(a.account_id, 1): (28, "2026-03-02")}),
+    }
     assert service.verify(session)[2] == []

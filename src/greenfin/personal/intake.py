@@ -37,6 +37,7 @@ counts them by reason and lists the first :data:`MAX_LISTED` with their line num
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -385,20 +386,37 @@ class _Writer:
             if stored is None:
                 return False
         else:
-            import sqlite3
-
-            self.raw.execute("SAVEPOINT personal_intake_held")
-            try:
-                self.raw.executemany(
-                    f"INSERT INTO personal_event ({columns}) VALUES ({payload.values})", payload.frame.iter_rows()
-                )
-            except sqlite3.IntegrityError:
-                self.raw.execute("ROLLBACK TO SAVEPOINT personal_intake_held")
-                self.raw.execute("RELEASE SAVEPOINT personal_intake_held")
+            # No savepoint: inside SQLite's large transaction a savepoint journals the pages it
+            # changes (in memory, temp_store=MEMORY), which cost seconds and GiBs at 10 M events.
+            # The rows of a failed insert are deleted instead (this intake is the only writer).
+            before = self._max_id()
+            cursor = self.raw.executemany(
+                f"INSERT INTO personal_event ({columns}) VALUES ({payload.values}) "
+                "ON CONFLICT (source, external_id) DO NOTHING",
+                payload.frame.iter_rows(),
+            )
+            if cursor.rowcount != frame.height:
+                self.raw.execute("DELETE FROM personal_event WHERE id > ?", (before,))
                 return False
-            self.raw.execute("RELEASE SAVEPOINT personal_intake_held")
         self.inserted += frame.height
         return True
+
+    def marks(self) -> tuple[int, int, int]:
+        """Where the events and the ledger end now, and the count stored: for :meth:`undo_since`."""
+        ledger = self.session.execute(text("SELECT coalesce(max(id), 0) FROM personal_ledger")).scalar_one()
+        return self._max_id(), int(ledger), self.inserted
+
+    def undo_since(self, marks: tuple[int, int, int]) -> None:
+        """Delete the events and ledger entries this intake wrote after ``marks`` (not yet committed).
+
+        The same as rolling back to a savepoint taken at the marks, without SQLite's cost of
+        one (see :meth:`add_new`); the intake holds the write lock, so no other writer's rows
+        are among them.
+        """
+        events, ledger, inserted = marks
+        self.session.execute(text("DELETE FROM personal_event WHERE id > :id"), {"id": events})
+        self.session.execute(text("DELETE FROM personal_ledger WHERE id > :id"), {"id": ledger})
+        self.inserted = inserted
 
     def _copy_direct(self, data: bytes, columns: str, rows: int) -> int | None:
         """COPY the chunk into personal_event; None (nothing stored) if a row is a duplicate."""
@@ -525,8 +543,7 @@ def ingest_file(
         nonlocal groups
         if stored is None or stored.is_empty():
             return
-        # The stored rows' group keys and times (~24 bytes a row), aggregated every few chunks.
-        groups.append(stored.select(*_GROUP, pl.lit(1, pl.Int32).alias("n"), pl.col("occurred_at").alias("last_at")))
+        groups.append(_group_counts(stored))
         if len(groups) >= _COMPACT_EVERY:
             groups = [_merge(groups)]
 
@@ -617,16 +634,20 @@ def ingest_file(
                 background.submit(writer.add, rows, payload)
             del rows, payload
         count(background.wait())
-        if held:
-            ranked = _write_held(session, writer, pl.concat(held), scenarios)
+        # The held rows ranked now and stored during the ledger phase, in parts between its blocks
+        # (their write overlaps the hashing), unless one was stored by an earlier delivery.
+        ranked = (
+            _rank_held(pl.concat(held).unique(subset=["source", "external_id"], keep="first"), scenarios)
+            if held
+            else None
+        )
+        if ranked is not None:
             count(ranked.filter(~pl.col("capped")))
-            del ranked
         del held, held_keys, accounts, resolved, resolved_text, candidates
         clock.lap("events")
 
-        inserted = writer.inserted
         first_day = last_day = None
-        if inserted:
+        if writer.inserted or ranked is not None:
             counted = _merge(groups)
             del groups
             first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
@@ -643,16 +664,35 @@ def ingest_file(
                 # No group is over its cap: the candidates were held back and stored ranked.
                 counted = counted.rename({"n": "rewarded"})
             clock.lap("daily caps")
-            _post_earnings(
+            post = functools.partial(
+                _post_earnings,
                 session,
-                counted,
-                scenarios,
+                scenarios=scenarios,
                 batch_id=batch_id,
                 now=now,
-                postgres=writer.postgres,
+                writer=writer,
                 background=background,
             )
+            if ranked is None:
+                post(counted)
+            else:
+                marks = writer.marks()
+                try:
+                    post(counted, held=ranked)
+                except _HeldCollision:
+                    # A held key was stored by an earlier delivery: undo the ledger and the held
+                    # rows written so far, leave the stored keys out, rank again, post again.
+                    # (Every row of a held group is held: the other groups' counts stand.)
+                    writer.undo_since(marks)
+                    counted = counted.join(ranked.select(_GROUP).unique(), on=_GROUP, how="anti")
+                    ranked = _write_held(session, writer, ranked, scenarios)
+                    again = _merge([_group_counts(ranked.filter(~pl.col("capped")))]).rename({"n": "rewarded"})
+                    counted = pl.concat([counted, again.select(counted.columns)])
+                    first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
+                    post(counted)
             clock.lap("ledger")
+        inserted = writer.inserted
+        del ranked
     finally:
         background.close()
         writer.drop()
@@ -829,13 +869,32 @@ def _rank_held(held: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
     ).drop("cap")
 
 
-def _write_held(session: Session, writer: _Writer, held: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
-    """Rank and store the held rows (first in the file wins a repeated key); returns them as stored."""
-    held = held.unique(subset=["source", "external_id"], keep="first", maintain_order=True)
-    ranked = _rank_held(held, scenarios)
-    if writer.add_new(ranked):
-        return ranked
-    # Some key was stored by an earlier delivery: leave those out and rank again.
+def _group_counts(stored: pl.DataFrame) -> pl.DataFrame:
+    """The stored rows' group keys and times (~24 bytes a row), to be aggregated by :func:`_merge`."""
+    return stored.select(*_GROUP, pl.lit(1, pl.Int32).alias("n"), pl.col("occurred_at").alias("last_at"))
+
+
+class _HeldCollision(Exception):
+    """A held row's key was stored by an earlier delivery (nothing of that part was written)."""
+
+
+def _write_held(session: Session, writer: _Writer, ranked: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
+    """Store the ranked held rows that no earlier delivery stored, ranked again; returns them as stored.
+
+    The slow path, after :class:`_HeldCollision`: the stored keys are looked up and left out,
+    and the rest ranked again from their scenario's award (what every held row carried before
+    its first ranking).
+    """
+    award = scenarios.select("sidx", pl.col("points").alias("award"), pl.col("co2").alias("award_co2"))
+    held = (
+        ranked.join(award, on="sidx")
+        .with_columns(
+            pl.col("award").cast(ranked.schema["points"]).alias("points"),
+            pl.col("award_co2").cast(ranked.schema["avoided_co2_g"]).alias("avoided_co2_g"),
+            pl.lit(False).alias("capped"),
+        )
+        .drop("award", "award_co2")
+    )
     table = _temp_table(session, "personal_intake_held", {"source": "varchar(40)", "external_id": "varchar(80)"}, held)
     stored = session.execute(
         text(
@@ -1008,17 +1067,22 @@ _LEDGER_COLUMNS = (
 def _post_earnings(
     session: Session,
     counted: pl.DataFrame,
-    scenarios: pl.DataFrame,
     *,
+    scenarios: pl.DataFrame,
     batch_id: int,
     now: datetime,
-    postgres: bool,
+    writer: _Writer,
     background: _Background,
+    held: pl.DataFrame | None = None,
 ) -> int:
     """One earn entry per (account, local day) of the rewarded groups, chained onto each account's head.
 
     ``counted``: one row per (account, scenario, local day) with ``rewarded`` events and the last one's time.
+    ``held``: ranked held rows to store in parts, one before each block of entries on the worker
+    thread, so that their write overlaps the hashing of the next block; raises
+    :class:`_HeldCollision` if one of their keys was stored by an earlier delivery.
     """
+    postgres = writer.postgres
     terms = scenarios.lazy().select("sidx", "catalogue_version", "points", "co2")
     earned = (
         counted.lazy()
@@ -1033,7 +1097,11 @@ def _post_earnings(
         )
         .collect(engine="streaming")
     )
+    blocks = max(1, -(-earned.height // _LEDGER_BLOCK))
+    held_parts = iter(()) if held is None else iter(held.iter_slices(-(-held.height // blocks) or 1))
     if earned.is_empty():
+        background.submit(_write_block, session, writer, next(held_parts, None), None, 0)
+        background.wait()
         return 0
     heads = _chain_heads(session, earned.select(pl.col("account_id").unique()))
     earned = (
@@ -1090,8 +1158,19 @@ def _post_earnings(
         )
         payload = _csv(rows) if postgres else rows
         written += background.wait() or 0
-        background.submit(_write_ledger, session, payload, rows.height)
-    return written + (background.wait() or 0)
+        background.submit(_write_block, session, writer, next(held_parts, None), payload, rows.height)
+    written += background.wait() or 0
+    assert next(held_parts, None) is None, "every held part goes before a block"
+    return written
+
+
+def _write_block(
+    session: Session, writer: _Writer, held: pl.DataFrame | None, payload: bytes | pl.DataFrame | None, rows: int
+) -> int:
+    """A part of the held rows, then a block of earn entries (the worker thread); returns the entries written."""
+    if held is not None and not writer.add_new(held):
+        raise _HeldCollision
+    return 0 if payload is None else _write_ledger(session, payload, rows)
 
 
 def _write_ledger(session: Session, payload: bytes | pl.DataFrame, rows: int) -> int:
