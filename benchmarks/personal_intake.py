@@ -244,6 +244,10 @@ def main() -> None:
     phases = ("baseline", "copy") if args.db == "postgresql" else ("baseline",)
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for phase in (*phases, "ingest", "reingest"):
+        # Each phase starts with the previous one's writes on disk: the kernel flushes dirty
+        # pages up to 30 s late, and a phase would otherwise share the disk with the last one's
+        # gigabytes of write-back.
+        os.sync()
         out = subprocess.run(
             [sys.executable, __file__, "--db", args.db, "--events", str(args.events), "--residents",
              str(args.residents), "--workdir", str(args.workdir), "--phase", phase],
