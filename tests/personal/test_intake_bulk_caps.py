@@ -86,9 +86,10 @@ def test_held_rows_written_between_ledger_blocks_roll_back_with_them_on_a_collis
     monkeypatch: pytest.MonkeyPatch,
     earlier_file: bool,
 ) -> None:
-    # One entry a block: the ranked held rows go in two parts, one before each of the first two
-    # blocks. With the earlier file, the second part repeats its key K1: the first part and the
-    # first block are undone with it, and K2 is ranked again without K1.
+    # One entry a block: on SQLite the ranked held rows go in two parts, one before each of the
+    # first two blocks (PostgreSQL copies them at once before the ledger). With the earlier file,
+    # the second part repeats its key K1: the first part and the first block are undone with it,
+    # and K2 is ranked again without K1. The stored result is the same on both.
     monkeypatch.setattr(intake, "_LEDGER_BLOCK", 1)
     writes: list[tuple[list[str], int]] = []  # held keys and entries of each write, as the worker did them
     write_block = intake._write_block
@@ -122,7 +123,10 @@ def test_held_rows_written_between_ledger_blocks_roll_back_with_them_on_a_collis
     # B's held rows, then A's (accounts in id order), each before a block; after a collision the
     # held rows are stored apart and the ledger is written again.
     interleaved = [(["L1", "L2"], 1), (["K1", "K2"], 1)]
-    assert writes == (interleaved + [([], 1)] * 3 if earlier_file else [*interleaved, ([], 1)])
+    if session.get_bind().dialect.name == "postgresql":
+        assert writes == [([], 1)] * 3
+    else:
+        assert writes == (interleaved + [([], 1)] * 3 if earlier_file else [*interleaved, ([], 1)])
     assert (summary["accepted"], summary["duplicates"]) == ((4, 1) if earlier_file else (5, 0))
     assert stored(session) == {
         "L1": ("online_loan", 28, False),

@@ -673,6 +673,14 @@ def ingest_file(
                 writer=writer,
                 background=background,
             )
+            if ranked is not None and writer.postgres:
+                # PostgreSQL copies the held rows at once, before the ledger: the server does
+                # that work, so parts between the blocks gained nothing there and kept the
+                # ranked rows (~0.3 GiB) alive through the ledger phase.
+                if not writer.add_new(ranked):
+                    counted = _rank_stored_held(session, writer, counted, ranked, scenarios)
+                    first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
+                ranked = None
             if ranked is None:
                 post(counted)
             else:
@@ -681,13 +689,9 @@ def ingest_file(
                     post(counted, held=ranked)
                 except _HeldCollision:
                     # A held key was stored by an earlier delivery: undo the ledger and the held
-                    # rows written so far, leave the stored keys out, rank again, post again.
-                    # (Every row of a held group is held: the other groups' counts stand.)
+                    # rows written so far, then store the held rows without the stored keys.
                     writer.undo_since(marks)
-                    counted = counted.join(ranked.select(_GROUP).unique(), on=_GROUP, how="anti")
-                    ranked = _write_held(session, writer, ranked, scenarios)
-                    again = _merge([_group_counts(ranked.filter(~pl.col("capped")))]).rename({"n": "rewarded"})
-                    counted = pl.concat([counted, again.select(counted.columns)])
+                    counted = _rank_stored_held(session, writer, counted, ranked, scenarios)
                     first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
                     post(counted)
             clock.lap("ledger")
@@ -872,6 +876,19 @@ def _rank_held(held: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
 def _group_counts(stored: pl.DataFrame) -> pl.DataFrame:
     """The stored rows' group keys and times (~24 bytes a row), to be aggregated by :func:`_merge`."""
     return stored.select(*_GROUP, pl.lit(1, pl.Int32).alias("n"), pl.col("occurred_at").alias("last_at"))
+
+
+def _rank_stored_held(
+    session: Session, writer: _Writer, counted: pl.DataFrame, ranked: pl.DataFrame, scenarios: pl.DataFrame
+) -> pl.DataFrame:
+    """After a held key turned out stored: store the other held rows ranked again; ``counted`` with their counts.
+
+    Every row of a held group is held, so the other groups' counts stand.
+    """
+    counted = counted.join(ranked.select(_GROUP).unique(), on=_GROUP, how="anti")
+    ranked = _write_held(session, writer, ranked, scenarios)
+    again = _merge([_group_counts(ranked.filter(~pl.col("capped")))]).rename({"n": "rewarded"})
+    return pl.concat([counted, again.select(counted.columns)])
 
 
 class _HeldCollision(Exception):
