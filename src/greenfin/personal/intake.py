@@ -634,15 +634,20 @@ def ingest_file(
                 background.submit(writer.add, rows, payload)
             del rows, payload
         count(background.wait())
-        # The held rows are ranked now and stored after the events: on SQLite in parts between the
-        # ledger's blocks (their slow inserts overlap the hashing), on PostgreSQL at once before it.
+        # The held rows are ranked now. PostgreSQL copies them at once (the server's work); SQLite
+        # stores them in parts between the ledger's blocks, where their slow inserts overlap the
+        # hashing (on PostgreSQL that gained nothing and kept them in memory through the ledger).
         ranked = (
             _rank_held(pl.concat(held).unique(subset=["source", "external_id"], keep="first"), scenarios)
             if held
             else None
         )
+        if ranked is not None and writer.postgres and not writer.add_new(ranked):
+            ranked = _write_held(session, writer, ranked, scenarios)
         if ranked is not None:
             count(ranked.filter(~pl.col("capped")))
+        if writer.postgres:
+            ranked = None  # stored
         del held, held_keys, accounts, resolved, resolved_text, candidates
         clock.lap("events")
 
@@ -673,14 +678,6 @@ def ingest_file(
                 writer=writer,
                 background=background,
             )
-            if ranked is not None and writer.postgres:
-                # PostgreSQL copies the held rows at once, before the ledger: the server does
-                # that work, so parts between the blocks gained nothing there and kept the
-                # ranked rows alive through the ledger phase (0.3-0.46 GiB more at the peak).
-                if not writer.add_new(ranked):
-                    counted = _rank_stored_held(session, writer, counted, ranked, scenarios)
-                    first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
-                ranked = None
             if ranked is None:
                 post(counted)
             else:
@@ -898,7 +895,8 @@ class _HeldCollision(Exception):
 def _write_held(session: Session, writer: _Writer, ranked: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
     """Store the ranked held rows that no earlier delivery stored, ranked again; returns them as stored.
 
-    The slow path, after :class:`_HeldCollision`: the stored keys are looked up and left out,
+    The slow path, when a held key turned out stored by an earlier delivery (a copy that
+    failed, :class:`_HeldCollision`): the stored keys are looked up and left out,
     and the rest ranked again from their scenario's award (what every held row carried before
     its first ranking).
     """
