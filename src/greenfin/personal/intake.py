@@ -642,9 +642,9 @@ def ingest_file(
             if held
             else None
         )
-        if ranked is not None and writer.postgres and not writer.add_new(ranked):
-            ranked = _write_held(session, writer, ranked, scenarios)
         if ranked is not None:
+            if writer.postgres and not writer.add_new(ranked):
+                ranked = _write_held(session, writer, ranked, scenarios)
             count(ranked.filter(~pl.col("capped")))
         if writer.postgres:
             ranked = None  # stored
@@ -1115,8 +1115,9 @@ def _post_earnings(
     blocks = max(1, -(-earned.height // _LEDGER_BLOCK))
     held_parts = iter(()) if held is None else iter(held.iter_slices(-(-held.height // blocks) or 1))
     if earned.is_empty():
-        background.submit(_write_block, session, writer, next(held_parts, None), None, 0)
-        background.wait()
+        if held is not None:  # nothing earned, no entry: the held rows still go in
+            background.submit(_write_block, session, writer, next(held_parts), None, 0)
+            background.wait()
         return 0
     heads = _chain_heads(session, earned.select(pl.col("account_id").unique()))
     earned = (
