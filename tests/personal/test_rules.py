@@ -449,19 +449,23 @@ def test_the_hashed_time_is_utc_with_six_fraction_digits_even_when_they_are_zero
 
 
 @pytest.mark.parametrize(
-    "at",
+    ("at", "expected"),
     [
-        datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI),
-        datetime(2025, 3, 11, 2, 0, 0, 500_000, tzinfo=UTC),
-        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-5))),
+        (datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI), "2025-01-01T00:00:00.000000Z"),
+        (datetime(2025, 3, 11, 2, 0, 0, 500_000, tzinfo=UTC), "2025-03-11T02:00:00.500000Z"),
+        (
+            datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-5))),
+            "2027-01-01T04:59:59.999999Z",
+        ),
     ],
 )
-def test_a_time_hashes_the_same_as_a_datetime_and_as_the_file_intakes_utc_text(at: datetime) -> None:
+def test_a_time_hashes_the_same_as_a_datetime_and_as_the_file_intakes_utc_text(at: datetime, expected: str) -> None:
     import polars as pl
 
     from greenfin.personal.intake import _HASH_TIME
 
     text = pl.Series([at]).dt.convert_time_zone("UTC").dt.strftime(_HASH_TIME).item()
+    assert text == expected  # the documented form, written out by hand
     fields = {"account_id": "7", "seq": 3, "kind": "earn", "points": 12, "ref": "batch:1:2025-01-01"}
     assert entry_hash(None, occurred_at=text, **fields) == entry_hash(None, occurred_at=at, **fields)  # type: ignore[arg-type]
 
