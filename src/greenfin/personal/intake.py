@@ -24,6 +24,10 @@ cap need nothing. The few others are read back and ranked by ``(occurred_at, ext
 source)`` — the contract of :func:`greenfin.personal.rules.award` (``already + rank <=
 cap``; ``(source, external_id)`` is unique, so the order is total) — and the events beyond
 the cap are set to 0 points, ``capped``. This replaces a global sort of every staged row.
+When no earlier delivery touched the file's days, a first pass over the file finds the
+groups that can go over the cap; their rows are *held* and ranked once the file is read
+(SQLite: written with their chunks, the capped ones updated by id; PostgreSQL: copied last
+with their final award), so nothing is read back.
 
 Finally one earn entry per (account, local day) is computed from the same group frame and
 chained onto each account's head (:func:`greenfin.personal.rules.entry_hash`, sequential per
@@ -37,7 +41,6 @@ counts them by reason and lists the first :data:`MAX_LISTED` with their line num
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import logging
@@ -309,16 +312,24 @@ class _Writer:
     def _max_id(self) -> int:
         return int(self.session.execute(text("SELECT coalesce(max(id), 0) FROM personal_event")).scalar_one())
 
-    def encode(self, frame: pl.DataFrame, by: tuple[str, ...] = ("account_id", "local_day")) -> Any:
-        """The chunk in the form the driver takes (caller's thread): COPY CSV bytes, or a frame of SQLite values."""
+    def order(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A chunk's rows in the order they are written (caller's thread; :meth:`add` numbers SQLite's ids by it).
+
+        SQLite: (account, day) order within the chunk, so that the ix_personal_event_account_day
+        inserts cluster on neighbouring pages instead of one random page per row, while the
+        (source, external_id) key of a chunk stays within its own narrow range of the index.
+        PostgreSQL: file order (the unique key's inserts stay sequential; sorting chunks by
+        account made the server slower).
+        """
+        return frame if self.postgres else frame.sort("account_id", "local_day")
+
+    def encode(self, frame: pl.DataFrame) -> Any:
+        """The rows in the form the driver takes (caller's thread): COPY CSV bytes, or a frame of SQLite values."""
         if self.postgres:
             return _csv(
                 frame.select(*_EVENT_COLUMNS[:5], pl.col("occurred_at").dt.strftime(_PG_TIME), *_EVENT_COLUMNS[6:])
             )
-        # In (account, day) order within the chunk: the ix_personal_event_account_day inserts
-        # cluster on neighbouring pages instead of one random page per row, while the
-        # (source, external_id) key of a chunk stays within its own narrow range of the index.
-        values = frame.sort(*by).select(
+        values = frame.select(
             *_EVENT_COLUMNS[:5],
             _sqlite_time("occurred_at"),
             pl.col("local_day").dt.strftime("%Y-%m-%d"),
@@ -329,7 +340,10 @@ class _Writer:
         return _SqliteRows.of(values)
 
     def add(self, frame: pl.DataFrame, payload: Any) -> pl.DataFrame:
-        """Insert the rows (``_EVENT_COLUMNS`` and ``sidx``); returns those actually stored (not duplicates)."""
+        """Insert the rows (``_EVENT_COLUMNS`` and ``sidx``); returns those actually stored (not duplicates).
+
+        On SQLite the stored rows come with their ``id``, for the cap pass to find them again.
+        """
         if frame.is_empty():
             return frame
         before = self._max_id()
@@ -362,61 +376,37 @@ class _Writer:
                 payload.frame.iter_rows(),
             )
             stored = cursor.rowcount
+            # Every row stored, ids consecutive from the chunk's start: a new rowid is one more
+            # than the largest (SQLite's rowid rule, the intake being the only writer), so the
+            # rows got them in the order they were written. Anything else is read back below.
+            if stored == frame.height and self._max_id() == before + stored:
+                self.inserted += stored
+                return frame.with_columns(pl.int_range(before + 1, before + 1 + stored, dtype=pl.Int64).alias("id"))
         self.inserted += stored
-        if stored == frame.height:
+        if stored == frame.height and self.postgres:
             return frame
         # A re-delivery: count only the rows this chunk stored (ids above the chunk's start; the
         # intake holds the write lock, nothing else inserts meanwhile).
         keys = self.session.execute(
-            text("SELECT source, external_id FROM personal_event WHERE id > :before"), {"before": before}
+            text("SELECT id, source, external_id FROM personal_event WHERE id > :before"), {"before": before}
         ).all()
-        kept = pl.DataFrame(keys, schema={"source": pl.Utf8, "external_id": pl.Utf8}, orient="row")
-        return frame.join(kept, on=["source", "external_id"], how="semi")
+        kept = pl.DataFrame(keys, schema={"id": pl.Int64, "source": pl.Utf8, "external_id": pl.Utf8}, orient="row")
+        if self.postgres:
+            return frame.join(kept, on=["source", "external_id"], how="semi")
+        return frame.join(kept, on=["source", "external_id"], how="inner", maintain_order="left")
 
     def add_new(self, frame: pl.DataFrame) -> bool:
-        """Insert rows none of which may be stored yet; False (nothing stored) if one is."""
+        """PostgreSQL: copy rows none of which may be stored yet; False (nothing stored) if one is."""
+        assert self.postgres, "SQLite writes its held rows with their chunks"
         if frame.is_empty():
             return True
-        columns = ",".join(_EVENT_COLUMNS)
-        payload = self.encode(frame, by=("source", "external_id"))
-        if self.postgres:
-            direct = self.direct
-            stored = self._copy_direct(payload, columns, frame.height)
-            self.direct = direct
-            if stored is None:
-                return False
-        else:
-            # No savepoint: inside SQLite's large transaction a savepoint journals the pages it
-            # changes (in memory, temp_store=MEMORY), which cost seconds and GiBs at 10 M events.
-            # The rows of a failed insert are deleted instead (this intake is the only writer).
-            before = self._max_id()
-            cursor = self.raw.executemany(
-                f"INSERT INTO personal_event ({columns}) VALUES ({payload.values}) "
-                "ON CONFLICT (source, external_id) DO NOTHING",
-                payload.frame.iter_rows(),
-            )
-            if cursor.rowcount != frame.height:
-                self.raw.execute("DELETE FROM personal_event WHERE id > ?", (before,))
-                return False
+        direct = self.direct
+        stored = self._copy_direct(self.encode(frame), ",".join(_EVENT_COLUMNS), frame.height)
+        self.direct = direct
+        if stored is None:
+            return False
         self.inserted += frame.height
         return True
-
-    def marks(self) -> tuple[int, int, int]:
-        """Where the events and the ledger end now, and the count stored: for :meth:`undo_since`."""
-        ledger = self.session.execute(text("SELECT coalesce(max(id), 0) FROM personal_ledger")).scalar_one()
-        return self._max_id(), int(ledger), self.inserted
-
-    def undo_since(self, marks: tuple[int, int, int]) -> None:
-        """Delete the events and ledger entries this intake wrote after ``marks`` (not yet committed).
-
-        The same as rolling back to a savepoint taken at the marks, without SQLite's cost of
-        one (see :meth:`add_new`); the intake holds the write lock, so no other writer's rows
-        are among them.
-        """
-        events, ledger, inserted = marks
-        self.session.execute(text("DELETE FROM personal_event WHERE id > :id"), {"id": events})
-        self.session.execute(text("DELETE FROM personal_ledger WHERE id > :id"), {"id": ledger})
-        self.inserted = inserted
 
     def _copy_direct(self, data: bytes, columns: str, rows: int) -> int | None:
         """COPY the chunk into personal_event; None (nothing stored) if a row is a duplicate."""
@@ -519,14 +509,16 @@ def ingest_file(
     digest = identity.hasher(settings.secret_key)
     writer = _Writer(session, batch_id=batch_id)
     background = _Background(threaded=_threaded(session))
-    # Daily-cap groups that may go over the cap are held back and written last, ranked, with
-    # their final award (no read-back, no update) — unless an earlier delivery touched the
-    # file's days, when events rewarded before count too (then the cap pass below does it).
+    # Daily-cap groups that may go over the cap are *held*: ranked once the whole file is read
+    # (PostgreSQL: held back and copied last with their final award; SQLite: written with their
+    # chunk at the full award, the few beyond the cap set to 0 afterwards by id) — unless an
+    # earlier delivery touched the file's days, when events rewarded before count too (then the
+    # cap pass below does it).
     candidates, first_seen, last_seen = _cap_candidates(path, chunk_rows, scenarios)
     classic = first_seen is not None and repo.batches_overlap(session, first_seen, last_seen, besides=batch_id)  # type: ignore[arg-type]
     if classic:
         candidates = candidates.clear()
-    held: list[pl.DataFrame] = []
+    held: list[pl.DataFrame] = []  # PostgreSQL: the held rows; SQLite: the stored held rows' ids and rank keys
     held_keys = pl.Series("k", [], dtype=pl.UInt64)
     clock.lap("cap candidates")
     # ID numbers already resolved in this file (keyed hash computed once per distinct number): account
@@ -543,6 +535,9 @@ def ingest_file(
         nonlocal groups
         if stored is None or stored.is_empty():
             return
+        if "held" in stored.columns:  # SQLite: held rows are counted once ranked
+            held.append(stored.filter("held").select("id", *_GROUP, "occurred_at", "external_id", "source"))
+            stored = stored.filter(~pl.col("held"))
         groups.append(_group_counts(stored))
         if len(groups) >= _COMPACT_EVERY:
             groups = [_merge(groups)]
@@ -620,7 +615,7 @@ def ingest_file(
                 )
             )
             del frame, bad, chunk
-            if not candidates.is_empty():
+            if not candidates.is_empty() and writer.postgres:
                 # A row of a candidate group, or repeating the key of a held row (the first in the file wins), waits.
                 wait = pl.col("ckey").is_in(candidates.implode()) | _row_key().is_in(held_keys.implode())
                 waiting = rows.filter(wait)
@@ -628,31 +623,37 @@ def ingest_file(
                     held.append(waiting)
                     held_keys = pl.concat([held_keys, waiting.select(_row_key()).to_series()])
                     rows = rows.filter(~wait)
+            elif not candidates.is_empty():
+                # Written now in file order (the first line of a key wins by the unique key), marked for the ranking.
+                rows = rows.with_columns(pl.col("ckey").is_in(candidates.implode()).alias("held"))
+            rows = writer.order(rows)
             payload = writer.encode(rows) if rows.height else None
             count(background.wait())  # the previous chunk's write: the connection is free again
             if rows.height:
                 background.submit(writer.add, rows, payload)
             del rows, payload
         count(background.wait())
-        # The held rows are ranked now. PostgreSQL copies them at once (the server's work); SQLite
-        # stores them in parts between the ledger's blocks, where their slow inserts overlap the
-        # hashing (on PostgreSQL that gained nothing and kept them in memory through the ledger).
-        ranked = (
-            _rank_held(pl.concat(held).unique(subset=["source", "external_id"], keep="first"), scenarios)
-            if held
-            else None
-        )
-        if ranked is not None:
-            if writer.postgres and not writer.add_new(ranked):
+        if writer.postgres and held:
+            # Ranked with their final award and copied at once (else the slow path: see _write_held).
+            ranked = _rank_held(pl.concat(held).unique(subset=["source", "external_id"], keep="first"), scenarios)
+            if not writer.add_new(ranked):
                 ranked = _write_held(session, writer, ranked, scenarios)
             count(ranked.filter(~pl.col("capped")))
-        if writer.postgres:
-            ranked = None  # stored
-        del held, held_keys, accounts, resolved, resolved_text, candidates
+            del ranked
+        capped = pl.Series("id", [], dtype=pl.Int64)
+        if not writer.postgres and held:
+            # SQLite: the stored held rows ranked; those beyond the cap are set to 0 during the
+            # ledger phase, where the updates overlap the hashing.
+            ranked = _cap_rank(pl.concat(held), scenarios)
+            capped = ranked.filter("capped").get_column("id").sort()
+            count(ranked.filter(~pl.col("capped")))
+            del ranked
+        held.clear()
+        del held_keys, accounts, resolved, resolved_text, candidates
         clock.lap("events")
 
         first_day = last_day = None
-        if writer.inserted or ranked is not None:
+        if writer.inserted:
             counted = _merge(groups)
             del groups
             first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
@@ -666,34 +667,15 @@ def ingest_file(
                     overlap=overlap,
                 ).select(*_GROUP, "rewarded", "last_at")
             else:
-                # No group is over its cap: the candidates were held back and stored ranked.
+                # No group counted is over its cap: the held groups were counted as ranked.
                 counted = counted.rename({"n": "rewarded"})
             clock.lap("daily caps")
-            post = functools.partial(
-                _post_earnings,
-                session,
-                scenarios=scenarios,
-                batch_id=batch_id,
-                now=now,
-                writer=writer,
-                background=background,
+            _post_earnings(
+                session, counted, scenarios=scenarios, batch_id=batch_id, now=now, background=background, capped=capped
             )
-            if ranked is None:
-                post(counted)
-            else:
-                marks = writer.marks()
-                try:
-                    post(counted, held=ranked)
-                except _HeldCollision:
-                    # A held key was stored by an earlier delivery: undo the ledger and the held
-                    # rows written so far, then store the held rows without the stored keys.
-                    writer.undo_since(marks)
-                    counted = _rank_stored_held(session, writer, counted, ranked, scenarios)
-                    first_day, last_day = counted.get_column("local_day").min(), counted.get_column("local_day").max()
-                    post(counted)
+            del capped
             clock.lap("ledger")
         inserted = writer.inserted
-        del ranked
     finally:
         background.close()
         writer.drop()
@@ -850,24 +832,28 @@ def _count_keys(parts: list[pl.DataFrame]) -> pl.DataFrame:
     )
 
 
-def _rank_held(held: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
-    """The held rows with their final award: within each (account, scenario, local day), in
-    :func:`greenfin.personal.rules.cap_order_key` order, the first ``cap`` rewarded, the rest 0 points, capped.
+def _cap_rank(held: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
+    """The held rows with ``capped``: within each (account, scenario, local day), in
+    :func:`greenfin.personal.rules.cap_order_key` order, those after the first ``cap``.
 
     No event was rewarded before in these groups (the file's days touch no earlier delivery),
     so this is :func:`greenfin.personal.rules.award` with ``already + rank <= cap``.
     """
-    group = ["account_id", "sidx", "local_day"]
-    ranked = (
+    return (
         held.join(scenarios.select("sidx", "cap"), on="sidx")
-        .sort(*group, "occurred_at", "external_id", "source")
-        .with_columns((pl.int_range(1, pl.len() + 1).over(group) > pl.col("cap")).alias("capped"))
+        .sort(*_GROUP, "occurred_at", "external_id", "source")
+        .with_columns((pl.int_range(1, pl.len() + 1).over(_GROUP) > pl.col("cap")).alias("capped"))
+        .drop("cap")
     )
+
+
+def _rank_held(held: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
+    """The held rows (PostgreSQL) with their final award: :func:`_cap_rank`, the capped ones at 0 points and CO2."""
     over = pl.col("capped")
-    return ranked.with_columns(
+    return _cap_rank(held, scenarios).with_columns(
         pl.when(over).then(0).otherwise(pl.col("points")).alias("points"),
         pl.when(over).then(0).otherwise(pl.col("avoided_co2_g")).alias("avoided_co2_g"),
-    ).drop("cap")
+    )
 
 
 def _group_counts(stored: pl.DataFrame) -> pl.DataFrame:
@@ -875,30 +861,13 @@ def _group_counts(stored: pl.DataFrame) -> pl.DataFrame:
     return stored.select(*_GROUP, pl.lit(1, pl.Int32).alias("n"), pl.col("occurred_at").alias("last_at"))
 
 
-def _rank_stored_held(
-    session: Session, writer: _Writer, counted: pl.DataFrame, ranked: pl.DataFrame, scenarios: pl.DataFrame
-) -> pl.DataFrame:
-    """After a held key turned out stored: store the other held rows ranked again; ``counted`` with their counts.
-
-    Every row of a held group is held, so the other groups' counts stand.
-    """
-    counted = counted.join(ranked.select(_GROUP).unique(), on=_GROUP, how="anti")
-    ranked = _write_held(session, writer, ranked, scenarios)
-    again = _merge([_group_counts(ranked.filter(~pl.col("capped")))]).rename({"n": "rewarded"})
-    return pl.concat([counted, again.select(counted.columns)])
-
-
-class _HeldCollision(Exception):
-    """A held row's key was stored by an earlier delivery (nothing of that part was written)."""
-
-
 def _write_held(session: Session, writer: _Writer, ranked: pl.DataFrame, scenarios: pl.DataFrame) -> pl.DataFrame:
     """Store the ranked held rows that no earlier delivery stored, ranked again; returns them as stored.
 
-    The slow path, when a held key turned out stored by an earlier delivery (a copy that
-    failed, :class:`_HeldCollision`): the stored keys are looked up and left out,
-    and the rest ranked again from their scenario's award (what every held row carried before
-    its first ranking).
+    PostgreSQL's slow path, when a held key turned out stored by an earlier delivery (the copy
+    of :meth:`_Writer.add_new` failed): the stored keys are looked up and left out, and the
+    rest ranked again from their scenario's award (what every held row carried before its
+    first ranking).
     """
     award = scenarios.select("sidx", pl.col("points").alias("award"), pl.col("co2").alias("award_co2"))
     held = (
@@ -982,7 +951,7 @@ def _apply_caps(session: Session, counted: pl.DataFrame, *, before: int, overlap
         over.with_columns((pl.col("cap") - pl.col("prior")).clip(lower_bound=0).alias("room")),
     )
     del over
-    events = _over_cap_events(session, table, before=before)
+    events = _over_write_block(session, table, before=before)
     session.execute(text(f"DROP TABLE {table}"))
     group = ["account_id", "scenario", "local_day"]
     events = events.sort(*group, "occurred_at", "external_id", "source").with_columns(
@@ -1010,7 +979,7 @@ def _apply_caps(session: Session, counted: pl.DataFrame, *, before: int, overlap
     )
 
 
-def _over_cap_events(session: Session, table: str, *, before: int) -> pl.DataFrame:
+def _over_write_block(session: Session, table: str, *, before: int) -> pl.DataFrame:
     """This delivery's events of the over-cap groups in ``table`` (with the group's ``room``), straight into Polars."""
     raw: Any = session.connection().connection.dbapi_connection
     schema: dict[str, Any] = {
@@ -1086,18 +1055,16 @@ def _post_earnings(
     scenarios: pl.DataFrame,
     batch_id: int,
     now: datetime,
-    writer: _Writer,
     background: _Background,
-    held: pl.DataFrame | None = None,
+    capped: pl.Series,
 ) -> int:
     """One earn entry per (account, local day) of the rewarded groups, chained onto each account's head.
 
     ``counted``: one row per (account, scenario, local day) with ``rewarded`` events and the last one's time.
-    ``held``: ranked held rows to store in parts, one before each block of entries on the worker
-    thread, so that their write overlaps the hashing of the next block; raises
-    :class:`_HeldCollision` if one of their keys was stored by an earlier delivery.
+    Each block of entries is written on the worker thread while the next one is hashed, after a
+    part of the ``capped`` events' update (SQLite's held rows beyond the cap, :func:`_write_block`).
     """
-    postgres = writer.postgres
+    postgres = repo.is_postgres(session)
     terms = scenarios.lazy().select("sidx", "catalogue_version", "points", "co2")
     earned = (
         counted.lazy()
@@ -1113,11 +1080,10 @@ def _post_earnings(
         .collect(engine="streaming")
     )
     blocks = max(1, -(-earned.height // _LEDGER_BLOCK))
-    held_parts = iter(()) if held is None else iter(held.iter_slices(-(-held.height // blocks) or 1))
+    parts = iter(capped.to_frame().iter_slices(-(-capped.len() // blocks) or 1))
     if earned.is_empty():
-        if held is not None:  # nothing earned, no entry: the held rows still go in
-            background.submit(_write_block, session, writer, next(held_parts), None, 0)
-            background.wait()
+        if capped.len():  # nothing earned: still the updates
+            _write_block(session, capped.to_frame(), None, 0)
         return 0
     heads = _chain_heads(session, earned.select(pl.col("account_id").unique()))
     earned = (
@@ -1174,18 +1140,19 @@ def _post_earnings(
         )
         payload = _csv(rows) if postgres else rows
         written += background.wait() or 0
-        background.submit(_write_block, session, writer, next(held_parts, None), payload, rows.height)
+        background.submit(_write_block, session, next(parts, None), payload, rows.height)
     written += background.wait() or 0
-    assert next(held_parts, None) is None, "every held part goes before a block"
+    assert next(parts, None) is None, "every part of the capped events goes before a block"
     return written
 
 
-def _write_block(
-    session: Session, writer: _Writer, held: pl.DataFrame | None, payload: bytes | pl.DataFrame | None, rows: int
-) -> int:
-    """A part of the held rows, then a block of earn entries (the worker thread); returns the entries written."""
-    if held is not None and not writer.add_new(held):
-        raise _HeldCollision
+def _write_block(session: Session, capped: pl.DataFrame | None, payload: bytes | pl.DataFrame | None, rows: int) -> int:
+    """A part of the capped events set to 0 points, then a block of earn entries (worker thread); returns ``rows``."""
+    if capped is not None and capped.height:
+        raw: Any = session.connection().connection.dbapi_connection
+        raw.executemany(
+            "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = 1 WHERE id = ?", capped.iter_rows()
+        )
     return 0 if payload is None else _write_ledger(session, payload, rows)
 
 
