@@ -376,24 +376,23 @@ class _Writer:
                 payload.frame.iter_rows(),
             )
             stored = cursor.rowcount
-            # Every row stored, ids consecutive from the chunk's start: a new rowid is one more
-            # than the largest (SQLite's rowid rule, the intake being the only writer), so the
-            # rows got them in the order they were written. Anything else is read back below.
-            if stored == frame.height and self._max_id() == before + stored:
-                self.inserted += stored
-                return frame.with_columns(pl.int_range(before + 1, before + 1 + stored, dtype=pl.Int64).alias("id"))
         self.inserted += stored
         if stored == frame.height and self.postgres:
             return frame
-        # A re-delivery: count only the rows this chunk stored (ids above the chunk's start; the
-        # intake holds the write lock, nothing else inserts meanwhile).
+        # Every row stored, ids consecutive from the chunk's start: a new rowid is one more than
+        # the largest (SQLite's rowid rule, the intake being the only writer), so the rows got
+        # them in the order they were written.
+        if stored == frame.height and self._max_id() == before + stored:
+            return frame.with_columns(pl.int_range(before + 1, before + 1 + stored, dtype=pl.Int64).alias("id"))
+        # A re-delivery: only the rows this chunk stored, read back (ids above the chunk's start;
+        # the intake holds the write lock, nothing else inserts meanwhile).
         keys = self.session.execute(
             text("SELECT id, source, external_id FROM personal_event WHERE id > :before"), {"before": before}
         ).all()
         kept = pl.DataFrame(keys, schema={"id": pl.Int64, "source": pl.Utf8, "external_id": pl.Utf8}, orient="row")
-        if self.postgres:
-            return frame.join(kept, on=["source", "external_id"], how="semi")
-        return frame.join(kept, on=["source", "external_id"], how="inner", maintain_order="left")
+        return frame.join(
+            kept.drop("id") if self.postgres else kept, on=["source", "external_id"], how="inner", maintain_order="left"
+        )
 
     def add_new(self, frame: pl.DataFrame) -> bool:
         """PostgreSQL: copy rows none of which may be stored yet; False (nothing stored) if one is."""
