@@ -950,25 +950,13 @@ def _apply_caps(session: Session, counted: pl.DataFrame, *, before: int, overlap
         over.with_columns((pl.col("cap") - pl.col("prior")).clip(lower_bound=0).alias("room")),
     )
     del over
-    events = _over_write_block(session, table, before=before)
+    events = _over_cap_events(session, table, before=before)
     session.execute(text(f"DROP TABLE {table}"))
     group = ["account_id", "scenario", "local_day"]
     events = events.sort(*group, "occurred_at", "external_id", "source").with_columns(
         pl.int_range(1, pl.len() + 1).over(group).alias("rn")
     )
-    capped = events.filter(pl.col("rn") > pl.col("room")).get_column("id")
-    raw: Any = session.connection().connection.dbapi_connection
-    if postgres:
-        with raw.cursor() as cursor:
-            cursor.execute(
-                "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = true WHERE id = ANY(%s)",
-                (capped.to_list(),),
-            )
-    else:
-        raw.executemany(
-            "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = 1 WHERE id = ?",
-            capped.to_frame().iter_rows(),
-        )
+    _set_capped(session, events.filter(pl.col("rn") > pl.col("room")).get_column("id"))
     # The last rewarded time of the groups the cap cut (the ledger entry's occurred_at).
     cut = events.filter(pl.col("rn") <= pl.col("room")).group_by(group).agg(pl.col("occurred_at").max().alias("cut_at"))
     return (
@@ -978,7 +966,23 @@ def _apply_caps(session: Session, counted: pl.DataFrame, *, before: int, overlap
     )
 
 
-def _over_write_block(session: Session, table: str, *, before: int) -> pl.DataFrame:
+def _set_capped(session: Session, ids: pl.Series) -> None:
+    """Set these events to 0 points and CO2, ``capped`` (SQLite: in place, no indexed column changes)."""
+    raw: Any = session.connection().connection.dbapi_connection
+    if repo.is_postgres(session):
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = true WHERE id = ANY(%s)",
+                (ids.to_list(),),
+            )
+    else:
+        raw.executemany(
+            "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = 1 WHERE id = ?",
+            ids.to_frame().iter_rows(),
+        )
+
+
+def _over_cap_events(session: Session, table: str, *, before: int) -> pl.DataFrame:
     """This delivery's events of the over-cap groups in ``table`` (with the group's ``room``), straight into Polars."""
     raw: Any = session.connection().connection.dbapi_connection
     schema: dict[str, Any] = {
@@ -1078,12 +1082,13 @@ def _post_earnings(
         )
         .collect(engine="streaming")
     )
-    blocks = max(1, -(-earned.height // _LEDGER_BLOCK))
-    parts = iter(capped.to_frame().iter_slices(-(-capped.len() // blocks) or 1))
     if earned.is_empty():
         if capped.len():  # nothing earned: still the updates
-            _write_block(session, capped.to_frame(), None, 0)
+            _set_capped(session, capped)
         return 0
+    blocks = -(-earned.height // _LEDGER_BLOCK)
+    part = max(1, -(-capped.len() // blocks))  # at most one part before each block
+    parts = (capped.slice(offset, part) for offset in range(0, capped.len(), part))
     heads = _chain_heads(session, earned.select(pl.col("account_id").unique()))
     earned = (
         earned.join(heads, on="account_id", how="left")
@@ -1145,14 +1150,11 @@ def _post_earnings(
     return written
 
 
-def _write_block(session: Session, capped: pl.DataFrame | None, payload: bytes | pl.DataFrame | None, rows: int) -> int:
+def _write_block(session: Session, capped: pl.Series | None, payload: bytes | pl.DataFrame, rows: int) -> int:
     """A part of the capped events set to 0 points, then a block of earn entries (worker thread); returns ``rows``."""
-    if capped is not None and capped.height:
-        raw: Any = session.connection().connection.dbapi_connection
-        raw.executemany(
-            "UPDATE personal_event SET points = 0, avoided_co2_g = 0, capped = 1 WHERE id = ?", capped.iter_rows()
-        )
-    return 0 if payload is None else _write_ledger(session, payload, rows)
+    if capped is not None:
+        _set_capped(session, capped)
+    return _write_ledger(session, payload, rows)
 
 
 def _write_ledger(session: Session, payload: bytes | pl.DataFrame, rows: int) -> int:
