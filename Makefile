@@ -1,7 +1,8 @@
 # greenfin — `make help` lists the targets.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-UV := $(shell command -v uv 2>/dev/null || echo "$$HOME/.local/bin/uv")
+# uv from the PATH, else a user install, else the project's own copy in .tools/ (made by `make uv`).
+UV := $(or $(shell command -v uv 2>/dev/null),$(wildcard $(HOME)/.local/bin/uv),$(CURDIR)/.tools/uv/bin/uv)
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: help
@@ -10,8 +11,13 @@ help: ## List the targets
 
 .PHONY: install
 install: ## Install uv (if missing) and the locked dependencies into .venv
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	@test -x "$(UV)" || $(MAKE) --no-print-directory uv
 	@$(UV) sync --frozen --quiet
+
+.PHONY: uv
+uv: ## Install uv into .tools/uv (pip --target: also where PEP 668 refuses `pip install --user`)
+	@python3 -m pip --version >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null)
+	@python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target .tools/uv uv
 
 .PHONY: demo
 demo: install ## Build the demo region on SQLite and serve it on http://127.0.0.1:8000

@@ -13,7 +13,11 @@ the docs use one name for one concept.
 
 from __future__ import annotations
 
+from importlib import import_module
+from pkgutil import iter_modules
 from typing import Any
+
+from greenfin.web import messages
 
 LANGUAGES = ("zh", "en")
 
@@ -571,6 +575,23 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "personal.scenario_chart": ("各场景减少碳排放（近30天）", "CO₂ avoided by scenario (last 30 days)"),
     "fin.borrower_farm": ("农业经营主体", "farm"),
 }
+
+
+
+def _merge_sections() -> None:
+    """Add the sections of ``greenfin.web.messages`` (one module per area, each a ``MESSAGES`` dict).
+
+    A key defined twice is a programming error: one concept, one name, one place.
+    """
+    for info in sorted(iter_modules(messages.__path__), key=lambda m: m.name):
+        section: dict[str, tuple[str, str]] = import_module(f"{messages.__name__}.{info.name}").MESSAGES
+        clash = CATALOGUE.keys() & section.keys()
+        if clash:
+            raise RuntimeError(f"message keys defined twice ({info.name}): {', '.join(sorted(clash))}")
+        CATALOGUE.update(section)
+
+
+_merge_sections()
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
