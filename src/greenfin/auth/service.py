@@ -27,7 +27,17 @@ from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Session
 
 from greenfin.auth import repository, rules
-from greenfin.auth.models import ROLES, STAFF_ROLES, ApiKey, AuditEvent, AuthToken, LoginAttempt, Organisation, User
+from greenfin.auth.models import (
+    ORGANISATION_KINDS,
+    ROLES,
+    STAFF_ROLES,
+    ApiKey,
+    AuditEvent,
+    AuthToken,
+    LoginAttempt,
+    Organisation,
+    User,
+)
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from greenfin.settings import Settings
@@ -161,6 +171,8 @@ def create_organisation(
     session: Session, *, kind: str, name: str, code: str, region_code: str | None = None
 ) -> Organisation:
     """Register a tenant."""
+    if kind not in ORGANISATION_KINDS:
+        raise InvalidInput(f"unknown organisation kind {kind!r}; known: {', '.join(ORGANISATION_KINDS)}")
     if repository.organisation_by_code(session, code) is not None:
         raise InvalidInput(f"an organisation with code {code} exists already")
     organisation = Organisation(kind=kind, name=name, code=code, region_code=region_code)
@@ -173,20 +185,25 @@ def create_user(
     session: Session,
     *,
     username: str,
-    password: str,
+    password: str | None = None,
     role: str,
     display_name: str | None = None,
     organisation: Organisation | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create a user in one role, acting for one organisation."""
+    """Create a user in one role, acting for one organisation (from a password, or a hash made earlier)."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; known: {', '.join(ROLES)}")
     if repository.user_by_username(session, username) is not None:
         raise InvalidInput(f"the username {username!r} is taken")
+    if password_hash is None:
+        if password is None:
+            raise ValueError("create_user needs a password or a password hash")
+        password_hash = hash_password(password)
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         organisation_id=organisation.id if organisation else None,
     )
@@ -210,6 +227,13 @@ def principal_for_user(session: Session, user: User) -> Principal:
 
 def _client_key(address: str | None) -> str | None:
     return f"addr:{address[:64]}" if address else None
+
+
+def count_attempt(session: Session, settings: Settings, *, key: str) -> int:
+    """Count one more attempt under ``key`` in the login window (atomically); the count so far."""
+    now = utcnow()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    return repository.bump_login_counter(session, key, now=now, since=since)
 
 
 def authenticate(
