@@ -15,12 +15,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from greenfin.app import create_app
@@ -28,8 +26,8 @@ from greenfin.auth.models import AuditEvent
 from greenfin.cli import app
 from greenfin.db import make_engine, make_session_factory, session_scope
 from greenfin.errors import InvalidInput
-from greenfin.settings import Settings, get_settings
-from tests.conftest import POSTGRES_ADMIN_URL, repo_root
+from greenfin.settings import Settings
+from tests.conftest import repo_root
 
 runner = CliRunner()
 ID_A = "330802199001011232"
@@ -37,33 +35,6 @@ ID_B = "33082219850615001X"
 ADMIN_PASSWORD = "lvse-jinrong-admin-2026"
 TELLER_PASSWORD = "counter-of-quzhou-77"
 GREENFIN = str(repo_root() / ".venv" / "bin" / "greenfin")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: str
-) -> Iterator[str]:
-    """A committed, empty database (schema by the migrations, nothing else), the CLI pointed at it."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'region.db'}"
-        admin = None
-    else:
-        name = f"greenfin_admin_{worker}_{os.getpid()}"
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    monkeypatch.setenv("GREENFIN_DATABASE_URL", url)
-    monkeypatch.setenv("GREENFIN_ENVIRONMENT", "test")
-    get_settings.cache_clear()
-    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    yield url
-    get_settings.cache_clear()
-    if admin is not None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run(*args: str, stdin: str | None = None) -> dict | list:  # type: ignore[type-arg]
