@@ -286,7 +286,17 @@ def key_action(
 # --- 审计日志 --------------------------------------------------------------------------------
 
 TextQuery = Annotated[str | None, Query(max_length=120)]
-DayQuery = Annotated[date | None, Query()]
+# A text field of a GET form: an empty one is sent as "" and means no bound.
+DayQuery = Annotated[str | None, Query(max_length=10)]
+
+
+def _day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
@@ -310,8 +320,8 @@ def audit_page(
         actor=actor,
         entity_type=entity_type,
         entity_id=entity_id,
-        since=since,
-        until=until,
+        since=_day(since),
+        until=_day(until),
         offset=offset,
         limit=AUDIT_PAGE,
     )
@@ -347,8 +357,8 @@ def audit_export(
         actor=actor,
         entity_type=entity_type,
         entity_id=entity_id,
-        since=since,
-        until=until,
+        since=_day(since),
+        until=_day(until),
     )
     return csv_response(text)
 
