@@ -86,7 +86,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-DOMAINS = ("carbon", "industry", "personal", "agriculture", "finance", "market", "ecobank", "stats", "exchange")
+DOMAINS = (
+    "carbon",
+    "industry",
+    "personal",
+    "agriculture",
+    "finance",
+    "market",
+    "ecobank",
+    "stats",
+    "exchange",
+    "admin",
+)
 
 
 def _optional_module(name: str) -> Any | None:

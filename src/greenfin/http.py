@@ -57,6 +57,12 @@ def _presented_credentials(request: Request) -> tuple[str, str] | None:
     return None
 
 
+def presented_token(request: Request) -> str | None:
+    """The bearer token or page-session secret the request presents (None for an API key or nothing)."""
+    presented = _presented_credentials(request)
+    return presented[1] if presented is not None and presented[0] == "token" else None
+
+
 def optional_principal(request: Request, session: SessionDep) -> Principal | None:
     """The acting principal if credentials were presented (and are valid), else None."""
     presented = _presented_credentials(request)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     )
     token_ttl_minutes: int = Field(default=12 * 60, description="Lifetime of a bearer token or page session")
     login_max_failures: int = Field(default=5, description="Failed logins per user within the window before refusing")
+    login_max_failures_per_address: int = Field(
+        default=30, description="Failed logins from one client address within the window before refusing"
+    )
     login_window_minutes: int = Field(default=15, description="Window for counting failed logins")
     cookie_secure: bool = False
     posting_interval_seconds: float = Field(

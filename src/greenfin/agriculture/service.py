@@ -51,7 +51,7 @@ from greenfin.agriculture.schemas import (
     TermInputRead,
     TermRead,
 )
-from greenfin.auth.service import Principal, record, require_role, require_tenant
+from greenfin.auth.service import Principal, record, require_role, require_scope, require_tenant
 from greenfin.db import utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from greenfin.personal import identity
@@ -543,10 +543,11 @@ def _milli_or_none(value: Decimal | int | None) -> int | None:
 
 def _check_submitter(principal: Principal, farms: Iterable[Farm]) -> None:
     require_role(principal, "regulator", "enterprise", "data_source")
-    if principal.role == "data_source":
-        return
     for farm in farms:
-        require_tenant(principal, farm.organisation_code)
+        # An API key writes farm records only within its scope (kind, farms, region).
+        require_scope(principal, "agriculture_records", farm.organisation_code or None, county_code=farm.county_code)
+        if principal.role != "data_source":
+            require_tenant(principal, farm.organisation_code)
 
 
 def import_file(session: Session, principal: Principal, *, filename: str, content: bytes) -> ImportRead:

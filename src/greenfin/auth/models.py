@@ -18,7 +18,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from greenfin.db import Base, new_id, utcnow
 
 ROLES = ("admin", "regulator", "bank", "enterprise", "resident", "data_source")
-ORGANISATION_KINDS = ("platform", "regulator", "bank", "enterprise", "data_source")
+STAFF_ROLES = ("admin", "regulator")
+ORGANISATION_KINDS = (
+    "platform",
+    "regulator",
+    "bank",
+    "guarantor",
+    "insurer",
+    "enterprise",
+    "farm",
+    "data_source",
+    "partner",
+)
 
 
 class Organisation(Base):
@@ -62,7 +73,14 @@ class AuthToken(Base):
 
 
 class ApiKey(Base):
-    """A machine client's key: ``gf_<prefix>_<secret>``; the secret is kept as SHA-256."""
+    """A machine client's key: ``gf_<prefix>_<secret>``; the secret is kept as SHA-256.
+
+    A key writes only the data kinds in ``scopes`` (``auth.service.SCOPES``), and, when
+    ``organisation_codes`` or ``region_code`` are set, only for those organisations or for
+    organisations registered in that region. It never carries a staff role, and stops
+    working at ``expires_at`` (if set) or ``revoked_at``. A rotated key names the key it
+    replaced in ``rotated_from_id``.
+    """
 
     __tablename__ = "auth_api_key"
 
@@ -74,6 +92,12 @@ class ApiKey(Base):
     organisation_id: Mapped[str] = mapped_column(ForeignKey("auth_organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    # NULL (keys issued before scopes existed) writes nothing: reissue or rotate with scopes.
+    scopes: Mapped[list[str] | None] = mapped_column(JSON)
+    organisation_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    expires_at: Mapped[datetime | None]
+    rotated_from_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class LoginAttempt(Base):
@@ -83,8 +107,56 @@ class LoginAttempt(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     succeeded: Mapped[bool]
+
+
+class LoginCounter(Base):
+    """Failed logins of one username or one client address in the current window.
+
+    One row per key (``user:<name>`` / ``addr:<address>``), bumped by a single
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` before the password is checked: on
+    PostgreSQL the row lock serialises concurrent guesses, so no more than the limit are
+    ever checked, however many arrive at once.
+    """
+
+    __tablename__ = "auth_login_counter"
+    __audit__ = False
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_start: Mapped[datetime]
+    failures: Mapped[int]
+
+
+class Registration(Base):
+    """An enterprise's or farm's request to join the platform, waiting for a regulator.
+
+    Nothing is created until a regulator approves: then the organisation, its first user
+    (who may then log in) and its entry on the industrial or agricultural register. A
+    rejection keeps the request with the reason. The password is kept only as its hash.
+    """
+
+    __tablename__ = "auth_registration"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(20))  # enterprise | farm
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    county_code: Mapped[str] = mapped_column(String(6))
+    industry_code: Mapped[str | None] = mapped_column(String(4))
+    farm_type: Mapped[str | None] = mapped_column(String(40))
+    township: Mapped[str | None] = mapped_column(String(100))
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(20))
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | approved | rejected
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    user_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEvent(Base):

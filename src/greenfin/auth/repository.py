@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from greenfin.auth.models import ApiKey, AuditEvent, AuthToken, LoginAttempt, Organisation, User
-from greenfin.db import page_of
+from greenfin.auth.models import (
+    ApiKey,
+    AuditEvent,
+    AuthToken,
+    LoginAttempt,
+    LoginCounter,
+    Organisation,
+    Registration,
+    User,
+)
+from greenfin.db import UTCDateTime, page_of
 
 
 def user_by_username(session: Session, username: str) -> User | None:
@@ -26,6 +36,100 @@ def organisation_by_id(session: Session, organisation_id: str) -> Organisation |
 
 def organisation_by_code(session: Session, code: str) -> Organisation | None:
     return session.scalar(select(Organisation).where(Organisation.code == code))
+
+
+def organisation_by_code_folded(session: Session, code: str) -> Organisation | None:
+    """The organisation whose code equals ``code`` ignoring case (USCCs are case-insensitive)."""
+    return session.scalar(select(Organisation).where(func.upper(Organisation.code) == code.upper()))
+
+
+def organisations(session: Session, *, kind: str | None = None) -> Sequence[Organisation]:
+    query = select(Organisation).order_by(Organisation.kind, Organisation.code)
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    return session.scalars(query).all()
+
+
+def users_with_organisations(session: Session) -> Sequence[tuple[User, Organisation | None]]:
+    rows = session.execute(
+        select(User, Organisation)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .order_by(User.username)
+    ).all()
+    return [(user, organisation) for user, organisation in rows]
+
+
+def admin_exists(session: Session) -> bool:
+    return session.scalar(select(User.id).where(User.role == "admin").limit(1)) is not None
+
+
+def api_keys_with_organisations(session: Session) -> Sequence[tuple[ApiKey, Organisation]]:
+    rows = session.execute(
+        select(ApiKey, Organisation)
+        .join(Organisation, Organisation.id == ApiKey.organisation_id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.prefix)
+    ).all()
+    return [(key, organisation) for key, organisation in rows]
+
+
+def any_api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
+    return session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+
+
+def revoke_tokens_of(session: Session, user_id: str, *, now: datetime, keep_hash: str | None) -> int:
+    """Set ``revoked_at`` on every live token of a user (one UPDATE); how many there were."""
+    query = (
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None), AuthToken.expires_at > now)
+        .values(revoked_at=now)
+    )
+    if keep_hash is not None:
+        query = query.where(AuthToken.token_hash != keep_hash)
+    return int(session.execute(query, execution_options={"synchronize_session": False}).rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- the login throttle's counters -------------------------------------------------------------
+
+
+def bump_login_counter(session: Session, key: str, *, now: datetime, since: datetime) -> int:
+    """Count one more attempt for ``key`` in the current window, atomically; the count after it.
+
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on both databases: a window that
+    started before ``since`` starts again at ``now`` with this attempt.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stale = LoginCounter.window_start < bindparam("since", since, type_=UTCDateTime())
+    now_param = bindparam("now", now, type_=UTCDateTime())
+    statement = (
+        insert(LoginCounter)
+        .values(key=key, window_start=now, failures=1)
+        .on_conflict_do_update(
+            index_elements=[LoginCounter.key],
+            set_={
+                "failures": case((stale, 1), else_=LoginCounter.failures + 1),
+                "window_start": case((stale, now_param), else_=LoginCounter.window_start),
+            },
+        )
+        .returning(LoginCounter.failures)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def ease_login_counter(session: Session, key: str) -> None:
+    """Give back the attempt counted for ``key`` (the login succeeded)."""
+    session.execute(
+        update(LoginCounter)
+        .where(LoginCounter.key == key, LoginCounter.failures > 0)
+        .values(failures=LoginCounter.failures - 1),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def clear_login_counter(session: Session, key: str) -> None:
+    session.execute(
+        update(LoginCounter).where(LoginCounter.key == key).values(failures=0),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def live_token(session: Session, token_hash: str, now: datetime) -> AuthToken | None:
@@ -55,6 +159,73 @@ def recent_failures(session: Session, username: str, since: datetime) -> int:
         )
         or 0
     )
+
+
+def _audit_query(
+    *,
+    actor: str | None,
+    entity_type: str | None,
+    entity_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Select[AuditEvent]:
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor == actor)
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id)
+
+
+def audit_search(
+    session: Session,
+    *,
+    actor: str | None,
+    entity_type: str | None,
+    entity_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[Sequence[AuditEvent], int]:
+    """One page of the audit log filtered by actor, entity and a time range ``[since, until)``."""
+    query = _audit_query(actor=actor, entity_type=entity_type, entity_id=entity_id, since=since, until=until)
+    return page_of(session, query, offset=offset, limit=limit)
+
+
+def audit_entity_types(session: Session) -> list[str]:
+    return list(session.scalars(select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)))
+
+
+# --- registrations --------------------------------------------------------------------------
+
+
+def registrations(session: Session, *, status: str | None) -> Sequence[Registration]:
+    query = select(Registration).order_by(Registration.created_at.desc(), Registration.id)
+    if status:
+        query = query.where(Registration.status == status)
+    return session.scalars(query).all()
+
+
+def registration_by_id(session: Session, registration_id: str) -> Registration | None:
+    return session.get(Registration, registration_id)
+
+
+def pending_registration(
+    session: Session, *, uscc: str | None = None, username: str | None = None
+) -> Registration | None:
+    query = select(Registration).where(Registration.status == "pending")
+    if uscc is not None:
+        query = query.where(Registration.uscc == uscc)
+    if username is not None:
+        query = query.where(func.lower(Registration.username) == username.lower())
+    return session.scalars(query.limit(1)).first()
 
 
 def audit_events(

@@ -33,9 +33,38 @@ class MeRead(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
-    organisation_code: str = Field(description="Code of the organisation the key acts for")
+    organisation_code: str = Field(max_length=40, description="Code of the organisation the key acts for")
     name: str = Field(min_length=1, max_length=200)
-    role: str = Field(default="data_source")
+    role: str | None = Field(
+        default=None, max_length=20, description="data_source, bank or enterprise (default by organisation kind)"
+    )
+    scopes: list[str] | None = Field(
+        default=None, max_length=10, description="Data kinds the key may write (default by organisation kind)"
+    )
+    organisation_codes: list[str] | None = Field(
+        default=None, max_length=1000, description="Only for these organisations (codes / USCCs), if given"
+    )
+    region_code: str | None = Field(
+        default=None, pattern=r"^\d{6}$", description="Only for organisations in this GB/T 2260 region, if given"
+    )
+    expires_days: int | None = Field(default=None, ge=1, le=3650, description="Days until the key expires")
+
+
+class ApiKeyRead(BaseModel):
+    id: str
+    prefix: str
+    name: str
+    role: str
+    organisation_code: str
+    organisation_name: str
+    scopes: list[str]
+    organisation_codes: list[str] | None
+    region_code: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    rotated_from_id: str | None
+    status: str = Field(description="live, expired or revoked")
 
 
 class ApiKeyCreated(BaseModel):
@@ -43,7 +72,18 @@ class ApiKeyCreated(BaseModel):
     prefix: str
     name: str
     role: str
+    scopes: list[str] = Field(default_factory=list)
+    expires_at: datetime | None = None
     key: str = Field(description="The full key; shown once and never again")
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class RevokedRead(BaseModel):
+    tokens_revoked: int
 
 
 class AuditEventRead(BaseModel):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,8 +26,18 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Session
 
-from greenfin.auth import repository
-from greenfin.auth.models import ROLES, ApiKey, AuditEvent, AuthToken, LoginAttempt, Organisation, User
+from greenfin.auth import repository, rules
+from greenfin.auth.models import (
+    ORGANISATION_KINDS,
+    ROLES,
+    STAFF_ROLES,
+    ApiKey,
+    AuditEvent,
+    AuthToken,
+    LoginAttempt,
+    Organisation,
+    User,
+)
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from greenfin.settings import Settings
@@ -47,11 +58,16 @@ class Principal:
     organisation_id: str | None = None
     organisation_kind: str | None = None
     organisation_code: str | None = None
+    # An API key's reach (None for a user, whose role and tenant decide): the data kinds it
+    # may write, and if set the organisations (codes) or the region it may write for.
+    scopes: frozenset[str] | None = None
+    scope_organisations: frozenset[str] | None = None
+    scope_region: str | None = None
 
     @property
     def is_staff(self) -> bool:
         """Admins and regulators see the whole region."""
-        return self.role in ("admin", "regulator")
+        return self.role in STAFF_ROLES
 
 
 SYSTEM = Principal(actor="system", role="admin")
@@ -70,6 +86,76 @@ def require_tenant(principal: Principal, organisation_code: str) -> None:
     raise Forbidden("you may only see data of the organisation you act for")
 
 
+# --- API key scopes ------------------------------------------------------------------------
+
+SCOPES: dict[str, str] = {
+    "personal_events": "payment and behaviour events for personal carbon accounts (API deliveries)",
+    "industry_energy": "enterprises' energy records (industrial imports of kind energy)",
+    "industry_process": "enterprises' process emissions (industrial imports of kind process)",
+    "industry_annual": "enterprises' annual figures (industrial imports of kind annual)",
+    "agriculture_records": "farms' baselines and practice records (agricultural imports and submissions)",
+}
+"""The data kinds an API key may be allowed to write."""
+
+KEY_ROLES = ("data_source", "bank", "enterprise")
+"""Roles an API key may carry: never a staff role (admin, regulator), never a person's (resident)."""
+
+# What a key of an organisation kind may write when no scope is named.
+DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
+    "bank": ("personal_events",),
+    "data_source": ("personal_events",),
+    "enterprise": ("industry_energy", "industry_process", "industry_annual"),
+    "farm": ("agriculture_records",),
+}
+DEFAULT_KEY_ROLES: dict[str, str] = {"enterprise": "enterprise", "farm": "enterprise"}
+
+
+def scope_allows(principal: Principal, organisation_code: str | None, *, county_code: str | None = None) -> bool:
+    """Whether the principal's key may write for this organisation (always, for a user or an unlimited key)."""
+    if principal.scopes is None:
+        return True
+    code = (organisation_code or "").upper()
+    if principal.scope_organisations is not None and code not in principal.scope_organisations:
+        return False
+    region = principal.scope_region
+    return region is None or rules.in_region(region, uscc=code or None, county_code=county_code)
+
+
+def require_scope(
+    principal: Principal, kind: str, organisation_code: str | None = None, *, county_code: str | None = None
+) -> None:
+    """Refuse an API key writing a data kind outside its scopes, or for an organisation outside its reach.
+
+    ``kind`` is one of :data:`SCOPES`; ``organisation_code`` the USCC (or code) of the
+    organisation the data belong to, ``county_code`` a farm's county when it has no USCC.
+    Users pass: their role and tenant are checked by the services.
+    """
+    if kind not in SCOPES:
+        raise ValueError(f"unknown scope {kind!r}")  # a programming error, not a request's
+    if principal.scopes is None:
+        return
+    if kind not in principal.scopes:
+        allowed = ", ".join(sorted(principal.scopes)) or "none"
+        raise Forbidden(f"this API key may not write {kind}; its scopes: {allowed}")
+    reach = organisation_code is not None or county_code is not None
+    if reach and not scope_allows(principal, organisation_code, county_code=county_code):
+        raise Forbidden(f"this API key may not write data of {organisation_code or county_code}")
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+
+def check_password_policy(password: str, *, username: str | None) -> None:
+    """Refuse a password a person chose that breaks the policy (:mod:`greenfin.auth.rules`), in Chinese and English."""
+    problems = rules.password_problems(password, username=username)
+    if problems:
+        zh, en = rules.POLICY_MESSAGES[problems[0]]
+        raise InvalidInput(
+            f"{zh} ({en[0].lower()}{en[1:].rstrip('.')})",
+            errors=[{"field": "password", "code": code, "reason": rules.POLICY_MESSAGES[code][1]} for code in problems],
+        )
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
     if len(password) < 8:
@@ -85,6 +171,8 @@ def create_organisation(
     session: Session, *, kind: str, name: str, code: str, region_code: str | None = None
 ) -> Organisation:
     """Register a tenant."""
+    if kind not in ORGANISATION_KINDS:
+        raise InvalidInput(f"unknown organisation kind {kind!r}; known: {', '.join(ORGANISATION_KINDS)}")
     if repository.organisation_by_code(session, code) is not None:
         raise InvalidInput(f"an organisation with code {code} exists already")
     organisation = Organisation(kind=kind, name=name, code=code, region_code=region_code)
@@ -97,20 +185,25 @@ def create_user(
     session: Session,
     *,
     username: str,
-    password: str,
+    password: str | None = None,
     role: str,
     display_name: str | None = None,
     organisation: Organisation | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create a user in one role, acting for one organisation."""
+    """Create a user in one role, acting for one organisation (from a password, or a hash made earlier)."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; known: {', '.join(ROLES)}")
     if repository.user_by_username(session, username) is not None:
         raise InvalidInput(f"the username {username!r} is taken")
+    if password_hash is None:
+        if password is None:
+            raise ValueError("create_user needs a password or a password hash")
+        password_hash = hash_password(password)
     user = User(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         organisation_id=organisation.id if organisation else None,
     )
@@ -132,17 +225,44 @@ def principal_for_user(session: Session, user: User) -> Principal:
     )
 
 
-def authenticate(session: Session, settings: Settings, *, username: str, password: str) -> User | None:
-    """Check a password, throttling repeated failures; record the attempt.
+def _client_key(address: str | None) -> str | None:
+    return f"addr:{address[:64]}" if address else None
+
+
+def count_attempt(session: Session, settings: Settings, *, key: str) -> int:
+    """Count one more attempt under ``key`` in the login window (atomically); the count so far."""
+    now = utcnow()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    return repository.bump_login_counter(session, key, now=now, since=since)
+
+
+def authenticate(
+    session: Session, settings: Settings, *, username: str, password: str, address: str | None = None
+) -> User | None:
+    """Check a password, throttling repeated failures per username and per client address.
+
+    Before the password is checked, the failure counters of the client address and of the
+    username are bumped atomically (one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``
+    each, the address first so that concurrent logins always lock in the same order); a
+    counter past its limit refuses with TooManyRequests (429). A success gives its bump
+    back. On PostgreSQL the counter rows stay locked until the request commits, so
+    concurrent guesses queue and no more than the limit are ever checked.
 
     A wrong password returns None rather than raising, so that the caller commits the
-    recorded failure (the throttle counts it) before it answers 401.
+    counted failure before it answers 401.
     """
     if not username or len(username) > USERNAME_MAX:
         return None  # no user can have such a name; nothing worth recording
     now = utcnow()
     since = now - timedelta(minutes=settings.login_window_minutes)
-    if repository.recent_failures(session, username, since) >= settings.login_max_failures:
+    client = _client_key(address)
+    limit = settings.login_max_failures_per_address
+    if client is not None and repository.bump_login_counter(session, client, now=now, since=since) > limit:
+        raise TooManyRequests(
+            f"too many failed logins from this address; try again in {settings.login_window_minutes} minutes"
+        )
+    account = f"user:{username}"
+    if repository.bump_login_counter(session, account, now=now, since=since) > settings.login_max_failures:
         raise TooManyRequests(
             f"too many failed logins for {username!r}; try again in {settings.login_window_minutes} minutes"
         )
@@ -152,7 +272,11 @@ def authenticate(session: Session, settings: Settings, *, username: str, passwor
         ok = user is not None and user.is_active
     except (VerificationError, InvalidHashError):
         ok = False
-    session.add(LoginAttempt(username=username, at=now, succeeded=ok))
+    if ok:
+        for key in (client, account):
+            if key is not None:
+                repository.ease_login_counter(session, key)
+    session.add(LoginAttempt(username=username, address=address[:64] if address else None, at=now, succeeded=ok))
     session.flush()
     return user if ok else None
 
@@ -175,6 +299,62 @@ def revoke_token(session: Session, secret: str) -> None:
         session.flush()
 
 
+def revoke_user_tokens(
+    session: Session, principal: Principal, *, user: User, keep_secret: str | None = None, reason: str
+) -> int:
+    """End every live bearer token and page session of ``user`` (but ``keep_secret``'s); audited."""
+    now = utcnow()
+    keep = _sha256(keep_secret) if keep_secret else None
+    ended = repository.revoke_tokens_of(session, user.id, now=now, keep_hash=keep)
+    record(
+        session,
+        principal,
+        action="revoke_tokens",
+        entity_type=User.__tablename__,
+        entity_id=user.id,
+        after={"tokens_revoked": ended, "reason": reason},
+    )
+    session.flush()
+    return ended
+
+
+def set_password(session: Session, principal: Principal, *, user: User, password: str, reason: str) -> None:
+    """Give ``user`` a new password under the policy; every session of theirs ends; audited without the hash."""
+    check_password_policy(password, username=user.username)
+    user.password_hash = hash_password(password)
+    record(
+        session,
+        principal,
+        action=reason,
+        entity_type=User.__tablename__,
+        entity_id=user.id,
+        after={"password": "changed"},
+    )
+    repository.clear_login_counter(session, f"user:{user.username}")
+    revoke_user_tokens(session, principal, user=user, reason=reason)
+
+
+def change_own_password(session: Session, principal: Principal, *, current_password: str, new_password: str) -> User:
+    """The acting user changes their own password (knowing the current one); every session ends."""
+    user = repository.user_by_id(session, principal.user_id) if principal.user_id else None
+    if user is None:
+        raise Forbidden("only a user with a password can change it; an API key is rotated instead")
+    try:
+        _hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidInput(
+            "当前密码不正确 (the current password is wrong)",
+            errors=[{"field": "current_password", "code": "wrong_current", "reason": "the current password is wrong"}],
+        ) from None
+    if new_password == current_password:
+        raise InvalidInput(
+            "新密码不能与当前密码相同 (the new password must differ from the current one)",
+            errors=[{"field": "password", "code": "same", "reason": "the new password equals the current one"}],
+        )
+    set_password(session, principal, user=user, password=new_password, reason="change_password")
+    return user
+
+
 def principal_from_token(session: Session, secret: str) -> Principal:
     """The principal behind a bearer token or page session, or Unauthenticated."""
     token = repository.live_token(session, _sha256(secret), utcnow())
@@ -184,13 +364,63 @@ def principal_from_token(session: Session, secret: str) -> Principal:
     return principal_for_user(session, user)
 
 
-def create_api_key(session: Session, *, organisation: Organisation, name: str, role: str) -> tuple[ApiKey, str]:
-    """Issue an API key to an organisation; the full key is returned once and never stored."""
+def _key_scopes(organisation: Organisation, scopes: Sequence[str] | None) -> list[str]:
+    chosen = list(DEFAULT_SCOPES.get(organisation.kind, ())) if scopes is None else list(dict.fromkeys(scopes))
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown:
+        raise InvalidInput(f"unknown scope {unknown[0]!r}; known: {', '.join(SCOPES)}")
+    if not chosen:
+        raise InvalidInput(
+            f"say what a key of this {organisation.kind} organisation may write (scopes: {', '.join(SCOPES)})"
+        )
+    return chosen
+
+
+def create_api_key(
+    session: Session,
+    *,
+    organisation: Organisation,
+    name: str,
+    role: str | None = None,
+    scopes: Sequence[str] | None = None,
+    organisation_codes: Sequence[str] | None = None,
+    region_code: str | None = None,
+    expires_at: datetime | None = None,
+    rotated_from: ApiKey | None = None,
+) -> tuple[ApiKey, str]:
+    """Issue an API key to an organisation; the full key is returned once and never stored.
+
+    ``role`` defaults by the organisation's kind (an enterprise's or farm's key acts as
+    ``enterprise``, any other as ``data_source``) and is never a staff role; ``scopes``
+    default by kind too (:data:`DEFAULT_SCOPES`) and a kind without a default must name them.
+    """
+    role = role or DEFAULT_KEY_ROLES.get(organisation.kind, "data_source")
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; known: {', '.join(ROLES)}")
+    if role not in KEY_ROLES:
+        raise InvalidInput(f"an API key may not carry the role {role}; allowed: {', '.join(KEY_ROLES)}")
+    chosen = _key_scopes(organisation, scopes)
+    codes = (
+        sorted({code.strip().upper() for code in organisation_codes if code.strip()}) if organisation_codes else None
+    )
+    if region_code is not None and not (len(region_code) == 6 and region_code.isascii() and region_code.isdigit()):
+        raise InvalidInput(f"region {region_code!r}: a GB/T 2260 code has 6 digits, e.g. 330800")
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("the key's expiry must lie in the future")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    key = ApiKey(prefix=prefix, secret_hash=_sha256(secret), name=name, role=role, organisation_id=organisation.id)
+    key = ApiKey(
+        prefix=prefix,
+        secret_hash=_sha256(secret),
+        name=name,
+        role=role,
+        organisation_id=organisation.id,
+        scopes=chosen,
+        organisation_codes=codes or None,
+        region_code=region_code,
+        expires_at=expires_at,
+        rotated_from_id=rotated_from.id if rotated_from else None,
+    )
     session.add(key)
     session.flush()
     return key, f"gf_{prefix}_{secret}"
@@ -221,6 +451,41 @@ def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
     return key
 
 
+def rotate_api_key(session: Session, *, prefix: str, grace: timedelta = timedelta(0)) -> tuple[ApiKey, ApiKey, str]:
+    """Replace a key by a new one with the same organisation, name, role, scopes and lifetime.
+
+    The old key stops at once, or after ``grace`` (so that a client can switch over);
+    returns the old key, the new key and the new key's secret (shown once).
+    """
+    old = repository.api_key_by_prefix(session, prefix)
+    if old is None:
+        raise NotFound(f"no live API key with prefix {prefix}")
+    organisation = repository.organisation_by_id(session, old.organisation_id)
+    assert organisation is not None  # foreign key
+    now = utcnow()
+    expires_at = None
+    if old.expires_at is not None:
+        expires_at = now + max(old.expires_at - old.created_at, timedelta(days=1))
+    new, secret = create_api_key(
+        session,
+        organisation=organisation,
+        name=old.name,
+        role=old.role,
+        scopes=old.scopes or [],
+        organisation_codes=old.organisation_codes,
+        region_code=old.region_code,
+        expires_at=expires_at,
+        rotated_from=old,
+    )
+    if grace <= timedelta(0):
+        old.revoked_at = now
+    else:
+        old.expires_at = min(old.expires_at, now + grace) if old.expires_at else now + grace
+    session.flush()
+    forget_api_keys()
+    return old, new, secret
+
+
 def cached_api_key_principal(database_url: str, presented: str) -> Principal | None:
     """The principal of an API key resolved within the last API_KEY_CACHE_SECONDS, without the database."""
     cached = _api_key_cache.get((database_url, _sha256(presented)))
@@ -243,6 +508,11 @@ def principal_from_api_key(session: Session, presented: str) -> Principal:
     key = repository.api_key_by_prefix(session, parts[1])
     if key is None or not secrets.compare_digest(key.secret_hash, _sha256(parts[2])):
         raise Unauthenticated("the API key is unknown or revoked")
+    left = (key.expires_at - utcnow()).total_seconds() if key.expires_at is not None else API_KEY_CACHE_SECONDS
+    if left <= 0:
+        raise Unauthenticated("the API key has expired; ask the platform's administrator to rotate it")
+    if key.role not in KEY_ROLES:  # issued before keys were barred from staff roles
+        raise Unauthenticated("the API key carries a role keys may not have; ask for a new key")
     organisation = repository.organisation_by_id(session, key.organisation_id)
     assert organisation is not None  # foreign key
     principal = Principal(
@@ -251,10 +521,14 @@ def principal_from_api_key(session: Session, presented: str) -> Principal:
         organisation_id=organisation.id,
         organisation_kind=organisation.kind,
         organisation_code=organisation.code,
+        scopes=frozenset(key.scopes or ()),
+        scope_organisations=frozenset(key.organisation_codes) if key.organisation_codes else None,
+        scope_region=key.region_code,
     )
     if len(_api_key_cache) >= _API_KEY_CACHE_SIZE:
         _api_key_cache.clear()
-    _api_key_cache[cache_key] = (now + API_KEY_CACHE_SECONDS, principal)
+    # Never cached past the key's expiry.
+    _api_key_cache[cache_key] = (now + min(API_KEY_CACHE_SECONDS, left), principal)
     return principal
 
 

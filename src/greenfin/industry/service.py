@@ -872,6 +872,7 @@ def _require_importer(principal: Principal, kind: str) -> str | None:
         auth.require_role(principal, "regulator")
         return None
     auth.require_role(principal, "regulator", "enterprise", "data_source")
+    auth.require_scope(principal, f"industry_{kind}")  # an API key writes only the kinds it was given
     if principal.role == "data_source":
         return None  # a utility's or monitoring system's feed covers the enterprises it serves
     return own_uscc(principal)
@@ -916,6 +917,10 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
         elif own is not None and row.uscc != own:
             errors.append(
                 {"row": number, "column": "uscc", "reason": "you may only import data of your own enterprise"}
+            )
+        elif not auth.scope_allows(principal, row.uscc):
+            errors.append(
+                {"row": number, "column": "uscc", "reason": "this API key may not write this enterprise's data"}
             )
         quality = getattr(row, "data_quality", None)
         if self_declared and quality is not None and quality not in SELF_DECLARED_QUALITY:

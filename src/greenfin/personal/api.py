@@ -89,6 +89,7 @@ async def _delivery(request: Request, model: type[Body]) -> tuple[Principal, Bod
     """A data source's principal and its request body, parsed and validated by pydantic from the bytes."""
     principal = await principal_in_passing(request)
     auth.require_role(principal, "data_source")
+    auth.require_scope(principal, "personal_events")
     body = await request.body()
     try:
         return principal, model.model_validate_json(body)

@@ -103,7 +103,8 @@ def login(
             request, lang=lang, next_path=next_path, username=username, error="login.missing", status=400
         )
     try:
-        user = auth.authenticate(session, settings, username=username, password=password)
+        address = request.client.host if request.client else None
+        user = auth.authenticate(session, settings, username=username, password=password, address=address)
     except TooManyRequests:
         return _login_page(
             request,
