@@ -46,7 +46,7 @@ def test_opening_refuses_bad_checksum_and_missing_consent(session: Session, sett
     from greenfin.auth import service as auth
 
     principal = auth.principal_for_user(session, user)
-    with pytest.raises(InvalidInput, match="checksum"):
+    with pytest.raises(InvalidInput, match="check character"):
         service.open_account(
             session,
             principal,

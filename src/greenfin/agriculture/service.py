@@ -51,10 +51,10 @@ from greenfin.agriculture.schemas import (
     TermInputRead,
     TermRead,
 )
+from greenfin.auth import rules as identity
 from greenfin.auth.service import Principal, record, require_role, require_tenant
 from greenfin.db import utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
-from greenfin.personal import identity
 
 COVERAGE_CATEGORIES: tuple[str, ...] = ("organic_fertiliser_producer", "pig_farm", "grain_grower")
 """The categories whose coverage the paper reports (100 % / 10.7 % / 20 %)."""

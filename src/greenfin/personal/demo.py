@@ -1,7 +1,7 @@
 """Demo residents of the personal carbon account: N accounts and a year of events, set-based.
 
 Called by ``greenfin demo --residents N``. Residents get valid, deterministic ID numbers
-(:func:`greenfin.personal.identity.synthetic_id_number`); the events of the last 365 days
+(:func:`greenfin.auth.rules.synthetic_id_number`); the events of the last 365 days
 are written to a temporary CSV and posted through the same bulk intake as a bank's file, so
 the demo exercises the production path (caps, ledger chain) and is as fast.
 """
@@ -17,14 +17,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.auth.service import SYSTEM
 from greenfin.db import new_id, utcnow
-from greenfin.personal import identity, service
 from greenfin.personal import repository as repo
+from greenfin.personal import service
 from greenfin.personal.intake import ingest_file
 from greenfin.personal.models import Account
 from greenfin.personal.rules import SHANGHAI
+from greenfin.region import service as region_service
 from greenfin.settings import Settings
 
 DEMO_SOURCE = "QZ-PAY-DEMO"
@@ -116,13 +118,18 @@ def add_personal_demo(
     rng = random.Random(seed)
     now = utcnow()
     source = bank_code or DEMO_SOURCE
+    region = region_service.current_region(settings.region)
     if repo.organisation_by_code(session, source) is None:
         auth.create_organisation(
-            session, kind="data_source", name="衢州支付数据源(演示)", code=source, region_code="330800"
+            session,
+            kind="data_source",
+            name=f"{region.short_name}支付数据源(演示)",
+            code=source,
+            region_code=region.code,
         )
-    numbers = identity.synthetic_id_numbers(rng, residents)
+    numbers = identity.synthetic_id_numbers(rng, residents, region.county_codes)
     digest = identity.hasher(settings.secret_key)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, number in enumerate(numbers):
         rows.append(
             {

@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
-from greenfin.personal import identity
 from greenfin.personal import repository as repo
 from greenfin.personal.catalogue import (
     ScenarioCatalogue,
@@ -108,8 +108,14 @@ def day_start(day: date) -> datetime:
 
 def _check_identity(id_number: str, name: str, phone: str | None) -> list[dict[str, str]]:
     problems = []
-    if (reason := identity.id_number_problem(id_number)) is not None:
-        problems.append({"column": "id_number", "reason": reason})
+    if (code := identity.id_number_reason(id_number)) is not None:
+        problems.append(
+            {
+                "column": "id_number",
+                "reason": f"not a valid resident ID number: {identity.ID_NUMBER_REASONS[code]}",
+                "message": identity.id_number_message(code),
+            }
+        )
     if not name.strip():
         problems.append({"column": "name", "reason": "required"})
     elif len(name.strip()) > 60:
@@ -162,7 +168,8 @@ def open_account(session: Session, principal: Principal, *, settings: Settings, 
     problems = _check_identity(account_in.id_number, account_in.name, account_in.phone)
     if problems:
         raise InvalidInput(
-            problems[0]["reason"], errors=[{"field": p["column"], "reason": p["reason"]} for p in problems]
+            problems[0]["reason"],
+            errors=[{"field": p.pop("column"), **p} for p in problems],  # "message": the catalogue key a page shows
         )
     if repo.account_by_user(session, principal.user_id) is not None:
         raise Conflict("you have an account already")
@@ -224,7 +231,7 @@ def enrol(
             problems.append({"column": "consent_ref", "reason": "required: the reference of the consent collected"})
         elif len(row.consent_ref) > 80:
             problems.append({"column": "consent_ref", "reason": "longer than 80 characters"})
-        errors.extend({"row": number, **p} for p in problems)
+        errors.extend({"row": number, "column": p["column"], "reason": p["reason"]} for p in problems)
         if problems:
             continue
         values = _account_row(

@@ -268,6 +268,7 @@ def open_account(
         return _open_page(request, lang, error=reason, values=values, status=422)
     except (InvalidInput, Conflict) as exc:
         key = "personal.open_no_consent" if "consent" in exc.detail else None
+        key = next((e["message"] for e in exc.errors if e.get("field") == "id_number" and "message" in e), key)
         error = translate(key, lang) if key else exc.detail
         return _open_page(request, lang, error=error, values=values, status=exc.status)
     return RedirectResponse("/personal/account?opened=1", status_code=303)
