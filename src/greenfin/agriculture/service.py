@@ -971,3 +971,21 @@ __all__ = [
     "submit_records",
     "what_if",
 ]
+
+
+# --- for other domains (finance reads farms through these, never the repository) -------------
+
+
+def farm_by_uscc(session: Session, *, uscc: str) -> Farm | None:
+    """The farm registered under a USCC, or None (an enterprise that also farms)."""
+    return repository.farm_by_uscc(session, uscc)
+
+
+def farms_of_organisation(session: Session, *, organisation_code: str) -> list[Farm]:
+    """The farms an organisation acts for, by name."""
+    return list(repository.farms_of_organisation(session, organisation_code))
+
+
+def first_farm_with_account(session: Session, *, farm_type: str) -> Farm | None:
+    """The farm of a type with an account and a USCC that sorts first (demo data)."""
+    return repository.first_farm_with_account(session, farm_type=farm_type)

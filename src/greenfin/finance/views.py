@@ -286,7 +286,7 @@ def grant_consent(
         return _consents_page(
             request, session, principal, lang, error=f"{message} {exc.detail or ''}", status=exc.status
         )
-    return RedirectResponse(f"/finance/consents?granted={consent.bank_code}", status_code=303)
+    return RedirectResponse(f"/finance/consents?granted={consent.organisation_code}", status_code=303)
 
 
 @router.post("/finance/consents/{consent_id}/revoke", response_class=HTMLResponse)
