@@ -66,11 +66,12 @@ class DemoUser:
 
 DEMO_USERS = (
     DemoUser("admin", "admin", "平台管理员"),
-    DemoUser("regulator", "regulator", "人民银行衢州市分行 绿色金融处"),
-    DemoUser("bank", "bank", "衢州农商银行 信贷经理"),
+    DemoUser("regulator", "regulator", "人民银行{city}分行 绿色金融处"),
+    DemoUser("bank", "bank", "{short}农商银行 信贷经理"),
     DemoUser("enterprise", "enterprise", "企业碳账户填报员"),
-    DemoUser("resident", "resident", "衢州市民"),
+    DemoUser("resident", "resident", "{city}市民"),
 )
+"""The demo logins; ``{city}`` / ``{short}`` in a display name are the region's names (衢州市 / 衢州)."""
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,7 @@ def _organisations_and_users(
             username=user.username,
             password=DEMO_PASSWORD,
             role=user.role,
-            display_name=user.display_name,
+            display_name=user.display_name.format(city=where.city_name, short=where.city_short),
             organisation=organisations.get(user.username),
         )
     return len(organisations), len(DEMO_USERS)

@@ -283,6 +283,17 @@ def list_consents(
     return [consent_read(row) for row in rows]
 
 
+def consent_history(session: Session, principal: Principal) -> tuple[list[ConsentRecord], dict[str, str]]:
+    """Every consent of the borrowers the principal acts for, with reads; and their names by ``kind:ref``."""
+    require_role(principal, "enterprise")
+    borrowers = own_borrowers(session, principal)
+    records = [
+        r for b in borrowers for r in auth_service.consent_history(session, subject_kind=b.kind, subject_ref=b.ref)
+    ]
+    records.sort(key=lambda r: r.granted_at, reverse=True)
+    return records, {b.entity_id: b.name for b in borrowers}
+
+
 def require_consent(
     session: Session, principal: Principal, borrower: Borrower, *, purpose: str, entity_id: str | None = None
 ) -> ConsentRecord | None:

@@ -33,7 +33,7 @@ from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatI
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.industry.methodology import industry_name
 from greenfin.web.i18n import translate
-from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_response, page_router, render
 
 router = page_router()
 
@@ -248,6 +248,13 @@ def consents_page(
     elif revoked:
         notice = translate("fin.revoked", lang)
     return _consents_page(request, session, principal, lang, notice=notice)
+
+
+@router.get("/finance/consents/history", response_class=HTMLResponse)
+def consent_history_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
+    """The borrower's consent history: every grant, to whom, scope, expiry, revocation and reads."""
+    records, names = service.consent_history(session, principal)
+    return consent_history_response(request, records, names, lang=lang)
 
 
 @router.post("/finance/consents", response_class=HTMLResponse)

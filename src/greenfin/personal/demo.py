@@ -52,6 +52,7 @@ WEIGHTS = {
     "online_ticket_event": 0.8,
     "recycling_pickup": 0.4,
 }
+# ``{short}`` and ``{county}`` in a provider are the region's short name and first county (衢州, 柯城区).
 REWARDS: list[dict[str, Any]] = [
     {
         "code": "huyou_box",
@@ -60,7 +61,7 @@ REWARDS: list[dict[str, Any]] = [
         "name_en": "A box of Changshan huyou",
         "points_price": 2500,
         "stock": 500,
-        "provider": "柯城区再生资源回收站",
+        "provider": "{county}再生资源回收站",
     },
     {
         "code": "supermarket_20",
@@ -69,7 +70,7 @@ REWARDS: list[dict[str, Any]] = [
         "name_en": "20-yuan supermarket voucher",
         "points_price": 1000,
         "stock": 2000,
-        "provider": "衢州本地超市",
+        "provider": "{short}本地超市",
     },
     {
         "code": "housekeeping_2h",
@@ -78,7 +79,7 @@ REWARDS: list[dict[str, Any]] = [
         "name_en": "Green housekeeping, 2 hours",
         "points_price": 3000,
         "stock": 300,
-        "provider": "衢州家政服务中心",
+        "provider": "{short}家政服务中心",
     },
     {
         "code": "bus_month",
@@ -87,7 +88,7 @@ REWARDS: list[dict[str, Any]] = [
         "name_en": "Bus monthly-pass discount",
         "points_price": 800,
         "stock": 1000,
-        "provider": "衢州公交集团",
+        "provider": "{short}公交集团",
     },
     {
         "code": "credit_uplift_50kg",
@@ -151,7 +152,12 @@ def add_personal_demo(
     repo.insert_accounts(session, fresh)
     for reward in REWARDS:
         if repo.reward_by_code(session, reward["code"]) is None:
-            service.create_reward(session, SYSTEM, valid_from=(now - timedelta(days=days)).date(), **reward)
+            provider = reward["provider"] and reward["provider"].format(
+                short=region.short_name, county=region.counties[0].name_zh
+            )
+            service.create_reward(
+                session, SYSTEM, valid_from=(now - timedelta(days=days)).date(), **(reward | {"provider": provider})
+            )
     if bank_code and resident_user_id:
         account = repo.account_by_user(session, resident_user_id)
         if account is not None:

@@ -402,6 +402,12 @@ def consents(session: Session, principal: Principal) -> list[dict[str, Any]]:
     ]
 
 
+def consent_history(session: Session, principal: Principal) -> list[ConsentRecord]:
+    """Every consent the resident granted, of every scope, with the reads each allowed."""
+    account = account_for(session, principal, "me")
+    return auth.consent_history(session, subject_kind="resident", subject_ref=account.ref)
+
+
 # --- intake (API: single events and batches) ----------------------------------------------
 
 
