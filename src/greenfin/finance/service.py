@@ -551,7 +551,7 @@ def _enterprise_section(session: Session, reader: Principal, uscc: str, year: in
 
 
 def _farm_section(session: Session, reader: Principal, farm_id: str, year: int | None) -> dict[str, Any]:
-    from greenfin.industry.methodology import county_name
+    from greenfin.region.service import county_name
 
     account = agriculture.get_account(session, reader, farm_ref=farm_id)
     farm = account.farm

@@ -24,14 +24,14 @@ from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from greenfin.agriculture import service as agriculture
-from greenfin.agriculture.views import county_label
 from greenfin.auth.service import Principal
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput
 from greenfin.finance import service
 from greenfin.finance.policy import load_policy
 from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatIf, FarmWhatIfIn, ReportRequest
 from greenfin.http import SessionDep, SettingsDep
-from greenfin.industry.methodology import industry_name
+from greenfin.industry.service import industry_name
+from greenfin.region.service import county_label
 from greenfin.web.i18n import translate
 from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_response, page_router, render
 

@@ -81,6 +81,12 @@ def county_name(code: str) -> County:
     return county(code) or County(code=code, name_zh=code, name_en=code, short_name=code)
 
 
+def county_label(code: str, lang: str) -> str:
+    """A county's name in a page's language (``zh`` or ``en``); the code itself when it is no shipped county."""
+    county_found = county_name(code)
+    return county_found.name_en if lang == "en" else county_found.name_zh
+
+
 def county_names(region: str | None = None) -> dict[str, str]:
     """``{code: 中文名}`` of the region's counties, in the file's order."""
     return {c.code: c.name_zh for c in current_region(region).counties}
