@@ -33,10 +33,11 @@ postgres: ## Start the machine's PostgreSQL if it is down
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1
 
 .PHONY: lint
-lint: install ## ruff (lint and format check) and mypy (strict)
+lint: install ## ruff (lint and format check), mypy (strict) and the import contracts (layers, domains)
 	@$(UV) run ruff check src tests benchmarks
 	@$(UV) run ruff format --check src tests benchmarks
 	@$(UV) run mypy src/greenfin
+	@$(UV) run lint-imports
 
 .PHONY: test
 test: install chromium postgres lint ## Install everything and run the whole suite (SQLite, PostgreSQL, browser)

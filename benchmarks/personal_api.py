@@ -34,10 +34,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
-from greenfin.personal import identity
 from greenfin.personal.rules import SHANGHAI
+from greenfin.region.service import current_region
 
 PG_ADMIN = os.environ.get("GREENFIN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SECRET = "benchmark-secret-key"
@@ -61,7 +62,7 @@ def prepare(db: str, workdir: Path, residents: int) -> tuple[str, str, list[str]
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     rng = random.Random(11)
-    numbers = sorted({identity.synthetic_id_number(rng, i) for i in range(residents)})
+    numbers = sorted({identity.synthetic_id_number(rng, i, current_region().county_codes) for i in range(residents)})
     digest = identity.hasher(SECRET)
     now = datetime.now(SHANGHAI)
     with session_scope(make_session_factory(engine)) as session:

@@ -45,11 +45,12 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import create_engine, text
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
-from greenfin.personal import identity
 from greenfin.personal.intake import COLUMNS, _chunks
 from greenfin.personal.rules import SHANGHAI
+from greenfin.region.service import current_region
 from greenfin.settings import Settings
 
 PG_ADMIN = os.environ.get("GREENFIN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -67,7 +68,7 @@ def database_url(db: str, workdir: Path, phase: str | None = None) -> str:
 
 def generate(path: Path, *, events: int, residents: int, seed: int) -> list[str]:
     rng = random.Random(seed)
-    numbers = identity.synthetic_id_numbers(rng, residents)
+    numbers = identity.synthetic_id_numbers(rng, residents, current_region().county_codes)
     if path.exists():
         return numbers
     codes = [

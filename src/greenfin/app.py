@@ -82,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    from greenfin.industry.service import region_counts
+
+    app.state.region_counts = region_counts  # the landing page's public figures (greenfin.web.views.landing)
     _mount_web(app)
     return app
 

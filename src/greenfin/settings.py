@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         description="How often a server process posts pending API deliveries of personal events to the points "
         "ledger; 0 turns the in-process poster off (then run `greenfin personal post`)",
     )
+    region: str = Field(
+        default="330800",
+        pattern=r"^[0-9]{6}$",
+        description="GB/T 2260 code of the city greenfin runs for; selects src/greenfin/region/data/<code>.toml",
+    )
     default_page_size: int = 50
     max_page_size: int = 500
 

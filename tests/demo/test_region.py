@@ -35,9 +35,22 @@ def test_enterprise_codes_are_valid_and_unique_with_valid_organisation_codes() -
         assert uscc.is_valid(code), code
         assert code[:8] == "91330881"
         assert region.organisation_code(code[8:16]) == code[8:17]
-    assert uscc.is_valid(region.regulator_uscc(7)) and region.regulator_uscc(7).startswith("11330800")
-    assert uscc.is_valid(region.bank_uscc(7))
-    assert region.bank_uscc(7) not in codes and region.regulator_uscc(7) not in codes
+    quzhou = region.place("330800")
+    regulator, bank = region.regulator_uscc(7, quzhou), region.bank_uscc(7, quzhou)
+    assert uscc.is_valid(regulator) and regulator.startswith("11330800")
+    assert uscc.is_valid(bank) and bank.startswith("91330802")  # 柯城区, the first county
+    assert bank not in codes and regulator not in codes
+
+
+def test_a_huzhou_demo_draws_from_the_huzhou_region_file() -> None:
+    huzhou = region.place("330500")
+    assert list(huzhou.counties) == ["330502", "330503", "330521", "330522", "330523"]
+    assert huzhou.counties["330521"] == ("德清县", "德清")
+    drawn = [region.draw_enterprise(3, i, set(), huzhou) for i in range(60)]
+    assert {e.county_code for e in drawn} == set(huzhou.counties)
+    assert drawn[0].county_code == "330503"  # the showcase firm: the second county
+    assert all(uscc.is_valid(e.uscc) and e.uscc[2:8] == e.county_code for e in drawn)
+    assert region.regulator_uscc(7, huzhou).startswith("11330500")
 
 
 def test_the_same_seed_draws_the_same_enterprises_and_another_seed_does_not() -> None:

@@ -73,7 +73,7 @@ def test_demo_region_holds_valid_enterprises_in_six_counties_with_36_months(
     assert len(codes) == SMALL and all(uscc.is_valid(code) for code in codes)
     assert all(region.organisation_code(code[8:16]) == code[8:17] for code in codes)  # GB 11714 inside
     counties = set(session.scalars(select(Enterprise.county_code).distinct()))
-    assert counties == set(region.COUNTIES)
+    assert counties == set(region.place("330800").counties)
     months = session.execute(
         select(
             EnergyRecord.enterprise_id, func.count(func.distinct(EnergyRecord.year * 100 + EnergyRecord.month))

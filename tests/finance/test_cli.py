@@ -23,12 +23,11 @@ from typer.testing import CliRunner, Result
 from greenfin.agriculture import service as agriculture
 from greenfin.agriculture.schemas import FarmCreate, RecordsSubmit
 from greenfin.auth import service as auth
-from greenfin.auth.models import AuditEvent
+from greenfin.auth.models import AuditEvent, Consent
 from greenfin.auth.service import Principal
 from greenfin.cli import app
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.errors import Forbidden, InvalidInput, NotFound
-from greenfin.finance.models import Consent
 from greenfin.settings import get_settings
 from tests.agriculture.test_service import PIG_RECORDS
 
@@ -178,7 +177,7 @@ def test_consent_report_and_reads_through_the_cli(database: dict[str, object]) -
     engine = database["engine"]
     with session_scope(make_session_factory(engine)) as session:  # type: ignore[arg-type]
         events = session.scalars(
-            select(AuditEvent).where(AuditEvent.entity_type == "finance_consent").order_by(AuditEvent.at)
+            select(AuditEvent).where(AuditEvent.entity_type == "auth_consent").order_by(AuditEvent.at)
         ).all()
         assert [(e.action, e.actor, e.actor_role) for e in events] == [
             ("create", "cli", "enterprise"),

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from greenfin.agriculture import service as agriculture
 from greenfin.agriculture.schemas import FarmCreate
 from greenfin.auth import repository as auth_repository
+from greenfin.auth.models import Consent
 from greenfin.auth.service import authenticate
 from greenfin.finance.demo import FARM_USERNAME, add_finance_demo
-from greenfin.finance.models import Consent
 from greenfin.settings import Settings
 from tests.conftest import bearer, make_organisation, make_user
 from tests.finance.test_reports import ADMIN, _request, setup_farm
@@ -113,13 +113,13 @@ def test_demo_farm_login_acts_for_the_consenting_pig_farm(session: Session, sett
     make_user(session, "bank", "bank", bank)
     add_agriculture_demo(session, seed=4, secret_key=settings.secret_key)
     consents = add_finance_demo(session, seed=4, settings=settings)
-    farm_consent = next(c for c in consents if c.borrower_kind == "farm")
+    farm_consent = next(c for c in consents if c.subject_kind == "farm")
     user = auth_repository.user_by_username(session, FARM_USERNAME)
     assert user is not None and user.role == "enterprise"
     assert authenticate(session, settings, username=FARM_USERNAME, password="greenfin-demo") == user
     organisation = auth_repository.organisation_by_id(session, user.organisation_id)  # type: ignore[arg-type]
     assert organisation is not None and organisation.kind == "enterprise"
-    assert organisation.code == farm_consent.borrower_code
+    assert organisation.code == farm_consent.subject_code
     assert farm_consent.granted_by == "user:farm"
 
 
@@ -131,7 +131,7 @@ def test_no_demo_farm_login_in_production(session: Session, settings: Settings) 
     add_agriculture_demo(session, seed=4, secret_key=settings.secret_key)
     production = settings.model_copy(update={"environment": "production"})
     consents = add_finance_demo(session, seed=4, settings=production)
-    assert any(c.borrower_kind == "farm" for c in consents)
+    assert any(c.subject_kind == "farm" for c in consents)
     assert auth_repository.user_by_username(session, FARM_USERNAME) is None
 
 

@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 
 from greenfin.agriculture import service as agriculture
 from greenfin.agriculture.schemas import FarmCreate, RecordsSubmit
+from greenfin.auth.models import Consent
 from greenfin.auth.service import Principal
 from greenfin.cli import app as root_cli
 from greenfin.finance import signing
-from greenfin.finance.models import Consent
 from tests.agriculture.test_service import PIG_RECORDS
 from tests.conftest import bearer, make_organisation, make_user
 

@@ -9,10 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from greenfin.auth.models import Consent
 from greenfin.db import utcnow
 from greenfin.errors import Conflict, InvalidInput
 from greenfin.personal import service
-from greenfin.personal.models import Account, Consent
+from greenfin.personal.models import Account
 from greenfin.personal.schemas import AccountOpen, EnrolRow
 from greenfin.settings import Settings
 from tests.conftest import bearer, make_user
@@ -46,7 +47,7 @@ def test_opening_refuses_bad_checksum_and_missing_consent(session: Session, sett
     from greenfin.auth import service as auth
 
     principal = auth.principal_for_user(session, user)
-    with pytest.raises(InvalidInput, match="checksum"):
+    with pytest.raises(InvalidInput, match="check character"):
         service.open_account(
             session,
             principal,

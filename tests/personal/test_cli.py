@@ -54,7 +54,7 @@ def test_enrol_ingest_verify_balance(database: str, tmp_path: Path) -> None:
         {
             "row": 2,
             "column": "id_number",
-            "reason": "not a valid resident ID number (the number's checksum or check digit is invalid)",
+            "reason": "not a valid resident ID number: its check character (the 18th) is wrong",
         }
     ]
     good = tmp_path / "good.csv"

@@ -49,7 +49,7 @@ def test_a_file_with_every_kind_of_refusal(
     summary = ingest(session, settings, path)
     assert (summary["accepted"], summary["duplicates"], summary["rejected"]) == (2, 1, 7)
     assert summary["reasons"] == {
-        "invalid ID number (checksum, date or division)": 1,
+        "invalid ID number (date, province code or check character)": 1,
         "malformed amount_fen (a non-negative integer of fen)": 1,
         "malformed time (ISO 8601 with a UTC offset required)": 1,
         "time in the future": 1,

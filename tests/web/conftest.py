@@ -221,7 +221,7 @@ def add_farm_and_finance_demo(settings: Settings) -> dict[str, Any]:
         session.info["actor"] = auth.SYSTEM
         add_agriculture_demo(session, seed=4, secret_key=settings.secret_key)
         consents = add_finance_demo(session, seed=4)
-        pig_farm = next(c.borrower_ref for c in consents if c.borrower_kind == "farm")
+        pig_farm = next(c.subject_ref for c in consents if c.subject_kind == "farm")
         held = session.scalar(
             select(Farm.id)
             .where(Farm.holder_id_masked.is_not(None), Farm.account_opened_at.is_not(None))

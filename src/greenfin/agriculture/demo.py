@@ -1,4 +1,4 @@
-"""Demo farms of the six Quzhou counties, with three years of practice records.
+"""Demo farms of the region's counties (the region file's towns), with three years of practice records.
 
 The register is sized so that coverage reproduces the paper exactly (first batch of the
 agricultural carbon account, 2021)::
@@ -26,26 +26,11 @@ from stdnum.cn import uscc as uscc_std
 
 from greenfin.agriculture import service
 from greenfin.agriculture.models import Farm
+from greenfin.auth import rules as identity
 from greenfin.auth.service import SYSTEM, record
 from greenfin.db import new_id, utcnow
-from greenfin.personal import identity
+from greenfin.region import service as region_service
 
-COUNTIES: tuple[tuple[str, str], ...] = (
-    ("330802", "柯城区"),
-    ("330803", "衢江区"),
-    ("330822", "常山县"),
-    ("330824", "开化县"),
-    ("330825", "龙游县"),
-    ("330881", "江山市"),
-)
-TOWNSHIPS: dict[str, tuple[str, ...]] = {
-    "330802": ("石梁镇", "华墅乡", "九华乡"),
-    "330803": ("高家镇", "杜泽镇", "莲花镇"),
-    "330822": ("球川镇", "芳村镇", "青石镇"),
-    "330824": ("华埠镇", "马金镇", "池淮镇"),
-    "330825": ("湖镇镇", "詹家镇", "塔石镇"),
-    "330881": ("贺村镇", "峡口镇", "上余镇"),
-}
 REGISTER: dict[str, tuple[int, int]] = {
     "organic_fertiliser_producer": (12, 12),
     "pig_farm": (1000, 107),
@@ -70,8 +55,12 @@ def demo_uscc(county: str, farm_type: str, index: int) -> str:
     return body + uscc_std.calc_check_digit(body)
 
 
-def add_agriculture_demo(session: Session, *, seed: int, secret_key: str | None = None) -> dict[str, int]:
-    """Register the demo farms, open the accounts and import three years of records; counts per type."""
+def add_agriculture_demo(
+    session: Session, *, seed: int, secret_key: str | None = None, region_code: str | None = None
+) -> dict[str, int]:
+    """Register the demo farms of the region, open the accounts and import three years of records; counts per type."""
+    region = region_service.current_region(region_code)
+    counties = region.counties
     if secret_key is None:
         from greenfin.settings import get_settings
 
@@ -83,8 +72,9 @@ def add_agriculture_demo(session: Session, *, seed: int, secret_key: str | None 
     for farm_type, (registered, with_account) in REGISTER.items():
         for i in range(registered):
             index += 1
-            county, county_name = COUNTIES[i % len(COUNTIES)]
-            township = rng.choice(TOWNSHIPS[county])
+            where = counties[i % len(counties)]
+            county, county_name = where.code, where.name_zh
+            township = rng.choice(where.townships or (county_name,))
             row: dict[str, Any] = {
                 "id": new_id(),
                 "farm_type": farm_type,
@@ -104,7 +94,7 @@ def add_agriculture_demo(session: Session, *, seed: int, secret_key: str | None 
                 row["area_mu_milli"] = rng.randrange(150, 1500, 10) * 1000
             if farm_type == "grain_grower" and i % 2 == 1:
                 # Half the large grain growers are people, known by their ID number only.
-                number = identity.synthetic_id_number(rng, index)
+                number = identity.synthetic_id_number(rng, index, region.county_codes)
                 row["holder_id_hash"] = identity.id_hash(number, secret_key)
                 row["holder_id_masked"] = identity.mask_id_number(number)
                 row["organisation_code"] = f"farm-{row['id']}"

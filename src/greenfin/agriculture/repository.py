@@ -172,3 +172,13 @@ def peer_position(
     peers = session.scalar(base.select_from(Assessment)) or 0
     better = session.scalar(base.select_from(Assessment).where(Assessment.intensity_g > intensity_g)) or 0
     return better + 1, peers
+
+
+def first_farm_with_account(session: Session, *, farm_type: str) -> Farm | None:
+    """The farm of a type with an account and a USCC that sorts first by USCC (the demo's showcase)."""
+    return session.scalar(
+        select(Farm)
+        .where(Farm.farm_type == farm_type, Farm.account_opened_at.is_not(None), Farm.uscc.is_not(None))
+        .order_by(Farm.uscc)
+        .limit(1)
+    )

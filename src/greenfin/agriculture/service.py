@@ -51,10 +51,10 @@ from greenfin.agriculture.schemas import (
     TermInputRead,
     TermRead,
 )
+from greenfin.auth import rules as identity
 from greenfin.auth.service import Principal, record, require_role, require_scope, require_tenant
 from greenfin.db import utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
-from greenfin.personal import identity
 
 COVERAGE_CATEGORIES: tuple[str, ...] = ("organic_fertiliser_producer", "pig_farm", "grain_grower")
 """The categories whose coverage the paper reports (100 % / 10.7 % / 20 %)."""
@@ -972,3 +972,21 @@ __all__ = [
     "submit_records",
     "what_if",
 ]
+
+
+# --- for other domains (finance reads farms through these, never the repository) -------------
+
+
+def farm_by_uscc(session: Session, *, uscc: str) -> Farm | None:
+    """The farm registered under a USCC, or None (an enterprise that also farms)."""
+    return repository.farm_by_uscc(session, uscc)
+
+
+def farms_of_organisation(session: Session, *, organisation_code: str) -> list[Farm]:
+    """The farms an organisation acts for, by name."""
+    return list(repository.farms_of_organisation(session, organisation_code))
+
+
+def first_farm_with_account(session: Session, *, farm_type: str) -> Farm | None:
+    """The farm of a type with an account and a USCC that sorts first (demo data)."""
+    return repository.first_farm_with_account(session, farm_type=farm_type)

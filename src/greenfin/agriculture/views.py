@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from greenfin.agriculture import service
 from greenfin.agriculture.schemas import AssessmentRead, CoverageRead
 from greenfin.http import SessionDep
-from greenfin.industry.methodology import county_name
+from greenfin.region.service import county_label
 from greenfin.web.formatting import chart_number
 from greenfin.web.i18n import translate
 from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
@@ -33,12 +33,6 @@ PRACTICE_COLOURS = {
     "biogas_project": "#2f6f8f",
 }
 ACCOUNT_COLOUR, NO_ACCOUNT_COLOUR = "#1e7b45", "#c9d3cf"
-
-
-def county_label(code: str, lang: str) -> str:
-    """A county's name in the page's language (the code itself if it is not a named county)."""
-    name = county_name(code)
-    return str(name.name_en if lang == "en" else name.name_zh)
 
 
 # --- a farm's account ----------------------------------------------------------------------

@@ -176,3 +176,53 @@ class AuditEvent(Base):
     entity_id: Mapped[str | None] = mapped_column(String(80))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+CONSENT_SUBJECT_KINDS = ("enterprise", "farm", "resident")
+CONSENT_SCOPES = ("credit_report", "personal_grade", "application_data")
+
+
+class Consent(Base):
+    """A borrower's grant of its data to one organisation: the one consent of every domain.
+
+    The **subject** is whose data it is: an enterprise (``subject_ref`` its USCC), a farm
+    (its id) or a resident (the personal account's public reference); ``subject_code`` is
+    the organisation code acting for it (the USCC, ``farm-<id>`` for a farm held by a
+    person, none for a resident). The grantee is an organisation (a bank, a guarantor). A
+    **scope** says what may be read: ``credit_report`` (carbon data, terms and signed
+    reports), ``personal_grade`` (a resident's green-credit grade) or ``application_data``
+    (a loan application's data). A consent lives until ``expires_at`` or until the subject
+    revokes it; it is never deleted, and every read it allowed is a :class:`ConsentUse`.
+    """
+
+    __tablename__ = "auth_consent"
+    __table_args__ = (Index("ix_auth_consent_subject", "subject_kind", "subject_ref", "organisation_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    subject_kind: Mapped[str] = mapped_column(String(20))
+    subject_ref: Mapped[str] = mapped_column(String(40), doc="USCC, farm id or personal account reference")
+    subject_code: Mapped[str | None] = mapped_column(String(40), index=True, doc="organisation code acting for it")
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("auth_organisation.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str | None] = mapped_column(String(80), doc="the consent document's reference")
+    granted_by: Mapped[str] = mapped_column(String(120))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class ConsentUse(Base):
+    """One read of a subject's data that a consent allowed: who read, when, for what."""
+
+    __tablename__ = "auth_consent_use"
+    __audit__ = False  # the row is itself the record of the read
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    consent_id: Mapped[str] = mapped_column(ForeignKey("auth_consent.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    purpose: Mapped[str] = mapped_column(String(40), doc="credit_terms, credit_report, read_grade, …")
+    entity_id: Mapped[str | None] = mapped_column(String(80), doc="what was produced, e.g. the report id")

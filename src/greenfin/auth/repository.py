@@ -13,6 +13,8 @@ from greenfin.auth.models import (
     ApiKey,
     AuditEvent,
     AuthToken,
+    Consent,
+    ConsentUse,
     LoginAttempt,
     LoginCounter,
     Organisation,
@@ -245,3 +247,54 @@ def audit_events(
     if organisation_id:
         query = query.where(AuditEvent.organisation_id == organisation_id)
     return page_of(session, query.order_by(AuditEvent.at.desc(), AuditEvent.id), offset=offset, limit=limit)
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+
+def consent_by_id(session: Session, consent_id: str) -> tuple[Consent, Organisation] | None:
+    row = session.execute(
+        select(Consent, Organisation)
+        .join(Organisation, Organisation.id == Consent.organisation_id)
+        .where(Consent.id == consent_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def consents(
+    session: Session,
+    *,
+    subject_kind: str | None = None,
+    subject_ref: str | None = None,
+    subject_code: str | None = None,
+    organisation_id: str | None = None,
+    scope: str | None = None,
+    limit: int = 500,
+) -> list[tuple[Consent, Organisation, int]]:
+    """Consents with their grantee and number of reads, newest first, filtered by what is given."""
+    reads = (
+        select(func.count(ConsentUse.id))
+        .where(ConsentUse.consent_id == Consent.id)
+        .correlate(Consent)
+        .scalar_subquery()
+    )
+    query = select(Consent, Organisation, reads).join(Organisation, Organisation.id == Consent.organisation_id)
+    for column, value in (
+        (Consent.subject_kind, subject_kind),
+        (Consent.subject_ref, subject_ref),
+        (Consent.subject_code, subject_code),
+        (Consent.organisation_id, organisation_id),
+        (Consent.scope, scope),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    rows = session.execute(query.order_by(Consent.granted_at.desc(), Consent.id).limit(limit))
+    return [(c, o, n) for c, o, n in rows]
+
+
+def consent_uses(session: Session, consent_ids: Sequence[str]) -> Sequence[ConsentUse]:
+    if not consent_ids:
+        return []
+    return session.scalars(
+        select(ConsentUse).where(ConsentUse.consent_id.in_(consent_ids)).order_by(ConsentUse.at.desc())
+    ).all()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -98,3 +98,41 @@ class AuditEventRead(BaseModel):
     entity_id: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+
+class ConsentUseRead(BaseModel):
+    """One read a consent allowed."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    at: datetime
+    actor: str
+    purpose: str
+    entity_id: str | None
+
+
+class ConsentRecord(BaseModel):
+    """A consent as every domain sees it: whose data, to whom (code and name), scope, validity, reads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    subject_kind: str = Field(description="enterprise, farm or resident")
+    subject_ref: str = Field(description="USCC, farm id or personal account reference")
+    subject_code: str | None = Field(description="organisation code acting for the subject")
+    organisation_code: str = Field(description="the grantee's organisation code")
+    organisation_name: str
+    organisation_kind: str
+    scope: str = Field(description="credit_report, personal_grade or application_data")
+    reference: str | None
+    granted_by: str
+    granted_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
+    status: Literal["active", "revoked", "expired"]
+    reads: int = Field(default=0, description="reads the consent allowed")
+    uses: tuple[ConsentUseRead, ...] = Field(default=(), description="the reads, newest first (history only)")

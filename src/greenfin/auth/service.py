@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,16 +28,21 @@ from sqlalchemy.orm import Session
 
 from greenfin.auth import repository, rules
 from greenfin.auth.models import (
+    CONSENT_SCOPES,
+    CONSENT_SUBJECT_KINDS,
     ORGANISATION_KINDS,
     ROLES,
     STAFF_ROLES,
     ApiKey,
     AuditEvent,
     AuthToken,
+    Consent,
+    ConsentUse,
     LoginAttempt,
     Organisation,
     User,
 )
+from greenfin.auth.schemas import ConsentRecord, ConsentUseRead
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from greenfin.settings import Settings
@@ -636,3 +641,203 @@ def install_audit(session_factory: Any) -> None:
     # No event.contains() guard: SQLAlchemy keys listeners by id(), which a new factory can
     # reuse after an old one is collected, so the guard could skip a fresh factory.
     event.listen(session_factory, "before_flush", _audit_before_flush)
+
+
+# --- consent: every grant of a borrower's data to an organisation -----------------------------
+#
+# One model for every domain (finance's credit reports, personal grades, loan applications).
+# The calling domain decides who the subject is and whether the principal may act for it;
+# these functions keep the record, refuse what no live consent covers and log every read.
+
+
+def _consent_status(consent: Consent, now: datetime) -> Literal["active", "revoked", "expired"]:
+    if consent.revoked_at is not None:
+        return "revoked"
+    return "expired" if consent.expires_at <= now else "active"
+
+
+def _consent_record(
+    consent: Consent, organisation: Organisation, *, reads: int = 0, now: datetime | None = None
+) -> ConsentRecord:
+    return ConsentRecord(
+        id=consent.id,
+        subject_kind=consent.subject_kind,
+        subject_ref=consent.subject_ref,
+        subject_code=consent.subject_code,
+        organisation_code=organisation.code,
+        organisation_name=organisation.name,
+        organisation_kind=organisation.kind,
+        scope=consent.scope,
+        reference=consent.reference,
+        granted_by=consent.granted_by,
+        granted_at=consent.granted_at,
+        expires_at=consent.expires_at,
+        revoked_at=consent.revoked_at,
+        revoked_by=consent.revoked_by,
+        status=_consent_status(consent, now or utcnow()),
+        reads=reads,
+    )
+
+
+def grant_consent(
+    session: Session,
+    principal: Principal,
+    *,
+    subject_kind: str,
+    subject_ref: str,
+    organisation_code: str,
+    scope: str,
+    expires_at: datetime,
+    subject_code: str | None = None,
+    reference: str | None = None,
+    granted_at: datetime | None = None,
+) -> ConsentRecord:
+    """Record the subject's grant of its data in ``scope`` to the organisation ``organisation_code``."""
+    if subject_kind not in CONSENT_SUBJECT_KINDS:
+        raise InvalidInput(f"a consent's subject is one of {', '.join(CONSENT_SUBJECT_KINDS)}, not {subject_kind!r}")
+    if scope not in CONSENT_SCOPES:
+        raise InvalidInput(f"a consent's scope is one of {', '.join(CONSENT_SCOPES)}, not {scope!r}")
+    organisation = repository.organisation_by_code(session, organisation_code)
+    if organisation is None:
+        raise NotFound(f"no organisation with code {organisation_code}")
+    if expires_at.tzinfo is None:
+        raise InvalidInput("expires_at needs a time zone (e.g. 2027-01-01T00:00:00+08:00)")
+    now = granted_at or utcnow()
+    if expires_at <= now:
+        raise InvalidInput("expires_at must be in the future")
+    consent = Consent(
+        subject_kind=subject_kind,
+        subject_ref=subject_ref,
+        subject_code=subject_code,
+        organisation_id=organisation.id,
+        scope=scope,
+        reference=reference,
+        granted_by=principal.actor,
+        granted_at=now,
+        expires_at=expires_at,
+    )
+    session.add(consent)
+    session.flush()
+    return _consent_record(consent, organisation, now=now)
+
+
+def get_consent(session: Session, *, consent_id: str) -> ConsentRecord:
+    """One consent by id (NotFound when there is none); the caller checks who may see it."""
+    found = repository.consent_by_id(session, consent_id)
+    if found is None:
+        raise NotFound(f"no consent {consent_id}")
+    return _consent_record(*found)
+
+
+def revoke_consent(
+    session: Session, principal: Principal, *, consent_id: str, subject_kind: str, subject_ref: str
+) -> ConsentRecord:
+    """The subject ends its consent now (kept, marked revoked); NotFound when it is not the subject's."""
+    found = repository.consent_by_id(session, consent_id)
+    if found is None or (found[0].subject_kind, found[0].subject_ref) != (subject_kind, subject_ref):
+        raise NotFound(f"no consent {consent_id} of yours")
+    consent, organisation = found
+    if consent.revoked_at is None:
+        consent.revoked_at = utcnow()
+        consent.revoked_by = principal.actor
+        session.flush()
+    return _consent_record(consent, organisation)
+
+
+def list_consents(
+    session: Session,
+    *,
+    subject_kind: str | None = None,
+    subject_ref: str | None = None,
+    subject_code: str | None = None,
+    organisation_code: str | None = None,
+    scope: str | None = None,
+) -> list[ConsentRecord]:
+    """Consents newest first, filtered by subject, acting code, grantee and scope; the caller checks who asks."""
+    organisation_id = None
+    if organisation_code is not None:
+        organisation = repository.organisation_by_code(session, organisation_code)
+        if organisation is None:
+            return []
+        organisation_id = organisation.id
+    now = utcnow()
+    rows = repository.consents(
+        session,
+        subject_kind=subject_kind,
+        subject_ref=subject_ref,
+        subject_code=subject_code,
+        organisation_id=organisation_id,
+        scope=scope,
+    )
+    return [_consent_record(c, o, reads=n, now=now) for c, o, n in rows]
+
+
+def require_consent(
+    session: Session,
+    principal: Principal,
+    *,
+    subject_kind: str,
+    subject_ref: str,
+    scope: str,
+    purpose: str,
+    entity_id: str | None = None,
+    refusal: str = "the borrower has not granted your organisation access to its data",
+    grantee: str = "organisation",
+) -> ConsentRecord:
+    """The live consent of the subject to the principal's organisation for ``scope``, with the read logged.
+
+    Forbidden otherwise, saying whether the consent was revoked, has expired or was never
+    given (``refusal``); ``grantee`` names the reader in the sentences (``bank``).
+    """
+    organisation_id = principal.organisation_id
+    if organisation_id is None and principal.organisation_code is not None:  # an operator acting for a bank
+        found = repository.organisation_by_code(session, principal.organisation_code)
+        organisation_id = found.id if found is not None else None
+    if organisation_id is None:
+        raise Forbidden(refusal)
+    now = utcnow()
+    rows = repository.consents(
+        session,
+        subject_kind=subject_kind,
+        subject_ref=subject_ref,
+        organisation_id=organisation_id,
+        scope=scope,
+    )
+    live = [(c, o) for c, o, _ in rows if _consent_status(c, now) == "active"]
+    if not live:
+        if any(c.revoked_at is not None for c, _, _ in rows):
+            raise Forbidden(f"the borrower revoked its consent to your {grantee}")
+        if rows:
+            raise Forbidden(f"the borrower's consent to your {grantee} has expired")
+        raise Forbidden(refusal)
+    consent, organisation = live[0]
+    use_consent(session, principal, consent_id=consent.id, purpose=purpose, entity_id=entity_id, at=now)
+    return _consent_record(consent, organisation, now=now)
+
+
+def use_consent(
+    session: Session,
+    principal: Principal,
+    *,
+    consent_id: str,
+    purpose: str,
+    entity_id: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Log one read a consent allowed (``require_consent`` does it; call it for a read made later)."""
+    session.add(
+        ConsentUse(
+            consent_id=consent_id, at=at or utcnow(), actor=principal.actor, purpose=purpose, entity_id=entity_id
+        )
+    )
+    session.flush()
+
+
+def consent_history(session: Session, *, subject_kind: str, subject_ref: str) -> list[ConsentRecord]:
+    """Every consent of one subject, newest first, each with the reads it allowed (the borrower's history page)."""
+    records = list_consents(session, subject_kind=subject_kind, subject_ref=subject_ref)
+    uses = repository.consent_uses(session, [r.id for r in records])
+    by_consent: dict[str, list[ConsentUseRead]] = {}
+    for use in uses:
+        by_consent.setdefault(use.consent_id, []).append(ConsentUseRead.model_validate(use))
+    return [r.model_copy(update={"uses": tuple(by_consent.get(r.id, ()))}) for r in records]

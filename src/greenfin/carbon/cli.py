@@ -102,7 +102,9 @@ def _json_text(value: Any, indent: str = "") -> str:
 @app.command("calculate")
 def calculate_command(
     year: int = typer.Option(..., "--year", help="Accounting year, e.g. 2023."),
-    region: str = typer.Option(..., "--region", help="GB/T 2260 code (330881), province (33) or national/east_china/…"),
+    region: str = typer.Option(
+        ..., "--region", help="6-digit GB/T 2260 division code, 2-digit province code or national/east_china/…"
+    ),
     factor_set: str | None = typer.Option(None, "--factor-set", help="Factor-set version (default: the default set)."),
 ) -> None:
     """Read a JSON list of {energy, quantity, unit} on stdin; print tCO2 and tce as JSON."""

@@ -160,7 +160,7 @@ def resolve_region(region: object, factor_set: FactorSet) -> Region:
     if not (code.isascii() and code.isdigit() and len(code) in (2, 6)):
         raise _invalid(
             "region",
-            f"unknown region {region!r}; give a 6-digit GB/T 2260 code (e.g. 330800), "
+            f"unknown region {region!r}; give a 6-digit GB/T 2260 code, "
             f"a 2-digit province code (e.g. 33) or one of {words}",
         )
     province = code[:2]

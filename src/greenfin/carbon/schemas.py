@@ -83,7 +83,7 @@ class CalculationRequest(BaseModel):
 
     year: int = Field(ge=1990, le=2100, description="Accounting year (selects electricity factor).")
     region: str = Field(
-        description="GB/T 2260 division code (330881), province code (33) or a grid: national, east_china, zhejiang."
+        description="6-digit GB/T 2260 division code, 2-digit province code or a grid: national, east_china, zhejiang."
     )
     items: list[CalculationItemIn] = Field(min_length=1, max_length=10_000)
     factor_set: str | None = Field(default=None, description="Factor-set version; default set.")

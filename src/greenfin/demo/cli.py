@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import typer
@@ -38,10 +39,11 @@ _STEPS = {
 }
 
 
-def _print_summary(summary: DemoSummary) -> None:
+def _print_summary(summary: DemoSummary, where: region.Place) -> None:
     typer.echo(
-        f"built the demo region (seed {summary.seed}) in {summary.seconds.get('build', 0):.1f} s: "
-        f"{summary.enterprises:,} enterprises in {len(region.COUNTIES)} counties, "
+        f"built the demo region {where.city_name} {where.city_code} (seed {summary.seed}) in "
+        f"{summary.seconds.get('build', 0):.1f} s: "
+        f"{summary.enterprises:,} enterprises in {len(where.counties)} counties, "
         f"{summary.energy_records:,} monthly energy records, {summary.process_emissions:,} process emissions, "
         f"{summary.annual_figures:,} annual figures, {summary.organisations} organisations, {summary.users} logins"
     )
@@ -69,10 +71,21 @@ def demo(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the platform once the region is built"),
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
+    region_code: str | None = typer.Option(
+        None,
+        "--region",
+        help="GB/T 2260 code of the region to build (a file of src/greenfin/region/data); GREENFIN_REGION when omitted",
+    ),
 ) -> None:
-    """Build the deterministic Quzhou-like demo region (unless it is there already) and serve it."""
+    """Build the deterministic demo region (unless it is there already) and serve it; Quzhou-like by default."""
     from greenfin.migrations import upgrade
+    from greenfin.region.service import load_region
 
+    if region_code is not None and region_code != get_settings().region:
+        load_region(region_code)  # a region that is not shipped is refused before anything is written
+        # The option stands for GREENFIN_REGION: the served platform must run for the region built.
+        os.environ["GREENFIN_REGION"] = region_code
+        get_settings.cache_clear()
     settings = get_settings()
     refuse_in_production(settings)
     upgrade(settings.database_url)
@@ -117,7 +130,7 @@ def demo(
                     progress=progress,
                 )
     if existing is None:
-        _print_summary(summary)
+        _print_summary(summary, region.place(settings.region))
     users = ", ".join(user.username for user in DEMO_USERS)
     typer.echo(f"demo logins: {users} — password {DEMO_PASSWORD}")
     if serve:

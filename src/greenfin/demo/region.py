@@ -31,37 +31,67 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import polars as pl
 
+from greenfin.region import service as region_service
+
 # --- the region -----------------------------------------------------------------------------
 
-CITY_CODE = "330800"
 YEARS = (2023, 2024, 2025)
 MONTHS = tuple(range(1, 13))
 
-COUNTIES: dict[str, tuple[str, str]] = {
-    # code: (name, prefix of firm names registered there)
-    "330802": ("柯城区", "衢州"),
-    "330803": ("衢江区", "衢州"),
-    "330822": ("常山县", "常山"),
-    "330824": ("开化县", "开化"),
-    "330825": ("龙游县", "龙游"),
-    "330881": ("江山市", "江山"),
-}
+GROUPS = ("chemical", "paper", "building", "metal", "electronics", "food")
 
-# Where each group of industries is located (weights per county, in COUNTIES order): the
-# chemical park and the high-tech zone lie in 柯城/衢江, cement and lime in 常山/江山, paper
-# in 龙游, food everywhere.
-_LOCATION: dict[str, tuple[int, ...]] = {
-    "chemical": (35, 45, 5, 3, 8, 4),
-    "paper": (8, 22, 5, 8, 45, 12),
-    "building": (6, 12, 32, 10, 10, 30),
-    "metal": (20, 38, 8, 4, 15, 15),
-    "electronics": (45, 30, 5, 3, 8, 9),
-    "food": (15, 15, 20, 18, 14, 18),
-}
+
+@dataclass(frozen=True)
+class Place:
+    """The region a demo is drawn in: its city, its counties and where each industry group is located."""
+
+    city_code: str
+    city_name: str  # 衢州市
+    city_short: str  # 衢州: firm names, the demo bank's name
+    counties: dict[str, tuple[str, str]]  # code: (name, prefix of firm names registered there)
+    location: dict[str, tuple[int, ...]]  # group: weights per county, in ``counties`` order
+    townships: dict[str, tuple[str, ...]]  # code: a few townships (farms' addresses)
+
+    @property
+    def showcase_county(self) -> str:
+        """Where the showcase enterprise is registered: the region's second county (衢江区 in 衢州)."""
+        codes = list(self.counties)
+        return codes[1] if len(codes) > 1 else codes[0]
+
+    @property
+    def bank_county(self) -> str:
+        """Where the demo bank is registered: the region's first county (柯城区 in 衢州)."""
+        return next(iter(self.counties))
+
+
+def _locations() -> dict[str, Any]:
+    path = resources.files("greenfin.demo").joinpath("data", "locations.toml")
+    return dict(tomllib.loads(path.read_text(encoding="utf-8"))["regions"])
+
+
+@lru_cache(maxsize=8)
+def place(region_code: str | None = None) -> Place:
+    """The demo's place: the region file of ``region_code`` (the configured region when None)."""
+    found = region_service.current_region(region_code)
+    codes = found.county_codes
+    table = _locations().get(found.code)
+    if table is not None and tuple(table["counties"]) != codes:
+        raise ValueError(f"demo locations of {found.code} list other counties than its region file")
+    location = {group: tuple(table[group]) if table else (1,) * len(codes) for group in GROUPS}
+    return Place(
+        city_code=found.code,
+        city_name=found.name_zh,
+        city_short=found.short_name,
+        counties={c.code: (c.name_zh, c.short_name) for c in found.counties},
+        location=location,
+        townships={c.code: c.townships or (c.name_zh,) for c in found.counties},
+    )
 
 
 @dataclass(frozen=True)
@@ -222,17 +252,23 @@ _REGULATOR_INDEX = _ORG_SPACE - 1
 _BANK_INDEX = _ORG_SPACE - 2
 
 
-def regulator_uscc(seed: int) -> str:
+def regulator_uscc(seed: int, where: Place) -> str:
     """The demo regulator's USCC: authority 1 (机构编制), type 1 (机关), the city's code."""
     return make_uscc(
-        authority="1", kind="1", region=CITY_CODE, organisation=organisation_code(_org_body(seed, _REGULATOR_INDEX))
+        authority="1",
+        kind="1",
+        region=where.city_code,
+        organisation=organisation_code(_org_body(seed, _REGULATOR_INDEX)),
     )
 
 
-def bank_uscc(seed: int) -> str:
-    """The demo bank's USCC (a company registered in 柯城区)."""
+def bank_uscc(seed: int, where: Place) -> str:
+    """The demo bank's USCC (a company registered in the region's first county, 柯城区 in 衢州)."""
     return make_uscc(
-        authority="9", kind="1", region="330802", organisation=organisation_code(_org_body(seed, _BANK_INDEX))
+        authority="9",
+        kind="1",
+        region=where.bank_county,
+        organisation=organisation_code(_org_body(seed, _BANK_INDEX)),
     )
 
 
@@ -245,7 +281,6 @@ _TRADE_CHARS = (
 _SUFFIXES = ("有限公司", "有限公司", "有限公司", "股份有限公司", "科技有限公司")
 
 SHOWCASE_INDUSTRY = "2669"  # enterprise 0, the one the demo ``enterprise`` login acts for
-SHOWCASE_COUNTY = "330803"
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,15 +308,16 @@ class DemoEnterprise:
         return wan * self.industry.tce_per_wan * self.efficiency * (1 + self.trend) ** year_index
 
 
-def _name(rng: random.Random, industry: Industry, county_code: str, taken: set[str]) -> str:
-    prefix = COUNTIES[county_code][1]
+def _name(rng: random.Random, industry: Industry, county_code: str, taken: set[str], where: Place) -> str:
+    county_name, prefix = where.counties[county_code]
+    city = prefix == where.city_short
     for attempt in range(40):
         length = 2 if attempt < 20 else 3
         trade = "".join(rng.sample(_TRADE_CHARS, length))
         style = rng.random()
-        place = f"浙江{prefix}" if style < 0.25 else (f"{prefix}市" if prefix in ("衢州", "江山") else prefix)
-        if prefix != "衢州" and style > 0.85:
-            place = f"衢州{prefix}"
+        place = f"浙江{prefix}" if style < 0.25 else (f"{prefix}市" if city or county_name.endswith("市") else prefix)
+        if not city and style > 0.85:
+            place = f"{where.city_short}{prefix}"
         name = f"{place}{trade}{rng.choice(industry.words)}{rng.choice(_SUFFIXES)}"
         if name not in taken:
             taken.add(name)
@@ -289,17 +325,19 @@ def _name(rng: random.Random, industry: Industry, county_code: str, taken: set[s
     raise RuntimeError("could not draw a unique enterprise name")  # pragma: no cover - 60^3 trade names
 
 
-def draw_enterprise(seed: int, index: int, taken_names: set[str]) -> DemoEnterprise:
-    """Demo enterprise ``index`` of region ``seed`` (``taken_names`` keeps names unique)."""
+def draw_enterprise(seed: int, index: int, taken_names: set[str], where: Place | None = None) -> DemoEnterprise:
+    """Demo enterprise ``index`` of region ``seed`` in ``where`` (``taken_names`` keeps names unique)."""
+    where = where or place()
     rng = random.Random(f"greenfin-demo/{seed}/{index}")
+    showcase = where.showcase_county
     if index == 0:
         industry = INDUSTRY_BY_CODE[SHOWCASE_INDUSTRY]
-        county = SHOWCASE_COUNTY
+        county = showcase
     else:
         industry = rng.choices(INDUSTRIES, weights=[i.weight for i in INDUSTRIES])[0]
-        county = rng.choices(list(COUNTIES), weights=_LOCATION[industry.group])[0]
-        if index < len(COUNTIES):  # the first six firms cover all six counties, however small the region
-            county = [code for code in COUNTIES if code != SHOWCASE_COUNTY][index - 1]
+        county = rng.choices(list(where.counties), weights=where.location[industry.group])[0]
+        if index < len(where.counties):  # the first firms cover every county, however small the region
+            county = [code for code in where.counties if code != showcase][index - 1]
     base = industry.median_output_yuan
     output = min(max(rng.lognormvariate(0, industry.sigma) * base, base / 10), 60 * base, 10_000_000_000)
     outputs = [output]
@@ -333,7 +371,7 @@ def draw_enterprise(seed: int, index: int, taken_names: set[str]) -> DemoEnterpr
     return DemoEnterprise(
         index=index,
         uscc=enterprise_uscc(seed, index, county),
-        name=_name(rng, industry, county, taken_names),
+        name=_name(rng, industry, county, taken_names, where),
         county_code=county,
         industry=industry,
         output_yuan=(round(outputs[0]), round(outputs[1]), round(outputs[2])),

@@ -66,11 +66,12 @@ class DemoUser:
 
 DEMO_USERS = (
     DemoUser("admin", "admin", "平台管理员"),
-    DemoUser("regulator", "regulator", "人民银行衢州市分行 绿色金融处"),
-    DemoUser("bank", "bank", "衢州农商银行 信贷经理"),
+    DemoUser("regulator", "regulator", "人民银行{city}分行 绿色金融处"),
+    DemoUser("bank", "bank", "{short}农商银行 信贷经理"),
     DemoUser("enterprise", "enterprise", "企业碳账户填报员"),
-    DemoUser("resident", "resident", "衢州市民"),
+    DemoUser("resident", "resident", "{city}市民"),
 )
+"""The demo logins; ``{city}`` / ``{short}`` in a display name are the region's names (衢州市 / 衢州)."""
 
 
 @dataclass(frozen=True)
@@ -197,20 +198,26 @@ def _chunks(total: int) -> Iterator[range]:
         yield range(start, min(start + CHUNK, total))
 
 
-def _organisations_and_users(session: Session, *, seed: int, showcase: region.DemoEnterprise) -> tuple[int, int]:
+def _organisations_and_users(
+    session: Session, *, seed: int, showcase: region.DemoEnterprise, where: region.Place
+) -> tuple[int, int]:
     organisations = {
         "admin": auth.create_organisation(
-            session, kind="platform", name="greenfin 演示平台", code=DEMO_PLATFORM_CODE, region_code=region.CITY_CODE
+            session, kind="platform", name="greenfin 演示平台", code=DEMO_PLATFORM_CODE, region_code=where.city_code
         ),
         "regulator": auth.create_organisation(
             session,
             kind="regulator",
-            name="中国人民银行衢州市分行",
-            code=region.regulator_uscc(seed),
-            region_code=region.CITY_CODE,
+            name=f"中国人民银行{where.city_name}分行",
+            code=region.regulator_uscc(seed, where),
+            region_code=where.city_code,
         ),
         "bank": auth.create_organisation(
-            session, kind="bank", name="衢州农商银行", code=region.bank_uscc(seed), region_code="330802"
+            session,
+            kind="bank",
+            name=f"{where.city_short}农商银行",
+            code=region.bank_uscc(seed, where),
+            region_code=where.bank_county,
         ),
         "enterprise": auth.create_organisation(
             session, kind="enterprise", name=showcase.name, code=showcase.uscc, region_code=showcase.county_code
@@ -222,7 +229,7 @@ def _organisations_and_users(session: Session, *, seed: int, showcase: region.De
             username=user.username,
             password=DEMO_PASSWORD,
             role=user.role,
-            display_name=user.display_name,
+            display_name=user.display_name.format(city=where.city_name, short=where.city_short),
             organisation=organisations.get(user.username),
         )
     return len(organisations), len(DEMO_USERS)
@@ -290,6 +297,7 @@ def build_region(
             for kind, batch_id in batches.items()
         ],
     )
+    where = region.place(settings.region)
     kgce = {energy: load_factor_set().energy(energy).standard_coal.value for energy in region.ENERGIES}
     digests = {kind: hashlib.sha256() for kind in batches}
     writer = _BulkWriter(session)
@@ -299,7 +307,7 @@ def build_region(
     report("enterprises", 0, enterprises)
     with _bulk_load(session, large=enterprises >= BULK_LOAD_THRESHOLD):
         for indexes in _chunks(enterprises):
-            chunk = [region.draw_enterprise(seed, index, taken_names) for index in indexes]
+            chunk = [region.draw_enterprise(seed, index, taken_names, where) for index in indexes]
             showcase = showcase or chunk[0]
             rows = region.enterprise_rows(chunk, offset)
             digests["enterprises"].update(
@@ -350,7 +358,7 @@ def build_region(
         )
     summary.digest = hashlib.sha256("".join(digests[kind].hexdigest() for kind in batches).encode()).hexdigest()
     assert showcase is not None  # at least one enterprise
-    summary.organisations, summary.users = _organisations_and_users(session, seed=seed, showcase=showcase)
+    summary.organisations, summary.users = _organisations_and_users(session, seed=seed, showcase=showcase, where=where)
     auth.record(
         session,
         principal,
@@ -378,7 +386,9 @@ def _other_accounts(
 
     started = time.perf_counter()
     progress("accounts", 0, 3)
-    summary.farms = add_agriculture_demo(session, seed=seed, secret_key=settings.secret_key)
+    summary.farms = add_agriculture_demo(
+        session, seed=seed, secret_key=settings.secret_key, region_code=settings.region
+    )
     progress("accounts", 1, 3)
     summary.consents = len(add_finance_demo(session, seed=seed))
     progress("accounts", 2, 3)

@@ -154,7 +154,7 @@ def consent_revoke(
     with cli_session() as session:
         if borrower is None:
             consent = service.get_consent(session, CLI_PRINCIPAL, consent_id=consent_id)
-            _, principal = service.acting_for_borrower(session, kind=consent.borrower_kind, ref=consent.borrower_ref)
+            _, principal = service.acting_for_borrower(session, kind=consent.subject_kind, ref=consent.subject_ref)
         else:
             _, principal = service.acting_for_borrower(session, kind=borrower_kind.value, ref=borrower)
         _act(session, principal)

@@ -13,21 +13,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from greenfin.agriculture.models import Farm
+from greenfin.agriculture import service as agriculture
 from greenfin.auth import repository as auth_repository
 from greenfin.auth import service as auth
+from greenfin.auth.schemas import ConsentRecord
+from greenfin.auth.service import Principal
 from greenfin.db import utcnow
-from greenfin.finance.models import Consent
 from greenfin.settings import Settings, get_settings
 
 FARM_USERNAME = "farm"
 DEMO_PASSWORD = "greenfin-demo"  # as greenfin.demo.service.DEMO_PASSWORD: demo data only, never in production
 
 
-def add_finance_demo(session: Session, *, seed: int, settings: Settings | None = None) -> list[Consent]:
+def add_finance_demo(session: Session, *, seed: int, settings: Settings | None = None) -> list[ConsentRecord]:
     """Consents of the demo enterprise and of one demo pig farm (with an account) to the demo bank."""
     settings = settings or get_settings()
     bank_user = auth_repository.user_by_username(session, "bank")
@@ -40,48 +40,44 @@ def add_finance_demo(session: Session, *, seed: int, settings: Settings | None =
     if bank is None:
         return []
     now = utcnow()
-    consents: list[Consent] = []
+    until = now + timedelta(days=365)
+    consents: list[ConsentRecord] = []
     if enterprise_user is not None and enterprise_user.organisation_id:
         enterprise = auth_repository.organisation_by_id(session, enterprise_user.organisation_id)
         if enterprise is not None:
             consents.append(
-                Consent(
-                    borrower_kind="enterprise",
-                    borrower_ref=enterprise.code,
-                    borrower_code=enterprise.code,
-                    bank_code=bank.code,
+                auth.grant_consent(
+                    session,
+                    Principal(actor="user:enterprise", role="enterprise"),
+                    subject_kind="enterprise",
+                    subject_ref=enterprise.code,
+                    subject_code=enterprise.code,
+                    organisation_code=bank.code,
                     scope="credit_report",
-                    granted_by="user:enterprise",
+                    expires_at=until,
                     granted_at=now,
-                    expires_at=now + timedelta(days=365),
                 )
             )
-    farm = session.scalar(
-        select(Farm)
-        .where(Farm.farm_type == "pig_farm", Farm.account_opened_at.is_not(None), Farm.uscc.is_not(None))
-        .order_by(Farm.uscc)
-        .limit(1)
-    )
+    farm = agriculture.first_farm_with_account(session, farm_type="pig_farm")
     if farm is not None:
         farm_user = _farm_login(session, farm, settings)
         consents.append(
-            Consent(
-                borrower_kind="farm",
-                borrower_ref=farm.id,
-                borrower_code=farm.organisation_code,
-                bank_code=bank.code,
+            auth.grant_consent(
+                session,
+                Principal(actor=f"user:{farm_user.username}" if farm_user else f"demo:{seed}", role="enterprise"),
+                subject_kind="farm",
+                subject_ref=farm.id,
+                subject_code=farm.organisation_code,
+                organisation_code=bank.code,
                 scope="credit_report",
-                granted_by=f"user:{farm_user.username}" if farm_user else f"demo:{seed}",
+                expires_at=until,
                 granted_at=now,
-                expires_at=now + timedelta(days=365),
             )
         )
-    session.add_all(consents)
-    session.flush()
     return consents
 
 
-def _farm_login(session: Session, farm: Farm, settings: Settings) -> Any:
+def _farm_login(session: Session, farm: Any, settings: Settings) -> Any:
     """The demo login ``farm`` acting for this farm (never in production); None in production."""
     if settings.environment == "production":
         return None

@@ -1,10 +1,9 @@
-"""Tables of carbon-linked finance: consents and signed carbon credit reports (碳征信报告).
+"""Tables of carbon-linked finance: signed carbon credit reports (碳征信报告).
 
-A **consent** is a borrower's grant to one bank to read its carbon data (scope
-``credit_report``) until it expires or the borrower revokes it. The borrower is an
-enterprise (by USCC) or a farm (by farm id); ``borrower_code`` is the organisation code
-acting for it (the USCC, or ``farm-<id>`` for a farm held by a person). Revoking sets
-``revoked_at``; a consent is never deleted.
+A bank reads a borrower's carbon data under the borrower's **consent** of scope
+``credit_report``, kept with every other consent in :class:`greenfin.auth.models.Consent`.
+The borrower is an enterprise (by USCC) or a farm (by farm id); ``borrower_code`` is the
+organisation code acting for it (the USCC, or ``farm-<id>`` for a farm held by a person).
 
 A **report** is the signed document a bank requested under a consent: stored exactly as
 signed (``document`` is the envelope ``{"report", "signature"}``), so it can be served
@@ -22,25 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from greenfin.db import Base, new_id, utcnow
 
 BORROWER_KINDS = ("enterprise", "farm")
-SCOPES = ("credit_report",)
-
-
-class Consent(Base):
-    """A borrower's grant of access to one bank, with scope and expiry."""
-
-    __tablename__ = "finance_consent"
-    __table_args__ = (Index("ix_finance_consent_lookup", "borrower_kind", "borrower_ref", "bank_code"),)
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    borrower_kind: Mapped[str] = mapped_column(String(20))
-    borrower_ref: Mapped[str] = mapped_column(String(40), doc="USCC of an enterprise, id of a farm")
-    borrower_code: Mapped[str] = mapped_column(String(40), index=True, doc="organisation code acting for it")
-    bank_code: Mapped[str] = mapped_column(String(40), index=True)
-    scope: Mapped[str] = mapped_column(String(40))
-    granted_by: Mapped[str] = mapped_column(String(120))
-    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
 
 
 class Report(Base):

@@ -35,6 +35,7 @@ from types import MappingProxyType
 from typing import Any, TypeGuard
 
 from greenfin.errors import InvalidInput, NotFound
+from greenfin.region import service as region_service
 
 ACCOUNT_TYPES: tuple[str, ...] = ("industrial", "agricultural", "personal")
 """The three carbon accounts, in the order their adjustments are applied."""
@@ -179,8 +180,13 @@ def available_policies() -> list[tuple[str, str]]:
     return sorted(_all_documents(), key=lambda rv: (rv[0], int(rv[1][1:])))
 
 
-def load_policy(region: str = "330800", version: str | None = None) -> Policy:
-    """Load and validate a region's policy table (its newest version when ``version`` is None)."""
+def load_policy(region: str | None = None, version: str | None = None) -> Policy:
+    """Load and validate a region's policy table (its newest version when ``version`` is None).
+
+    ``region`` None: the table the configured region applies (its region file's ``finance.policy_region``).
+    """
+    if region is None:
+        region = region_service.current_region().finance.policy_region
     documents = _all_documents()
     versions = sorted((v for r, v in documents if r == region), key=lambda v: int(v[1:]))
     if not versions:

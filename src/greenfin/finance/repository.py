@@ -3,52 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from greenfin.finance.models import Consent, Report
-
-
-def consent_by_id(session: Session, consent_id: str) -> Consent | None:
-    return session.get(Consent, consent_id)
-
-
-def live_consent(
-    session: Session, *, borrower_kind: str, borrower_ref: str, bank_code: str, scope: str, now: datetime
-) -> Consent | None:
-    """The newest unrevoked, unexpired consent of a borrower to a bank for a scope."""
-    return session.scalar(
-        select(Consent)
-        .where(
-            Consent.borrower_kind == borrower_kind,
-            Consent.borrower_ref == borrower_ref,
-            Consent.bank_code == bank_code,
-            Consent.scope == scope,
-            Consent.revoked_at.is_(None),
-            Consent.expires_at > now,
-        )
-        .order_by(Consent.granted_at.desc())
-        .limit(1)
-    )
-
-
-def consents(session: Session, *, limit: int = 500) -> Sequence[Consent]:
-    """Every consent in the region, newest first (staff)."""
-    return session.scalars(select(Consent).order_by(Consent.granted_at.desc()).limit(limit)).all()
-
-
-def consents_of_borrower(session: Session, borrower_code: str) -> Sequence[Consent]:
-    return session.scalars(
-        select(Consent).where(Consent.borrower_code == borrower_code).order_by(Consent.granted_at.desc())
-    ).all()
-
-
-def consents_to_bank(session: Session, bank_code: str) -> Sequence[Consent]:
-    return session.scalars(
-        select(Consent).where(Consent.bank_code == bank_code).order_by(Consent.granted_at.desc())
-    ).all()
+from greenfin.finance.models import Report
 
 
 def report_by_id(session: Session, report_id: str) -> Report | None:

@@ -31,20 +31,20 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from greenfin.agriculture import repository as agriculture_repository
 from greenfin.agriculture import service as agriculture
 from greenfin.auth import repository as auth_repository
+from greenfin.auth import service as auth_service
+from greenfin.auth.schemas import ConsentRecord
 from greenfin.auth.service import SYSTEM, Principal, record, require_role, require_tenant
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.finance import repository, signing
-from greenfin.finance.models import Consent, Report
+from greenfin.finance.models import Report
 from greenfin.finance.policy import LABEL_NAMES, Policy, load_policy
 from greenfin.finance.rules import BaseOffer, BorrowerStanding, Terms, terms_for
 from greenfin.finance.schemas import (
@@ -142,26 +142,22 @@ def acting_for_bank(session: Session, *, bank_code: str, actor: str = "cli") -> 
 # --- consent --------------------------------------------------------------------------------
 
 
-def _status(consent: Consent, now: datetime) -> str:
-    if consent.revoked_at is not None:
-        return "revoked"
-    return "expired" if consent.expires_at <= now else "active"
+SCOPE = "credit_report"  # the scope of auth's consent that finance reads under
 
 
-def consent_read(consent: Consent, now: datetime | None = None) -> ConsentRead:
-    """A consent as the API shows it, with its status now."""
-    now = now or utcnow()
+def consent_read(consent: ConsentRecord) -> ConsentRead:
+    """A consent as the finance API shows it, with its status now."""
     return ConsentRead(
         id=consent.id,
-        borrower_kind=consent.borrower_kind,
-        borrower_ref=consent.borrower_ref,
-        bank_code=consent.bank_code,
+        borrower_kind=consent.subject_kind,  # finance lists enterprise and farm only
+        borrower_ref=consent.subject_ref,
+        bank_code=consent.organisation_code,
         scope=consent.scope,
         granted_by=consent.granted_by,
         granted_at=consent.granted_at,
         expires_at=consent.expires_at,
         revoked_at=consent.revoked_at,
-        status=_status(consent, now),
+        status=consent.status,
     )
 
 
@@ -187,7 +183,7 @@ def own_borrowers(session: Session, principal: Principal) -> list[Borrower]:
     code = principal.organisation_code
     farms = [
         Borrower("farm", f.id, f.organisation_code, f.name)
-        for f in agriculture_repository.farms_of_organisation(session, code)
+        for f in agriculture.farms_of_organisation(session, organisation_code=code)
     ]
     if not farms or _on_industry_register(session, code):
         return [resolve_borrower(session, kind="enterprise", ref=code), *farms]
@@ -215,7 +211,7 @@ def _refuse_staff(principal: Principal, act: str) -> None:
         )
 
 
-def grant_consent(session: Session, principal: Principal, *, consent_in: ConsentCreate) -> Consent:
+def grant_consent(session: Session, principal: Principal, *, consent_in: ConsentCreate) -> ConsentRecord:
     """The borrower grants a bank access to its carbon data, for a scope, until a time."""
     _refuse_staff(principal, "grant")
     borrower = _own_borrower(session, principal, consent_in.farm_ref)
@@ -227,84 +223,95 @@ def grant_consent(session: Session, principal: Principal, *, consent_in: Consent
         raise InvalidInput("expires_at: give a timezone (e.g. 2026-12-31T23:59:59+08:00)")
     if consent_in.expires_at <= utcnow():
         raise InvalidInput("expires_at: must be in the future")
-    consent = Consent(
-        borrower_kind=borrower.kind,
-        borrower_ref=borrower.ref,
-        borrower_code=borrower.code,
-        bank_code=bank.code,
+    return auth_service.grant_consent(
+        session,
+        principal,
+        subject_kind=borrower.kind,
+        subject_ref=borrower.ref,
+        subject_code=borrower.code,
+        organisation_code=bank.code,
         scope=consent_in.scope,
-        granted_by=principal.actor,
         expires_at=consent_in.expires_at,
     )
-    session.add(consent)
-    session.flush()
-    return consent
 
 
-def get_consent(session: Session, principal: Principal, *, consent_id: str) -> Consent:
+def get_consent(session: Session, principal: Principal, *, consent_id: str) -> ConsentRecord:
     """One consent, if the principal is its borrower, its bank or staff."""
-    consent = repository.consent_by_id(session, consent_id)
-    if consent is None:
+    consent = auth_service.get_consent(session, consent_id=consent_id)
+    if consent.scope != SCOPE:
         raise NotFound(f"no consent {consent_id}")
-    if not (principal.is_staff or principal.organisation_code in (consent.borrower_code, consent.bank_code)):
+    if not (principal.is_staff or principal.organisation_code in (consent.subject_code, consent.organisation_code)):
         raise Forbidden("you may only see consents of the organisation you act for")
     return consent
 
 
-def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -> Consent:
+def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -> ConsentRecord:
     """The borrower ends a consent now (it is kept, marked revoked)."""
     _refuse_staff(principal, "revoke")
-    consent = repository.consent_by_id(session, consent_id)
-    if consent is None:
+    consent = auth_service.get_consent(session, consent_id=consent_id)
+    if consent.scope != SCOPE:
         raise NotFound(f"no consent {consent_id}")
-    if principal.organisation_code != consent.borrower_code:
+    if principal.organisation_code != consent.subject_code:
         raise Forbidden("you may only revoke consents of the organisation you act for")
-    if consent.revoked_at is None:
-        consent.revoked_at = utcnow()
-        session.flush()
-    return consent
+    return auth_service.revoke_consent(
+        session, principal, consent_id=consent_id, subject_kind=consent.subject_kind, subject_ref=consent.subject_ref
+    )
 
 
 def list_consents(
     session: Session, principal: Principal, *, bank_code: str | None = None, borrower_ref: str | None = None
 ) -> list[ConsentRead]:
     """The consents the borrower granted, the consents a bank holds, or (staff) all; optionally filtered."""
-    now = utcnow()
     if principal.is_staff and principal.organisation_code is None:
-        rows = repository.consents(session)
+        rows = auth_service.list_consents(session, scope=SCOPE, organisation_code=bank_code, subject_ref=borrower_ref)
     elif principal.organisation_code is None:
         raise Forbidden("you do not act for an organisation")
     elif principal.role == "bank":
-        rows = repository.consents_to_bank(session, principal.organisation_code)
+        if bank_code is not None and bank_code != principal.organisation_code:
+            return []
+        rows = auth_service.list_consents(
+            session, scope=SCOPE, organisation_code=principal.organisation_code, subject_ref=borrower_ref
+        )
     else:
-        rows = repository.consents_of_borrower(session, principal.organisation_code)
-    rows = [row for row in rows if bank_code is None or row.bank_code == bank_code]
-    return [consent_read(row, now) for row in rows if borrower_ref is None or row.borrower_ref == borrower_ref]
+        rows = auth_service.list_consents(
+            session,
+            scope=SCOPE,
+            subject_code=principal.organisation_code,
+            organisation_code=bank_code,
+            subject_ref=borrower_ref,
+        )
+    return [consent_read(row) for row in rows]
 
 
-def require_consent(session: Session, principal: Principal, borrower: Borrower) -> Consent | None:
-    """Refuse a bank without a live consent of the borrower; staff and the borrower itself pass."""
+def consent_history(session: Session, principal: Principal) -> tuple[list[ConsentRecord], dict[str, str]]:
+    """Every consent of the borrowers the principal acts for, with reads; and their names by ``kind:ref``."""
+    require_role(principal, "enterprise")
+    borrowers = own_borrowers(session, principal)
+    records = [
+        r for b in borrowers for r in auth_service.consent_history(session, subject_kind=b.kind, subject_ref=b.ref)
+    ]
+    records.sort(key=lambda r: r.granted_at, reverse=True)
+    return records, {b.entity_id: b.name for b in borrowers}
+
+
+def require_consent(
+    session: Session, principal: Principal, borrower: Borrower, *, purpose: str, entity_id: str | None = None
+) -> ConsentRecord | None:
+    """Refuse a bank without a live consent of the borrower (the read is logged); staff and the borrower pass."""
     if principal.is_staff or principal.organisation_code == borrower.code:
         return None
     require_role(principal, "bank")
-    bank_code = principal.organisation_code or ""
-    now = utcnow()
-    consent = repository.live_consent(
+    return auth_service.require_consent(
         session,
-        borrower_kind=borrower.kind,
-        borrower_ref=borrower.ref,
-        bank_code=bank_code,
-        scope="credit_report",
-        now=now,
+        principal,
+        subject_kind=borrower.kind,
+        subject_ref=borrower.ref,
+        scope=SCOPE,
+        purpose=purpose,
+        entity_id=entity_id,
+        refusal=NO_CONSENT,
+        grantee="bank",
     )
-    if consent is not None:
-        return consent
-    mine = [c for c in repository.consents_to_bank(session, bank_code) if c.borrower_ref == borrower.ref]
-    if any(c.revoked_at is not None for c in mine):
-        raise Forbidden("the borrower revoked its consent to your bank")
-    if mine:
-        raise Forbidden("the borrower's consent to your bank has expired")
-    raise Forbidden(NO_CONSENT)
 
 
 # --- standings and terms ---------------------------------------------------------------------
@@ -328,7 +335,7 @@ def standings(session: Session, borrower: Borrower, reader: Principal) -> list[t
         label = _industrial_label(session, reader, borrower.ref)
         if label is not None:
             found.append((BorrowerStanding("industrial", label.label, holder=borrower.ref), label.year))
-        farm = agriculture_repository.farm_by_uscc(session, borrower.ref)
+        farm = agriculture.farm_by_uscc(session, uscc=borrower.ref)
         farm_ref = farm.id if farm is not None else None
     if farm_ref is not None:
         latest = agriculture.latest_assessment(session, reader, farm_ref=farm_ref)
@@ -444,7 +451,7 @@ def _borrower_for(session: Session, principal: Principal, *, kind: str, ref: str
 def credit_terms(session: Session, principal: Principal, *, request: TermsRequest) -> TermsRead:
     """For this borrower and this base offer: which terms apply, and why (each change traced)."""
     borrower = _borrower_for(session, principal, kind=request.borrower.kind, ref=request.borrower.ref, what="terms")
-    require_consent(session, principal, borrower)
+    require_consent(session, principal, borrower, purpose="credit_terms")
     bank_code = principal.organisation_code if principal.role == "bank" else request.bank_code
     reader = _as_borrower(borrower, principal.actor)
     found = standings(session, borrower, reader)
@@ -544,7 +551,7 @@ def _enterprise_section(session: Session, reader: Principal, uscc: str, year: in
 
 
 def _farm_section(session: Session, reader: Principal, farm_id: str, year: int | None) -> dict[str, Any]:
-    from greenfin.industry.methodology import county_name
+    from greenfin.region.service import county_name
 
     account = agriculture.get_account(session, reader, farm_ref=farm_id)
     farm = account.farm
@@ -610,10 +617,11 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
     if principal.role == "enterprise":
         raise Forbidden("carbon credit reports are issued to banks, under your consent; grant one to your bank")
     require_role(principal, "bank")
-    consent = require_consent(session, principal, borrower)
+    report_id = new_id()
+    consent = require_consent(session, principal, borrower, purpose="credit_report", entity_id=report_id)
     if consent is None:
         raise Forbidden("carbon credit reports are issued to banks, under the borrower's consent")
-    bank = auth_repository.organisation_by_code(session, consent.bank_code)
+    bank_code = consent.organisation_code
     reader = _as_borrower(borrower, f"{principal.actor} (consent {consent.id})")
     if borrower.kind == "enterprise":
         section = _enterprise_section(session, reader, borrower.ref, request.year)
@@ -621,10 +629,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
         section = _farm_section(session, reader, borrower.ref, request.year)
     policy = _policy(session)
     offer = request.base_offer or REFERENCE_OFFER
-    terms = terms_read(
-        borrower, standings(session, borrower, reader), offer, bank_code=consent.bank_code, policy=policy
-    )
-    report_id = new_id()
+    terms = terms_read(borrower, standings(session, borrower, reader), offer, bank_code=bank_code, policy=policy)
     issued_at = utcnow()
     document = {
         "schema": REPORT_SCHEMA,
@@ -636,7 +641,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
             "region_name_zh": policy.region_name_zh,
             "region_name_en": policy.region_name_en,
         },
-        "bank": {"code": consent.bank_code, "name": bank.name if bank else consent.bank_code},
+        "bank": {"code": bank_code, "name": consent.organisation_name},
         "consent": {
             "id": consent.id,
             "scope": consent.scope,
@@ -655,7 +660,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
             borrower_kind=borrower.kind,
             borrower_ref=borrower.ref,
             borrower_code=borrower.code,
-            bank_code=consent.bank_code,
+            bank_code=bank_code,
             consent_id=consent.id,
             issued_at=issued_at,
             issued_by=principal.actor,
@@ -670,9 +675,9 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
         action="issue",
         entity_type="finance_report",
         entity_id=report_id,
-        after={"borrower": borrower.entity_id, "bank_code": consent.bank_code, "consent_id": consent.id},
+        after={"borrower": borrower.entity_id, "bank_code": bank_code, "consent_id": consent.id},
     )
-    _record_read(session, principal, borrower.entity_id, report_id, consent.bank_code, "issue")
+    _record_read(session, principal, borrower.entity_id, report_id, bank_code, "issue")
     session.flush()
     return SignedReport.model_validate(envelope)
 
@@ -708,7 +713,7 @@ def read_report(session: Session, principal: Principal, *, report_id: str, form:
     if principal.role == "bank":
         if principal.organisation_code != report.bank_code:
             raise Forbidden("this report was issued to another bank")
-        require_consent(session, principal, borrower)
+        require_consent(session, principal, borrower, purpose=f"read_report_{form}", entity_id=report.id)
     elif not (principal.is_staff or principal.organisation_code == report.borrower_code):
         raise Forbidden("you may only read reports about the organisation you act for")
     _record_read(session, principal, borrower.entity_id, report.id, report.bank_code, form)

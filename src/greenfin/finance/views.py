@@ -24,16 +24,16 @@ from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from greenfin.agriculture import service as agriculture
-from greenfin.agriculture.views import county_label
 from greenfin.auth.service import Principal
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput
 from greenfin.finance import service
 from greenfin.finance.policy import load_policy
 from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatIf, FarmWhatIfIn, ReportRequest
 from greenfin.http import SessionDep, SettingsDep
-from greenfin.industry.methodology import industry_name
+from greenfin.industry.service import industry_name
+from greenfin.region.service import county_label
 from greenfin.web.i18n import translate
-from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_response, page_router, render
 
 router = page_router()
 
@@ -250,6 +250,13 @@ def consents_page(
     return _consents_page(request, session, principal, lang, notice=notice)
 
 
+@router.get("/finance/consents/history", response_class=HTMLResponse)
+def consent_history_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
+    """The borrower's consent history: every grant, to whom, scope, expiry, revocation and reads."""
+    records, names = service.consent_history(session, principal)
+    return consent_history_response(request, records, names, lang=lang)
+
+
 @router.post("/finance/consents", response_class=HTMLResponse)
 def grant_consent(
     request: Request,
@@ -286,7 +293,7 @@ def grant_consent(
         return _consents_page(
             request, session, principal, lang, error=f"{message} {exc.detail or ''}", status=exc.status
         )
-    return RedirectResponse(f"/finance/consents?granted={consent.bank_code}", status_code=303)
+    return RedirectResponse(f"/finance/consents?granted={consent.organisation_code}", status_code=303)
 
 
 @router.post("/finance/consents/{consent_id}/revoke", response_class=HTMLResponse)

@@ -33,6 +33,7 @@ from typing import Any
 
 from greenfin.carbon.rules import PROVINCES
 from greenfin.errors import GreenfinError, InvalidInput
+from greenfin.region import service as region_service
 
 LABELS: tuple[str, ...] = ("dark_green", "light_green", "yellow", "red")
 """The four labels, best first."""
@@ -237,12 +238,6 @@ class Name:
 
 
 @lru_cache(maxsize=1)
-def _counties() -> dict[str, Name]:
-    data = tomllib.loads(_data_dir("counties.toml").read_text(encoding="utf-8"))
-    return {code: Name(code, v["name_zh"], v["name_en"]) for code, v in data["counties"].items()}
-
-
-@lru_cache(maxsize=1)
 def _industries() -> tuple[dict[str, Name], dict[str, Name]]:
     data = tomllib.loads(_data_dir("industries.toml").read_text(encoding="utf-8"))
     divisions = {code: Name(code, v["name_zh"], v["name_en"]) for code, v in data["divisions"].items()}
@@ -251,13 +246,14 @@ def _industries() -> tuple[dict[str, Name], dict[str, Name]]:
 
 
 def counties() -> dict[str, Name]:
-    """The named county-level divisions (demo region: Quzhou's six)."""
-    return dict(_counties())
+    """The configured region's county-level divisions (its region file), by code."""
+    return {c.code: Name(c.code, c.name_zh, c.name_en) for c in region_service.current_region().counties}
 
 
 def county_name(code: str) -> Name:
-    """Names of a county code; an unlisted code is named by itself."""
-    return _counties().get(code) or Name(code, code, code)
+    """Names of a county code of any shipped region; an unlisted code is named by itself."""
+    county = region_service.county_name(code)
+    return Name(code, county.name_zh, county.name_en)
 
 
 def division_name(code: str) -> Name:
@@ -282,7 +278,7 @@ def industry_classes() -> dict[str, Name]:
 def check_county_code(code: str) -> str | None:
     """None if ``code`` looks like a GB/T 2260 county-level code, else the reason."""
     if not (len(code) == 6 and code.isascii() and code.isdigit()):
-        return "county code must be 6 digits (GB/T 2260), e.g. 330881"
+        return "county code must be 6 digits (GB/T 2260)"
     if code[:2] not in PROVINCES:
         return f"county code {code}: {code[:2]} is no GB/T 2260 province"
     if code[2:] == "0000":

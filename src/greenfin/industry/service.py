@@ -42,9 +42,9 @@ from greenfin.industry.methodology import (
     check_industry_code,
     county_name,
     division_name,
-    industry_name,
     load_methodology,
 )
+from greenfin.industry.methodology import industry_name as industry_name  # other domains' pages name classes
 from greenfin.industry.models import ImportBatch, Label, LabelRun
 from greenfin.industry.schemas import (
     AccountRead,

@@ -1,7 +1,7 @@
 """Demo residents of the personal carbon account: N accounts and a year of events, set-based.
 
 Called by ``greenfin demo --residents N``. Residents get valid, deterministic ID numbers
-(:func:`greenfin.personal.identity.synthetic_id_number`); the events of the last 365 days
+(:func:`greenfin.auth.rules.synthetic_id_number`); the events of the last 365 days
 are written to a temporary CSV and posted through the same bulk intake as a bank's file, so
 the demo exercises the production path (caps, ledger chain) and is as fast.
 """
@@ -17,14 +17,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.auth.service import SYSTEM
 from greenfin.db import new_id, utcnow
-from greenfin.personal import identity, service
 from greenfin.personal import repository as repo
+from greenfin.personal import service
 from greenfin.personal.intake import ingest_file
 from greenfin.personal.models import Account
 from greenfin.personal.rules import SHANGHAI
+from greenfin.region import service as region_service
 from greenfin.settings import Settings
 
 DEMO_SOURCE = "QZ-PAY-DEMO"
@@ -50,6 +52,7 @@ WEIGHTS = {
     "online_ticket_event": 0.8,
     "recycling_pickup": 0.4,
 }
+# ``{short}`` and ``{county}`` in a provider are the region's short name and first county (衢州, 柯城区).
 REWARDS: list[dict[str, Any]] = [
     {
         "code": "huyou_box",
@@ -58,7 +61,7 @@ REWARDS: list[dict[str, Any]] = [
         "name_en": "A box of Changshan huyou",
         "points_price": 2500,
         "stock": 500,
-        "provider": "柯城区再生资源回收站",
+        "provider": "{county}再生资源回收站",
     },
     {
         "code": "supermarket_20",
@@ -67,7 +70,7 @@ REWARDS: list[dict[str, Any]] = [
         "name_en": "20-yuan supermarket voucher",
         "points_price": 1000,
         "stock": 2000,
-        "provider": "衢州本地超市",
+        "provider": "{short}本地超市",
     },
     {
         "code": "housekeeping_2h",
@@ -76,7 +79,7 @@ REWARDS: list[dict[str, Any]] = [
         "name_en": "Green housekeeping, 2 hours",
         "points_price": 3000,
         "stock": 300,
-        "provider": "衢州家政服务中心",
+        "provider": "{short}家政服务中心",
     },
     {
         "code": "bus_month",
@@ -85,7 +88,7 @@ REWARDS: list[dict[str, Any]] = [
         "name_en": "Bus monthly-pass discount",
         "points_price": 800,
         "stock": 1000,
-        "provider": "衢州公交集团",
+        "provider": "{short}公交集团",
     },
     {
         "code": "credit_uplift_50kg",
@@ -116,13 +119,18 @@ def add_personal_demo(
     rng = random.Random(seed)
     now = utcnow()
     source = bank_code or DEMO_SOURCE
+    region = region_service.current_region(settings.region)
     if repo.organisation_by_code(session, source) is None:
         auth.create_organisation(
-            session, kind="data_source", name="衢州支付数据源(演示)", code=source, region_code="330800"
+            session,
+            kind="data_source",
+            name=f"{region.short_name}支付数据源(演示)",
+            code=source,
+            region_code=region.code,
         )
-    numbers = identity.synthetic_id_numbers(rng, residents)
+    numbers = identity.synthetic_id_numbers(rng, residents, region.county_codes)
     digest = identity.hasher(settings.secret_key)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, number in enumerate(numbers):
         rows.append(
             {
@@ -144,7 +152,12 @@ def add_personal_demo(
     repo.insert_accounts(session, fresh)
     for reward in REWARDS:
         if repo.reward_by_code(session, reward["code"]) is None:
-            service.create_reward(session, SYSTEM, valid_from=(now - timedelta(days=days)).date(), **reward)
+            provider = reward["provider"] and reward["provider"].format(
+                short=region.short_name, county=region.counties[0].name_zh
+            )
+            service.create_reward(
+                session, SYSTEM, valid_from=(now - timedelta(days=days)).date(), **(reward | {"provider": provider})
+            )
     if bank_code and resident_user_id:
         account = repo.account_by_user(session, resident_user_id)
         if account is not None:

@@ -58,12 +58,13 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.db import utcnow
 from greenfin.errors import InvalidInput
-from greenfin.personal import identity, service
 from greenfin.personal import repository as repo
+from greenfin.personal import service
 from greenfin.personal.rules import entry_hash
 from greenfin.settings import Settings
 
@@ -579,7 +580,7 @@ def ingest_file(
                 )
             reason = pl.col("reason")
             reason = _reason(
-                pl.col("invalid").fill_null(False), "invalid ID number (checksum, date or division)", reason
+                pl.col("invalid").fill_null(False), "invalid ID number (date, province code or check character)", reason
             )
             reason = _reason(pl.col("account_id").is_null(), "unknown resident: no account for this ID number", reason)
             frame = frame.with_columns(reason.alias("reason"))

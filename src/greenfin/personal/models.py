@@ -2,8 +2,9 @@
 
 A **resident account** is opened with recorded consent (who collected it, how, when); the
 resident's ID number is kept only as a keyed hash (lookup) and a masked form (display),
-see :mod:`greenfin.personal.identity`. A resident may grant a bank a **consent** to read
-the green-credit grade, scoped to that bank, with an expiry, revocable.
+see :mod:`greenfin.auth.rules`. A resident may grant a bank a **consent** to read the
+green-credit grade (scope ``personal_grade`` of :class:`greenfin.auth.models.Consent`,
+the subject being the account's ``ref``), with an expiry, revocable.
 
 Data sources deliver **events** (one low-carbon payment each) in **intake batches** (one
 API request or one file). An event is unique on ``(source, external_id)``: a repeated
@@ -66,23 +67,6 @@ class Account(Base):
     consent_at: Mapped[datetime]
     consent_by: Mapped[str] = mapped_column(String(120), doc="actor that recorded the consent")
     enrolled_by: Mapped[str | None] = mapped_column(String(40), doc="code of the enrolling bank")
-
-
-class Consent(Base):
-    """A resident's consent that one bank may read the green-credit grade, until it expires."""
-
-    __tablename__ = "personal_consent"
-    __table_args__ = (Index("ix_personal_consent_account_org", "account_id", "organisation_id"),)
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    account_id: Mapped[int] = mapped_column(ForeignKey("personal_account.id"))
-    organisation_id: Mapped[str] = mapped_column(ForeignKey("auth_organisation.id"), index=True)
-    scope: Mapped[str] = mapped_column(String(20), default="grade")
-    consent_ref: Mapped[str] = mapped_column(String(80))
-    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    granted_by: Mapped[str] = mapped_column(String(120))
 
 
 class IntakeBatch(Base):

@@ -34,7 +34,6 @@ from greenfin.auth.models import Organisation
 from greenfin.db import page_of
 from greenfin.personal.models import (
     Account,
-    Consent,
     Event,
     IntakeBatch,
     LedgerEntry,
@@ -233,46 +232,6 @@ def bank_codes(session: Session) -> list[str]:
 
 def data_source_codes(session: Session) -> set[str]:
     return set(session.scalars(select(Organisation.code).where(Organisation.kind.in_(("data_source", "bank")))))
-
-
-def consent_by_id(session: Session, consent_id: str) -> Consent | None:
-    return session.get(Consent, consent_id)
-
-
-def consents_of_account(session: Session, account_id: int) -> Sequence[tuple[Consent, Organisation]]:
-    rows = session.execute(
-        select(Consent, Organisation)
-        .join(Organisation, Organisation.id == Consent.organisation_id)
-        .where(Consent.account_id == account_id)
-        .order_by(Consent.granted_at.desc())
-    )
-    return [(c, o) for c, o in rows]
-
-
-def consents_of_organisation(session: Session, organisation_id: str) -> Sequence[tuple[Consent, Account]]:
-    rows = session.execute(
-        select(Consent, Account)
-        .join(Account, Account.id == Consent.account_id)
-        .where(Consent.organisation_id == organisation_id)
-        .order_by(Consent.granted_at.desc())
-    )
-    return [(c, a) for c, a in rows]
-
-
-def live_consent(
-    session: Session, *, account_id: int, organisation_id: str, scope: str, now: datetime
-) -> Consent | None:
-    return session.scalar(
-        select(Consent)
-        .where(
-            Consent.account_id == account_id,
-            Consent.organisation_id == organisation_id,
-            Consent.scope == scope,
-            Consent.revoked_at.is_(None),
-            Consent.expires_at > now,
-        )
-        .limit(1)
-    )
 
 
 # --- intake ------------------------------------------------------------------------------

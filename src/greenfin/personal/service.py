@@ -23,11 +23,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
+from greenfin.auth.schemas import ConsentRecord
 from greenfin.auth.service import Principal
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
-from greenfin.personal import identity
 from greenfin.personal import repository as repo
 from greenfin.personal.catalogue import (
     ScenarioCatalogue,
@@ -36,7 +37,7 @@ from greenfin.personal.catalogue import (
     load_expiry_rule,
     load_grade_bands,
 )
-from greenfin.personal.models import REWARD_KINDS, Account, Consent, LedgerEntry, Redemption, Reward
+from greenfin.personal.models import REWARD_KINDS, Account, LedgerEntry, Redemption, Reward
 from greenfin.personal.rules import (
     SHANGHAI,
     Award,
@@ -108,8 +109,14 @@ def day_start(day: date) -> datetime:
 
 def _check_identity(id_number: str, name: str, phone: str | None) -> list[dict[str, str]]:
     problems = []
-    if (reason := identity.id_number_problem(id_number)) is not None:
-        problems.append({"column": "id_number", "reason": reason})
+    if (code := identity.id_number_reason(id_number)) is not None:
+        problems.append(
+            {
+                "column": "id_number",
+                "reason": f"not a valid resident ID number: {identity.ID_NUMBER_REASONS[code]}",
+                "message": identity.id_number_message(code),
+            }
+        )
     if not name.strip():
         problems.append({"column": "name", "reason": "required"})
     elif len(name.strip()) > 60:
@@ -162,7 +169,8 @@ def open_account(session: Session, principal: Principal, *, settings: Settings, 
     problems = _check_identity(account_in.id_number, account_in.name, account_in.phone)
     if problems:
         raise InvalidInput(
-            problems[0]["reason"], errors=[{"field": p["column"], "reason": p["reason"]} for p in problems]
+            problems[0]["reason"],
+            errors=[{"field": p.pop("column"), **p} for p in problems],  # "message": the catalogue key a page shows
         )
     if repo.account_by_user(session, principal.user_id) is not None:
         raise Conflict("you have an account already")
@@ -224,7 +232,7 @@ def enrol(
             problems.append({"column": "consent_ref", "reason": "required: the reference of the consent collected"})
         elif len(row.consent_ref) > 80:
             problems.append({"column": "consent_ref", "reason": "longer than 80 characters"})
-        errors.extend({"row": number, **p} for p in problems)
+        errors.extend({"row": number, "column": p["column"], "reason": p["reason"]} for p in problems)
         if problems:
             continue
         values = _account_row(
@@ -310,88 +318,94 @@ def resolve_account(
     return account
 
 
+GRADE_SCOPE = "personal_grade"  # the scope of auth's consent a bank reads the grade under
+
+
 def grant_consent(
     session: Session, principal: Principal, *, bank_code: str, days: int, consent_ref: str | None = None
-) -> Consent:
+) -> ConsentRecord:
     """The resident lets one bank read their green-credit grade for ``days`` days."""
     account = account_for(session, principal, "me")
     bank = repo.organisation_by_code(session, bank_code)
     if bank is None or bank.kind != "bank":
         raise NotFound(f"no bank with code {bank_code}")
     now = utcnow()
-    consent = Consent(
-        account_id=account.id,
-        organisation_id=bank.id,
-        scope="grade",
-        consent_ref=consent_ref or f"web-{now:%Y%m%d%H%M%S}",
-        granted_at=now,
+    return auth.grant_consent(
+        session,
+        principal,
+        subject_kind="resident",
+        subject_ref=account.ref,
+        organisation_code=bank.code,
+        scope=GRADE_SCOPE,
         expires_at=now + timedelta(days=days),
-        granted_by=principal.actor,
+        reference=consent_ref or f"web-{now:%Y%m%d%H%M%S}",
+        granted_at=now,
     )
-    session.add(consent)
-    session.flush()
-    return consent
 
 
 def grant_consent_for(
     session: Session, *, account: Account, bank_code: str, days: int, consent_ref: str, by: str, now: datetime
-) -> Consent:
+) -> ConsentRecord:
     """Record a grade consent collected outside the platform (demo data, a bank's signed form)."""
     bank = repo.organisation_by_code(session, bank_code)
     if bank is None:
         raise NotFound(f"no bank with code {bank_code}")
-    consent = Consent(
-        account_id=account.id,
-        organisation_id=bank.id,
-        scope="grade",
-        consent_ref=consent_ref,
-        granted_at=now,
+    return auth.grant_consent(
+        session,
+        Principal(actor=by, role="resident"),
+        subject_kind="resident",
+        subject_ref=account.ref,
+        organisation_code=bank.code,
+        scope=GRADE_SCOPE,
         expires_at=now + timedelta(days=days),
-        granted_by=by,
+        reference=consent_ref,
+        granted_at=now,
     )
-    session.add(consent)
-    session.flush()
-    return consent
 
 
-def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -> Consent:
+def revoke_consent(session: Session, principal: Principal, *, consent_id: str) -> ConsentRecord:
     """The resident withdraws a consent; the bank's next read is refused."""
     account = account_for(session, principal, "me")
-    consent = repo.consent_by_id(session, consent_id)
-    if consent is None or consent.account_id != account.id:
-        raise NotFound("no such consent of yours")
-    if consent.revoked_at is None:
-        consent.revoked_at = utcnow()
-        session.flush()
-    return consent
+    try:
+        return auth.revoke_consent(
+            session, principal, consent_id=consent_id, subject_kind="resident", subject_ref=account.ref
+        )
+    except NotFound:
+        raise NotFound("no such consent of yours") from None
 
 
 def consents(session: Session, principal: Principal) -> list[dict[str, Any]]:
-    """A resident's consents, or the consents a bank holds."""
-    now = utcnow()
+    """A resident's grade consents, or the grade consents a bank holds."""
 
-    def shape(c: Consent, account_ref: str, bank_code: str, bank_name: str) -> dict[str, Any]:
+    def shape(c: ConsentRecord) -> dict[str, Any]:
         return {
             "id": c.id,
-            "account_ref": account_ref,
-            "bank_code": bank_code,
-            "bank_name": bank_name,
+            "account_ref": c.subject_ref,
+            "bank_code": c.organisation_code,
+            "bank_name": c.organisation_name,
             "scope": c.scope,
-            "consent_ref": c.consent_ref,
+            "consent_ref": c.reference or "",
             "granted_at": c.granted_at,
             "expires_at": c.expires_at,
             "revoked_at": c.revoked_at,
-            "active": c.revoked_at is None and c.expires_at > now,
+            "active": c.status == "active",
         }
 
     if principal.role == "bank":
         organisation = auth.organisation_of(session, principal)
-        return [
-            shape(c, a.ref, organisation.code, organisation.name)
-            for c, a in repo.consents_of_organisation(session, organisation.id)
-        ]
+        held = auth.list_consents(session, subject_kind="resident", organisation_code=organisation.code)
+        return [shape(c) for c in held if c.scope == GRADE_SCOPE]
     account = account_for(session, principal, "me")
-    return [shape(c, account.ref, o.code, o.name) for c, o in repo.consents_of_account(session, account.id)]
+    return [
+        shape(c)
+        for c in auth.list_consents(session, subject_kind="resident", subject_ref=account.ref, scope=GRADE_SCOPE)
+    ]
+
+
+def consent_history(session: Session, principal: Principal) -> list[ConsentRecord]:
+    """Every consent the resident granted, of every scope, with the reads each allowed."""
+    account = account_for(session, principal, "me")
+    return auth.consent_history(session, subject_kind="resident", subject_ref=account.ref)
 
 
 # --- intake (API: single events and batches) ----------------------------------------------
@@ -859,11 +873,19 @@ def grade_for_bank(session: Session, principal: Principal, *, ref: str) -> tuple
     if principal.role == "bank":
         if account is None or principal.organisation_id is None:
             raise Forbidden("no consent of this resident for your bank")
-        consent = repo.live_consent(
-            session, account_id=account.id, organisation_id=principal.organisation_id, scope="grade", now=utcnow()
-        )
-        if consent is None:
-            raise Forbidden("no live consent of this resident for your bank (never given, revoked or expired)")
+        try:
+            auth.require_consent(
+                session,
+                principal,
+                subject_kind="resident",
+                subject_ref=account.ref,
+                scope=GRADE_SCOPE,
+                purpose="read_grade",
+            )
+        except Forbidden:
+            raise Forbidden(
+                "no live consent of this resident for your bank (never given, revoked or expired)"
+            ) from None
     elif account is None:
         raise NotFound(f"no personal carbon account {ref}")
     found, uplift = account_grade(session, account)

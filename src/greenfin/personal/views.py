@@ -32,7 +32,7 @@ from greenfin.personal import service
 from greenfin.personal.schemas import AccountOpen
 from greenfin.web.formatting import chart_number, grouped
 from greenfin.web.i18n import CATALOGUE, month_name, translate
-from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_response, page_router, render
 
 if TYPE_CHECKING:
     from greenfin.personal.models import Account
@@ -268,6 +268,7 @@ def open_account(
         return _open_page(request, lang, error=reason, values=values, status=422)
     except (InvalidInput, Conflict) as exc:
         key = "personal.open_no_consent" if "consent" in exc.detail else None
+        key = next((e["message"] for e in exc.errors if e.get("field") == "id_number" and "message" in e), key)
         error = translate(key, lang) if key else exc.detail
         return _open_page(request, lang, error=error, values=values, status=exc.status)
     return RedirectResponse("/personal/account?opened=1", status_code=303)
@@ -349,6 +350,12 @@ def grant_consent(
             status=exc.status,
         )
     return RedirectResponse(f"/personal/account?granted={code}#consents", status_code=303)
+
+
+@router.get("/personal/consents/history", response_class=HTMLResponse)
+def consent_history_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
+    """The resident's consent history: every grant, to whom, scope, expiry, revocation and reads."""
+    return consent_history_response(request, service.consent_history(session, principal), {}, lang=lang)
 
 
 @router.post("/personal/consents/{consent_id}/revoke", response_class=HTMLResponse)

@@ -12,7 +12,8 @@ routes on a page router are wrapped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -26,7 +27,9 @@ from jinja2.runtime import Context
 
 from greenfin import __version__
 from greenfin.auth import service as auth
+from greenfin.auth.schemas import ConsentRecord
 from greenfin.auth.service import Principal
+from greenfin.clock import BEIJING
 from greenfin.errors import GreenfinError, Unauthenticated
 from greenfin.http import SESSION_COOKIE, SessionDep
 from greenfin.web import formatting
@@ -232,3 +235,15 @@ class PageRoute(APIRoute):
 def page_router() -> APIRouter:
     """A router for pages: errors become pages, and the routes stay out of the OpenAPI document."""
     return APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def consent_history_response(
+    request: Request, consents: Sequence[ConsentRecord], subjects: dict[str, str], *, lang: str
+) -> HTMLResponse:
+    """The borrower's consent history page (one template for residents, enterprises and farms)."""
+
+    def beijing(at: datetime) -> str:
+        return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+    context = {"consents": consents, "subjects": subjects, "beijing": beijing}
+    return render(request, "auth/consent_history.html", context, lang=lang)
