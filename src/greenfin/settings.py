@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         default=DEFAULT_SECRET,
         description="Keys the hashes of personal identifiers and signs nothing else; keep secret",
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="The Ed25519 private key (PEM) that signs carbon credit reports; `greenfin finance keygen` "
+        "writes one. Required in production; demo, dev and test generate one under var/signing/",
+    )
     token_ttl_minutes: int = Field(default=12 * 60, description="Lifetime of a bearer token or page session")
     login_max_failures: int = Field(default=5, description="Failed logins per user within the window before refusing")
     login_window_minutes: int = Field(default=15, description="Window for counting failed logins")
