@@ -211,3 +211,31 @@ def test_conflicts_over_http(client: TestClient, session: Session, headers_for) 
     assert client.post(url, json=body, headers=regulator).status_code == 409
     account = client.get(f"/api/v1/industry/enterprises/{A}/account", params={"year": 2024}, headers=regulator)
     assert account.json()["process_co2_t"] == 50000 and account.json()["conflicts"] == []
+
+
+def test_the_account_page_shows_conflicts_and_the_regulator_resolves_them(client: TestClient, session: Session) -> None:
+    from tests.conftest import PASSWORD, make_user
+
+    _setup(session)
+    load(session, "energy", ENERGY_HEADER, [(A, 2024, 3, "electricity", "1000", "MWh", "metered")], GRID)
+    load(session, "energy", ENERGY_HEADER, [(A, 2024, 3, "electricity", "0", "MWh", "declared")], OWN_A)
+    make_user(session, "page-regulator", "regulator")
+    make_user(session, "page-enterprise", "enterprise", make_organisation(session, kind="enterprise", code=A))
+    session.commit()
+    url = f"/industry/enterprises/{A}?year=2024"
+
+    client.post("/login", data={"username": "page-enterprise", "password": PASSWORD}, follow_redirects=False)
+    page = client.get(url).text
+    assert "待裁决的数据冲突" in page and "电力（3月）" in page
+    assert "0 MWh" in page and "1000 MWh" in page and "GRID-330800" in page and "北京时间" in page
+    assert "/resolve" not in page  # the enterprise sees the conflict, cannot decide it
+    client.post("/logout", follow_redirects=False)
+    client.cookies.clear()
+
+    client.post("/login", data={"username": "page-regulator", "password": PASSWORD}, follow_redirects=False)
+    page = client.get(url).text
+    [conflict] = service.list_conflicts(session, REGULATOR, uscc=A)
+    action = f"/industry/conflicts/energy/{conflict.id}/resolve"
+    assert action in page
+    done = client.post(action, data={"uscc": A, "year": 2024, "decision": "reject", "note": "电表读数为准"})
+    assert done.status_code == 200 and "已驳回该数据" in done.text and "待裁决的数据冲突" not in done.text

@@ -179,6 +179,8 @@ class ConflictRead(BaseModel):
     year: int
     month: int | None = Field(description="Energy records only")
     item: str = Field(description="The energy, the process source, or 'annual'")
+    item_name_zh: str
+    item_name_en: str
     status: ConflictStatus
     held: dict[str, str] = Field(description="The held figure(s), as exact text")
     held_provenance: Provenance

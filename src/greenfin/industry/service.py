@@ -650,6 +650,11 @@ def _conflict_read(session: Session, kind: str, found: Any) -> ConflictRead:
     row, batch, uscc = found
     current = repository.current_of_item(session, kind, row)
     now, now_batch = current[0] if current else (None, None)
+    names = (_item(kind, row), _item(kind, row))
+    if kind == "energy" and (spec := load_factor_set().energies.get(row.energy)) is not None:
+        names = (spec.name_zh, spec.name_en)
+    elif kind == "annual":
+        names = ("年度经济数据", "annual figures")
     return ConflictRead(
         kind=kind,
         id=row.id,
@@ -657,6 +662,8 @@ def _conflict_read(session: Session, kind: str, found: Any) -> ConflictRead:
         year=row.year,
         month=row.month if kind == "energy" else None,
         item=_item(kind, row),
+        item_name_zh=names[0],
+        item_name_en=names[1],
         status=row.conflict,
         held=_figure(kind, row),
         held_provenance=_provenance(row, batch),
