@@ -567,17 +567,20 @@ def versions(session: Session, principal: Principal, *, uscc: str, year: int) ->
     enterprise = _enterprise(session, principal, uscc)
     result: list[VersionRead] = []
     for kind in ("energy", "process", "annual"):
-        groups: dict[tuple[int | None, int], list[tuple[Any, Any]]] = defaultdict(list)
+        # Items are versioned one by one (an import replaces only what it names): one entry per
+        # month (energy) and import, holding that import's rows, each with its own state.
+        groups: dict[tuple[int | None, str | None], list[tuple[Any, Any]]] = defaultdict(list)
         for row, batch in repository.period_rows(session, kind, enterprise.id, year):
-            groups[(row.month if kind == "energy" else None, row.version)].append((row, batch))
-        for (month, version), members in sorted(groups.items(), key=lambda item: (item[0][0] or 0, item[0][1])):
+            groups[(row.month if kind == "energy" else None, row.import_id)].append((row, batch))
+        ordered = sorted(groups.items(), key=lambda item: (item[0][0] or 0, min(r.id for r, _ in item[1])))
+        for (month, _), members in ordered:
             first, batch = members[0]
             result.append(
                 VersionRead(
                     kind=kind,
                     month=month,
-                    version=version,
-                    is_current=first.is_current,
+                    version=max(row.version for row, _ in members),
+                    is_current=any(row.is_current for row, _ in members),
                     rows=len(members),
                     import_id=first.import_id,
                     filename=batch.filename if batch else None,
@@ -590,15 +593,20 @@ def versions(session: Session, principal: Principal, *, uscc: str, year: int) ->
 
 
 def _detail(kind: str, row: Any) -> dict[str, Any]:
+    state = {"version": row.version, "is_current": row.is_current, "conflict": row.conflict}
     if kind == "energy":
         return {
             "energy": row.energy,
             "quantity": row.quantity_entered,
             "unit": row.unit_entered,
             "data_quality": row.data_quality,
-        }
+        } | state
     if kind == "process":
-        return {"source": row.source, "tco2": str(_tt(row.co2_g)), "data_quality": row.data_quality}
+        return {"source": row.source, "tco2": str(_tt(row.co2_g)), "data_quality": row.data_quality} | state
+    return _annual_figure(row) | {"data_quality": row.data_quality} | state
+
+
+def _annual_figure(row: Any) -> dict[str, str]:
     return {
         "output_value_yuan": str(_yuan(row.output_value_fen)),
         "added_value_yuan": str(_yuan(row.added_value_fen)),
@@ -629,7 +637,7 @@ def _figure(kind: str, row: Any) -> dict[str, str]:
         return {"quantity": row.quantity_entered, "unit": row.unit_entered, "quantity_milli": str(row.quantity_milli)}
     if kind == "process":
         return {"tco2": f"{_tt(row.co2_g).normalize():f}"}
-    return {k: v for k, v in _detail(kind, row).items()}
+    return _annual_figure(row)
 
 
 def _item(kind: str, row: Any) -> str:
