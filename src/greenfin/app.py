@@ -10,12 +10,14 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from greenfin import __version__
 from greenfin.auth.service import install_audit
 from greenfin.db import make_engine, make_session_factory
 from greenfin.http import install_body_schemas, install_problem_handlers
-from greenfin.settings import Settings, get_settings
+from greenfin.settings import ConfigurationError, Settings, get_settings
 
 API_PREFIX = "/api/v1"
 
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.session_factory = make_session_factory(app.state.engine)
+    if settings.environment == "production":
+        refuse_unsafe_production(settings, app.state.session_factory)
     install_audit(app.state.session_factory)
     install_problem_handlers(app)
     install_body_schemas(app)
@@ -87,6 +91,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.region_counts = region_counts  # the landing page's public figures (greenfin.web.views.landing)
     _mount_web(app)
     return app
+
+
+def refuse_unsafe_production(settings: Settings, session_factory: sessionmaker[Session]) -> None:
+    """Production refuses to start with an unreadable signing key or any demo login in the database.
+
+    (The settings themselves — secret, secure cookies, a signing key file — are checked when
+    they are built.) The message names what is wrong, never a secret or the database password.
+    """
+    from greenfin.demo.service import demo_logins
+    from greenfin.errors import InvalidInput
+    from greenfin.finance import signing
+
+    problems = []
+    try:
+        signing.platform_key(settings.signing_key_file, settings.environment)
+    except InvalidInput as exc:
+        problems.append(exc.detail)
+    try:
+        with session_factory() as session:
+            found = demo_logins(session)
+    except SQLAlchemyError as exc:
+        raise ConfigurationError(
+            f"production cannot check the database {settings.masked_database_url} ({type(exc).__name__}); "
+            "is it reachable and migrated (`greenfin db upgrade`)?"
+        ) from None
+    if found:
+        problems.append(
+            f"the database holds demo logins ({'; '.join(found)}): never run production on a demo database, "
+            "or deactivate them and change their passwords"
+        )
+    if problems:
+        raise ConfigurationError("production refuses to start: " + "; ".join(problems))
 
 
 DOMAINS = (

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from greenfin.auth.service import Principal, install_audit
 from greenfin.db import make_engine, make_session_factory, session_scope
 from greenfin.errors import GreenfinError, InvalidInput
-from greenfin.settings import Settings, get_settings
+from greenfin.settings import ConfigurationError, Settings, get_settings
 
 CLI_PRINCIPAL = Principal(actor="cli", role="admin")
 
@@ -95,6 +95,9 @@ def main() -> None:
     """Entry point: run the command, turning domain errors into one sentence."""
     try:
         app()
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     except InvalidInput as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         for item in exc.errors[:50]:

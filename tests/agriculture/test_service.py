@@ -39,7 +39,7 @@ from greenfin.agriculture.demo import add_agriculture_demo
 from greenfin.agriculture.models import Baseline, PracticeRecord
 from greenfin.agriculture.schemas import FarmCreate, RecordsSubmit
 from greenfin.auth.service import Principal
-from greenfin.errors import Forbidden, InvalidInput
+from greenfin.errors import Conflict, Forbidden, InvalidInput
 from tests.conftest import make_organisation, make_user
 
 ADMIN = Principal(actor="test", role="admin")
@@ -286,3 +286,30 @@ def test_api_register_submit_and_coverage(client, session: Session, headers_for)
         headers=bearer(session, client.app.state.settings, user),
     )
     assert response.status_code == 403
+
+
+def test_a_farm_declaration_never_replaces_metered_or_audited_figures(session: Session) -> None:
+    """Issue 16: the agricultural account had the industrial flaw — a farm's own import (any quality
+    it liked) replaced the whole farm-year, audited figures included."""
+    farm_id = register(session)
+    farm = service.find_farm(session, ADMIN, farm_ref=farm_id)
+    own = Principal(actor="farmer", role="enterprise", organisation_code=farm.organisation_code)
+    declared = {
+        "year": 2024,
+        "baseline": {"chemical_n_kg": "1", "area_mu": "500", "data_quality": "declared"},
+        "records": [],
+    }
+    claimed = declared | {"baseline": declared["baseline"] | {"data_quality": "audited"}}
+    with pytest.raises(InvalidInput) as caught:
+        service.submit_records(session, own, farm_ref=farm_id, submit=RecordsSubmit.model_validate(claimed))
+    assert caught.value.errors[0]["column"] == "data_quality"
+
+    service.submit_records(session, ADMIN, farm_ref=farm_id, submit=RecordsSubmit.model_validate(GROWER_RECORDS))
+    before = service.get_account(session, ADMIN, farm_ref=farm_id).latest
+    with pytest.raises(Conflict, match="holds audited figures"):
+        service.submit_records(session, own, farm_ref=farm_id, submit=RecordsSubmit.model_validate(declared))
+    after = service.get_account(session, ADMIN, farm_ref=farm_id).latest
+    assert before is not None and after is not None and after.co2e_kg == before.co2e_kg
+    # The farm still declares a year that holds no stronger figures.
+    earlier = RecordsSubmit.model_validate(declared | {"year": 2023})
+    service.submit_records(session, own, farm_ref=farm_id, submit=earlier)

@@ -152,9 +152,12 @@ def test_unsafe_defaults_are_refused_outside_demo_and_test() -> None:
 
     with pytest.raises(ValidationError, match="GREENFIN_SECRET_KEY"):
         Settings(environment="dev", secret_key=DEFAULT_SECRET)
+    strong = "pV7c0Qz-K2mXw9RtLb4Ns8JfYh3GdUe6AqZo1Ti5"  # a generated key (issue 16: "s3cret-" * 6 is refused)
     with pytest.raises(ValidationError, match="GREENFIN_COOKIE_SECURE"):
-        Settings(environment="production", secret_key="s3cret-" * 6, cookie_secure=False)
-    assert Settings(environment="production", secret_key="s3cret-" * 6, cookie_secure=True).cookie_secure
+        Settings(environment="production", secret_key=strong, cookie_secure=False, signing_key_file="k.pem")
+    assert Settings(
+        environment="production", secret_key=strong, cookie_secure=True, signing_key_file="k.pem"
+    ).cookie_secure
 
 
 def test_malformed_json_is_answered_with_a_sentence(client: TestClient, headers_for) -> None:  # type: ignore[no-untyped-def]

@@ -137,7 +137,13 @@ def test_consent_report_and_reads_through_the_cli(database: dict[str, object]) -
 
     signed = tmp / "report.json"
     signed.write_text(result.stdout, encoding="utf-8")
-    assert run("verify", str(signed)).exit_code == 0  # what the CLI printed verifies offline
+    refused(run("verify", str(signed)), InvalidInput, "never trusts local settings")
+    keys = run("keys")
+    assert keys.exit_code == 0, keys.output
+    trusted = tmp / "keys.json"
+    trusted.write_text(keys.stdout, encoding="utf-8")
+    verified = run("verify", str(signed), "--trusted-keys", str(trusted))  # what the CLI printed verifies offline
+    assert verified.exit_code == 0, verified.output
 
     pdf = tmp / "report.pdf"
     result = run(*issue, "--pdf", str(pdf))

@@ -44,7 +44,7 @@ V1_REPORT: dict[str, Any] = {
 def test_an_old_report_is_served_as_signed_and_still_verifies(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
-    envelope = signing.sign(V1_REPORT, settings.secret_key, settings.environment)
+    envelope = signing.sign(V1_REPORT, signing.platform_key(settings.signing_key_file, settings.environment))
     session.add(
         Report(
             id=V1_REPORT["report_id"],

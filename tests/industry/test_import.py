@@ -94,7 +94,17 @@ def test_reimport_writes_a_new_version_and_keeps_the_old(session: Session) -> No
         (1, False, "energy.csv"),
         (2, True, "energy.csv"),
     ]
-    assert january[0].detail == [{"energy": "electricity", "quantity": "100", "unit": "MWh", "data_quality": "metered"}]
+    assert january[0].detail == [
+        {
+            "energy": "electricity",
+            "quantity": "100",
+            "unit": "MWh",
+            "data_quality": "metered",
+            "version": 1,
+            "is_current": False,
+            "conflict": None,
+        }
+    ]
     account = service.get_account(session, STAFF, uscc=A, year=2024)
     # current: 120 + 90 MWh = 210 MWh x 0.4974 t/MWh (Zhejiang, 2024 -> newest published, 2023)
     assert str(account.energy_co2_t) == "104.454000"

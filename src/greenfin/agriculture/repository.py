@@ -115,6 +115,26 @@ def next_versions(session: Session, farm_id: str, year: int) -> tuple[int, int]:
     return (baseline or 0) + 1, (records or 0) + 1
 
 
+def current_qualities(session: Session, farm_id: str, year: int, *, baseline: bool) -> set[str]:
+    """The data qualities of the farm-year's current records (and baseline, if asked)."""
+    found = set(
+        session.scalars(
+            select(PracticeRecord.data_quality)
+            .where(PracticeRecord.farm_id == farm_id, PracticeRecord.year == year, PracticeRecord.is_current.is_(True))
+            .distinct()
+        )
+    )
+    if baseline:
+        found |= set(
+            session.scalars(
+                select(Baseline.data_quality)
+                .where(Baseline.farm_id == farm_id, Baseline.year == year, Baseline.is_current.is_(True))
+                .distinct()
+            )
+        )
+    return found
+
+
 def retire_records(session: Session, farm_id: str, year: int, *, baseline: bool) -> int:
     """Mark the farm-year's current records (and baseline, if asked) as not current; the count retired."""
     result = session.execute(

@@ -62,6 +62,10 @@ COVERAGE_CATEGORIES: tuple[str, ...] = ("organic_fertiliser_producer", "pig_farm
 QUALITY_RANK = {"declared": 0, "metered": 1, "audited": 2}
 """Weakest first: an assessment is as good as its weakest input."""
 
+HIGHEST_QUALITY = {"enterprise": "declared", "data_source": "metered", "regulator": "audited", "admin": "audited"}
+"""The highest data quality each role may give (docs/security-trust.md): a farm's own figures are
+declarations, a data source's at most metered, verified figures come from the regulator."""
+
 _MILLI = Decimal(1000)
 # str.isdigit() also accepts "²" and other digits int() refuses, and int() refuses over 4,300 digits.
 _ASCII_WHOLE = re.compile(r"[0-9]{1,12}")
@@ -469,6 +473,7 @@ def _store(
     record_rows: list[dict[str, Any]] = []
     for (farm_id, year), group in groups.items():
         has_baseline = any(row.practice == "baseline" for row in group)
+        _refuse_lower_authority(session, principal, farm_id, year, baseline=has_baseline)
         baseline_version, record_version = repository.next_versions(session, farm_id, year)
         repository.retire_records(session, farm_id, year, baseline=has_baseline)
         for row in group:
@@ -537,6 +542,21 @@ def _store(
     )
 
 
+def _refuse_lower_authority(session: Session, principal: Principal, farm_id: str, year: int, *, baseline: bool) -> None:
+    """A farm-year's figures are replaced as a whole: never by someone who may give only weaker figures
+    than the ones stored (a farm's declaration never replaces a meter's or a verifier's figures)."""
+    stored = repository.current_qualities(session, farm_id, year, baseline=baseline)
+    if not stored:
+        return
+    strongest = max(stored, key=QUALITY_RANK.__getitem__)
+    highest = HIGHEST_QUALITY.get(principal.role, "declared")
+    if QUALITY_RANK[highest] < QUALITY_RANK[strongest]:
+        raise Conflict(
+            f"farm {farm_id} holds {strongest} figures for {year}; {highest} figures never replace them "
+            "(nothing was stored); ask the regulator to correct them"
+        )
+
+
 def _milli_or_none(value: Decimal | int | None) -> int | None:
     return None if value is None else int(Decimal(value) * _MILLI)
 
@@ -602,6 +622,17 @@ def _validate_and_store(
                 doubtful.add((farm.id, int(year)))
     # Farm-year checks run on the rows that parsed, so one kind of error never hides another.
     errors.extend(_check_farm_years(rows, methodology, frozenset(doubtful)))
+    highest = HIGHEST_QUALITY.get(principal.role, "declared")
+    errors.extend(
+        {
+            "row": row.line,
+            "column": "data_quality",
+            "reason": f"a {principal.role} gives data as at most '{highest}'; '{row.data_quality}' data come from "
+            "the regulator or a data source",
+        }
+        for row in rows
+        if QUALITY_RANK[row.data_quality] > QUALITY_RANK[highest]
+    )
     errors.sort(key=lambda e: (e["row"], e["column"]))
     if errors:
         first = errors[0]

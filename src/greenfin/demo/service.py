@@ -103,6 +103,35 @@ class DemoSummary:
     digest: str = ""
 
 
+def demo_logins(session: Session) -> list[str]:
+    """What in this database lets someone in with the demo's published password (empty: nothing).
+
+    The demo's marker organisation (:data:`DEMO_PLATFORM_CODE`), and every active login under a
+    demo username whose password still verifies against :data:`DEMO_PASSWORD` — a handful of
+    argon2 checks, whatever the number of users. Production refuses to start on any of them.
+    """
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    from greenfin.auth.models import User
+    from greenfin.finance.demo import FARM_USERNAME
+
+    found = []
+    if session.scalar(select(Organisation.id).where(Organisation.code == DEMO_PLATFORM_CODE)) is not None:
+        found.append(f"the demo platform organisation {DEMO_PLATFORM_CODE}")
+    names = sorted({user.username for user in DEMO_USERS} | {FARM_USERNAME})
+    hasher = PasswordHasher()
+    for username, password_hash in session.execute(
+        select(User.username, User.password_hash).where(User.username.in_(names), User.is_active.is_(True))
+    ):
+        try:
+            hasher.verify(password_hash, DEMO_PASSWORD)
+        except (VerificationError, InvalidHashError):
+            continue
+        found.append(f"the login {username!r} with the demo password")
+    return found
+
+
 def refuse_in_production(settings: Settings) -> None:
     if settings.environment == "production":
         raise Forbidden(

@@ -20,6 +20,7 @@ from greenfin.finance.schemas import (
     ReportRequest,
     ReportSummary,
     SignedReport,
+    SigningKeyList,
     SigningKeyRead,
     TermsRead,
     TermsRequest,
@@ -30,15 +31,23 @@ router = APIRouter(prefix="/finance", tags=["finance"])
 
 
 @router.get("/signing-key", response_model=SigningKeyRead)
-def signing_key(settings: SettingsDep) -> SigningKeyRead:
-    """The platform's Ed25519 public key that signs carbon credit reports (public, no login).
+def signing_key(session: SessionDep, settings: SettingsDep) -> SigningKeyRead:
+    """The Ed25519 public key the platform signs carbon credit reports with now (public, no login).
 
-    Public on purpose: anyone holding a report must be able to verify it offline.
+    Public on purpose: anyone holding a report must be able to verify it offline. Old reports
+    name older keys: the whole list is at ``/finance/keys``.
     """
-    info = service.signing_key(settings)
+    info = service.signing_key(session, settings)
     return SigningKeyRead(
         algorithm=info.algorithm, key_id=info.key_id, public_key=info.public_key, public_key_pem=info.public_key_pem
     )
+
+
+@router.get("/keys", response_model=SigningKeyList)
+def signing_keys(session: SessionDep, settings: SettingsDep) -> SigningKeyList:
+    """Every key that signed reports, with its validity (public, no login): a bank saves this list and verifies
+    offline with ``greenfin finance verify REPORT --trusted-keys keys.json``."""
+    return SigningKeyList(keys=service.signing_keys(session, settings))
 
 
 @router.post("/terms", response_model=TermsRead)

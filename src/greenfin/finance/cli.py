@@ -284,11 +284,44 @@ def report_reads(
 # --- signing ---------------------------------------------------------------------------------
 
 
+@app.command("keygen")
+def keygen_command(
+    path: Path = typer.Argument(..., dir_okay=False, help="Where to write the new private key (PEM, mode 0600)"),
+) -> None:
+    """Generate a new report-signing key pair; set GREENFIN_SIGNING_KEY_FILE to the file to use it.
+
+    Restarting with the new file rotates the key: the old key is retired in the key list and
+    its reports stay verifiable under its key id."""
+    key = signing.generate_key()
+    signing.write_private_key(path, key)
+    info = signing.public_key_info(key.public_key())
+    typer.echo(f"wrote {path} (mode 0600); key id {info.key_id}; public key {info.public_key}")
+
+
 @app.command("signing-key")
 def signing_key_command(pem: bool = typer.Option(False, "--pem", help="Print PEM instead of raw base64")) -> None:
     """Print this platform's report-signing public key (what GET /api/v1/finance/signing-key publishes)."""
-    info = service.signing_key(get_settings())
+    with cli_session() as session:
+        info = service.signing_key(session, get_settings())
     typer.echo(info.public_key_pem if pem else info.public_key)
+
+
+@app.command("keys")
+def keys_command() -> None:
+    """Print the key list as JSON (what GET /api/v1/finance/keys publishes; give it to `verify --trusted-keys`)."""
+    from greenfin.finance.schemas import SigningKeyList
+
+    with cli_session() as session:
+        listed = SigningKeyList(keys=service.signing_keys(session, get_settings()))
+    typer.echo(listed.model_dump_json(indent=2))
+
+
+def _read_text(value: str, what: str) -> str:
+    candidate = Path(value)
+    try:
+        return candidate.read_text(encoding="utf-8") if candidate.is_file() else value
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{what} {value} cannot be read ({exc})") from None
 
 
 @app.command("verify")
@@ -297,21 +330,33 @@ def verify_command(
     public_key: str | None = typer.Option(
         None, "--public-key", help="The platform's public key: base64, PEM, or a file holding either"
     ),
+    trusted_keys: Path | None = typer.Option(
+        None, "--trusted-keys", exists=True, dir_okay=False, help="A key list saved from GET /api/v1/finance/keys"
+    ),
+    key_id: str | None = typer.Option(None, "--key-id", help="Accept only this key id (pinned)"),
 ) -> None:
-    """Verify a signed carbon credit report offline with the platform's public key; exit 1 if altered."""
-    if public_key is None:
-        text = service.signing_key(get_settings()).public_key
+    """Verify a signed carbon credit report offline; exit 1 if it is not exactly what a trusted key signed.
+
+    Never trusts this machine's settings: give the platform's public key or a trusted key list."""
+    if (public_key is None) == (trusted_keys is None):
+        raise InvalidInput(
+            "verify needs exactly one of --public-key or --trusted-keys (it never trusts local settings)"
+        )
+    if public_key is not None:
+        key = signing.load_public_key(_read_text(public_key, "--public-key"))
+        trusted = {signing.key_id(key): signing.TrustedKey(key)}
     else:
-        candidate = Path(public_key)
-        text = candidate.read_text() if candidate.is_file() else public_key
+        assert trusted_keys is not None
+        trusted = signing.trusted_keys(_read_text(str(trusted_keys), "--trusted-keys"))
     try:
-        envelope = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        typer.echo(f"invalid: not a JSON document ({exc})", err=True)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        typer.echo(f"invalid: not UTF-8 text ({exc})", err=True)
         sys.exit(1)
-    valid, reason = signing.verify(envelope, signing.load_public_key(text))
+    valid, reason = signing.verify_text(text, trusted, pinned_key_id=key_id)
     if not valid:
         typer.echo(f"invalid: {reason}", err=True)
         sys.exit(1)
-    report = envelope["report"]
-    typer.echo(f"{reason}; report {report.get('report_id')} for {report.get('bank', {}).get('name')}")
+    report = json.loads(text)["report"]
+    bank = report.get("bank") if isinstance(report.get("bank"), dict) else {}
+    typer.echo(f"{reason}; report {report.get('report_id')} for {bank.get('name')}")

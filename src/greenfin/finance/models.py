@@ -8,6 +8,11 @@ organisation code acting for it (the USCC, or ``farm-<id>`` for a farm held by a
 A **report** is the signed document a bank requested under a consent: stored exactly as
 signed (``document`` is the envelope ``{"report", "signature"}``), so it can be served
 again, as JSON, page or PDF, and checked against the signature at any time.
+
+A **signing key** is one public key the platform has signed reports with, and when: the
+published key list. A key is registered the first time it signs; registering a new one
+retires the previous (``valid_to``), and a retired key never signs again, so old reports stay
+verifiable under their key id and no report can claim a time outside its key's validity.
 """
 
 from __future__ import annotations
@@ -41,3 +46,15 @@ class Report(Base):
     key_id: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SigningKey(Base):
+    """A public key the platform signs (or signed) reports with, and its validity."""
+
+    __tablename__ = "finance_signing_key"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True, doc="first 16 hex of SHA-256 of the raw key")
+    algorithm: Mapped[str] = mapped_column(String(20))
+    public_key: Mapped[str] = mapped_column(String(64), doc="base64 of the raw 32-byte Ed25519 public key")
+    valid_from: Mapped[datetime]
+    valid_to: Mapped[datetime | None] = mapped_column(doc="set when a newer key replaced it; never signs again")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from greenfin.finance.models import Report
+from greenfin.finance.models import Report, SigningKey
 
 
 def report_by_id(session: Session, report_id: str) -> Report | None:
@@ -21,3 +21,17 @@ def reports(session: Session, *, bank_code: str | None = None, borrower_code: st
     if borrower_code is not None:
         query = query.where(Report.borrower_code == borrower_code)
     return session.scalars(query.order_by(Report.issued_at.desc()).limit(500)).all()
+
+
+def signing_key(session: Session, key_id: str) -> SigningKey | None:
+    return session.get(SigningKey, key_id)
+
+
+def signing_keys(session: Session) -> list[SigningKey]:
+    """Every registered signing key, oldest first (the published key list)."""
+    return list(session.scalars(select(SigningKey).order_by(SigningKey.valid_from, SigningKey.key_id)))
+
+
+def retire_signing_keys(session: Session, now: datetime) -> None:
+    """End the validity of the key(s) in use (a newer key is being registered)."""
+    session.execute(update(SigningKey).where(SigningKey.valid_to.is_(None)).values(valid_to=now))

@@ -172,6 +172,14 @@ class SigningKeyRead(BaseModel):
     key_id: str
     public_key: str = Field(description="Base64 of the raw 32-byte Ed25519 public key")
     public_key_pem: str
+    valid_from: datetime | None = Field(default=None, description="Reports signed from this time")
+    valid_to: datetime | None = Field(default=None, description="Retired at this time (None: in use)")
+
+
+class SigningKeyList(BaseModel):
+    """The platform's signing keys, old and current: save it and verify with ``--trusted-keys``."""
+
+    keys: list[SigningKeyRead]
 
 
 class VerifyRead(BaseModel):

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.orm import Session
 
 from greenfin.agriculture import service as agriculture
@@ -42,9 +43,9 @@ from greenfin.auth import service as auth_service
 from greenfin.auth.schemas import ConsentRecord
 from greenfin.auth.service import SYSTEM, Principal, record, require_role, require_tenant
 from greenfin.db import new_id, utcnow
-from greenfin.errors import Forbidden, GreenfinError, InvalidInput, NotFound
+from greenfin.errors import Conflict, Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.finance import repository, signing
-from greenfin.finance.models import Report
+from greenfin.finance.models import Report, SigningKey
 from greenfin.finance.policy import LABEL_NAMES, Policy, load_policy
 from greenfin.finance.rules import BaseOffer, BorrowerStanding, Terms, terms_for
 from greenfin.finance.schemas import (
@@ -63,6 +64,7 @@ from greenfin.finance.schemas import (
     ReportRequest,
     ReportSummary,
     SignedReport,
+    SigningKeyRead,
     StandingRead,
     TermsRead,
     TermsRequest,
@@ -630,6 +632,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
     policy = _policy(session)
     offer = request.base_offer or REFERENCE_OFFER
     terms = terms_read(borrower, standings(session, borrower, reader), offer, bank_code=bank_code, policy=policy)
+    key = _signing_key(session, settings)  # registered before the issue time: within its validity
     issued_at = utcnow()
     document = {
         "schema": REPORT_SCHEMA,
@@ -653,7 +656,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
         "reductions": section["reductions"],
         "terms": _plain(terms.model_dump(mode="json")),
     }
-    envelope = signing.sign(document, settings.secret_key, settings.environment)
+    envelope = signing.sign(document, key)
     session.add(
         Report(
             id=report_id,
@@ -770,9 +773,56 @@ def report_reads(
     ]
 
 
-def signing_key(settings: Settings) -> signing.PublicKeyInfo:
-    """The platform's published report-signing public key."""
-    return signing.public_key_info(settings.secret_key, settings.environment)
+def _signing_key(session: Session, settings: Settings) -> Ed25519PrivateKey:
+    """The platform's signing key, registered in the key list (a retired key is refused)."""
+    key = signing.platform_key(settings.signing_key_file, settings.environment)
+    register_key(session, key.public_key())
+    return key
+
+
+def register_key(session: Session, public: Ed25519PublicKey) -> SigningKey:
+    """The key list's entry of ``public``; a new key retires the one in use (rotation)."""
+    kid = signing.key_id(public)
+    row = repository.signing_key(session, kid)
+    if row is not None:
+        if row.valid_to is not None:
+            raise Conflict(
+                f"signing key {kid} was retired at {row.valid_to.isoformat()} and never signs again; "
+                "configure the current key (GREENFIN_SIGNING_KEY_FILE)"
+            )
+        return row
+    now = utcnow()
+    repository.retire_signing_keys(session, now)
+    row = SigningKey(
+        key_id=kid, algorithm=signing.ALGORITHM, public_key=signing.public_key_info(public).public_key, valid_from=now
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def signing_key(session: Session, settings: Settings) -> signing.PublicKeyInfo:
+    """The public key the platform signs reports with now."""
+    return signing.public_key_info(_signing_key(session, settings).public_key())
+
+
+def signing_keys(session: Session, settings: Settings) -> list[SigningKeyRead]:
+    """The published key list: every key that signed reports, with its validity (public)."""
+    _signing_key(session, settings)
+    result = []
+    for row in repository.signing_keys(session):
+        info = signing.public_key_info(signing.load_public_key(row.public_key))
+        result.append(
+            SigningKeyRead(
+                algorithm=row.algorithm,
+                key_id=row.key_id,
+                public_key=row.public_key,
+                public_key_pem=info.public_key_pem,
+                valid_from=row.valid_from,
+                valid_to=row.valid_to,
+            )
+        )
+    return result
 
 
 # --- what-if ---------------------------------------------------------------------------------
@@ -1046,7 +1096,9 @@ __all__ = [
     "own_borrowers",
     "personal_standing",
     "read_report",
+    "register_key",
     "report_reads",
     "revoke_consent",
     "signing_key",
+    "signing_keys",
 ]

@@ -10,6 +10,9 @@ from greenfin.http import Page, PageDep, PrincipalDep, SessionDep
 from greenfin.industry import service
 from greenfin.industry.schemas import (
     AccountRead,
+    ConflictRead,
+    ConflictResolve,
+    ConflictStatus,
     EnterpriseListItem,
     ImportKind,
     ImportRead,
@@ -75,6 +78,30 @@ def data_versions(uscc: str, year: Year, principal: PrincipalDep, session: Sessi
 def overview(year: Year, principal: PrincipalDep, session: SessionDep) -> OverviewRead:
     """The region: labels by county and industry, biggest emitters, trend (staff only)."""
     return service.overview(session, principal, year=year)
+
+
+@router.get("/conflicts", response_model=list[ConflictRead])
+def conflicts(
+    principal: PrincipalDep,
+    session: SessionDep,
+    uscc: Annotated[str | None, Query(max_length=18, description="One enterprise (staff); yours otherwise")] = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    status: Annotated[ConflictStatus | None, Query(description="Default open; omit with status= for all")] = "open",
+) -> list[ConflictRead]:
+    """Figures kept beside a higher-authority figure of the same item (not used until a regulator accepts)."""
+    return service.list_conflicts(session, principal, uscc=uscc, year=year, status=status)
+
+
+@router.post("/conflicts/{kind}/{row_id}/resolve", response_model=ConflictRead)
+def resolve_conflict(
+    kind: Annotated[str, Path(pattern="^(energy|process|annual)$")],
+    row_id: Annotated[int, Path(ge=1, le=2**62)],
+    decision: ConflictResolve,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> ConflictRead:
+    """The regulator accepts the held figure (it replaces the one in use) or rejects it; audited."""
+    return service.resolve_conflict(session, principal, kind=kind, row_id=row_id, decision=decision)
 
 
 @router.post("/imports/{kind}", response_model=ImportRead, status_code=201)

@@ -24,8 +24,59 @@ def import_(
         result = service.import_file(session, CLI_PRINCIPAL, kind=kind, filename=file.name, content=file.read_bytes())
     typer.echo(
         f"imported {result.rows} {kind} row(s) from {result.filename} "
-        f"(import {result.id}; superseded {result.superseded})"
+        f"(import {result.id}; superseded {result.superseded}; conflicts {result.conflicts}; kept {result.kept})"
     )
+
+
+@app.command("conflicts")
+def conflicts(
+    uscc: str | None = typer.Option(None, "--uscc", help="One enterprise"),
+    year: int | None = typer.Option(None, "--year", help="One year"),
+    status: str = typer.Option("open", "--status", help="open, accepted, rejected, superseded or all"),
+) -> None:
+    """List figures kept beside a higher-authority figure of the same item (conflicts)."""
+    from greenfin.cli import CLI_PRINCIPAL, cli_session
+    from greenfin.industry import service
+
+    with cli_session() as session:
+        found = service.list_conflicts(
+            session, CLI_PRINCIPAL, uscc=uscc, year=year, status=None if status == "all" else status
+        )
+    for c in found:
+        month = f"-{c.month:02d}" if c.month else ""
+        typer.echo(
+            f"{c.kind} {c.id} {c.uscc} {c.year}{month} {c.item} [{c.status}]: held {c.held} "
+            f"({c.held_provenance.data_quality}, {c.held_provenance.imported_by}) vs in use {c.current} "
+            f"({c.current_provenance.data_quality if c.current_provenance else '-'})"
+        )
+    if not found:
+        typer.echo("no conflicts")
+
+
+@app.command("resolve")
+def resolve(
+    kind: str = typer.Argument(..., help="energy, process or annual"),
+    row_id: int = typer.Argument(..., help="The held row's id (from `greenfin industry conflicts`)"),
+    decision: str = typer.Option(..., "--decision", help="accept (the held figure is used) or reject"),
+    note: str = typer.Option(..., "--note", help="Why (kept in the audit log)"),
+) -> None:
+    """Resolve a conflict as the regulator: accept the held figure or reject it (audited)."""
+    from pydantic import ValidationError
+
+    from greenfin.cli import CLI_PRINCIPAL, cli_session
+    from greenfin.errors import InvalidInput
+    from greenfin.industry import service
+    from greenfin.industry.schemas import ConflictResolve
+
+    try:
+        body = ConflictResolve.model_validate({"decision": decision, "note": note})
+    except ValidationError as exc:
+        raise InvalidInput(
+            f"--decision must be accept or reject and --note 1-500 characters ({exc.error_count()} problem(s))"
+        ) from None
+    with cli_session() as session:
+        result = service.resolve_conflict(session, CLI_PRINCIPAL, kind=kind, row_id=row_id, decision=body)
+    typer.echo(f"{result.kind} {result.id} {result.status}; run `greenfin industry label --year {result.year}` next")
 
 
 @app.command("label")

@@ -3,11 +3,23 @@
 An **enterprise** (identified by its unified social credit code) reports, per month, the
 energy it consumed (**energy records**), per year its **process emissions** (non-energy
 CO2, e.g. clinker calcination) and its **annual figures** (output value, added value, tax,
-main-product output). Every import is an **import batch**; re-importing a period writes a
-new version and marks the previous rows ``is_current = False`` — history is kept, never
-overwritten. A **label** is the graded result for one enterprise and year under one
-methodology and factor-set version, with every figure that produced it; a **label run**
-is one row per batch (year and versions) with the counts, so that pages and the trend read
+main-product output). Every import is an **import batch**; re-importing an **item** (an
+energy of an enterprise-month, a process source or the annual figures of an enterprise-year)
+writes a new version and marks the item's previous row ``is_current = False`` — history is
+kept, never overwritten. An import replaces only the items it names.
+
+**Provenance and authority.** Every row carries its data quality — ``declared`` (the
+enterprise about itself) < ``metered`` (a utility's or monitoring system's meters) <
+``audited`` (checked by a verifier, entered by the regulator) — and its import (who, for which
+organisation, when). A row of lower authority never replaces the current row of an item: it
+is stored beside it, not current, with ``conflict = 'open'`` when its figure differs, until a
+regulator accepts it (``'accepted'``: current, and from then on of audited weight) or rejects
+it (``'rejected'``). A newer row of at least the same authority closes an older open conflict
+(``'superseded'``). See ``docs/security-trust.md``.
+
+A **label** is the graded result for one enterprise and year under one methodology and
+factor-set version, with every figure that produced it; a **label run** is one row per
+batch (year and versions) with the counts, so that pages and the trend read
 one row instead of scanning the labels.
 
 Storage units are exact integers, the unit in the name: quantities in thousandths of the
@@ -52,6 +64,10 @@ class ImportBatch(Base):
     row_count: Mapped[int]
     imported_by: Mapped[str] = mapped_column(String(120))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    organisation_code: Mapped[str | None] = mapped_column(
+        String(40), doc="the organisation the importer acted for (a data source's code); None for staff"
+    )
+    role: Mapped[str | None] = mapped_column(String(20), doc="the importer's role: enterprise, data_source, regulator…")
 
 
 class EnergyRecord(Base):
@@ -76,6 +92,9 @@ class EnergyRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(default=True)
     import_id: Mapped[str | None] = mapped_column(ForeignKey("industry_import.id"))
+    conflict: Mapped[str | None] = mapped_column(
+        String(10), doc="open | accepted | rejected | superseded: a lower-authority row kept beside the current one"
+    )
 
 
 class ProcessEmission(Base):
@@ -94,6 +113,9 @@ class ProcessEmission(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(default=True)
     import_id: Mapped[str | None] = mapped_column(ForeignKey("industry_import.id"))
+    conflict: Mapped[str | None] = mapped_column(
+        String(10), doc="open | accepted | rejected | superseded: a lower-authority row kept beside the current one"
+    )
 
 
 class AnnualFigures(Base):
@@ -111,9 +133,15 @@ class AnnualFigures(Base):
     tax_fen: Mapped[int] = mapped_column(BigInteger)
     product_output_milli: Mapped[int] = mapped_column(BigInteger, doc="thousandths of product_unit")
     product_unit: Mapped[str] = mapped_column(String(20))
+    data_quality: Mapped[str] = mapped_column(
+        String(10), default="declared", server_default="declared", doc="from the importer's role (no file column)"
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(default=True)
     import_id: Mapped[str | None] = mapped_column(ForeignKey("industry_import.id"))
+    conflict: Mapped[str | None] = mapped_column(
+        String(10), doc="open | accepted | rejected | superseded: a lower-authority row kept beside the current one"
+    )
 
 
 class Label(Base):

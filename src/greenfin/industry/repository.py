@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import String, and_, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from greenfin.carbon import FactorRow
@@ -122,14 +122,38 @@ def update_enterprises(session: Session, rows: list[dict[str, Any]]) -> None:
 
 _PERIOD_MODELS: dict[str, Any] = {"energy": EnergyRecord, "process": ProcessEmission, "annual": AnnualFigures}
 
+# What one row is the figure of (an **item**): an import replaces only the items it names.
+ITEM_KEYS: dict[str, tuple[str, ...]] = {
+    "energy": ("enterprise_id", "year", "month", "energy"),
+    "process": ("enterprise_id", "year", "source"),
+    "annual": ("enterprise_id", "year"),
+}
+# The figure(s) of an item: two rows of one item that agree on these are not in conflict.
+VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "energy": ("quantity_milli",),
+    "process": ("co2_g",),
+    "annual": ("output_value_fen", "added_value_fen", "tax_fen", "product_output_milli", "product_unit"),
+}
+AUTHORITY = {"declared": 1, "metered": 2, "audited": 3}
+
+
+def _rank(table: Any) -> Any:
+    """The authority of a row: its data quality's, or audited once a regulator accepted it."""
+    return case(
+        (table.c.conflict == "accepted", AUTHORITY["audited"]),
+        (table.c.data_quality == "audited", AUTHORITY["audited"]),
+        (table.c.data_quality == "metered", AUTHORITY["metered"]),
+        else_=AUTHORITY["declared"],
+    )
+
 
 def max_versions(
     session: Session, kind: str, enterprise_ids: Sequence[int], years: Sequence[int]
-) -> dict[tuple[int, ...], int]:
-    """Highest stored version per period (enterprise, year[, month]) among these enterprises and years."""
+) -> dict[tuple[Any, ...], int]:
+    """Highest stored version per item (:data:`ITEM_KEYS`) among these enterprises and years."""
     model = _PERIOD_MODELS[kind]
-    keys = [model.enterprise_id, model.year] + ([model.month] if kind == "energy" else [])
-    result: dict[tuple[int, ...], int] = {}
+    keys = [getattr(model, k) for k in ITEM_KEYS[kind]]
+    result: dict[tuple[Any, ...], int] = {}
     ids = sorted(set(enterprise_ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -149,40 +173,141 @@ def insert_period_rows(session: Session, kind: str, rows: list[dict[str, Any]]) 
         session.execute(insert(_PERIOD_MODELS[kind]), rows)
 
 
-def supersede(
-    session: Session, kind: str, *, import_id: str, enterprise_ids: Sequence[int], years: Sequence[int]
-) -> int:
-    """Mark earlier rows of the periods this import delivered as not current; the count."""
-    model = _PERIOD_MODELS[kind]
-    table = model.__table__
-    newer = select(1).select_from(table.alias("n"))
-    alias = newer.get_final_froms()[0]
-    conditions = [
-        alias.c.import_id == import_id,
-        alias.c.enterprise_id == table.c.enterprise_id,
-        alias.c.year == table.c.year,
-    ]
-    if kind == "energy":
-        conditions.append(alias.c.month == table.c.month)
-    exists = newer.where(*conditions).exists()
-    total = 0
+def current_process(session: Session, enterprise_ids: Sequence[int], years: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Current process rows of these enterprises and years: (enterprise_id, year, source, co2_g)."""
+    p = ProcessEmission
+    found: list[tuple[Any, ...]] = []
     ids = sorted(set(enterprise_ids))
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        stmt = (
-            update(table)
-            .where(
-                table.c.is_current.is_(True),
-                table.c.enterprise_id.in_(chunk),
-                table.c.year.in_(sorted(set(years))),
-                or_(table.c.import_id.is_(None), table.c.import_id != import_id),
-                exists,
-            )
-            .values(is_current=False)
-            .execution_options(synchronize_session=False)
+        stmt = select(p.enterprise_id, p.year, p.source, p.co2_g).where(
+            p.enterprise_id.in_(ids[start : start + CHUNK]), p.year.in_(sorted(set(years))), p.is_current.is_(True)
         )
-        total += _rowcount(session.execute(stmt))
-    return total
+        found.extend(tuple(row) for row in session.execute(stmt))
+    return found
+
+
+def settle(
+    session: Session, kind: str, *, import_id: str, enterprise_ids: Sequence[int], years: Sequence[int]
+) -> dict[str, int]:
+    """Decide, set-based, which of one import's rows (stored not current) become current.
+
+    Per item: a row of at least the current row's authority replaces it; a row of lower
+    authority stays beside it, not current — an open conflict when its figure differs, a
+    mere confirmation when it agrees. A row of at least an older open conflict's authority
+    closes it. Returns the counts ``superseded`` (earlier rows retired), ``conflicts``
+    (rows held as open conflicts) and ``kept`` (lower-authority rows that agree).
+    """
+    model = _PERIOD_MODELS[kind]
+    table = model.__table__
+    other = table.alias("o")
+    same_item = [other.c[k] == table.c[k] for k in ITEM_KEYS[kind]]
+    differs = or_(*(other.c[v] != table.c[v] for v in VALUE_COLUMNS[kind]))
+    from_import = table.c.import_id == import_id
+    higher_current = (
+        select(1).select_from(other).where(*same_item, other.c.is_current.is_(True), _rank(other) > _rank(table))
+    )
+    statements = {
+        # Older open conflicts that this import answers with a figure of at least their authority.
+        "closed": update(table)
+        .where(
+            table.c.conflict == "open",
+            or_(table.c.import_id.is_(None), table.c.import_id != import_id),
+            select(1)
+            .select_from(other)
+            .where(*same_item, other.c.import_id == import_id, _rank(other) >= _rank(table))
+            .exists(),
+        )
+        .values(conflict="superseded"),
+        "conflicts": update(table).where(from_import, higher_current.where(differs).exists()).values(conflict="open"),
+        "current": update(table).where(from_import, ~higher_current.exists()).values(is_current=True),
+        "superseded": update(table)
+        .where(
+            table.c.is_current.is_(True),
+            or_(table.c.import_id.is_(None), table.c.import_id != import_id),
+            select(1)
+            .select_from(other)
+            .where(*same_item, other.c.import_id == import_id, other.c.is_current.is_(True))
+            .exists(),
+        )
+        .values(is_current=False),
+    }
+    counts = dict.fromkeys(statements, 0)
+    ids = sorted(set(enterprise_ids))
+    for start in range(0, len(ids), CHUNK):
+        scope = [table.c.enterprise_id.in_(ids[start : start + CHUNK]), table.c.year.in_(sorted(set(years)))]
+        for name, stmt in statements.items():  # in this order: each reads what the previous left
+            counts[name] += _rowcount(session.execute(stmt.where(*scope).execution_options(synchronize_session=False)))
+    return counts
+
+
+def _held_select(kind: str) -> Any:
+    model = _PERIOD_MODELS[kind]
+    return (
+        select(model, ImportBatch, Enterprise.uscc)
+        .join(Enterprise, Enterprise.id == model.enterprise_id)
+        .outerjoin(ImportBatch, ImportBatch.id == model.import_id)
+    )
+
+
+def held_row(session: Session, kind: str, row_id: int) -> Any:
+    """One row with its import and enterprise code: (row, batch, uscc)."""
+    return session.execute(_held_select(kind).where(_PERIOD_MODELS[kind].id == row_id)).one()
+
+
+def held_rows(
+    session: Session, kind: str, *, enterprise_id: int | None, year: int | None, status: str | None
+) -> list[Any]:
+    """Rows kept beside a higher-authority figure (conflicts), with their import, newest first."""
+    model = _PERIOD_MODELS[kind]
+    stmt = (
+        _held_select(kind)
+        .where(model.conflict.is_not(None) if status is None else model.conflict == status)
+        .order_by(model.year.desc(), model.id.desc())
+        .limit(1000)
+    )
+    if enterprise_id is not None:
+        stmt = stmt.where(model.enterprise_id == enterprise_id)
+    if year is not None:
+        stmt = stmt.where(model.year == year)
+    return list(session.execute(stmt))
+
+
+def current_of_item(session: Session, kind: str, row: Any) -> list[Any]:
+    """The current row(s) of the item ``row`` belongs to, with their import."""
+    model = _PERIOD_MODELS[kind]
+    stmt = (
+        select(model, ImportBatch)
+        .outerjoin(ImportBatch, ImportBatch.id == model.import_id)
+        .where(*(getattr(model, k) == getattr(row, k) for k in ITEM_KEYS[kind]), model.is_current.is_(True))
+    )
+    return list(session.execute(stmt))
+
+
+def period_row(session: Session, kind: str, row_id: int) -> Any:
+    """One stored row by id (for update), or None."""
+    model = _PERIOD_MODELS[kind]
+    return session.scalars(select(model).where(model.id == row_id).with_for_update()).one_or_none()
+
+
+def resolve(session: Session, kind: str, row: Any, *, accept: bool) -> int:
+    """Settle one open conflict: accepted, the row becomes the item's current figure (the earlier
+    current row retired, other open conflicts of the item superseded); rejected, it stays aside."""
+    model = _PERIOD_MODELS[kind]
+    table = model.__table__
+    if not accept:
+        session.execute(update(table).where(table.c.id == row.id).values(conflict="rejected"))
+        return 0
+    item = [table.c[k] == getattr(row, k) for k in ITEM_KEYS[kind]]
+    retired = _rowcount(
+        session.execute(
+            update(table).where(*item, table.c.is_current.is_(True), table.c.id != row.id).values(is_current=False)
+        )
+    )
+    session.execute(
+        update(table).where(*item, table.c.conflict == "open", table.c.id != row.id).values(conflict="superseded")
+    )
+    session.execute(update(table).where(table.c.id == row.id).values(conflict="accepted", is_current=True))
+    return retired
 
 
 def period_rows(session: Session, kind: str, enterprise_id: int, year: int) -> list[Any]:
@@ -233,10 +358,16 @@ def data_quality_counts(session: Session, enterprise_id: int, year: int) -> dict
     return {quality: int(n) for quality, n in session.execute(stmt)}
 
 
-def process_lines(session: Session, enterprise_id: int, year: int) -> list[ProcessEmission]:
+def process_lines(session: Session, enterprise_id: int, year: int) -> list[tuple[ProcessEmission, ImportBatch | None]]:
+    """The current process rows of one enterprise-year, each with its import (provenance)."""
     p = ProcessEmission
-    stmt = select(p).where(p.enterprise_id == enterprise_id, p.year == year, p.is_current.is_(True)).order_by(p.source)
-    return list(session.scalars(stmt))
+    stmt = (
+        select(p, ImportBatch)
+        .outerjoin(ImportBatch, ImportBatch.id == p.import_id)
+        .where(p.enterprise_id == enterprise_id, p.year == year, p.is_current.is_(True))
+        .order_by(p.source)
+    )
+    return [(row, batch) for row, batch in session.execute(stmt)]
 
 
 def process_by_year(session: Session, enterprise_id: int) -> dict[int, int]:

@@ -148,9 +148,55 @@ class MonthLine(BaseModel):
     tce: Number
 
 
+DataQuality = Literal["declared", "metered", "audited"]
+ConflictStatus = Literal["open", "accepted", "rejected", "superseded"]
+
+
+class Provenance(BaseModel):
+    """Where a figure comes from: its authority (data quality), who delivered it, when, in which import."""
+
+    data_quality: DataQuality = Field(description="declared < metered < audited (the figure's authority)")
+    accepted: bool = Field(default=False, description="A regulator accepted it over a higher-authority figure")
+    import_id: str | None
+    imported_by: str | None = Field(description="The user or API key that imported it")
+    organisation_code: str | None = Field(description="The organisation it was imported for (a data source's code)")
+    role: str | None = Field(description="The importer's role")
+    imported_at: datetime | None
+
+
 class ProcessLine(BaseModel):
     source: str
     tco2: Number
+    provenance: Provenance | None = None
+
+
+class ConflictRead(BaseModel):
+    """A figure kept beside the current figure of the same item because its authority is lower."""
+
+    kind: Literal["energy", "process", "annual"]
+    id: int = Field(description="The held row's id (resolve it with POST /industry/conflicts/{kind}/{id}/resolve)")
+    uscc: str
+    year: int
+    month: int | None = Field(description="Energy records only")
+    item: str = Field(description="The energy, the process source, or 'annual'")
+    item_name_zh: str
+    item_name_en: str
+    status: ConflictStatus
+    held: dict[str, str] = Field(description="The held figure(s), as exact text")
+    held_provenance: Provenance
+    current: dict[str, str] | None = Field(description="The figure(s) in use, as exact text")
+    current_provenance: Provenance | None
+
+
+class ConflictResolve(BaseModel):
+    """A regulator's decision on an open conflict."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accept", "reject"] = Field(
+        description="accept: the held figure becomes the one in use (audited weight); reject: it stays aside"
+    )
+    note: str = Field(min_length=1, max_length=500, description="Why (kept in the audit log)")
 
 
 class Intensities(BaseModel):
@@ -198,6 +244,9 @@ class AccountRead(BaseModel):
     data_quality: dict[str, Number] = Field(description="Share of energy records per data quality, percent")
     label: LabelRead | None
     history: list[HistoryLine]
+    conflicts: list[ConflictRead] = Field(
+        default_factory=list, description="Open conflicts of the year: lower-authority figures kept aside, not used"
+    )
 
 
 class EnterpriseListItem(BaseModel):
@@ -288,6 +337,12 @@ class ImportRead(BaseModel):
     imported_by: str
     imported_at: datetime
     superseded: int = Field(description="Earlier rows marked not current by this import")
+    conflicts: int = Field(
+        default=0,
+        description="Rows kept beside a current figure of higher authority that they contradict (not used until a "
+        "regulator accepts them)",
+    )
+    kept: int = Field(default=0, description="Rows of lower authority that agree with the current figure (not used)")
 
 
 class VersionRead(BaseModel):
@@ -326,7 +381,7 @@ class EnergyRow(_Row):
     energy: str
     quantity: Decimal
     unit: str
-    data_quality: Literal["metered", "declared", "audited"]
+    data_quality: DataQuality
 
 
 class ProcessRow(_Row):
@@ -334,7 +389,7 @@ class ProcessRow(_Row):
     year: int = Field(ge=1990, le=2100)
     source: str = Field(min_length=1, max_length=60)
     tco2: Decimal = Field(ge=0)
-    data_quality: Literal["metered", "declared", "audited"]
+    data_quality: DataQuality
 
 
 class AnnualRow(_Row):

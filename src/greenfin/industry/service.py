@@ -50,6 +50,8 @@ from greenfin.industry.schemas import (
     AccountRead,
     AnnualFiguresRead,
     AnnualRow,
+    ConflictRead,
+    ConflictResolve,
     CountyRead,
     Emitter,
     EnergyLine,
@@ -72,6 +74,7 @@ from greenfin.industry.schemas import (
     OverviewRead,
     ProcessLine,
     ProcessRow,
+    Provenance,
     RegionCounts,
     ThresholdCheck,
     TrendPoint,
@@ -90,10 +93,13 @@ MAX_ROWS = 5_000_000
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # 50 MiB: ~1 million CSV rows; split larger files
 MAX_ERRORS_SHOWN = 1_000  # the problem lists the first 1,000 bad cells; the detail gives the total
 
-# Who may set which data quality (see docs/methodology/industry.md §1): an enterprise's
-# own figures are declarations; "metered" (readings from a utility's or an online
-# monitoring system's meters) and "audited" (checked by a verifier) come from staff or a
-# data-source organisation, never from the enterprise about itself.
+# Who may set which data quality (see docs/methodology/industry.md §1 and
+# docs/security-trust.md): an enterprise's own figures are declarations; "metered" (readings
+# from a utility's or an online monitoring system's meters) comes from a data-source
+# organisation's key; "audited" (checked by a verifier) is entered by the regulator. The
+# quality is the authority of the figure: a lower one never replaces a higher one.
+QUALITIES = ("declared", "metered", "audited")
+MAX_QUALITY = {"enterprise": "declared", "data_source": "metered", "regulator": "audited", "admin": "audited"}
 SELF_DECLARED_QUALITY = ("declared",)
 
 KINDS: dict[str, type[BaseModel]] = {
@@ -296,7 +302,7 @@ def get_account(session: Session, principal: Principal, *, uscc: str, year: int)
     energy_ce = sum(line[3] for line in lines)
     scope2_energy_g = sum(line[2] for line in lines if _scope(factor_set, line[0]) == 2)
     processes = repository.process_lines(session, enterprise.id, year)
-    process_g = sum(p.co2_g for p in processes)
+    process_g = sum(p.co2_g for p, _ in processes)
     total_g = energy_g + process_g
     by_energy = []
     for energy, quantity, grams, ce in lines:
@@ -331,7 +337,7 @@ def get_account(session: Session, principal: Principal, *, uscc: str, year: int)
         scope1_t=_tt(total_g - scope2_energy_g),
         scope2_t=_tt(scope2_energy_g),
         by_energy=by_energy,
-        process=[ProcessLine(source=p.source, tco2=_tt(p.co2_g)) for p in processes],
+        process=[ProcessLine(source=p.source, tco2=_tt(p.co2_g), provenance=_provenance(p, b)) for p, b in processes],
         monthly=[MonthLine(month=m, tco2=_tt(month_g.get(m, 0)), tce=_tt(month_ce.get(m, 0))) for m in range(1, 13)],
         figures=None
         if figures is None
@@ -354,6 +360,7 @@ def get_account(session: Session, principal: Principal, *, uscc: str, year: int)
         data_quality={q: rules.share_pct(n, records) for q, n in sorted(quality.items())},
         label=label_read(label, enterprise.uscc) if label else None,
         history=_history(session, enterprise, factor_set),
+        conflicts=_conflicts(session, enterprise_id=enterprise.id, year=year, status="open"),
     )
 
 
@@ -560,17 +567,20 @@ def versions(session: Session, principal: Principal, *, uscc: str, year: int) ->
     enterprise = _enterprise(session, principal, uscc)
     result: list[VersionRead] = []
     for kind in ("energy", "process", "annual"):
-        groups: dict[tuple[int | None, int], list[tuple[Any, Any]]] = defaultdict(list)
+        # Items are versioned one by one (an import replaces only what it names): one entry per
+        # month (energy) and import, holding that import's rows, each with its own state.
+        groups: dict[tuple[int | None, str | None], list[tuple[Any, Any]]] = defaultdict(list)
         for row, batch in repository.period_rows(session, kind, enterprise.id, year):
-            groups[(row.month if kind == "energy" else None, row.version)].append((row, batch))
-        for (month, version), members in sorted(groups.items(), key=lambda item: (item[0][0] or 0, item[0][1])):
+            groups[(row.month if kind == "energy" else None, row.import_id)].append((row, batch))
+        ordered = sorted(groups.items(), key=lambda item: (item[0][0] or 0, min(r.id for r, _ in item[1])))
+        for (month, _), members in ordered:
             first, batch = members[0]
             result.append(
                 VersionRead(
                     kind=kind,
                     month=month,
-                    version=version,
-                    is_current=first.is_current,
+                    version=max(row.version for row, _ in members),
+                    is_current=any(row.is_current for row, _ in members),
                     rows=len(members),
                     import_id=first.import_id,
                     filename=batch.filename if batch else None,
@@ -583,15 +593,20 @@ def versions(session: Session, principal: Principal, *, uscc: str, year: int) ->
 
 
 def _detail(kind: str, row: Any) -> dict[str, Any]:
+    state = {"version": row.version, "is_current": row.is_current, "conflict": row.conflict}
     if kind == "energy":
         return {
             "energy": row.energy,
             "quantity": row.quantity_entered,
             "unit": row.unit_entered,
             "data_quality": row.data_quality,
-        }
+        } | state
     if kind == "process":
-        return {"source": row.source, "tco2": str(_tt(row.co2_g)), "data_quality": row.data_quality}
+        return {"source": row.source, "tco2": str(_tt(row.co2_g)), "data_quality": row.data_quality} | state
+    return _annual_figure(row) | {"data_quality": row.data_quality} | state
+
+
+def _annual_figure(row: Any) -> dict[str, str]:
     return {
         "output_value_yuan": str(_yuan(row.output_value_fen)),
         "added_value_yuan": str(_yuan(row.added_value_fen)),
@@ -599,6 +614,123 @@ def _detail(kind: str, row: Any) -> dict[str, Any]:
         "product_output": str(Decimal(row.product_output_milli) / 1000),
         "product_unit": row.product_unit,
     }
+
+
+# --- provenance and conflicts --------------------------------------------------------------
+
+
+def _provenance(row: Any, batch: ImportBatch | None) -> Provenance:
+    return Provenance(
+        data_quality=row.data_quality,
+        accepted=row.conflict == "accepted",
+        import_id=row.import_id,
+        imported_by=batch.imported_by if batch else None,
+        organisation_code=batch.organisation_code if batch else None,
+        role=batch.role if batch else None,
+        imported_at=batch.imported_at if batch else None,
+    )
+
+
+def _figure(kind: str, row: Any) -> dict[str, str]:
+    """The figure(s) of a row as exact text."""
+    if kind == "energy":
+        return {"quantity": row.quantity_entered, "unit": row.unit_entered, "quantity_milli": str(row.quantity_milli)}
+    if kind == "process":
+        return {"tco2": f"{_tt(row.co2_g).normalize():f}"}
+    return _annual_figure(row)
+
+
+def _item(kind: str, row: Any) -> str:
+    return str(row.energy if kind == "energy" else row.source if kind == "process" else "annual")
+
+
+def _conflicts(
+    session: Session, *, enterprise_id: int | None, year: int | None, status: str | None
+) -> list[ConflictRead]:
+    return [
+        _conflict_read(session, kind, found)
+        for kind in ("energy", "process", "annual")
+        for found in repository.held_rows(session, kind, enterprise_id=enterprise_id, year=year, status=status)
+    ]
+
+
+def _conflict_read(session: Session, kind: str, found: Any) -> ConflictRead:
+    row, batch, uscc = found
+    current = repository.current_of_item(session, kind, row)
+    now, now_batch = current[0] if current else (None, None)
+    names = (_item(kind, row), _item(kind, row))
+    if kind == "energy" and (spec := load_factor_set().energies.get(row.energy)) is not None:
+        names = (spec.name_zh, spec.name_en)
+    elif kind == "annual":
+        names = ("年度经济数据", "annual figures")
+    return ConflictRead(
+        kind=kind,
+        id=row.id,
+        uscc=uscc,
+        year=row.year,
+        month=row.month if kind == "energy" else None,
+        item=_item(kind, row),
+        item_name_zh=names[0],
+        item_name_en=names[1],
+        status=row.conflict,
+        held=_figure(kind, row),
+        held_provenance=_provenance(row, batch),
+        current=None if now is None else _figure(kind, now),
+        current_provenance=None if now is None else _provenance(now, now_batch),
+    )
+
+
+def list_conflicts(
+    session: Session,
+    principal: Principal,
+    *,
+    uscc: str | None = None,
+    year: int | None = None,
+    status: str | None = "open",
+) -> list[ConflictRead]:
+    """Figures kept aside because a higher-authority figure of the same item is in use (staff: the
+    region; an enterprise: itself), at most 1,000 per kind, newest year first."""
+    _require_reader(principal)
+    if status is not None and status not in ("open", "accepted", "rejected", "superseded"):
+        raise InvalidInput(f"unknown conflict status {status!r}; known: open, accepted, rejected, superseded")
+    own = own_uscc(principal)
+    wanted = uscc if uscc is not None else own  # another enterprise's code is refused below
+    enterprise_id = None
+    if wanted is not None:
+        enterprise = _enterprise(session, principal, wanted)
+        enterprise_id = enterprise.id
+    return _conflicts(session, enterprise_id=enterprise_id, year=year, status=status)
+
+
+def resolve_conflict(
+    session: Session, principal: Principal, *, kind: str, row_id: int, decision: ConflictResolve
+) -> ConflictRead:
+    """A regulator decides an open conflict: accept the held figure (it becomes the one in use) or reject it.
+
+    Audited with the figures before and after and the note. Labels change at the next labelling run.
+    """
+    auth.require_role(principal, "regulator")
+    if kind not in ("energy", "process", "annual"):
+        raise InvalidInput(f"unknown data kind {kind!r}; known: energy, process, annual")
+    row = repository.period_row(session, kind, row_id)
+    if row is None:
+        raise NotFound(f"no {kind} row {row_id}")
+    if row.conflict != "open":
+        raise Conflict(f"{kind} row {row_id} is not an open conflict ({row.conflict or 'never held'})")
+    before = [_figure(kind, now) | {"id": str(now.id)} for now, _ in repository.current_of_item(session, kind, row)]
+    retired = repository.resolve(session, kind, row, accept=decision.decision == "accept")
+    auth.record(
+        session,
+        principal,
+        action=f"conflict_{decision.decision}",
+        entity_type=f"industry_{kind}",
+        entity_id=str(row_id),
+        before={"current": before},
+        after={"held": _figure(kind, row), "note": decision.note, "retired": retired},
+    )
+    session.flush()
+    session.expire(row)
+    return _conflict_read(session, kind, repository.held_row(session, kind, row_id))
 
 
 # --- labelling ----------------------------------------------------------------------------
@@ -909,7 +1041,7 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
     own = _require_importer(principal, kind)
     check_upload_size(len(content), filename)
     parsed, errors = _parse_rows(kind, filename, content)
-    self_declared = principal.role == "enterprise"
+    highest = _highest_quality(principal)
     for number, row in parsed:
         reason = _check_uscc(row.uscc)
         if reason:
@@ -923,15 +1055,8 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
                 {"row": number, "column": "uscc", "reason": "this API key may not write this enterprise's data"}
             )
         quality = getattr(row, "data_quality", None)
-        if self_declared and quality is not None and quality not in SELF_DECLARED_QUALITY:
-            errors.append(
-                {
-                    "row": number,
-                    "column": "data_quality",
-                    "reason": f"an enterprise reports its own data as 'declared'; '{quality}' data come from "
-                    "the regulator or a data source (meter readings, verified reports)",
-                }
-            )
+        if quality is not None and QUALITIES.index(quality) > QUALITIES.index(highest):
+            errors.append({"row": number, "column": "data_quality", "reason": _quality_refusal(principal, quality)})
     valid_usccs = {row.uscc for _, row in parsed}
     ids = repository.enterprise_ids(session, valid_usccs)
     factor_set = load_factor_set()
@@ -939,6 +1064,7 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
     seen: dict[tuple[Any, ...], int] = {}
     process_year_g: dict[tuple[int, int], int] = defaultdict(int)
     process_year_rows: dict[tuple[int, int], list[int]] = defaultdict(list)
+    process_named: dict[tuple[int, int], set[str]] = defaultdict(set)
 
     def duplicate(key: tuple[Any, ...], number: int) -> bool:
         if key in seen:
@@ -1003,6 +1129,7 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
                 continue
             process_year_g[(enterprise_id, row.year)] += grams
             process_year_rows[(enterprise_id, row.year)].append(number)
+            process_named[(enterprise_id, row.year)].add(row.source)
             records.append(
                 {
                     "enterprise_id": enterprise_id,
@@ -1031,10 +1158,18 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
                     **values,
                     "product_output_milli": product,
                     "product_unit": row.product_unit,
+                    "data_quality": highest,  # no file column: the importer's authority
                 }
             )
-    # A process import is the new version of each enterprise-year it names: its rows replace
-    # every current row of that year, so their sum is the enterprise-year's current total.
+    # A process import replaces the sources it names; the other current sources of that
+    # enterprise-year stay, so they count towards the year's total (at most, if every row wins).
+    if process_year_g:
+        keys = list(process_year_g)
+        for enterprise_id, year, source, grams in repository.current_process(
+            session, [k[0] for k in keys], [k[1] for k in keys]
+        ):
+            if (enterprise_id, year) in process_year_g and source not in process_named[(enterprise_id, year)]:
+                process_year_g[(enterprise_id, year)] += int(grams)
     for key, grams in process_year_g.items():
         if grams > MAX_PROCESS_YEAR_G:
             for number in process_year_rows[key]:
@@ -1057,19 +1192,21 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
         row_count=len(records),
         imported_by=principal.actor,
         imported_at=utcnow(),
+        organisation_code=principal.organisation_code,
+        role=principal.role,
     )
     session.add(batch)
     session.flush()
-    superseded = 0
+    counts = {"superseded": 0, "conflicts": 0, "kept": 0}
     before: dict[str, Any] | None = None
     after: dict[str, Any] = {"filename": batch.filename, "sha256": batch.sha256, "rows": len(records)}
     if kind == "enterprises":
-        superseded, changes, created = _store_enterprises(session, records)
+        counts["superseded"], changes, created = _store_enterprises(session, records)
         if changes:
             before = {"changed": {uscc: old for uscc, (old, _) in changes.items()}}
         after |= {"created": created, "changed": {uscc: new for uscc, (_, new) in changes.items()}}
     else:
-        superseded = _store_version(session, kind, batch.id, records)
+        counts = _store_version(session, kind, batch.id, records)
     auth.record(
         session,
         principal,
@@ -1077,7 +1214,7 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
         entity_type=f"industry_{kind}",
         entity_id=batch.id,
         before=before,
-        after=after | {"superseded": superseded},
+        after=after | counts,
     )
     session.flush()
     return ImportRead(
@@ -1088,7 +1225,9 @@ def import_file(session: Session, principal: Principal, *, kind: str, filename: 
         rows=len(records),
         imported_by=batch.imported_by,
         imported_at=batch.imported_at,
-        superseded=superseded,
+        superseded=counts["superseded"],
+        conflicts=counts["conflicts"],
+        kept=counts["kept"],
     )
 
 
@@ -1121,45 +1260,52 @@ def _store_enterprises(
     return len(updates), changes, len(new)
 
 
-def _store_version(session: Session, kind: str, import_id: str, records: list[dict[str, Any]]) -> int:
-    """Insert rows as the next version of their periods, then retire the earlier rows.
+def _store_version(session: Session, kind: str, import_id: str, records: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert rows as the next version of their items, then settle which become current.
 
     The enterprises' rows are locked first (PostgreSQL), so that a concurrent import of the
-    same enterprises waits and then numbers its rows after these: two imports of one period
+    same enterprises waits and then numbers its rows after these: two imports of one item
     can never both stay current. Where the database refuses instead (SQLite: a second
     writer whose snapshot went stale), the import fails with :class:`Conflict`.
     """
-
-    def period(record: dict[str, Any]) -> tuple[int, ...]:
-        keys = (record["enterprise_id"], record["year"])
-        return (*keys, record["month"]) if kind == "energy" else keys
-
     ids = sorted({r["enterprise_id"] for r in records})
     years = sorted({r["year"] for r in records})
     try:
         repository.lock_enterprises(session, ids)
-        return _insert_version(session, kind, import_id, records, ids, years, period)
+        latest = repository.max_versions(session, kind, ids, years)
+        keys = repository.ITEM_KEYS[kind]
+        for record in records:
+            record["version"] = latest.get(tuple(record[k] for k in keys), 0) + 1
+            record["is_current"] = False  # until settled against the item's current row
+            record["import_id"] = import_id
+        repository.insert_period_rows(session, kind, records)
+        settled = repository.settle(session, kind, import_id=import_id, enterprise_ids=ids, years=years)
     except OperationalError as exc:
         if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
             raise Conflict(
                 "another import of the same enterprises is being stored; nothing was stored, try again"
             ) from None
         raise
+    applied = settled["current"]
+    return {
+        "superseded": settled["superseded"],
+        "conflicts": settled["conflicts"],
+        "kept": len(records) - applied - settled["conflicts"],
+    }
 
 
-def _insert_version(
-    session: Session,
-    kind: str,
-    import_id: str,
-    records: list[dict[str, Any]],
-    ids: list[int],
-    years: list[int],
-    period: Callable[[dict[str, Any]], tuple[int, ...]],
-) -> int:
-    latest = repository.max_versions(session, kind, ids, years)
-    for record in records:
-        record["version"] = latest.get(period(record), 0) + 1
-        record["is_current"] = True
-        record["import_id"] = import_id
-    repository.insert_period_rows(session, kind, records)
-    return repository.supersede(session, kind, import_id=import_id, enterprise_ids=ids, years=years)
+def _highest_quality(principal: Principal) -> str:
+    """The highest data quality this principal may give a figure (see :data:`MAX_QUALITY`)."""
+    return MAX_QUALITY.get(principal.role, "declared")
+
+
+def _quality_refusal(principal: Principal, quality: str) -> str:
+    if principal.role == "enterprise":
+        return (
+            f"an enterprise reports its own data as 'declared'; '{quality}' data come from "
+            "the regulator or a data source (meter readings, verified reports)"
+        )
+    return (
+        f"a {principal.role} delivers data as at most '{_highest_quality(principal)}'; '{quality}' data are "
+        "entered by the regulator (verified reports)"
+    )

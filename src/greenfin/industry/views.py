@@ -10,15 +10,18 @@ whole page, or only its results table when htmx asks (``HX-Request``), NetBox st
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from greenfin.auth.service import Principal
+from greenfin.errors import InvalidInput
 from greenfin.http import SessionDep
 from greenfin.industry import service
-from greenfin.industry.schemas import AccountRead, GroupCount, OverviewRead
+from greenfin.industry.schemas import AccountRead, ConflictRead, ConflictResolve, GroupCount, OverviewRead
 from greenfin.web.formatting import chart_number
 from greenfin.web.i18n import LABELS, month_name, process_name, translate
 from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
@@ -53,6 +56,9 @@ def account_page(
     years = sorted({line.year for line in account.history} | {account.year}, reverse=True)
     context = {
         "account": account,
+        "conflicts": [conflict_line(c, lang) for c in account.conflicts],
+        "can_resolve": principal.role in ("regulator", "admin"),
+        "resolved": request.query_params.get("resolved"),
         "years": years,
         "labels": LABELS,
         "label_colours": LABEL_COLOURS,
@@ -60,6 +66,75 @@ def account_page(
         "monthly_chart": monthly_chart(account, lang),
     }
     return render(request, "industry/account.html", context, lang=lang)
+
+
+BEIJING = timezone(timedelta(hours=8), "CST")
+
+
+def _beijing(moment: datetime | None, lang: str) -> str:
+    if moment is None:
+        return "—"
+    shown = moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return f"{shown} {translate('trust.beijing_time', lang)}"
+
+
+def conflict_line(conflict: ConflictRead, lang: str) -> dict[str, Any]:
+    """One open conflict as the page shows it: what, the figure held aside and the one in use, by whom."""
+    if conflict.kind == "energy":
+        energy = conflict.item_name_en if lang == "en" else conflict.item_name_zh
+        item = translate("trust.energy_month", lang, energy=energy, month=month_name(conflict.month or 1, lang))
+    elif conflict.kind == "process":
+        item = process_name(conflict.item, lang)
+    else:
+        item = translate("trust.annual", lang)
+
+    def figure(values: dict[str, str] | None) -> str:
+        if values is None:
+            return "—"
+        if conflict.kind == "energy":
+            return f"{values['quantity']} {values['unit']}"
+        if conflict.kind == "process":
+            return f"{values['tco2']} tCO₂"
+        return translate(
+            "trust.annual_value", lang, output=values["output_value_yuan"], added=values["added_value_yuan"]
+        )
+
+    def source(provenance: Any) -> str:
+        if provenance is None:
+            return "—"
+        quality = translate(f"quality.{provenance.data_quality}", lang)
+        who = provenance.organisation_code or provenance.imported_by or "—"
+        return f"{quality} · {who} · {_beijing(provenance.imported_at, lang)}"
+
+    return {
+        "kind": conflict.kind,
+        "id": conflict.id,
+        "item": item,
+        "held": figure(conflict.held),
+        "held_source": source(conflict.held_provenance),
+        "current": figure(conflict.current),
+        "current_source": source(conflict.current_provenance),
+    }
+
+
+@router.post("/industry/conflicts/{kind}/{row_id}/resolve", response_class=HTMLResponse)
+def resolve_conflict(
+    kind: Annotated[Literal["energy", "process", "annual"], Path()],
+    row_id: Annotated[int, Path(ge=1, le=2**62)],
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    uscc: Annotated[str, Form(pattern="^[0-9A-Za-z]{18}$")],
+    year: Annotated[int, Form(ge=1990, le=2100)],
+    decision: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The regulator accepts or rejects a figure held aside; back to the account with a notice."""
+    try:
+        body = ConflictResolve.model_validate({"decision": decision, "note": note.strip()})
+    except ValidationError:
+        raise InvalidInput("decision: accept or reject, with a note of 1-500 characters") from None
+    service.resolve_conflict(session, principal, kind=kind, row_id=row_id, decision=body)
+    return RedirectResponse(f"/industry/enterprises/{uscc}?year={year}&resolved={body.decision}", status_code=303)
 
 
 def sources_chart(account: AccountRead, lang: str) -> dict[str, Any]:

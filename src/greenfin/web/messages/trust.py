@@ -1,0 +1,35 @@
+"""Messages of data provenance and conflicts (issue 16: trust)."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "trust.conflicts_title": ("待裁决的数据冲突", "Data conflicts awaiting a decision"),
+    "trust.conflicts_lead": (
+        "以下数据的权威等级低于正在使用的数据（申报 < 计量 < 核查），且数值不同：它们被保留备查，"
+        "不计入碳账户、贴标和碳征信报告，直至监管部门裁决。",
+        "These figures rank below the figures in use (declared < metered < audited) and differ from them: they "
+        "are kept for review and count in neither the account, the label nor the credit report until the "
+        "regulator decides.",
+    ),
+    "trust.item": ("数据项", "Item"),
+    "trust.held": ("待裁决数据", "Figure held aside"),
+    "trust.in_use": ("使用中的数据", "Figure in use"),
+    "trust.source": ("来源", "Source"),
+    "trust.decision": ("裁决", "Decision"),
+    "trust.accept": ("采用待裁决数据", "Use the held figure"),
+    "trust.reject": ("驳回", "Reject"),
+    "trust.note": ("裁决理由", "Reason"),
+    "trust.note_placeholder": (
+        "例如：核查机构更正报告（2025年3月）",
+        "e.g. the verifier's corrected report (March 2025)",
+    ),
+    "trust.resolved_accept": (
+        "已采用该数据；重新贴标后标签随之更新。",
+        "The held figure is now in use; the label follows at the next labelling run.",
+    ),
+    "trust.resolved_reject": ("已驳回该数据；使用中的数据不变。", "Rejected; the figure in use stays."),
+    "trust.energy_month": ("{energy}（{month}）", "{energy} ({month})"),
+    "trust.annual": ("年度经济数据", "Annual figures"),
+    "trust.annual_value": ("产值 {output} 元，增加值 {added} 元", "output {output} yuan, added value {added} yuan"),
+    "trust.beijing_time": ("北京时间", "Beijing time"),
+}
