@@ -14,7 +14,7 @@ from sqlalchemy import text
 from greenfin import __version__
 from greenfin.auth.service import install_audit
 from greenfin.db import make_engine, make_session_factory
-from greenfin.http import install_body_schemas, install_problem_handlers
+from greenfin.http import install_body_schemas, install_input_guard, install_problem_handlers
 from greenfin.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(app.state.engine)
     install_audit(app.state.session_factory)
     install_problem_handlers(app)
+    install_input_guard(app, settings)
     install_body_schemas(app)
 
     from greenfin.auth.api import router as auth_router
