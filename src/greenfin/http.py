@@ -145,6 +145,8 @@ def install_body_schemas(app: FastAPI) -> None:
 
 
 T = TypeVar("T")
+# No list holds a billion items: a larger offset is a client's mistake (422), not a database overflow.
+MAX_OFFSET = 10**9
 
 
 class PageParams(BaseModel):
@@ -154,8 +156,8 @@ class PageParams(BaseModel):
 
 def page_params(
     request: Request,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="Items per page")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="Items per page (capped by the settings)")] = None,
 ) -> PageParams:
     settings: Settings = request.app.state.settings
     return PageParams(offset=offset, limit=min(limit or settings.default_page_size, settings.max_page_size))

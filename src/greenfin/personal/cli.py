@@ -98,6 +98,15 @@ def post() -> None:
     )
 
 
+@app.command("verification-code")
+def verification_code_command(
+    id_number: str = typer.Option(..., "--id-number", help="Resident ID number whose card was checked"),
+    days: int = typer.Option(7, "--days", min=1, max=90, help="Days the code stays good"),
+) -> None:
+    """Print the code that lets this resident open their own account (self-service set to ``code``)."""
+    typer.echo(service.verification_code(get_settings(), id_number=id_number, days=days))
+
+
 @app.command()
 def verify() -> None:
     """Check every account's ledger hash chain; exit 1 and list the breaks if any."""

@@ -149,11 +149,28 @@ def _account_row(
     }
 
 
+def verification_code(settings: Settings, *, id_number: str, days: int) -> str:
+    """The code that lets the holder of ``id_number`` open their own account for ``days`` days (operator's CLI)."""
+    expires_on = today() + timedelta(days=days - 1)
+    return identity.verification_code(
+        identity.normalise_id_number(id_number), settings.secret_key, expires_on=expires_on
+    )
+
+
 def open_account(session: Session, principal: Principal, *, settings: Settings, account_in: AccountOpen) -> Account:
-    """A resident opens their own account, consenting on the resident page."""
+    """A resident opens their own account with consent and the operator's verification code.
+
+    Self-service opening is off unless the operator turns it on (``personal_self_service``):
+    then the resident shows the code the operator handed out after checking the ID card
+    (:func:`identity.verification_code`). The answers never tell whether an ID number has an
+    account: refusals come before any look-up, and a verified holder whose number a bank
+    enrolled gets that account linked, with the same answer as a new one.
+    """
     auth.require_role(principal, "resident")
     if principal.user_id is None:
         raise Forbidden("only a logged-in resident can open their own account")
+    if settings.personal_self_service == "off":
+        raise Forbidden("accounts are opened by a bank here: ask your bank to enrol you")
     if not account_in.consent:
         raise InvalidInput(
             "an account is opened only with the resident's consent",
@@ -164,6 +181,11 @@ def open_account(session: Session, principal: Principal, *, settings: Settings, 
         raise InvalidInput(
             problems[0]["reason"], errors=[{"field": p["column"], "reason": p["reason"]} for p in problems]
         )
+    id_number = identity.normalise_id_number(account_in.id_number)
+    code = account_in.verification_code or ""
+    if not identity.verification_code_matches(id_number, code, settings.secret_key, today=today()):
+        reason = "the verification code does not belong to this ID number or has expired"
+        raise InvalidInput(reason, errors=[{"field": "verification_code", "reason": reason}])
     if repo.account_by_user(session, principal.user_id) is not None:
         raise Conflict("you have an account already")
     row = _account_row(
@@ -178,8 +200,15 @@ def open_account(session: Session, principal: Principal, *, settings: Settings, 
         user_id=principal.user_id,
         now=utcnow(),
     )
-    if repo.account_by_hash(session, row["id_hash"]) is not None:
-        raise Conflict("an account for this ID number exists already; ask the bank that opened it to link it")
+    existing = repo.account_by_hash(session, row["id_hash"])
+    if existing is not None:
+        # The verified holder of an enrolled number: link the bank's account to the login.
+        if existing.user_id is not None:
+            raise Conflict("this account is linked to another login; ask the bank that opened it")
+        existing.user_id = principal.user_id
+        session.flush()
+        auth.record(session, principal, action="link", entity_type="personal_account", entity_id=existing.ref)
+        return existing
     account = Account(**row)
     session.add(account)
     session.flush()

@@ -1,0 +1,30 @@
+"""Bounds every API input carries, shared by the domains' schemas (issue 16, "every input bounded").
+
+Every number, string and list a client sends has a bound in its schema, so that an out-of-range
+value is refused with 422 naming the field before it reaches a service or the database: an
+integer column holds at most 2^31 − 1 (``INTEGER``) or 2^63 − 1 (``BIGINT``), PostgreSQL refuses a
+text with a NUL byte or a ``numeric`` beyond its precision, and a Python ``Decimal`` of 5,000
+digits or ``1e308`` makes every later step slow or wrong. The request as a whole is bounded by
+:class:`greenfin.http.InputGuard` (body size, JSON depth, NUL bytes, URL length).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
+# The largest value of a 32-bit INTEGER column (counts, points of one entry, heads, days).
+MAX_INT32 = 2**31 - 1
+# The largest quantity of any unit accepted (tonnes, kWh, m3, mu, yuan): 10^12, with at most 24
+# significant digits — far above any real figure, far below what overflows a sum of many.
+MAX_QUANTITY = 10**12
+MAX_DIGITS = 24
+
+Quantity = Annotated[Decimal, Field(ge=0, le=MAX_QUANTITY, max_digits=MAX_DIGITS)]
+Count = Annotated[int, Field(ge=0, le=MAX_INT32)]
+Code = Annotated[str, Field(min_length=1, max_length=40)]
+ShortText = Annotated[str, Field(max_length=200)]
+IdNumber = Annotated[str, Field(min_length=1, max_length=40, description="Resident ID number (18 characters)")]
+Uscc = Annotated[str, Field(min_length=1, max_length=40, description="Unified social credit code, 18 characters")]
