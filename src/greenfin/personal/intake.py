@@ -1101,6 +1101,7 @@ def _post_earnings(
     )
     del counted, heads
     recorded = now.astimezone(UTC)
+    recorded_text = recorded.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the hashed form (rules._utc_text)
     if postgres:
         stamp = recorded.strftime("%Y-%m-%d %H:%M:%S.%f+00")
         times = (pl.col("last_at").dt.strftime(_PG_TIME), pl.col("local_day"))
@@ -1114,16 +1115,32 @@ def _post_earnings(
         # The chain is sequential within an account: the single definition of the hash, in one pass.
         previous: list[str | None] = []
         hashes: list[str] = []
-        hash_times = block.select(pl.col("last_at").dt.convert_time_zone("UTC").dt.strftime(_HASH_TIME))
-        for account_id, seq, points, last_at, ref, first, head_hash in zip(
-            *(block.get_column(c).to_list() for c in ("account_id", "seq", "points")),
-            hash_times.to_series().to_list(),
-            *(block.get_column(c).to_list() for c in ("ref", "first", "head_hash")),
+        hashed = block.select(
+            pl.col("last_at").dt.convert_time_zone("UTC").dt.strftime(_HASH_TIME),
+            pl.col("local_day").dt.strftime("%Y-%m-%d"),
+        )
+        for account_id, seq, points, co2, last_at, day, ref, version, first, head_hash in zip(
+            *(block.get_column(c).to_list() for c in ("account_id", "seq", "points", "co2")),
+            *(hashed.get_column(c).to_list() for c in ("last_at", "local_day")),
+            *(block.get_column(c).to_list() for c in ("ref", "catalogue_version", "first", "head_hash")),
             strict=True,
         ):
             prev = head_hash if first else head
+            # Every field the row is written with (rules.canonical_entry_bytes); reason, corrects_id and
+            # posting_id are absent from an earn entry of a file.
             head = entry_hash(
-                prev, account_id=str(account_id), seq=seq, kind="earn", points=points, occurred_at=last_at, ref=ref
+                prev,
+                account_id=str(account_id),
+                seq=seq,
+                kind="earn",
+                points=points,
+                occurred_at=last_at,
+                ref=ref,
+                avoided_co2_g=co2,
+                earned_on=day,
+                batch_id=batch_id,
+                catalogue_version=version,
+                recorded_at=recorded_text,
             )
             previous.append(prev)
             hashes.append(head)

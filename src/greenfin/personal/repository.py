@@ -672,17 +672,10 @@ def ledger_entry(session: Session, entry_id: int) -> LedgerEntry | None:
 
 
 def entries_in_chain_order(session: Session, *, account_id: int | None = None) -> Iterable[Any]:
-    """Ledger rows in (account, seq) order, streamed, with the fields the chain covers."""
-    query = select(
-        LedgerEntry.account_id,
-        LedgerEntry.seq,
-        LedgerEntry.kind,
-        LedgerEntry.points,
-        LedgerEntry.occurred_at,
-        LedgerEntry.ref,
-        LedgerEntry.prev_hash,
-        LedgerEntry.hash,
-    ).order_by(LedgerEntry.account_id, LedgerEntry.seq)
+    """Ledger rows in (account, seq) order, streamed, with every field the chain covers."""
+    query = select(*(getattr(LedgerEntry, name) for name in _LEDGER_COLUMNS)).order_by(
+        LedgerEntry.account_id, LedgerEntry.seq
+    )
     if account_id is not None:
         query = query.where(LedgerEntry.account_id == account_id)
     yield from session.execute(query.execution_options(yield_per=50_000))

@@ -38,6 +38,7 @@ from greenfin.personal.catalogue import (
 )
 from greenfin.personal.models import REWARD_KINDS, Account, Consent, LedgerEntry, Redemption, Reward
 from greenfin.personal.rules import (
+    HASHED_FIELDS,
     SHANGHAI,
     Award,
     ChainBreak,
@@ -53,6 +54,7 @@ from greenfin.personal.rules import (
     local_day,
     verify_chain,
 )
+from greenfin.personal.rules import LedgerEntry as ChainedEntry
 from greenfin.personal.schemas import AccountOpen, EnrolRow, EventIn, EventResult, IntakeRead
 from greenfin.settings import Settings
 
@@ -685,13 +687,7 @@ def chain_rows(
         if row["earned_on"] is None and row["points"] > 0:
             row["earned_on"] = row["occurred_at"].astimezone(SHANGHAI).date()
         row["hash"] = entry_hash(
-            last_hash,
-            account_id=str(account_id),
-            seq=seq,
-            kind=row["kind"],
-            points=row["points"],
-            occurred_at=row["occurred_at"],
-            ref=row["ref"],
+            last_hash, **{**{name: row[name] for name in HASHED_FIELDS}, "account_id": str(account_id)}
         )
         heads[account_id] = (seq, row["hash"])
         out.append(row)
@@ -788,22 +784,14 @@ def verify(session: Session, *, account_id: int | None = None) -> tuple[int, int
     return accounts, entries, breaks
 
 
-@dataclass(frozen=True, slots=True)
-class _Chained:
-    account_id: str
-    seq: int
-    kind: str
-    points: int
-    occurred_at: datetime
-    ref: str
-    prev_hash: str | None
-    hash: str
-
-
 def _verify_one(rows: list[Any]) -> list[ChainBreak]:
     return verify_chain(
         [
-            _Chained(str(r.account_id), r.seq, r.kind, int(r.points), r.occurred_at, r.ref, r.prev_hash, r.hash)
+            ChainedEntry(
+                **{**{name: getattr(r, name) for name in HASHED_FIELDS}, "account_id": str(r.account_id)},
+                prev_hash=r.prev_hash,
+                hash=r.hash,
+            )
             for r in rows
         ]
     )
