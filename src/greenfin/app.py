@@ -42,7 +42,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     poster = None
     if settings.posting_interval_seconds > 0:
-        poster = Poster(app.state.session_factory, interval=settings.posting_interval_seconds)
+        poster = Poster(app.state.session_factory, interval=settings.posting_interval_seconds, settings=settings)
         poster.start()
     try:
         yield

@@ -108,24 +108,39 @@ def verification_code_command(
 
 
 @app.command()
-def verify() -> None:
-    """Check every account's ledger hash chain; exit 1 and list the breaks if any."""
-    with cli_session() as session:
+def verify(
+    no_checkpoint: bool = typer.Option(False, "--no-checkpoint", help="Only check; write no new checkpoint"),
+) -> None:
+    """Check every account's hash chain and the signed checkpoints that anchor their heads; exit 1 on any break.
+
+    A clean ledger is then anchored in a new checkpoint, printed so that its MAC can be kept
+    outside the database too (a log, a ticket): deleting every checkpoint is the one change the
+    database cannot show by itself.
+    """
+    settings = get_settings()
+    with cli_session(settings) as session:
         accounts, entries, breaks = service.verify(session)
-    typer.echo(
-        json.dumps(
-            {
-                "accounts": accounts,
-                "entries": entries,
-                "breaks": [
-                    {"account_id": b.account_id, "seq": b.seq, "reason": b.reason, "detail": b.detail} for b in breaks
-                ],
-            },
-            indent=2,
-        )
-    )
+        breaks += service.verify_anchors(session, settings)
+        made = None if breaks or no_checkpoint else service.checkpoint(session, settings)
+    report: dict[str, object] = {
+        "accounts": accounts,
+        "entries": entries,
+        "breaks": [{"account_id": b.account_id, "seq": b.seq, "reason": b.reason, "detail": b.detail} for b in breaks],
+    }
+    if made is not None:
+        report["checkpoint"] = {"id": made.id, "accounts": made.accounts, "entries": made.entries, "mac": made.mac}
+    typer.echo(json.dumps(report, indent=2))
     if breaks:
         raise typer.Exit(1)
+
+
+@app.command()
+def checkpoint() -> None:
+    """Anchor every account's chain head in a new signed checkpoint (a server does it every hour by itself)."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        made = service.checkpoint(session, settings)
+    typer.echo(json.dumps({"id": made.id, "accounts": made.accounts, "entries": made.entries, "mac": made.mac}))
 
 
 @app.command()

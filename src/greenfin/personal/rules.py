@@ -46,13 +46,15 @@ Ledger hash chain: each entry's hash is SHA-256 over a canonical encoding of the
 entry's hash and the entry's own fields (see :func:`canonical_entry_bytes`), so changing,
 removing or reordering an entry breaks the chain at that point and :func:`verify_chain`
 reports it. Truncating the newest entries is not visible from the chain alone; the
-head (last seq and hash) must be anchored elsewhere.
+head (last seq and hash) is anchored in signed checkpoints (:func:`heads_digest`,
+:func:`checkpoint_mac`): a truncated or recomputed chain no longer reaches its anchored head.
 """
 
 from __future__ import annotations
 
 import calendar
 import hashlib
+import hmac
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -515,6 +517,45 @@ def _netstring(raw: bytes) -> bytes:
 def entry_hash(prev_hash: str | None, **fields: Any) -> str:
     """SHA-256 (lowercase hex) of an entry chained to its predecessor's hash (fields: :func:`canonical_entry_bytes`)."""
     return hashlib.sha256(canonical_entry_bytes(prev_hash, **fields)).hexdigest()
+
+
+CHECKPOINT_TAG = "greenfin.personal.ledger.checkpoint.v1"
+
+
+def heads_digest(anchors: Iterable[tuple[int, int, str]]) -> str:
+    """SHA-256 (hex) over every anchored head ``(account id, seq, hash)``, given in account order.
+
+    One line ``<account id>:<seq>:<hash>\\n`` per account (ids and seqs are decimal integers and
+    hashes 64 hex digits, so the lines are unambiguous).
+    """
+    digest = hashlib.sha256()
+    for account_id, seq, head in anchors:
+        digest.update(b"%d:%d:%b\n" % (account_id, seq, head.encode("ascii")))
+    return digest.hexdigest()
+
+
+def checkpoint_mac(
+    key: bytes,
+    *,
+    checkpoint_id: int,
+    made_at: datetime,
+    accounts: int,
+    entries: int,
+    heads_sha256: str,
+    prev_mac: str | None,
+) -> str:
+    """HMAC-SHA256 (hex) of a checkpoint: its fields and the previous checkpoint's MAC, as netstrings."""
+    fields = (
+        CHECKPOINT_TAG,
+        str(checkpoint_id),
+        _utc_text(made_at),
+        str(accounts),
+        str(entries),
+        heads_sha256,
+        prev_mac or "",
+    )
+    message = b"".join([_netstring(text.encode("utf-8")) for text in fields])
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def check_points_sign(kind: str, points: int) -> None:

@@ -13,6 +13,8 @@ and 492 g dated 2026-03-02, chained to the account's previous entry.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -36,7 +38,15 @@ from greenfin.personal.catalogue import (
     load_expiry_rule,
     load_grade_bands,
 )
-from greenfin.personal.models import REWARD_KINDS, Account, Consent, LedgerEntry, Redemption, Reward
+from greenfin.personal.models import (
+    REWARD_KINDS,
+    Account,
+    Consent,
+    LedgerCheckpoint,
+    LedgerEntry,
+    Redemption,
+    Reward,
+)
 from greenfin.personal.rules import (
     HASHED_FIELDS,
     SHANGHAI,
@@ -48,9 +58,11 @@ from greenfin.personal.rules import (
     award,
     cap_order_key,
     check_points_sign,
+    checkpoint_mac,
     entry_hash,
     expires_on,
     grade,
+    heads_digest,
     local_day,
     verify_chain,
 )
@@ -782,6 +794,115 @@ def verify(session: Session, *, account_id: int | None = None) -> tuple[int, int
         breaks.extend(_verify_one(current))
         accounts += 1
     return accounts, entries, breaks
+
+
+CHECKPOINT_KEY_TAG = b"greenfin.personal.ledger.checkpoint-key.v1"
+
+
+def checkpoint_key(settings: Settings) -> bytes:
+    """The checkpoints' HMAC key: derived from the secret for this one purpose (never the ID-hash key itself)."""
+    return hmac.new(settings.secret_key.encode(), CHECKPOINT_KEY_TAG, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    id: int
+    made_at: datetime
+    accounts: int
+    entries: int
+    mac: str
+
+
+def checkpoint(session: Session, settings: Settings, *, now: datetime | None = None) -> Checkpoint:
+    """Anchor every account's chain head in a new signed checkpoint, chained onto the last one.
+
+    Refuses (Conflict) while an anchored entry is gone or changed: a checkpoint never blesses a
+    truncated or recomputed chain. Set-based: one upsert of the heads, one pass over the anchors.
+    """
+    repo.lock_for_checkpoint(session)
+    if repo.broken_anchors(session):
+        raise Conflict("the ledger no longer reaches its anchored heads; run `greenfin personal verify`")
+    previous = repo.latest_checkpoint(session)
+    made_at = now or utcnow()
+    row = LedgerCheckpoint(made_at=made_at, accounts=0, entries=0, heads_sha256="", mac="")
+    session.add(row)
+    session.flush()
+    repo.advance_anchors(session, row.id)
+    row.accounts, row.entries = repo.anchor_totals(session)
+    row.heads_sha256 = heads_digest((a, q, h) for a, q, h in repo.anchors_in_order(session))
+    row.prev_mac = previous.mac if previous is not None else None
+    row.mac = checkpoint_mac(
+        checkpoint_key(settings),
+        checkpoint_id=row.id,
+        made_at=made_at,
+        accounts=row.accounts,
+        entries=row.entries,
+        heads_sha256=row.heads_sha256,
+        prev_mac=row.prev_mac,
+    )
+    session.flush()
+    return Checkpoint(row.id, made_at, row.accounts, row.entries, row.mac)
+
+
+def checkpoint_if_due(session: Session, settings: Settings, *, now: datetime | None = None) -> Checkpoint | None:
+    """A checkpoint if the last one is older than ``ledger_checkpoint_minutes`` (the server's poster calls it)."""
+    now = now or utcnow()
+    if not checkpoint_due(session, settings, now=now):
+        return None
+    return checkpoint(session, settings, now=now)
+
+
+def checkpoint_due(session: Session, settings: Settings, *, now: datetime | None = None) -> bool:
+    """Whether the last checkpoint is older than ``ledger_checkpoint_minutes`` (never when that is 0)."""
+    if settings.ledger_checkpoint_minutes <= 0:
+        return False
+    last = repo.latest_checkpoint(session)
+    limit = (now or utcnow()) - timedelta(minutes=settings.ledger_checkpoint_minutes)
+    return last is None or _aware(last.made_at) <= limit
+
+
+def verify_anchors(session: Session, settings: Settings) -> list[ChainBreak]:
+    """Check the checkpoints (MACs, their chain, the anchors' digest) and that every chain reaches its anchor.
+
+    An anchored entry that is gone is a truncation; one with another hash, a recomputed chain;
+    a checkpoint whose MAC does not verify, or anchors that do not hash to the newest one's
+    digest, were written without the key.
+    """
+    breaks: list[ChainBreak] = []
+    key = checkpoint_key(settings)
+    prev_mac: str | None = None
+    rows = repo.checkpoints(session)
+    for position, cp in enumerate(rows):
+        expected = checkpoint_mac(
+            key,
+            checkpoint_id=cp.id,
+            made_at=_aware(cp.made_at),
+            accounts=cp.accounts,
+            entries=cp.entries,
+            heads_sha256=cp.heads_sha256,
+            prev_mac=cp.prev_mac,
+        )
+        if not hmac.compare_digest(expected, cp.mac):
+            breaks.append(ChainBreak("checkpoint", cp.id, position, "checkpoint", "its MAC does not verify"))
+        if cp.prev_mac != prev_mac:
+            breaks.append(
+                ChainBreak("checkpoint", cp.id, position, "checkpoint", "does not chain onto the previous checkpoint")
+            )
+        prev_mac = cp.mac
+    if rows:
+        newest = rows[-1]
+        digest = heads_digest((a, q, h) for a, q, h in repo.anchors_in_order(session))
+        if digest != newest.heads_sha256:
+            detail = f"the anchored heads do not hash to checkpoint {newest.id}'s digest"
+            breaks.append(ChainBreak("checkpoint", newest.id, len(rows) - 1, "checkpoint", detail))
+    for position, (account_id, seq, anchored, checkpoint_id, stored) in enumerate(repo.broken_anchors(session)):
+        detail = (
+            f"entry {seq}, anchored by checkpoint {checkpoint_id}, is gone (truncated)"
+            if stored is None
+            else f"entry {seq} hashes to {stored}, checkpoint {checkpoint_id} anchored {anchored} (recomputed)"
+        )
+        breaks.append(ChainBreak(str(account_id), seq, position, "anchor", detail))
+    return breaks
 
 
 def _verify_one(rows: list[Any]) -> list[ChainBreak]:
