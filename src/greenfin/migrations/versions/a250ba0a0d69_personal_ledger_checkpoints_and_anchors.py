@@ -11,7 +11,7 @@ Create Date: 2026-12-04 21:39:41.575641
 """
 
 from collections.abc import Sequence
-from datetime import UTC
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -59,7 +59,7 @@ def _rechain_ledger() -> None:
 
     bind = op.get_bind()
     when = greenfin.db.UTCDateTime(timezone=True)
-    types = {"occurred_at": when, "recorded_at": when, "earned_on": sa.Date()}
+    types: dict[str, Any] = {"occurred_at": when, "recorded_at": when, "earned_on": sa.Date()}
     ledger = sa.table(
         "personal_ledger",
         sa.column("id"),
@@ -82,9 +82,6 @@ def _rechain_ledger() -> None:
         prev = head[1] if head[0] == row["account_id"] else None
         fields = {name: row[name] for name in HASHED_FIELDS}
         fields["account_id"] = str(row["account_id"])
-        for name in ("occurred_at", "recorded_at"):
-            if fields[name] is not None and fields[name].tzinfo is None:  # SQLite hands back naive UTC
-                fields[name] = fields[name].replace(tzinfo=UTC)
         new = entry_hash(prev, **fields)
         changes.append({"row_id": row["id"], "new_prev": prev, "new_hash": new})
         head = (row["account_id"], new)
