@@ -268,12 +268,13 @@ class InputGuard:
         self.app = app
         self.settings = settings
 
-    def _limit(self, path: str, content_type: str) -> int:
+    @staticmethod
+    def _limit(settings: Settings, path: str, content_type: str) -> int:
         if content_type.startswith("multipart/"):
-            return self.settings.max_upload_bytes
+            return settings.max_upload_bytes
         if BATCH_PATHS.match(path):
-            return self.settings.max_batch_body_bytes
-        return self.settings.max_body_bytes
+            return settings.max_batch_body_bytes
+        return settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -292,7 +293,10 @@ class InputGuard:
                 return
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        limit = self._limit(scope["path"], content_type)
+        # The application's settings of the moment (tests replace them), else those it was built with.
+        app = scope.get("app")
+        settings: Settings = getattr(getattr(app, "state", None), "settings", None) or self.settings
+        limit = self._limit(settings, scope["path"], content_type)
         announced = headers.get(b"content-length", b"")
         if announced.isdigit() and int(announced) > limit:
             await _too_large(scope, receive, send, limit)
@@ -319,7 +323,7 @@ class InputGuard:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        problem_ = _body_problem(body, content_type, self.settings.max_json_depth)
+        problem_ = _body_problem(body, content_type, settings.max_json_depth)
         if problem_ is not None:
             await _refuse(scope, receive, send, 422, "Invalid input", problem_, location="body")
             return

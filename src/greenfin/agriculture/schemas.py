@@ -50,7 +50,9 @@ class FarmCreate(_In):
     county_code: str = Field(pattern=r"^\d{6}$", max_length=6, description="GB/T 2260 county-level division code")
     township: str = Field(min_length=1, max_length=100)
     # Same upper bounds as rules.MAX_QUANTITY: the register feeds the baseline's area and herd.
-    area_mu: Decimal | None = Field(default=None, ge=0, le=10**7, description="Cultivated area, mu (at most 10^7)")
+    area_mu: Decimal | None = Field(
+        default=None, ge=0, le=10**7, max_digits=MAX_DIGITS, description="Cultivated area, mu (at most 10^7)"
+    )
     herd_heads: int | None = Field(
         default=None, ge=0, le=10**7, description="Pig herd (annual average), heads (at most 10^7)"
     )

@@ -440,6 +440,9 @@ def consents(session: Session, principal: Principal) -> list[dict[str, Any]]:
 # --- intake (API: single events and batches) ----------------------------------------------
 
 
+MIN_EVENT_YEAR, MAX_EVENT_YEAR = 2000, 2100
+
+
 def parse_time(value: str) -> datetime | str:
     """An aware time from ISO 8601 text, or the reason it is refused."""
     try:
@@ -448,6 +451,8 @@ def parse_time(value: str) -> datetime | str:
         return f"malformed time {value!r}: use ISO 8601 with a UTC offset"
     if at.tzinfo is None or at.utcoffset() is None:
         return f"malformed time {value!r}: a UTC offset is required (e.g. +08:00)"
+    if not MIN_EVENT_YEAR <= at.year <= MAX_EVENT_YEAR:  # also keeps year 1 and 9999 in UTC and Shanghai
+        return f"time {value!r} is out of range: events fall in {MIN_EVENT_YEAR}–{MAX_EVENT_YEAR}"
     return at.astimezone(UTC)
 
 
