@@ -23,6 +23,9 @@ MAX_QUANTITY = 10**12
 MAX_DIGITS = 24
 
 Quantity = Annotated[Decimal, Field(ge=0, le=MAX_QUANTITY, max_digits=MAX_DIGITS)]
+# A quantity whose domain rules carry tighter bounds with their own messages (agriculture's
+# per-record maxima): the schema only keeps out what no rule could even compare (1e308, 5,000 digits).
+Measure = Annotated[Decimal, Field(ge=0, le=10**36, max_digits=40)]
 Count = Annotated[int, Field(ge=0, le=MAX_INT32)]
 Code = Annotated[str, Field(min_length=1, max_length=40)]
 ShortText = Annotated[str, Field(max_length=200)]

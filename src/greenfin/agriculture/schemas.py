@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from greenfin.bounds import MAX_DIGITS, Quantity
+from greenfin.bounds import MAX_DIGITS, Measure
 
 
 def _json_number(value: Decimal) -> int | float:
@@ -82,20 +82,20 @@ class FarmRead(BaseModel):
 class BaselineIn(_In):
     """The farm before its practices, for one year."""
 
-    chemical_n_kg: Quantity | None = Field(default=None, description="Chemical fertiliser N, kg N")
+    chemical_n_kg: Measure | None = Field(default=None, description="Chemical fertiliser N, kg N")
     herd_heads: int | None = Field(default=None, ge=0, le=10**7, description="Pig herd (annual average), heads")
-    area_mu: Quantity | None = Field(default=None, description="Cultivated area, mu")
-    product_t: Quantity | None = Field(default=None, description="Organic fertiliser produced, tonnes")
+    area_mu: Measure | None = Field(default=None, description="Cultivated area, mu")
+    product_t: Measure | None = Field(default=None, description="Organic fertiliser produced, tonnes")
     data_quality: DataQuality = "declared"
 
 
 class OrganicIn(_In):
     practice: Literal["organic_fertiliser_substitution"]
     season: str = Field(default="", max_length=20)
-    applied_t: Quantity = Field(description="Organic fertiliser applied, tonnes")
+    applied_t: Measure = Field(description="Organic fertiliser applied, tonnes")
     n_content_pct: Decimal = Field(ge=0, le=100, max_digits=MAX_DIGITS, description="N content, % of mass")
-    chemical_n_before_kg: Quantity = Field(description="Chemical N before, kg N")
-    chemical_n_after_kg: Quantity = Field(description="Chemical N after, kg N")
+    chemical_n_before_kg: Measure = Field(description="Chemical N before, kg N")
+    chemical_n_after_kg: Measure = Field(description="Chemical N after, kg N")
     data_quality: DataQuality = "declared"
 
 
@@ -103,19 +103,19 @@ class StrawIn(_In):
     practice: Literal["straw_return"]
     season: str = Field(default="", max_length=20)
     crop: str = Field(min_length=1, max_length=20, description="rice, wheat or maize (methodology v1)")
-    straw_t: Quantity = Field(description="Straw returned, tonnes")
-    area_mu: Quantity = Field(description="Area it was returned to, mu")
+    straw_t: Measure = Field(description="Straw returned, tonnes")
+    area_mu: Measure = Field(description="Area it was returned to, mu")
     data_quality: DataQuality = "declared"
 
 
 class BiogasIn(_In):
     practice: Literal["biogas_project"]
     season: str = Field(default="", max_length=20)
-    digester_volume_m3: Quantity = Field(description="Digester volume, m3")
-    manure_treated_t: Quantity = Field(description="Manure treated, tonnes")
+    digester_volume_m3: Measure = Field(description="Digester volume, m3")
+    manure_treated_t: Measure = Field(description="Manure treated, tonnes")
     heads_served: int = Field(ge=0, le=10**7, description="Pigs whose manure goes to the digester")
-    biogas_produced_m3: Quantity = Field(description="Biogas produced, m3")
-    biogas_used_m3: Quantity = Field(description="Biogas used as fuel, m3")
+    biogas_produced_m3: Measure = Field(description="Biogas produced, m3")
+    biogas_used_m3: Measure = Field(description="Biogas used as fuel, m3")
     days: int = Field(default=365, ge=1, le=366)
     data_quality: DataQuality = "declared"
 

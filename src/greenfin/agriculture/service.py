@@ -257,7 +257,8 @@ def _coverage_row(category: str, county: str | None, registered: int, with_accou
 
 
 def coverage(session: Session, principal: Principal) -> CoverageRead:
-    """Share of registered farms with an account, per category (paper's three) and per county."""
+    """Share of registered farms with an account, per category (paper's three) and per county (staff only)."""
+    require_role(principal, "admin", "regulator")  # the region's register: not a bank's or a farm's to read
     counts = [row for row in repository.coverage_counts(session) if row[0] in COVERAGE_CATEGORIES]
     categories = []
     for category in COVERAGE_CATEGORIES:
