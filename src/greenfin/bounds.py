@@ -10,10 +10,14 @@ digits or ``1e308`` makes every later step slow or wrong. The request as a whole
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import Field
+
+from greenfin.errors import InvalidInput
 
 # The largest value of a 32-bit INTEGER column (counts, points of one entry, heads, days).
 MAX_INT32 = 2**31 - 1
@@ -31,3 +35,40 @@ Code = Annotated[str, Field(min_length=1, max_length=40)]
 ShortText = Annotated[str, Field(max_length=200)]
 IdNumber = Annotated[str, Field(min_length=1, max_length=40, description="Resident ID number (18 characters)")]
 Uscc = Annotated[str, Field(min_length=1, max_length=40, description="Unified social credit code, 18 characters")]
+
+
+Row = TypeVar("Row")
+
+
+def decode_text_file(filename: str, content: bytes) -> str:
+    """A CSV file's text, or InvalidInput naming the rows that are not UTF-8 or hold a NUL byte.
+
+    Every file intake reads its text here: PostgreSQL cannot store a NUL in a text column, and a
+    file that is not UTF-8 is refused at the row where it stops being so, never with a traceback.
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = content[: exc.start].count(b"\n") + 1
+        reason = "not UTF-8 text"
+        errors = [{"row": row, "column": None, "reason": reason}]
+        raise InvalidInput(f"{filename}: row {row} is {reason}", errors=errors) from None
+    if "\x00" in text:
+        rows = [n for n, line in enumerate(text.split("\n"), start=1) if "\x00" in line]
+        errors = [{"row": row, "column": None, "reason": "holds a NUL byte"} for row in rows[:1000]]
+        raise InvalidInput(f"{filename}: row {rows[0]} holds a NUL byte", errors=errors)
+    return text
+
+
+def csv_rows(filename: str, reader: Iterator[Row]) -> Iterator[Row]:
+    """The rows of a ``csv.reader``, a malformed one (a field over the csv module's limit) refused by its line."""
+    done = getattr(reader, "line_num", 0)  # lines read so far (a DictReader's header)
+    try:
+        for record in reader:
+            yield record
+            done = getattr(reader, "line_num", done + 1)
+    except csv.Error as exc:
+        line = done + 1  # the line after the last good one
+        raise InvalidInput(
+            f"{filename}: row {line} is not CSV ({exc})", errors=[{"row": line, "column": None, "reason": str(exc)}]
+        ) from None

@@ -52,6 +52,7 @@ from greenfin.agriculture.schemas import (
     TermRead,
 )
 from greenfin.auth.service import Principal, record, require_role, require_tenant
+from greenfin.bounds import csv_rows, decode_text_file
 from greenfin.db import utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from greenfin.personal import identity
@@ -558,10 +559,7 @@ def import_file(session: Session, principal: Principal, *, filename: str, conten
     assessed anew with the current methodology.
     """
     require_role(principal, "regulator", "enterprise", "data_source")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is not UTF-8 text", errors=[{"row": 0, "column": "", "reason": str(exc)}]) from exc
+    text = decode_text_file(filename, content)
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [c for c in ("farm", "year", "practice") if c not in header]
@@ -570,7 +568,10 @@ def import_file(session: Session, principal: Principal, *, filename: str, conten
         errors = [{"row": 1, "column": c, "reason": "required column is missing"} for c in missing]
         errors += [{"row": 1, "column": c, "reason": "unknown column"} for c in unknown]
         raise InvalidInput(f"the header is wrong: {errors[0]['column']}: {errors[0]['reason']}", errors=errors)
-    raws = [({(k or "").strip(): (v or "") for k, v in raw.items()}, i + 2) for i, raw in enumerate(reader)]
+    raws = [
+        ({(k or "").strip(): v if isinstance(v, str) else "" for k, v in raw.items()}, i + 2)
+        for i, raw in enumerate(csv_rows(filename, reader))
+    ]
     if not raws:
         raise InvalidInput("the file holds no rows", errors=[{"row": 2, "column": "", "reason": "no rows"}])
     farms = repository.farms_by_keys(session, (raw.get("farm", "").strip() for raw, _ in raws))

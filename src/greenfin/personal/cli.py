@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import date
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
+from greenfin.bounds import csv_rows, decode_text_file
 from greenfin.cli import CLI_PRINCIPAL, cli_session
 from greenfin.errors import InvalidInput
 from greenfin.personal import service
@@ -43,19 +46,27 @@ def enrol(
     ),
 ) -> None:
     """Open accounts for residents a bank enrolled with their consent (whole file or nothing)."""
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != ENROL_COLUMNS:
-            raise InvalidInput(f"{file.name}: the header must be {','.join(ENROL_COLUMNS)}")
-        rows = [
-            EnrolRow(
-                id_number=r["id_number"] or "",
-                name=r["name"] or "",
-                phone=(r["phone"] or None),
-                consent_ref=r["consent_ref"] or "",
+    reader = csv.DictReader(io.StringIO(decode_text_file(file.name, file.read_bytes()), newline=""))
+    if tuple(reader.fieldnames or ()) != ENROL_COLUMNS:
+        raise InvalidInput(f"{file.name}: the header must be {','.join(ENROL_COLUMNS)}")
+    rows: list[EnrolRow] = []
+    problems: list[dict[str, object]] = []
+    for number, r in enumerate(csv_rows(file.name, reader), start=2):
+        cells = {c: r.get(c) if isinstance(r.get(c), str) else "" for c in ENROL_COLUMNS}
+        try:
+            rows.append(
+                EnrolRow(
+                    id_number=cells["id_number"] or "",
+                    name=cells["name"] or "",
+                    phone=cells["phone"] or None,
+                    consent_ref=cells["consent_ref"] or "",
+                )
             )
-            for r in reader
-        ]
+        except ValidationError as exc:  # a field over its bound: that row, named
+            problems += [{"row": number, "column": str(e["loc"][0]), "reason": e["msg"]} for e in exc.errors()]
+    if problems:
+        first = problems[0]
+        raise InvalidInput(f"{file.name}: row {first['row']}, {first['column']}: {first['reason']}", errors=problems)
     settings = get_settings()
     with cli_session(settings) as session:
         # The operator acts for the bank: the consents are the bank's.

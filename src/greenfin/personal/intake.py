@@ -100,6 +100,9 @@ _COMPACT_ID = r"^[0-9]{17}[0-9X]$"
 _PG_TIME = "%Y-%m-%d %H:%M:%S%.6f+00"
 # A UTC time in the ledger hash's form (rules.canonical_entry_bytes), formatted a column at a time.
 _HASH_TIME = "%Y-%m-%dT%H:%M:%S%.6fZ"
+# Events fall in 2000–2100 (service.MIN_EVENT_YEAR, MAX_EVENT_YEAR); a later one is refused as in the future.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_DAY = date(2100, 12, 31)
 log = logging.getLogger(__name__)
 
 
@@ -733,8 +736,15 @@ def _validate(
         "external_id missing or longer than 80 characters",
         reason,
     )
+    reason = _reason(
+        pl.col("external_id").str.contains("\x00", literal=True)
+        | pl.col("external_id").str.contains("\ufffd", literal=True),
+        "external_id holds a NUL byte or is not UTF-8",
+        reason,
+    )
     reason = _reason(pl.col("at").is_null(), "malformed time (ISO 8601 with a UTC offset required)", reason)
     reason = _reason(pl.col("at") > pl.lit(latest), "time in the future", reason)
+    reason = _reason(pl.col("at") < pl.lit(EARLIEST), "time before 2000", reason)
     reason = _reason(pl.col("cap").is_null(), "unknown scenario", reason)
     reason = _reason(
         (pl.col("local_day") < pl.col("valid_from")) | (pl.col("local_day") > pl.col("valid_to")),
@@ -811,6 +821,9 @@ def _cap_candidates(path: Path, chunk_rows: int, scenarios: pl.DataFrame) -> tup
         keyed = chunk.select("scenario", _cap_key(chunk)).join(caps, on="scenario")
         parts.append(keyed.group_by("ckey").agg(pl.len().alias("n"), pl.col("cap").min().cast(pl.UInt32)))
         days = chunk.select(pl.col("occurred_at").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)).to_series()
+        days = days.filter(
+            days.is_between(EARLIEST.date(), LATEST_DAY)
+        )  # rows outside are refused; ±1 day stays a date
         low, high = days.min(), days.max()
         if isinstance(low, date) and isinstance(high, date):
             first = low if first is None else min(first, low)
