@@ -72,3 +72,13 @@ def csv_rows(filename: str, reader: Iterator[Row]) -> Iterator[Row]:
         raise InvalidInput(
             f"{filename}: row {line} is not CSV ({exc})", errors=[{"row": line, "column": None, "reason": str(exc)}]
         ) from None
+
+
+def csv_header(filename: str, reader: csv.DictReader[str]) -> list[str]:
+    """A ``csv.DictReader``'s header, a malformed one refused as row 1."""
+    try:
+        return [name.strip() for name in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"{filename}: row 1 is not CSV ({exc})", errors=[{"row": 1, "column": None, "reason": str(exc)}]
+        ) from None

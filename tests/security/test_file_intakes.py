@@ -99,3 +99,9 @@ def test_an_events_file_rejects_each_odd_row_alone(database: str, tmp_path: Path
     assert {r["row"] for r in summary["rejections"]} == {3, 4, 5, 6, 7}
     verified = runner.invoke(app, ["personal", "verify"])
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_carriage_return_inside_a_line_is_no_traceback(session: Session) -> None:
+    # Found by the OpenAPI fuzzing: a bare CR made the csv module raise before the first row.
+    with pytest.raises(InvalidInput):
+        agriculture.import_file(session, STAFF, filename="farms.csv", content=b"farm,ye\rar,practice\nF\r1,2024,x\n")

@@ -52,7 +52,7 @@ from greenfin.agriculture.schemas import (
     TermRead,
 )
 from greenfin.auth.service import Principal, record, require_role, require_tenant
-from greenfin.bounds import csv_rows, decode_text_file
+from greenfin.bounds import csv_header, csv_rows, decode_text_file
 from greenfin.db import utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from greenfin.personal import identity
@@ -560,8 +560,8 @@ def import_file(session: Session, principal: Principal, *, filename: str, conten
     """
     require_role(principal, "regulator", "enterprise", "data_source")
     text = decode_text_file(filename, content)
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = csv_header(filename, reader)
     missing = [c for c in ("farm", "year", "practice") if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:

@@ -784,7 +784,7 @@ def _read_table(filename: str, content: bytes) -> Iterator[tuple[int, list[str]]
     lower = filename.lower()
     if lower.endswith(".csv"):
         textual = decode_text_file(filename, content)
-        for number, cells in enumerate(csv_rows(filename, csv.reader(io.StringIO(textual))), start=1):
+        for number, cells in enumerate(csv_rows(filename, csv.reader(io.StringIO(textual, newline=""))), start=1):
             yield number, [c.strip() for c in cells]
         return
     if lower.endswith(".xlsx"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from greenfin.bounds import csv_rows, decode_text_file
+from greenfin.bounds import csv_header, csv_rows, decode_text_file
 from greenfin.cli import CLI_PRINCIPAL, cli_session
 from greenfin.errors import InvalidInput
 from greenfin.personal import service
@@ -47,7 +47,7 @@ def enrol(
 ) -> None:
     """Open accounts for residents a bank enrolled with their consent (whole file or nothing)."""
     reader = csv.DictReader(io.StringIO(decode_text_file(file.name, file.read_bytes()), newline=""))
-    if tuple(reader.fieldnames or ()) != ENROL_COLUMNS:
+    if tuple(csv_header(file.name, reader)) != ENROL_COLUMNS:
         raise InvalidInput(f"{file.name}: the header must be {','.join(ENROL_COLUMNS)}")
     rows: list[EnrolRow] = []
     problems: list[dict[str, object]] = []
