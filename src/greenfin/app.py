@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from greenfin import __version__
 from greenfin.auth.service import install_audit
 from greenfin.db import make_engine, make_session_factory
-from greenfin.http import install_body_schemas, install_problem_handlers
+from greenfin.http import install_body_schemas, install_input_guard, install_problem_handlers
 from greenfin.settings import ConfigurationError, Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -44,7 +44,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     poster = None
     if settings.posting_interval_seconds > 0:
-        poster = Poster(app.state.session_factory, interval=settings.posting_interval_seconds)
+        poster = Poster(app.state.session_factory, interval=settings.posting_interval_seconds, settings=settings)
         poster.start()
     try:
         yield
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refuse_unsafe_production(settings, app.state.session_factory)
     install_audit(app.state.session_factory)
     install_problem_handlers(app)
+    install_input_guard(app, settings)
     install_body_schemas(app)
 
     from greenfin.auth.api import router as auth_router

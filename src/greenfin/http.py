@@ -7,6 +7,8 @@ Domain errors become RFC 9457 problem+json here and nowhere else.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -14,9 +16,11 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
@@ -26,6 +30,7 @@ from greenfin.settings import Settings
 
 SESSION_COOKIE = "greenfin_session"
 PROBLEM = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -146,6 +151,8 @@ def install_body_schemas(app: FastAPI) -> None:
 
 
 T = TypeVar("T")
+# No list holds a billion items: a larger offset is a client's mistake (422), not a database overflow.
+MAX_OFFSET = 10**9
 
 
 class PageParams(BaseModel):
@@ -155,8 +162,8 @@ class PageParams(BaseModel):
 
 def page_params(
     request: Request,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="Items per page")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="Items per page (capped by the settings)")] = None,
 ) -> PageParams:
     settings: Settings = request.app.state.settings
     return PageParams(offset=offset, limit=min(limit or settings.default_page_size, settings.max_page_size))
@@ -206,6 +213,168 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem(422, "Invalid input", detail, code="invalid-input", errors=errors)
 
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # A value the schema let through but the database cannot hold: the request's fault, not the server's.
+        log.warning("database refused a value of %s %s: %s", request.method, request.url.path, exc.orig)
+        detail = "a value is out of the range the database can hold"
+        return problem(422, "Invalid input", detail, code="invalid-input", errors=[{"location": "body"}])
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), str(exc.detail), code=f"http-{exc.status_code}")
+
+
+# --- input bounds ---------------------------------------------------------------------------
+
+# Routes whose JSON body is a batch (up to 10,000 items): the larger body cap applies.
+BATCH_PATHS = re.compile(r"^/api/v1/personal/(events/batch|enrolments)$")
+MAX_URL_BYTES = 4096
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_EMPTY_PAIR = re.compile(rb"\{\}|\[\]")
+# Every byte but the ones that make JSON structure (brackets, quotes, backslashes): deleted before the depth count.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """Whether JSON ``body`` nests deeper than ``limit`` (or is so malformed its brackets do not pair).
+
+    Set-based, at C speed: everything but brackets, quotes and backslashes is deleted, the strings
+    are removed, and each pass then removes the innermost ``{}``/``[]`` pairs, one level a pass.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    structure = body.translate(None, _NOT_STRUCTURE)
+    if b"\\" not in structure:  # no escapes: quotes alternate, and joining two strings keeps them strings
+        structure = structure.replace(b'""', b"")
+    if b'"' in structure:
+        structure = _JSON_STRING.sub(b"", structure)
+    for _ in range(limit):
+        structure = _EMPTY_PAIR.sub(b"", structure)
+        if not structure:
+            return False
+    return True
+
+
+class InputGuard:
+    """ASGI middleware: every request's size, NUL bytes and JSON depth checked before a route sees it.
+
+    * the URL (path and query) is at most :data:`MAX_URL_BYTES` (414) and carries no NUL byte (422);
+    * a body is at most ``max_body_bytes``, a batch intake's JSON ``max_batch_body_bytes`` and a
+      file upload (multipart) ``max_upload_bytes`` (413, also when no length was announced: the
+      body is counted as it arrives and refused as soon as it passes the cap);
+    * a JSON or form body carries no NUL byte (PostgreSQL cannot store one in text; 422);
+    * a JSON body nests at most ``max_json_depth`` levels (422).
+
+    Each refusal is problem+json naming where the problem is. File contents (multipart) may hold
+    any byte: the file intakes refuse a bad row themselves.
+    """
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    @staticmethod
+    def _limit(settings: Settings, path: str, content_type: str) -> int:
+        if content_type.startswith("multipart/"):
+            return settings.max_upload_bytes
+        if BATCH_PATHS.match(path):
+            return settings.max_batch_body_bytes
+        return settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        if len(raw_path) + len(query) > MAX_URL_BYTES:
+            await _refuse(scope, receive, send, 414, "URI too long", f"the URL is longer than {MAX_URL_BYTES} bytes",
+                          location="url")  # fmt: skip
+            return
+        for part, where in ((raw_path, "path"), (query, "query")):
+            if b"\x00" in part or b"%00" in part:
+                await _refuse(scope, receive, send, 422, "Invalid input", f"the {where} holds a NUL byte",
+                              location=where)  # fmt: skip
+                return
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        # The application's settings of the moment (tests replace them), else those it was built with.
+        app = scope.get("app")
+        settings: Settings = getattr(getattr(app, "state", None), "settings", None) or self.settings
+        limit = self._limit(settings, scope["path"], content_type)
+        announced = headers.get(b"content-length", b"")
+        if announced.isdigit() and int(announced) > limit:
+            await _too_large(scope, receive, send, limit)
+            return
+        if (
+            scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE")
+            and not announced
+            and b"transfer-encoding" not in headers
+        ):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _too_large(scope, receive, send, limit)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        problem_ = _body_problem(body, content_type, settings.max_json_depth)
+        if problem_ is not None:
+            await _refuse(scope, receive, send, 422, "Invalid input", problem_, location="body")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _body_problem(body: bytes, content_type: str, max_depth: int) -> str | None:
+    """Why a body is refused before parsing (NUL byte, JSON too deep), or None."""
+    if content_type.startswith("multipart/") or not body:
+        return None
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return "the form holds a NUL byte" if b"%00" in body or b"\x00" in body else None
+    if b"\x00" in body or b"\\u0000" in body:
+        return "the body holds a NUL byte (\\u0000), which no text field accepts"
+    if (content_type.startswith("application/json") or content_type.endswith("+json")) and json_depth_exceeds(
+        body, max_depth
+    ):
+        return f"the JSON body nests deeper than {max_depth} levels"
+    return None
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    detail = f"the request body is larger than {limit:,} bytes"
+    await _refuse(scope, receive, send, 413, "Content too large", detail, location="body")
+
+
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, title: str, detail: str, *, location: str
+) -> None:
+    code = "invalid-input" if status == 422 else f"http-{status}"
+    response = problem(status, title, detail, code=code, errors=[{"location": location, "reason": detail}])
+    if status == 413:
+        response.headers["Connection"] = "close"  # the rest of the body is not read
+    await response(scope, receive, send)
+
+
+def install_input_guard(app: FastAPI, settings: Settings) -> None:
+    """Bound every request (:class:`InputGuard`)."""
+    app.add_middleware(InputGuard, settings=settings)

@@ -108,6 +108,25 @@ class Settings(BaseSettings):
     )
     default_page_size: int = 50
     max_page_size: int = 500
+    # Input bounds (greenfin.http.InputGuard): a larger body is refused with 413 before it is read whole.
+    max_body_bytes: int = Field(default=1 << 20, ge=1024, description="Largest request body of a plain request")
+    max_batch_body_bytes: int = Field(
+        default=20 << 20, ge=1024, description="Largest JSON body of a batch intake (events, enrolments)"
+    )
+    max_upload_bytes: int = Field(default=50 << 20, ge=1024, description="Largest multipart body (file uploads)")
+    max_json_depth: int = Field(default=32, ge=4, le=256, description="Deepest nesting of a JSON body")
+    personal_self_service: Literal["off", "code"] = Field(
+        default="off",
+        description="How a resident may open their own personal account: off (only a bank's enrolment) or code "
+        "(with a verification code the operator hands out after checking the ID card, `greenfin personal "
+        "verification-code`)",
+    )
+    ledger_checkpoint_minutes: float = Field(
+        default=60,
+        ge=0,
+        description="How often a server process anchors the personal ledger's chain heads in a signed checkpoint "
+        "(0: only `greenfin personal checkpoint` and a clean `greenfin personal verify`)",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

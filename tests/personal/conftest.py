@@ -61,14 +61,22 @@ class Resident:
     principal: Principal
 
 
+def self_service(settings: Settings) -> Settings:
+    """``settings`` with residents' self-service opening on (with the operator's verification code)."""
+    return settings.model_copy(update={"personal_self_service": "code"})
+
+
 def make_resident(session: Session, settings: Settings, username: str, id_number: str) -> Resident:
     user = make_user(session, username, "resident")
     principal = auth.principal_for_user(session, user)
+    code = service.verification_code(settings, id_number=id_number, days=1)
     account = service.open_account(
         session,
         principal,
-        settings=settings,
-        account_in=AccountOpen(id_number=id_number, name="张三丰", phone="13812345678", consent=True),
+        settings=self_service(settings),
+        account_in=AccountOpen(
+            id_number=id_number, name="张三丰", phone="13812345678", consent=True, verification_code=code
+        ),
     )
     headers = bearer(session, settings, user)
     return Resident(username, account.ref, account.id, id_number, headers, principal)

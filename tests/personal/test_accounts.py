@@ -28,6 +28,7 @@ from tests.personal.conftest import (
     event,
     make_bank,
     make_resident,
+    self_service,
 )
 
 
@@ -47,16 +48,21 @@ def test_opening_refuses_bad_checksum_and_missing_consent(session: Session, sett
     from greenfin.auth import service as auth
 
     principal = auth.principal_for_user(session, user)
+    on = self_service(settings)
+    code = service.verification_code(settings, id_number=ID_B, days=1)
     with pytest.raises(InvalidInput, match="check character"):
         service.open_account(
             session,
             principal,
-            settings=settings,
-            account_in=AccountOpen(id_number=BAD_CHECKSUM, name="李四", consent=True),
+            settings=on,
+            account_in=AccountOpen(id_number=BAD_CHECKSUM, name="李四", consent=True, verification_code=code),
         )
     with pytest.raises(InvalidInput, match="consent"):
         service.open_account(
-            session, principal, settings=settings, account_in=AccountOpen(id_number=ID_B, name="李四", consent=False)
+            session,
+            principal,
+            settings=on,
+            account_in=AccountOpen(id_number=ID_B, name="李四", consent=False, verification_code=code),
         )
     assert session.scalars(select(Account)).all() == []
 

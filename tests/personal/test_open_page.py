@@ -9,15 +9,18 @@ from stdnum.cn import ric
 
 from greenfin.auth import service as auth
 from greenfin.http import SESSION_COOKIE
+from greenfin.personal import service
 from greenfin.personal.models import Account
 from greenfin.settings import Settings
 from tests.conftest import make_user
+from tests.personal.conftest import self_service
 
 BASE = "33080219900307123"
 ID_NUMBER = BASE + ric.calc_check_digit(BASE + "0")  # stdnum takes the full 18 characters
 
 
 def _resident_page_client(client: TestClient, session: Session, settings: Settings) -> TestClient:
+    client.app.state.settings = self_service(settings)  # type: ignore[attr-defined]
     user = make_user(session, "newcomer", "resident")
     secret, _ = auth.issue_token(session, settings, user, kind="session")
     session.commit()
@@ -35,7 +38,13 @@ def test_a_resident_without_an_account_gets_the_form_and_opens_one(
 
     opened = page.post(
         "/personal/account/open",
-        data={"id_number": ID_NUMBER, "name": "王小明", "phone": "13800001234", "consent": "yes"},
+        data={
+            "id_number": ID_NUMBER,
+            "name": "王小明",
+            "phone": "13800001234",
+            "consent": "yes",
+            "verification_code": service.verification_code(settings, id_number=ID_NUMBER, days=1),
+        },
         follow_redirects=False,
     )
     assert opened.status_code == 303

@@ -267,15 +267,21 @@ def _by_hand(*fields: str) -> str:
     return hashlib.sha256(b"".join(_netstring(f) for f in fields)).hexdigest()
 
 
+def _absent_rest(avoided_co2_g: str = "0") -> tuple[str, ...]:
+    """avoided_co2_g, then earned_on, reason, corrects_id, batch_id, posting_id, catalogue_version, recorded_at."""
+    return (avoided_co2_g, "", "", "", "", "", "", "")
+
+
 # Computed once with the hand-written netstring code above (not with entry_hash), pinned.
-H1 = "e63c132ca3dc8c2b1f8eb90123e9b2db863e8e59b9bf4e0c1ce20dd307a48b75"
-H2 = "91bc8a80695a0d44dee235ba1528f34d2a75f525737ada6c61a754ad609daeef"
+H1 = "906e9ccb8b943a4f8af31895b853dbb8c67e6f9d696933c7dccf5913bf21e4d8"
+H2 = "d5da9b6f22bee0e42235bcfaab29d994f4f2a8a6999b1a07f4a01bb47f47a1ee"
+H3 = "af533d688f34634d71102ca2ae3d9ecbb36a612d950644e2ff72aa17530ae4f0"
 
 
 def test_entry_hash_matches_a_hand_written_sha256() -> None:
     # first entry: no previous hash → empty field; time 09:30 Shanghai = 01:30 UTC
     hand1 = _by_hand(
-        "greenfin.personal.ledger.v1",
+        "greenfin.personal.ledger.v2",
         "",
         "acct-1",
         "1",
@@ -283,6 +289,7 @@ def test_entry_hash_matches_a_hand_written_sha256() -> None:
         "24",
         "2025-03-10T01:30:00.000000Z",
         "evt:bank-a:0001",
+        *_absent_rest(),
     )
     assert hand1 == H1
     got1 = entry_hash(
@@ -297,7 +304,7 @@ def test_entry_hash_matches_a_hand_written_sha256() -> None:
     assert got1 == H1
     # second entry, chained; negative points and a non-ASCII ref (UTF-8 byte length 16)
     hand2 = _by_hand(
-        "greenfin.personal.ledger.v1",
+        "greenfin.personal.ledger.v2",
         H1,
         "acct-1",
         "2",
@@ -305,6 +312,7 @@ def test_entry_hash_matches_a_hand_written_sha256() -> None:
         "-20",
         "2025-03-11T02:00:00.500000Z",
         "reward:售后券",
+        *_absent_rest(),
     )
     assert hand2 == H2
     got2 = entry_hash(
@@ -317,6 +325,91 @@ def test_entry_hash_matches_a_hand_written_sha256() -> None:
         ref="reward:售后券",
     )
     assert got2 == H2
+    # third: every field present — a reversal of entry id 9 with its reason, of a file's earn entry
+    hand3 = _by_hand(
+        "greenfin.personal.ledger.v2",
+        H2,
+        "acct-1",
+        "3",
+        "reverse",
+        "-24",
+        "2025-03-12T00:00:00.000000Z",
+        "reverse:9",
+        "-1230",
+        "2025-03-10",
+        "=wrong bank file",
+        "9",
+        "41",
+        "77",
+        "=v1",
+        "2025-03-12T00:00:01.000000Z",
+    )
+    assert hand3 == H3
+    got3 = entry_hash(
+        H2,
+        account_id="acct-1",
+        seq=3,
+        kind="reverse",
+        points=-24,
+        occurred_at=datetime(2025, 3, 12, tzinfo=UTC),
+        ref="reverse:9",
+        avoided_co2_g=-1230,
+        earned_on=date(2025, 3, 10),
+        reason="wrong bank file",
+        corrects_id=9,
+        batch_id=41,
+        posting_id=77,
+        catalogue_version="v1",
+        recorded_at=datetime(2025, 3, 12, 8, 0, 1, tzinfo=SHANGHAI),
+    )
+    assert got3 == H3
+
+
+_EVERY_FIELD: dict[str, object] = {
+    "account_id": "acct-1",
+    "seq": 3,
+    "kind": "reverse",
+    "points": -24,
+    "occurred_at": datetime(2025, 3, 12, tzinfo=UTC),
+    "ref": "reverse:9",
+    "avoided_co2_g": -1230,
+    "earned_on": date(2025, 3, 10),
+    "reason": "wrong bank file",
+    "corrects_id": 9,
+    "batch_id": 41,
+    "posting_id": 77,
+    "catalogue_version": "v1",
+    "recorded_at": datetime(2025, 3, 12, tzinfo=UTC),
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "other"),
+    [
+        ("account_id", "acct-2"),
+        ("seq", 4),
+        ("kind", "adjust"),
+        ("points", -25),
+        ("occurred_at", datetime(2025, 3, 12, 0, 0, 0, 1, tzinfo=UTC)),
+        ("ref", "reverse:8"),
+        ("avoided_co2_g", 50_000),  # issue 16: raising avoided CO2 lifted a grade with 0 breaks reported
+        ("earned_on", date(2025, 3, 11)),
+        ("earned_on", None),
+        ("reason", "another"),
+        ("reason", ""),
+        ("reason", None),
+        ("corrects_id", 8),
+        ("corrects_id", None),
+        ("batch_id", 42),
+        ("posting_id", None),
+        ("catalogue_version", "v2"),
+        ("catalogue_version", ""),
+        ("recorded_at", datetime(2025, 3, 13, tzinfo=UTC)),
+        ("recorded_at", None),
+    ],
+)
+def test_every_field_of_an_entry_changes_its_hash(field: str, other: object) -> None:
+    assert entry_hash(None, **{**_EVERY_FIELD, field: other}) != entry_hash(None, **_EVERY_FIELD)
 
 
 def test_the_same_instant_in_any_offset_hashes_the_same() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Path, Query, UploadFile
 
 from greenfin.agriculture import service
 from greenfin.agriculture.schemas import (
@@ -79,7 +79,9 @@ async def import_file(file: UploadFile, principal: PrincipalDep, session: Sessio
 
 
 @router.post("/farms/{farm_ref}/assessments/{year}", response_model=AssessmentRead)
-def assess(farm_ref: str, year: int, principal: PrincipalDep, session: SessionDep) -> AssessmentRead:
+def assess(
+    farm_ref: str, year: Annotated[int, Path(ge=1990, le=2100)], principal: PrincipalDep, session: SessionDep
+) -> AssessmentRead:
     """Compute and store a farm's reduction and label for a year with the current methodology."""
     return service.assess(session, principal, farm_ref=farm_ref, year=year)
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from greenfin.bounds import MAX_DIGITS, Measure
+
 
 def _json_number(value: Decimal) -> int | float:
     # Values are quantized to at most 4 places; float() keeps such values exact in JSON text.
@@ -39,14 +41,18 @@ class FarmCreate(_In):
 
     farm_type: FarmType
     name: str = Field(min_length=1, max_length=200)
-    uscc: str | None = Field(default=None, description="Unified social credit code, 18 characters")
+    uscc: str | None = Field(default=None, max_length=40, description="Unified social credit code, 18 characters")
     holder_id_number: str | None = Field(
-        default=None, description="Resident ID number of the holder; stored only as a keyed hash and masked"
+        default=None,
+        max_length=40,
+        description="Resident ID number of the holder; stored only as a keyed hash and masked",
     )
-    county_code: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 county-level division code")
+    county_code: str = Field(pattern=r"^\d{6}$", max_length=6, description="GB/T 2260 county-level division code")
     township: str = Field(min_length=1, max_length=100)
     # Same upper bounds as rules.MAX_QUANTITY: the register feeds the baseline's area and herd.
-    area_mu: Decimal | None = Field(default=None, ge=0, le=10**7, description="Cultivated area, mu (at most 10^7)")
+    area_mu: Decimal | None = Field(
+        default=None, ge=0, le=10**7, max_digits=MAX_DIGITS, description="Cultivated area, mu (at most 10^7)"
+    )
     herd_heads: int | None = Field(
         default=None, ge=0, le=10**7, description="Pig herd (annual average), heads (at most 10^7)"
     )
@@ -76,20 +82,20 @@ class FarmRead(BaseModel):
 class BaselineIn(_In):
     """The farm before its practices, for one year."""
 
-    chemical_n_kg: Decimal | None = Field(default=None, ge=0, description="Chemical fertiliser N, kg N")
-    herd_heads: int | None = Field(default=None, ge=0, description="Pig herd (annual average), heads")
-    area_mu: Decimal | None = Field(default=None, ge=0, description="Cultivated area, mu")
-    product_t: Decimal | None = Field(default=None, ge=0, description="Organic fertiliser produced, tonnes")
+    chemical_n_kg: Measure | None = Field(default=None, description="Chemical fertiliser N, kg N")
+    herd_heads: int | None = Field(default=None, ge=0, le=10**7, description="Pig herd (annual average), heads")
+    area_mu: Measure | None = Field(default=None, description="Cultivated area, mu")
+    product_t: Measure | None = Field(default=None, description="Organic fertiliser produced, tonnes")
     data_quality: DataQuality = "declared"
 
 
 class OrganicIn(_In):
     practice: Literal["organic_fertiliser_substitution"]
     season: str = Field(default="", max_length=20)
-    applied_t: Decimal = Field(ge=0, description="Organic fertiliser applied, tonnes")
-    n_content_pct: Decimal = Field(ge=0, le=100, description="N content, % of mass")
-    chemical_n_before_kg: Decimal = Field(ge=0, description="Chemical N before, kg N")
-    chemical_n_after_kg: Decimal = Field(ge=0, description="Chemical N after, kg N")
+    applied_t: Measure = Field(description="Organic fertiliser applied, tonnes")
+    n_content_pct: Decimal = Field(ge=0, le=100, max_digits=MAX_DIGITS, description="N content, % of mass")
+    chemical_n_before_kg: Measure = Field(description="Chemical N before, kg N")
+    chemical_n_after_kg: Measure = Field(description="Chemical N after, kg N")
     data_quality: DataQuality = "declared"
 
 
@@ -97,19 +103,19 @@ class StrawIn(_In):
     practice: Literal["straw_return"]
     season: str = Field(default="", max_length=20)
     crop: str = Field(min_length=1, max_length=20, description="rice, wheat or maize (methodology v1)")
-    straw_t: Decimal = Field(ge=0, description="Straw returned, tonnes")
-    area_mu: Decimal = Field(ge=0, description="Area it was returned to, mu")
+    straw_t: Measure = Field(description="Straw returned, tonnes")
+    area_mu: Measure = Field(description="Area it was returned to, mu")
     data_quality: DataQuality = "declared"
 
 
 class BiogasIn(_In):
     practice: Literal["biogas_project"]
     season: str = Field(default="", max_length=20)
-    digester_volume_m3: Decimal = Field(ge=0, description="Digester volume, m3")
-    manure_treated_t: Decimal = Field(ge=0, description="Manure treated, tonnes")
-    heads_served: int = Field(ge=0, description="Pigs whose manure goes to the digester")
-    biogas_produced_m3: Decimal = Field(ge=0, description="Biogas produced, m3")
-    biogas_used_m3: Decimal = Field(ge=0, description="Biogas used as fuel, m3")
+    digester_volume_m3: Measure = Field(description="Digester volume, m3")
+    manure_treated_t: Measure = Field(description="Manure treated, tonnes")
+    heads_served: int = Field(ge=0, le=10**7, description="Pigs whose manure goes to the digester")
+    biogas_produced_m3: Measure = Field(description="Biogas produced, m3")
+    biogas_used_m3: Measure = Field(description="Biogas used as fuel, m3")
     days: int = Field(default=365, ge=1, le=366)
     data_quality: DataQuality = "declared"
 
@@ -122,7 +128,7 @@ class RecordsSubmit(_In):
 
     year: int = Field(ge=1990, le=2100)
     baseline: BaselineIn | None = None
-    records: list[PracticeIn] = Field(default_factory=list)
+    records: list[PracticeIn] = Field(default_factory=list, max_length=1_000)
 
 
 class ImportRead(BaseModel):
@@ -248,7 +254,7 @@ class FarmWhatIf(_In):
     """Practices a farm is considering, added to a year's current records."""
 
     year: int = Field(ge=1990, le=2100)
-    add: list[PracticeIn] = Field(min_length=1)
+    add: list[PracticeIn] = Field(min_length=1, max_length=100)
 
 
 class FarmWhatIfRead(BaseModel):

@@ -53,6 +53,7 @@ from greenfin.agriculture.schemas import (
 )
 from greenfin.auth import rules as identity
 from greenfin.auth.service import Principal, record, require_role, require_scope, require_tenant
+from greenfin.bounds import csv_header, csv_rows, decode_text_file
 from greenfin.db import utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -261,7 +262,8 @@ def _coverage_row(category: str, county: str | None, registered: int, with_accou
 
 
 def coverage(session: Session, principal: Principal) -> CoverageRead:
-    """Share of registered farms with an account, per category (paper's three) and per county."""
+    """Share of registered farms with an account, per category (paper's three) and per county (staff only)."""
+    require_role(principal, "admin", "regulator")  # the region's register: not a bank's or a farm's to read
     counts = [row for row in repository.coverage_counts(session) if row[0] in COVERAGE_CATEGORIES]
     categories = []
     for category in COVERAGE_CATEGORIES:
@@ -578,19 +580,19 @@ def import_file(session: Session, principal: Principal, *, filename: str, conten
     assessed anew with the current methodology.
     """
     require_role(principal, "regulator", "enterprise", "data_source")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file is not UTF-8 text", errors=[{"row": 0, "column": "", "reason": str(exc)}]) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in (reader.fieldnames or [])]
+    text = decode_text_file(filename, content)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = csv_header(filename, reader)
     missing = [c for c in ("farm", "year", "practice") if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:
         errors = [{"row": 1, "column": c, "reason": "required column is missing"} for c in missing]
         errors += [{"row": 1, "column": c, "reason": "unknown column"} for c in unknown]
         raise InvalidInput(f"the header is wrong: {errors[0]['column']}: {errors[0]['reason']}", errors=errors)
-    raws = [({(k or "").strip(): (v or "") for k, v in raw.items()}, i + 2) for i, raw in enumerate(reader)]
+    raws = [
+        ({(k or "").strip(): v if isinstance(v, str) else "" for k, v in raw.items()}, i + 2)
+        for i, raw in enumerate(csv_rows(filename, reader))
+    ]
     if not raws:
         raise InvalidInput("the file holds no rows", errors=[{"row": 2, "column": "", "reason": "no rows"}])
     farms = repository.farms_by_keys(session, (raw.get("farm", "").strip() for raw, _ in raws))

@@ -64,6 +64,7 @@ or a farm whose county is in it::
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import random
@@ -285,3 +286,31 @@ def synthetic_id_numbers(rng: random.Random, count: int, divisions: Sequence[str
         numbers.setdefault(synthetic_id_number(rng, sequence, divisions))
         sequence += 1
     return list(numbers)
+
+
+VERIFICATION_TAG = b"greenfin.personal.open.v1"
+
+
+def verification_code(id_number: str, secret_key: str, *, expires_on: date) -> str:
+    """The code an operator hands a resident whose ID card was checked: ``YYYYMMDD-`` and 12 letters.
+
+    HMAC-SHA256 keyed with the secret over a purpose tag, the canonical ID number and the last
+    day the code is good for: without the key no code can be made, and a code opens an account
+    for that number only, until that day (Asia/Shanghai) ends.
+    """
+    day = f"{expires_on:%Y%m%d}"
+    mac = hmac.new(secret_key.encode(), b"|".join([VERIFICATION_TAG, id_number.encode(), day.encode()]), "sha256")
+    return f"{day}-{base64.b32encode(mac.digest()).decode()[:12]}"
+
+
+def verification_code_matches(id_number: str, code: str, secret_key: str, *, today: date) -> bool:
+    """Whether ``code`` is this canonical ID number's code and still good on ``today``."""
+    day, _, _ = code.strip().upper().partition("-")
+    try:
+        expires_on = date(int(day[:4]), int(day[4:6]), int(day[6:8]))
+    except ValueError:
+        return False
+    if len(day) != 8 or expires_on < today:
+        return False
+    expected = verification_code(id_number, secret_key, expires_on=expires_on)
+    return hmac.compare_digest(expected.encode(), code.strip().upper().encode())

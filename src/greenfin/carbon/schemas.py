@@ -52,7 +52,8 @@ def _as_json_number(value: Decimal) -> float | int:
 QuantityIn = Annotated[
     str,
     BeforeValidator(_number_to_text),
-    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}]}),
+    Field(max_length=60),  # as text: a 5,000-digit quantity is refused here, naming the field
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 60}]}),
 ]
 Number = Annotated[
     Decimal,
@@ -66,13 +67,16 @@ class CalculationItemIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    energy: str = Field(description="Energy key, e.g. diesel, natural_gas, electricity, heat.")
+    energy: str = Field(
+        min_length=1, max_length=40, description="Energy key, e.g. diesel, natural_gas, electricity, heat."
+    )
     quantity: QuantityIn = Field(
         description="Amount in `unit`: a JSON number or a numeric string; finite, not negative."
     )
     unit: str = Field(
+        max_length=20,
         description="Unit of `quantity`: t or kg (solid/liquid fuels), Nm3 or 10^4 Nm3 "
-        "(gases), kWh, MWh or 10^4 kWh (electricity), GJ or MJ (heat)."
+        "(gases), kWh, MWh or 10^4 kWh (electricity), GJ or MJ (heat).",
     )
 
 
@@ -83,10 +87,12 @@ class CalculationRequest(BaseModel):
 
     year: int = Field(ge=1990, le=2100, description="Accounting year (selects electricity factor).")
     region: str = Field(
-        description="6-digit GB/T 2260 division code, 2-digit province code or a grid: national, east_china, zhejiang."
+        min_length=1,
+        max_length=40,
+        description="GB/T 2260 division code (330881), province code (33) or a grid: national, east_china, zhejiang.",
     )
     items: list[CalculationItemIn] = Field(min_length=1, max_length=10_000)
-    factor_set: str | None = Field(default=None, description="Factor-set version; default set.")
+    factor_set: str | None = Field(default=None, max_length=20, description="Factor-set version; default set.")
 
 
 class CalculationLineOut(BaseModel):

@@ -94,6 +94,9 @@ MAX_MG_PER_UNIT = 10_000_000
 #: Largest quantity of one record, in thousandths of the canonical unit (9 x 10^8 units:
 #: 900,000 t, 900 GWh, 9 x 10^8 Nm3 or 900,000 GJ); 9e11 * 1e7 < 2**63 - 1.
 MAX_QUANTITY_MILLI = 900_000_000_000
+#: Largest quantity accepted as given, in its own unit (the same bound as greenfin.bounds.MAX_QUANTITY):
+#: 1e308 or 5,000 digits would make every later step fail or crawl.
+MAX_QUANTITY_GIVEN = Decimal(10) ** 12
 
 _MILLI = Decimal("0.001")
 
@@ -163,6 +166,8 @@ def parse_quantity(value: object) -> Decimal:
         raise _invalid("quantity", f"quantity must be a finite number; got {number}")
     if number < 0:
         raise _invalid("quantity", f"quantity must not be negative; got {number}")
+    if number > MAX_QUANTITY_GIVEN:
+        raise _invalid("quantity", f"quantity must be at most 10^12 in its unit; got {number:.3E}")
     return number
 
 

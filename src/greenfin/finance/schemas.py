@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from greenfin.agriculture.schemas import AssessmentRead, PracticeIn
+from greenfin.bounds import MAX_DIGITS, MAX_QUANTITY
 
 
 def _json_number(value: Decimal) -> int | float:
@@ -67,7 +68,9 @@ class AdjustmentRead(BaseModel):
 class TermsRequest(_In):
     borrower: BorrowerRef
     base_offer: BaseOfferIn
-    bank_code: str | None = Field(default=None, description="Bank whose overrides apply; a bank gets its own")
+    bank_code: str | None = Field(
+        default=None, max_length=40, description="Bank whose overrides apply; a bank gets its own"
+    )
     resident_ref: str | None = Field(
         default=None,
         min_length=1,
@@ -105,7 +108,9 @@ class ConsentCreate(_In):
     bank_code: str = Field(min_length=1, max_length=40, description="The bank's organisation code")
     scope: Literal["credit_report"] = "credit_report"
     expires_at: datetime = Field(description="When the access ends (aware datetime)")
-    farm_ref: str | None = Field(default=None, description="For a farm: its id or USCC; else the enterprise itself")
+    farm_ref: str | None = Field(
+        default=None, max_length=40, description="For a farm: its id or USCC; else the enterprise itself"
+    )
 
 
 class ConsentRead(BaseModel):
@@ -194,11 +199,13 @@ class ShiftChange(_In):
     """Move a share of one energy's use to another, at equal useful energy (data/what-if/v1.toml)."""
 
     kind: Literal["shift"]
-    from_energy: str
-    to_energy: str = "electricity"
-    share_pct: Decimal = Field(gt=0, le=100)
+    from_energy: str = Field(min_length=1, max_length=40)
+    to_energy: str = Field(default="electricity", min_length=1, max_length=40)
+    share_pct: Decimal = Field(gt=0, le=100, max_digits=MAX_DIGITS)
     technology: str = Field(
-        default="heat_pump", description="For electricity: heat_pump (COP) or electric_boiler (efficiency)"
+        default="heat_pump",
+        max_length=40,
+        description="For electricity: heat_pump (COP) or electric_boiler (efficiency)",
     )
 
 
@@ -206,24 +213,26 @@ class ScaleChange(_In):
     """Change one energy's use by a percentage (−10 = cut by 10 %)."""
 
     kind: Literal["scale"]
-    energy: str
-    change_pct: Decimal = Field(ge=-100)
+    energy: str = Field(min_length=1, max_length=40)
+    change_pct: Decimal = Field(ge=-100, le=10_000, max_digits=MAX_DIGITS)
 
 
 class SolarChange(_In):
     """Rooftop PV generation used on site, replacing grid electricity."""
 
     kind: Literal["solar"]
-    kwh: Decimal = Field(gt=0)
+    kwh: Decimal = Field(gt=0, le=MAX_QUANTITY, max_digits=MAX_DIGITS)
 
 
 Change = Annotated[ShiftChange | ScaleChange | SolarChange, Field(discriminator="kind")]
 
 
 class EnterpriseWhatIf(_In):
-    uscc: str
-    year: int | None = Field(default=None, description="Year of the account to change; the latest label's if None")
-    changes: list[Change] = Field(default_factory=list)
+    uscc: str = Field(min_length=1, max_length=40)
+    year: int | None = Field(
+        default=None, ge=1990, le=2100, description="Year of the account to change; the latest label's if None"
+    )
+    changes: list[Change] = Field(default_factory=list, max_length=100)
     base_offer: BaseOfferIn = REFERENCE_OFFER
 
 
@@ -264,7 +273,7 @@ class EnterpriseWhatIfRead(BaseModel):
 class FarmWhatIfIn(_In):
     farm_ref: str
     year: int = Field(ge=1990, le=2100)
-    add: list[PracticeIn] = Field(min_length=1)
+    add: list[PracticeIn] = Field(min_length=1, max_length=100)
     base_offer: BaseOfferIn = REFERENCE_OFFER
 
 

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from greenfin.bounds import MAX_DIGITS, MAX_QUANTITY, Quantity
+
 
 def _json_number(value: Decimal) -> int | float:
     # Values are already quantized (≤ 6 places); float() keeps such values exact in JSON text.
@@ -368,35 +370,35 @@ class _Row(BaseModel):
 
 
 class EnterpriseRow(_Row):
-    uscc: str
+    uscc: str = Field(max_length=40)
     name: str = Field(min_length=1, max_length=200)
-    county_code: str
-    industry_code: str
+    county_code: str = Field(max_length=12)
+    industry_code: str = Field(max_length=12)
 
 
 class EnergyRow(_Row):
-    uscc: str
+    uscc: str = Field(max_length=40)
     year: int = Field(ge=1990, le=2100)
     month: int = Field(ge=1, le=12)
-    energy: str
-    quantity: Decimal
-    unit: str
+    energy: str = Field(max_length=40)
+    quantity: Decimal = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, max_digits=MAX_DIGITS)
+    unit: str = Field(max_length=20)
     data_quality: DataQuality
 
 
 class ProcessRow(_Row):
-    uscc: str
+    uscc: str = Field(max_length=40)
     year: int = Field(ge=1990, le=2100)
     source: str = Field(min_length=1, max_length=60)
-    tco2: Decimal = Field(ge=0)
+    tco2: Decimal = Field(ge=0, le=MAX_QUANTITY, max_digits=MAX_DIGITS)
     data_quality: DataQuality
 
 
 class AnnualRow(_Row):
-    uscc: str
+    uscc: str = Field(max_length=40)
     year: int = Field(ge=1990, le=2100)
-    output_value_yuan: Decimal = Field(ge=0)
-    added_value_yuan: Decimal
-    tax_yuan: Decimal
-    product_output: Decimal = Field(ge=0)
+    output_value_yuan: Quantity
+    added_value_yuan: Decimal = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, max_digits=MAX_DIGITS)
+    tax_yuan: Decimal = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, max_digits=MAX_DIGITS)
+    product_output: Quantity
     product_unit: str = Field(min_length=1, max_length=20)

@@ -29,6 +29,7 @@ from stdnum.exceptions import ValidationError as NumberError
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
+from greenfin.bounds import csv_rows, decode_text_file
 from greenfin.carbon import FactorSet, factor_rows, load_factor_set, to_canonical, to_milli
 from greenfin.carbon.units import Kind, unit_by_symbol
 from greenfin.db import utcnow
@@ -914,11 +915,8 @@ def _read_table(filename: str, content: bytes) -> Iterator[tuple[int, list[str]]
     """(row number, cells) of a CSV or XLSX file, the header being row 1."""
     lower = filename.lower()
     if lower.endswith(".csv"):
-        try:
-            textual = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InvalidInput(f"{filename}: a CSV file must be UTF-8 encoded") from None
-        for number, cells in enumerate(csv.reader(io.StringIO(textual)), start=1):
+        textual = decode_text_file(filename, content)
+        for number, cells in enumerate(csv_rows(filename, csv.reader(io.StringIO(textual, newline=""))), start=1):
             yield number, [c.strip() for c in cells]
         return
     if lower.endswith(".xlsx"):

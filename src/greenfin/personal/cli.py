@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import date
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
+from greenfin.bounds import csv_header, csv_rows, decode_text_file
 from greenfin.cli import CLI_PRINCIPAL, cli_session
 from greenfin.errors import InvalidInput
 from greenfin.personal import service
@@ -43,19 +46,27 @@ def enrol(
     ),
 ) -> None:
     """Open accounts for residents a bank enrolled with their consent (whole file or nothing)."""
-    with file.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != ENROL_COLUMNS:
-            raise InvalidInput(f"{file.name}: the header must be {','.join(ENROL_COLUMNS)}")
-        rows = [
-            EnrolRow(
-                id_number=r["id_number"] or "",
-                name=r["name"] or "",
-                phone=(r["phone"] or None),
-                consent_ref=r["consent_ref"] or "",
+    reader = csv.DictReader(io.StringIO(decode_text_file(file.name, file.read_bytes()), newline=""))
+    if tuple(csv_header(file.name, reader)) != ENROL_COLUMNS:
+        raise InvalidInput(f"{file.name}: the header must be {','.join(ENROL_COLUMNS)}")
+    rows: list[EnrolRow] = []
+    problems: list[dict[str, object]] = []
+    for number, r in enumerate(csv_rows(file.name, reader), start=2):
+        cells = {c: r.get(c) if isinstance(r.get(c), str) else "" for c in ENROL_COLUMNS}
+        try:
+            rows.append(
+                EnrolRow(
+                    id_number=cells["id_number"] or "",
+                    name=cells["name"] or "",
+                    phone=cells["phone"] or None,
+                    consent_ref=cells["consent_ref"] or "",
+                )
             )
-            for r in reader
-        ]
+        except ValidationError as exc:  # a field over its bound: that row, named
+            problems += [{"row": number, "column": str(e["loc"][0]), "reason": e["msg"]} for e in exc.errors()]
+    if problems:
+        first = problems[0]
+        raise InvalidInput(f"{file.name}: row {first['row']}, {first['column']}: {first['reason']}", errors=problems)
     settings = get_settings()
     with cli_session(settings) as session:
         # The operator acts for the bank: the consents are the bank's.
@@ -98,25 +109,49 @@ def post() -> None:
     )
 
 
+@app.command("verification-code")
+def verification_code_command(
+    id_number: str = typer.Option(..., "--id-number", help="Resident ID number whose card was checked"),
+    days: int = typer.Option(7, "--days", min=1, max=90, help="Days the code stays good"),
+) -> None:
+    """Print the code that lets this resident open their own account (self-service set to ``code``)."""
+    typer.echo(service.verification_code(get_settings(), id_number=id_number, days=days))
+
+
 @app.command()
-def verify() -> None:
-    """Check every account's ledger hash chain; exit 1 and list the breaks if any."""
-    with cli_session() as session:
+def verify(
+    no_checkpoint: bool = typer.Option(False, "--no-checkpoint", help="Only check; write no new checkpoint"),
+) -> None:
+    """Check every account's hash chain and the signed checkpoints that anchor their heads; exit 1 on any break.
+
+    A clean ledger is then anchored in a new checkpoint, printed so that its MAC can be kept
+    outside the database too (a log, a ticket): deleting every checkpoint is the one change the
+    database cannot show by itself.
+    """
+    settings = get_settings()
+    with cli_session(settings) as session:
         accounts, entries, breaks = service.verify(session)
-    typer.echo(
-        json.dumps(
-            {
-                "accounts": accounts,
-                "entries": entries,
-                "breaks": [
-                    {"account_id": b.account_id, "seq": b.seq, "reason": b.reason, "detail": b.detail} for b in breaks
-                ],
-            },
-            indent=2,
-        )
-    )
+        breaks += service.verify_anchors(session, settings)
+        made = None if breaks or no_checkpoint else service.checkpoint(session, settings)
+    report: dict[str, object] = {
+        "accounts": accounts,
+        "entries": entries,
+        "breaks": [{"account_id": b.account_id, "seq": b.seq, "reason": b.reason, "detail": b.detail} for b in breaks],
+    }
+    if made is not None:
+        report["checkpoint"] = {"id": made.id, "accounts": made.accounts, "entries": made.entries, "mac": made.mac}
+    typer.echo(json.dumps(report, indent=2))
     if breaks:
         raise typer.Exit(1)
+
+
+@app.command()
+def checkpoint() -> None:
+    """Anchor every account's chain head in a new signed checkpoint (a server does it every hour by itself)."""
+    settings = get_settings()
+    with cli_session(settings) as session:
+        made = service.checkpoint(session, settings)
+    typer.echo(json.dumps({"id": made.id, "accounts": made.accounts, "entries": made.entries, "mac": made.mac}))
 
 
 @app.command()

@@ -101,6 +101,9 @@ _COMPACT_ID = r"^[0-9]{17}[0-9X]$"
 _PG_TIME = "%Y-%m-%d %H:%M:%S%.6f+00"
 # A UTC time in the ledger hash's form (rules.canonical_entry_bytes), formatted a column at a time.
 _HASH_TIME = "%Y-%m-%dT%H:%M:%S%.6fZ"
+# Events fall in 2000–2100 (service.MIN_EVENT_YEAR, MAX_EVENT_YEAR); a later one is refused as in the future.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_DAY = date(2100, 12, 31)
 log = logging.getLogger(__name__)
 
 
@@ -734,8 +737,15 @@ def _validate(
         "external_id missing or longer than 80 characters",
         reason,
     )
+    reason = _reason(
+        pl.col("external_id").str.contains("\x00", literal=True)
+        | pl.col("external_id").str.contains("\ufffd", literal=True),
+        "external_id holds a NUL byte or is not UTF-8",
+        reason,
+    )
     reason = _reason(pl.col("at").is_null(), "malformed time (ISO 8601 with a UTC offset required)", reason)
     reason = _reason(pl.col("at") > pl.lit(latest), "time in the future", reason)
+    reason = _reason(pl.col("at") < pl.lit(EARLIEST), "time before 2000", reason)
     reason = _reason(pl.col("cap").is_null(), "unknown scenario", reason)
     reason = _reason(
         (pl.col("local_day") < pl.col("valid_from")) | (pl.col("local_day") > pl.col("valid_to")),
@@ -812,6 +822,9 @@ def _cap_candidates(path: Path, chunk_rows: int, scenarios: pl.DataFrame) -> tup
         keyed = chunk.select("scenario", _cap_key(chunk)).join(caps, on="scenario")
         parts.append(keyed.group_by("ckey").agg(pl.len().alias("n"), pl.col("cap").min().cast(pl.UInt32)))
         days = chunk.select(pl.col("occurred_at").str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)).to_series()
+        days = days.filter(
+            days.is_between(EARLIEST.date(), LATEST_DAY)
+        )  # rows outside are refused; ±1 day stays a date
         low, high = days.min(), days.max()
         if isinstance(low, date) and isinstance(high, date):
             first = low if first is None else min(first, low)
@@ -1102,6 +1115,7 @@ def _post_earnings(
     )
     del counted, heads
     recorded = now.astimezone(UTC)
+    recorded_text = recorded.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the hashed form (rules._utc_text)
     if postgres:
         stamp = recorded.strftime("%Y-%m-%d %H:%M:%S.%f+00")
         times = (pl.col("last_at").dt.strftime(_PG_TIME), pl.col("local_day"))
@@ -1115,16 +1129,32 @@ def _post_earnings(
         # The chain is sequential within an account: the single definition of the hash, in one pass.
         previous: list[str | None] = []
         hashes: list[str] = []
-        hash_times = block.select(pl.col("last_at").dt.convert_time_zone("UTC").dt.strftime(_HASH_TIME))
-        for account_id, seq, points, last_at, ref, first, head_hash in zip(
-            *(block.get_column(c).to_list() for c in ("account_id", "seq", "points")),
-            hash_times.to_series().to_list(),
-            *(block.get_column(c).to_list() for c in ("ref", "first", "head_hash")),
+        hashed = block.select(
+            pl.col("last_at").dt.convert_time_zone("UTC").dt.strftime(_HASH_TIME),
+            pl.col("local_day").dt.strftime("%Y-%m-%d"),
+        )
+        for account_id, seq, points, co2, last_at, day, ref, version, first, head_hash in zip(
+            *(block.get_column(c).to_list() for c in ("account_id", "seq", "points", "co2")),
+            *(hashed.get_column(c).to_list() for c in ("last_at", "local_day")),
+            *(block.get_column(c).to_list() for c in ("ref", "catalogue_version", "first", "head_hash")),
             strict=True,
         ):
             prev = head_hash if first else head
+            # Every field the row is written with (rules.canonical_entry_bytes); reason, corrects_id and
+            # posting_id are absent from an earn entry of a file.
             head = entry_hash(
-                prev, account_id=str(account_id), seq=seq, kind="earn", points=points, occurred_at=last_at, ref=ref
+                prev,
+                account_id=str(account_id),
+                seq=seq,
+                kind="earn",
+                points=points,
+                occurred_at=last_at,
+                ref=ref,
+                avoided_co2_g=co2,
+                earned_on=day,
+                batch_id=batch_id,
+                catalogue_version=version,
+                recorded_at=recorded_text,
             )
             previous.append(prev)
             hashes.append(head)

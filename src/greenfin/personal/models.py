@@ -175,6 +175,41 @@ class LedgerEntry(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LedgerCheckpoint(Base):
+    """A signed record of every account's chain head at a moment: what anchors the ledger.
+
+    The hash chain shows an entry changed, removed or reordered *inside* a chain; it cannot show
+    the newest entries removed (truncation) or a chain recomputed from a changed entry onwards.
+    A checkpoint can: it stores each account's head (:class:`LedgerAnchor`), a SHA-256 over all of
+    them (``heads_sha256``) and an HMAC keyed from the platform's secret over its own fields and
+    the previous checkpoint's MAC (``mac``), so that without the key no one can make the anchors
+    agree with a rewritten ledger. See :func:`greenfin.personal.service.checkpoint`.
+    """
+
+    __tablename__ = "personal_ledger_checkpoint"
+    __audit__ = False  # the row is itself the signed record
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accounts: Mapped[int] = mapped_column(BigInteger, doc="accounts anchored")
+    entries: Mapped[int] = mapped_column(BigInteger, doc="ledger entries up to the anchored heads")
+    heads_sha256: Mapped[str] = mapped_column(String(64), doc="SHA-256 over every anchor, by account")
+    prev_mac: Mapped[str | None] = mapped_column(String(64), doc="the previous checkpoint's MAC")
+    mac: Mapped[str] = mapped_column(String(64), doc="HMAC-SHA256 of the checkpoint, keyed from the secret")
+
+
+class LedgerAnchor(Base):
+    """An account's chain head (seq, hash) as of the latest checkpoint that saw it move."""
+
+    __tablename__ = "personal_ledger_anchor"
+    __audit__ = False  # covered by the checkpoint's heads_sha256 and MAC
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("personal_account.id"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    checkpoint_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class Reward(Base):
     """Something points buy: a voucher, a household service, a credit-grade uplift."""
 

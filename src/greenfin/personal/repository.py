@@ -36,6 +36,8 @@ from greenfin.personal.models import (
     Account,
     Event,
     IntakeBatch,
+    LedgerAnchor,
+    LedgerCheckpoint,
     LedgerEntry,
     PostingRun,
     Redemption,
@@ -44,6 +46,7 @@ from greenfin.personal.models import (
 
 INTAKE_LOCK = 0x6766_7065_7273  # "gfpers": PostgreSQL advisory lock between bulk and single intake
 POSTING_LOCK = 0x6766_706F_7374  # "gfpost": one posting run of pending API deliveries at a time
+CHECKPOINT_LOCK = 0x6766_6368_6B70  # "gfchkp": one ledger checkpoint at a time (the checkpoints are chained)
 
 # Lists travel to PostgreSQL as one parameter, so a statement keeps one shape whatever the
 # number of values: a JSON text through SQLAlchemy (psycopg adapts a Python list in text form
@@ -631,17 +634,10 @@ def ledger_entry(session: Session, entry_id: int) -> LedgerEntry | None:
 
 
 def entries_in_chain_order(session: Session, *, account_id: int | None = None) -> Iterable[Any]:
-    """Ledger rows in (account, seq) order, streamed, with the fields the chain covers."""
-    query = select(
-        LedgerEntry.account_id,
-        LedgerEntry.seq,
-        LedgerEntry.kind,
-        LedgerEntry.points,
-        LedgerEntry.occurred_at,
-        LedgerEntry.ref,
-        LedgerEntry.prev_hash,
-        LedgerEntry.hash,
-    ).order_by(LedgerEntry.account_id, LedgerEntry.seq)
+    """Ledger rows in (account, seq) order, streamed, with every field the chain covers."""
+    query = select(*(getattr(LedgerEntry, name) for name in _LEDGER_COLUMNS)).order_by(
+        LedgerEntry.account_id, LedgerEntry.seq
+    )
     if account_id is not None:
         query = query.where(LedgerEntry.account_id == account_id)
     yield from session.execute(query.execution_options(yield_per=50_000))
@@ -859,3 +855,66 @@ def accounts_with_events(session: Session, *, first_day: date) -> int:
     return int(
         session.scalar(select(func.count(func.distinct(Event.account_id))).where(Event.local_day >= first_day)) or 0
     )
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+
+def lock_for_checkpoint(session: Session) -> None:
+    """One checkpoint at a time: each one chains onto the previous one's MAC."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHECKPOINT_LOCK})
+    else:
+        take_sqlite_write_lock(session)
+
+
+def checkpoints(session: Session) -> Sequence[LedgerCheckpoint]:
+    return session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)).all()
+
+
+def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
+    return session.scalar(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id.desc()).limit(1))
+
+
+def advance_anchors(session: Session, checkpoint_id: int) -> None:
+    """Anchor every account's chain head, set-based; an anchor only ever moves forward."""
+    session.execute(
+        text(
+            "INSERT INTO personal_ledger_anchor (account_id, seq, hash, checkpoint_id) "
+            "SELECT l.account_id, l.seq, l.hash, :cp FROM personal_ledger l "
+            "JOIN (SELECT account_id, max(seq) AS seq FROM personal_ledger GROUP BY account_id) h "
+            "ON h.account_id = l.account_id AND h.seq = l.seq WHERE true "
+            "ON CONFLICT (account_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
+            "checkpoint_id = excluded.checkpoint_id WHERE personal_ledger_anchor.seq < excluded.seq"
+        ),
+        {"cp": checkpoint_id},
+    )
+
+
+def anchor_totals(session: Session) -> tuple[int, int]:
+    """(accounts anchored, entries up to their anchored heads): seqs run 1, 2, … so the heads' sum counts them."""
+    accounts, entries = session.execute(
+        select(func.count(), func.coalesce(func.sum(LedgerAnchor.seq), 0)).select_from(LedgerAnchor)
+    ).one()
+    return int(accounts), int(entries)
+
+
+def anchors_in_order(session: Session) -> Iterable[Any]:
+    """Every anchor (account_id, seq, hash) by account, streamed."""
+    query = select(LedgerAnchor.account_id, LedgerAnchor.seq, LedgerAnchor.hash).order_by(LedgerAnchor.account_id)
+    yield from session.execute(query.execution_options(yield_per=50_000))
+
+
+def broken_anchors(session: Session) -> Sequence[Any]:
+    """Anchors whose entry is gone (truncation) or holds another hash (a recomputed chain), set-based."""
+    return session.execute(
+        select(
+            LedgerAnchor.account_id, LedgerAnchor.seq, LedgerAnchor.hash, LedgerAnchor.checkpoint_id, LedgerEntry.hash
+        )
+        .outerjoin(
+            LedgerEntry,
+            and_(LedgerEntry.account_id == LedgerAnchor.account_id, LedgerEntry.seq == LedgerAnchor.seq),
+        )
+        .where(or_(LedgerEntry.hash.is_(None), LedgerEntry.hash != LedgerAnchor.hash))
+        .order_by(LedgerAnchor.account_id)
+    ).all()

@@ -46,20 +46,22 @@ Ledger hash chain: each entry's hash is SHA-256 over a canonical encoding of the
 entry's hash and the entry's own fields (see :func:`canonical_entry_bytes`), so changing,
 removing or reordering an entry breaks the chain at that point and :func:`verify_chain`
 reports it. Truncating the newest entries is not visible from the chain alone; the
-head (last seq and hash) must be anchored elsewhere.
+head (last seq and hash) is anchored in signed checkpoints (:func:`heads_digest`,
+:func:`checkpoint_mac`): a truncated or recomputed chain no longer reaches its anchored head.
 """
 
 from __future__ import annotations
 
 import calendar
 import hashlib
+import hmac
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from greenfin.errors import InvalidInput
 
@@ -67,10 +69,11 @@ from greenfin.errors import InvalidInput
 # exact and needs no tz database.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-CHAIN_TAG = "greenfin.personal.ledger.v1"
+CHAIN_TAG = "greenfin.personal.ledger.v2"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # A ledger time in its hashed form: UTC, six fraction digits, "Z" (see canonical_entry_bytes).
 _UTC_TEXT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+_DAY_TEXT = re.compile(r"\d{4}-\d\d-\d\d")
 
 
 class Category(StrEnum):
@@ -230,6 +233,22 @@ class ChainEntry(Protocol):
     def prev_hash(self) -> str | None: ...
     @property
     def hash(self) -> str: ...
+    @property
+    def avoided_co2_g(self) -> int: ...
+    @property
+    def earned_on(self) -> date | None: ...
+    @property
+    def reason(self) -> str | None: ...
+    @property
+    def corrects_id(self) -> int | None: ...
+    @property
+    def batch_id(self) -> int | None: ...
+    @property
+    def posting_id(self) -> int | None: ...
+    @property
+    def catalogue_version(self) -> str | None: ...
+    @property
+    def recorded_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +263,21 @@ class LedgerEntry:
     ref: str
     prev_hash: str | None
     hash: str
+    avoided_co2_g: int = 0
+    earned_on: date | None = None
+    reason: str | None = None
+    corrects_id: int | None = None
+    batch_id: int | None = None
+    posting_id: int | None = None
+    catalogue_version: str | None = None
+    recorded_at: datetime | None = None
+
+
+# The fields of an entry its hash covers besides the previous hash (canonical_entry_bytes' keywords).
+HASHED_FIELDS = (
+    "account_id", "seq", "kind", "points", "occurred_at", "ref", "avoided_co2_g", "earned_on", "reason",
+    "corrects_id", "batch_id", "posting_id", "catalogue_version", "recorded_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,16 +439,27 @@ def canonical_entry_bytes(
     points: int,
     occurred_at: datetime | str,
     ref: str,
+    avoided_co2_g: int = 0,
+    earned_on: date | str | None = None,
+    reason: str | None = None,
+    corrects_id: int | None = None,
+    batch_id: int | None = None,
+    posting_id: int | None = None,
+    catalogue_version: str | None = None,
+    recorded_at: datetime | str | None = None,
 ) -> bytes:
-    """The exact bytes an entry's hash covers.
+    """The exact bytes an entry's hash covers: every field of the entry but its surrogate ``id``.
 
-    Eight fields in this order — the tag ``greenfin.personal.ledger.v1``, the previous
-    hash (64 lowercase hex, or empty for the first entry), account id, seq (decimal),
-    kind, points (decimal, ``-`` for negatives), occurred_at in UTC as
-    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, ref — each UTF-8 encoded and written as a netstring
-    ``<byte length>:<bytes>,``. Length prefixes make the encoding unambiguous whatever
-    characters a field holds. ``occurred_at`` is an aware datetime, or that UTC text
-    already formed (the file intake formats a whole column at once).
+    Sixteen fields in this order — the tag ``greenfin.personal.ledger.v2``, the previous hash
+    (64 lowercase hex, or empty for the first entry), account id, seq (decimal), kind, points
+    (decimal, ``-`` for negatives), occurred_at in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, ref,
+    avoided_co2_g (decimal), earned_on (``YYYY-MM-DD``), reason, corrects_id, batch_id,
+    posting_id, catalogue_version, recorded_at (UTC like occurred_at) — each UTF-8 encoded and
+    written as a netstring ``<byte length>:<bytes>,``. An absent (NULL) field is empty; a present
+    text field (reason, catalogue_version) is prefixed with ``=``, so that NULL and an empty text
+    differ. Length prefixes make the encoding unambiguous whatever characters a field holds.
+    Times are aware datetimes or that UTC text already formed, ``earned_on`` a date or its text
+    (the file intake formats a whole column at once). The entry's identity is (account id, seq).
     """
     if prev_hash is not None and not _HEX64.fullmatch(prev_hash):
         raise InvalidInput(f"previous hash must be 64 lowercase hex digits: {prev_hash!r}")
@@ -422,45 +467,95 @@ def canonical_entry_bytes(
         raise InvalidInput(f"seq must be a positive integer: {seq!r}")
     if not _is_int(points):
         raise InvalidInput(f"points must be an integer: {points!r}")
+    if not _is_int(avoided_co2_g):
+        raise InvalidInput(f"avoided_co2_g must be an integer: {avoided_co2_g!r}")
     if kind not in _POINTS_SIGN:
         known = ", ".join(k.value for k in LedgerKind)
         raise InvalidInput(f"unknown ledger kind {kind!r}; known: {known}")
-    if isinstance(occurred_at, str):
-        if not _UTC_TEXT.fullmatch(occurred_at):
-            raise InvalidInput(f"ledger time must be UTC text like 2025-03-11T02:00:00.500000Z: {occurred_at!r}")
-        when = occurred_at
+    for name, number in (("corrects_id", corrects_id), ("batch_id", batch_id), ("posting_id", posting_id)):
+        if number is not None and not _is_int(number):
+            raise InvalidInput(f"{name} must be an integer or absent: {number!r}")
+    if isinstance(earned_on, str):
+        if not _DAY_TEXT.fullmatch(earned_on):
+            raise InvalidInput(f"earned_on must be a day like 2025-03-10: {earned_on!r}")
+        day = earned_on
     else:
-        when = _utc_text(occurred_at)
-    fields = (CHAIN_TAG, prev_hash or "", account_id, str(seq), str(kind), str(points), when, ref)
+        day = "" if earned_on is None else earned_on.isoformat()
+    fields = (
+        CHAIN_TAG,
+        prev_hash or "",
+        account_id,
+        str(seq),
+        str(kind),
+        str(points),
+        _hashed_time(occurred_at),
+        ref,
+        str(avoided_co2_g),
+        day,
+        "" if reason is None else "=" + reason,
+        "" if corrects_id is None else str(corrects_id),
+        "" if batch_id is None else str(batch_id),
+        "" if posting_id is None else str(posting_id),
+        "" if catalogue_version is None else "=" + catalogue_version,
+        "" if recorded_at is None else _hashed_time(recorded_at),
+    )
     return b"".join([_netstring(text.encode("utf-8")) for text in fields])
+
+
+def _hashed_time(at: datetime | str) -> str:
+    if isinstance(at, str):
+        if not _UTC_TEXT.fullmatch(at):
+            raise InvalidInput(f"ledger time must be UTC text like 2025-03-11T02:00:00.500000Z: {at!r}")
+        return at
+    return _utc_text(at)
 
 
 def _netstring(raw: bytes) -> bytes:
     return b"%d:%b," % (len(raw), raw)
 
 
-def entry_hash(
-    prev_hash: str | None,
+def entry_hash(prev_hash: str | None, **fields: Any) -> str:
+    """SHA-256 (lowercase hex) of an entry chained to its predecessor's hash (fields: :func:`canonical_entry_bytes`)."""
+    return hashlib.sha256(canonical_entry_bytes(prev_hash, **fields)).hexdigest()
+
+
+CHECKPOINT_TAG = "greenfin.personal.ledger.checkpoint.v1"
+
+
+def heads_digest(anchors: Iterable[tuple[int, int, str]]) -> str:
+    """SHA-256 (hex) over every anchored head ``(account id, seq, hash)``, given in account order.
+
+    One line ``<account id>:<seq>:<hash>\\n`` per account (ids and seqs are decimal integers and
+    hashes 64 hex digits, so the lines are unambiguous).
+    """
+    digest = hashlib.sha256()
+    for account_id, seq, head in anchors:
+        digest.update(b"%d:%d:%b\n" % (account_id, seq, head.encode("ascii")))
+    return digest.hexdigest()
+
+
+def checkpoint_mac(
+    key: bytes,
     *,
-    account_id: str,
-    seq: int,
-    kind: str,
-    points: int,
-    occurred_at: datetime | str,
-    ref: str,
+    checkpoint_id: int,
+    made_at: datetime,
+    accounts: int,
+    entries: int,
+    heads_sha256: str,
+    prev_mac: str | None,
 ) -> str:
-    """SHA-256 (lowercase hex) of an entry chained to its predecessor's hash."""
-    return hashlib.sha256(
-        canonical_entry_bytes(
-            prev_hash,
-            account_id=account_id,
-            seq=seq,
-            kind=kind,
-            points=points,
-            occurred_at=occurred_at,
-            ref=ref,
-        )
-    ).hexdigest()
+    """HMAC-SHA256 (hex) of a checkpoint: its fields and the previous checkpoint's MAC, as netstrings."""
+    fields = (
+        CHECKPOINT_TAG,
+        str(checkpoint_id),
+        _utc_text(made_at),
+        str(accounts),
+        str(entries),
+        heads_sha256,
+        prev_mac or "",
+    )
+    message = b"".join([_netstring(text.encode("utf-8")) for text in fields])
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def check_points_sign(kind: str, points: int) -> None:
@@ -498,15 +593,7 @@ def verify_chain(entries: Sequence[ChainEntry]) -> list[ChainBreak]:
                 )
             )
         try:
-            recomputed = entry_hash(
-                e.prev_hash,
-                account_id=e.account_id,
-                seq=e.seq,
-                kind=e.kind,
-                points=e.points,
-                occurred_at=e.occurred_at,
-                ref=e.ref,
-            )
+            recomputed = entry_hash(e.prev_hash, **{name: getattr(e, name) for name in HASHED_FIELDS})
         except InvalidInput as exc:
             breaks.append(ChainBreak(e.account_id, e.seq, position, "hash", exc.detail))
         else:

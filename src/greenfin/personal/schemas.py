@@ -6,6 +6,12 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from greenfin.bounds import MAX_INT32
+
+# The most points one staff correction may add or remove: a regional year's issue is ~10^9 points; a
+# bound this size keeps every sum of an account and of the region far inside a 64-bit integer.
+MAX_POINTS = 10_000_000
+
 
 class EventIn(BaseModel):
     """One low-carbon payment event as a data source delivers it.
@@ -14,12 +20,18 @@ class EventIn(BaseModel):
     batch answers with a reason per event instead of refusing the whole request.
     """
 
-    source: str = Field(description="Code of the delivering organisation; must be the API key's own")
+    source: str = Field(max_length=40, description="Code of the delivering organisation; must be the API key's own")
     external_id: str = Field(min_length=1, max_length=80, description="The source's id of the event")
-    id_number: str = Field(description="Resident ID number (18 characters); hashed on arrival, never stored")
-    scenario: str = Field(description="Scenario code of the catalogue in force")
-    occurred_at: str = Field(description="ISO 8601 time with a UTC offset, e.g. 2026-03-02T08:15:00+08:00")
-    amount_fen: int | None = Field(default=None, ge=0, description="Payment amount in fen, if any")
+    id_number: str = Field(
+        max_length=40, description="Resident ID number (18 characters); hashed on arrival, never stored"
+    )
+    scenario: str = Field(max_length=40, description="Scenario code of the catalogue in force")
+    occurred_at: str = Field(
+        max_length=40, description="ISO 8601 time with a UTC offset, e.g. 2026-03-02T08:15:00+08:00"
+    )
+    amount_fen: int | None = Field(
+        default=None, ge=0, le=10**14, description="Payment amount in fen, if any (at most 10^14)"
+    )
 
 
 class EventBatchIn(BaseModel):
@@ -50,20 +62,26 @@ class IntakeRead(BaseModel):
 
 
 class AccountOpen(BaseModel):
-    """A resident opens their own account and consents to it."""
+    """A resident opens their own account and consents to it (with the operator's verification code)."""
 
-    id_number: str
+    id_number: str = Field(max_length=40)
     name: str = Field(min_length=1, max_length=60)
-    phone: str | None = None
+    phone: str | None = Field(default=None, max_length=20)
     consent: bool = Field(description="The resident agrees to the account's terms (must be true)")
     consent_ref: str | None = Field(default=None, max_length=80, description="Version of the terms agreed to")
+    verification_code: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The code the operator handed out after checking the resident's ID card (when self-service "
+        "opening is on)",
+    )
 
 
 class EnrolRow(BaseModel):
-    id_number: str
-    name: str
-    phone: str | None = None
-    consent_ref: str
+    id_number: str = Field(max_length=40)
+    name: str = Field(max_length=60)
+    phone: str | None = Field(default=None, max_length=20)
+    consent_ref: str = Field(max_length=80)
 
 
 class EnrolIn(BaseModel):
@@ -148,7 +166,7 @@ class BalanceRead(BaseModel):
 
 
 class ConsentCreate(BaseModel):
-    bank_code: str
+    bank_code: str = Field(min_length=1, max_length=40)
     days: int = Field(default=365, ge=1, le=3 * 365, description="How long the consent lasts")
     consent_ref: str | None = Field(default=None, max_length=80)
 
@@ -167,17 +185,17 @@ class ConsentRead(BaseModel):
 
 
 class RewardCreate(BaseModel):
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
-    kind: str
-    name_zh: str
-    name_en: str
-    points_price: int = Field(ge=1)
-    stock: int = Field(ge=0)
-    valid_from: date
-    valid_to: date | None = None
-    uplift_co2_g: int = Field(default=0, ge=0)
-    uplift_days: int = Field(default=0, ge=0)
-    provider: str | None = None
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", max_length=40)
+    kind: str = Field(max_length=20)
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(min_length=1, max_length=200)
+    points_price: int = Field(ge=1, le=MAX_POINTS)
+    stock: int = Field(ge=0, le=MAX_INT32)
+    valid_from: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    valid_to: date | None = Field(default=None, ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    uplift_co2_g: int = Field(default=0, ge=0, le=10**12)
+    uplift_days: int = Field(default=0, ge=0, le=3660)
+    provider: str | None = Field(default=None, max_length=200)
 
 
 class RewardRead(BaseModel):
@@ -197,7 +215,7 @@ class RewardRead(BaseModel):
 
 
 class RedeemIn(BaseModel):
-    reward_code: str
+    reward_code: str = Field(max_length=40)
 
 
 class RedemptionRead(BaseModel):
@@ -214,8 +232,13 @@ class RedemptionRead(BaseModel):
 class CorrectionIn(BaseModel):
     """An adjustment (``points``) or a reversal of an entry (``corrects_seq``), with a reason."""
 
-    points: int | None = Field(default=None, description="Points to add (negative to remove); for adjust")
-    corrects_seq: int | None = Field(default=None, description="Seq of the entry corrected")
+    points: int | None = Field(
+        default=None,
+        ge=-MAX_POINTS,
+        le=MAX_POINTS,
+        description=f"Points to add (negative to remove); for adjust; at most {MAX_POINTS:,} either way",
+    )
+    corrects_seq: int | None = Field(default=None, ge=1, le=MAX_INT32, description="Seq of the entry corrected")
     reason: str = Field(min_length=3, max_length=500)
 
 

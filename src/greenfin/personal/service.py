@@ -13,6 +13,8 @@ and 492 g dated 2026-03-02, chained to the account's previous entry.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -37,8 +39,9 @@ from greenfin.personal.catalogue import (
     load_expiry_rule,
     load_grade_bands,
 )
-from greenfin.personal.models import REWARD_KINDS, Account, LedgerEntry, Redemption, Reward
+from greenfin.personal.models import REWARD_KINDS, Account, LedgerCheckpoint, LedgerEntry, Redemption, Reward
 from greenfin.personal.rules import (
+    HASHED_FIELDS,
     SHANGHAI,
     Award,
     ChainBreak,
@@ -48,12 +51,15 @@ from greenfin.personal.rules import (
     award,
     cap_order_key,
     check_points_sign,
+    checkpoint_mac,
     entry_hash,
     expires_on,
     grade,
+    heads_digest,
     local_day,
     verify_chain,
 )
+from greenfin.personal.rules import LedgerEntry as ChainedEntry
 from greenfin.personal.schemas import AccountOpen, EnrolRow, EventIn, EventResult, IntakeRead
 from greenfin.settings import Settings
 
@@ -156,11 +162,28 @@ def _account_row(
     }
 
 
+def verification_code(settings: Settings, *, id_number: str, days: int) -> str:
+    """The code that lets the holder of ``id_number`` open their own account for ``days`` days (operator's CLI)."""
+    expires_on = today() + timedelta(days=days - 1)
+    return identity.verification_code(
+        identity.normalise_id_number(id_number), settings.secret_key, expires_on=expires_on
+    )
+
+
 def open_account(session: Session, principal: Principal, *, settings: Settings, account_in: AccountOpen) -> Account:
-    """A resident opens their own account, consenting on the resident page."""
+    """A resident opens their own account with consent and the operator's verification code.
+
+    Self-service opening is off unless the operator turns it on (``personal_self_service``):
+    then the resident shows the code the operator handed out after checking the ID card
+    (:func:`identity.verification_code`). The answers never tell whether an ID number has an
+    account: refusals come before any look-up, and a verified holder whose number a bank
+    enrolled gets that account linked, with the same answer as a new one.
+    """
     auth.require_role(principal, "resident")
     if principal.user_id is None:
         raise Forbidden("only a logged-in resident can open their own account")
+    if settings.personal_self_service == "off":
+        raise Forbidden("accounts are opened by a bank here: ask your bank to enrol you")
     if not account_in.consent:
         raise InvalidInput(
             "an account is opened only with the resident's consent",
@@ -172,6 +195,11 @@ def open_account(session: Session, principal: Principal, *, settings: Settings, 
             problems[0]["reason"],
             errors=[{"field": p.pop("column"), **p} for p in problems],  # "message": the catalogue key a page shows
         )
+    id_number = identity.normalise_id_number(account_in.id_number)
+    code = account_in.verification_code or ""
+    if not identity.verification_code_matches(id_number, code, settings.secret_key, today=today()):
+        reason = "the verification code does not belong to this ID number or has expired"
+        raise InvalidInput(reason, errors=[{"field": "verification_code", "reason": reason}])
     if repo.account_by_user(session, principal.user_id) is not None:
         raise Conflict("you have an account already")
     row = _account_row(
@@ -186,8 +214,15 @@ def open_account(session: Session, principal: Principal, *, settings: Settings, 
         user_id=principal.user_id,
         now=utcnow(),
     )
-    if repo.account_by_hash(session, row["id_hash"]) is not None:
-        raise Conflict("an account for this ID number exists already; ask the bank that opened it to link it")
+    existing = repo.account_by_hash(session, row["id_hash"])
+    if existing is not None:
+        # The verified holder of an enrolled number: link the bank's account to the login.
+        if existing.user_id is not None:
+            raise Conflict("this account is linked to another login; ask the bank that opened it")
+        existing.user_id = principal.user_id
+        session.flush()
+        auth.record(session, principal, action="link", entity_type="personal_account", entity_id=existing.ref)
+        return existing
     account = Account(**row)
     session.add(account)
     session.flush()
@@ -411,6 +446,9 @@ def consent_history(session: Session, principal: Principal) -> list[ConsentRecor
 # --- intake (API: single events and batches) ----------------------------------------------
 
 
+MIN_EVENT_YEAR, MAX_EVENT_YEAR = 2000, 2100
+
+
 def parse_time(value: str) -> datetime | str:
     """An aware time from ISO 8601 text, or the reason it is refused."""
     try:
@@ -419,6 +457,8 @@ def parse_time(value: str) -> datetime | str:
         return f"malformed time {value!r}: use ISO 8601 with a UTC offset"
     if at.tzinfo is None or at.utcoffset() is None:
         return f"malformed time {value!r}: a UTC offset is required (e.g. +08:00)"
+    if not MIN_EVENT_YEAR <= at.year <= MAX_EVENT_YEAR:  # also keeps year 1 and 9999 in UTC and Shanghai
+        return f"time {value!r} is out of range: events fall in {MIN_EVENT_YEAR}–{MAX_EVENT_YEAR}"
     return at.astimezone(UTC)
 
 
@@ -670,13 +710,7 @@ def chain_rows(
         if row["earned_on"] is None and row["points"] > 0:
             row["earned_on"] = row["occurred_at"].astimezone(SHANGHAI).date()
         row["hash"] = entry_hash(
-            last_hash,
-            account_id=str(account_id),
-            seq=seq,
-            kind=row["kind"],
-            points=row["points"],
-            occurred_at=row["occurred_at"],
-            ref=row["ref"],
+            last_hash, **{**{name: row[name] for name in HASHED_FIELDS}, "account_id": str(account_id)}
         )
         heads[account_id] = (seq, row["hash"])
         out.append(row)
@@ -773,22 +807,123 @@ def verify(session: Session, *, account_id: int | None = None) -> tuple[int, int
     return accounts, entries, breaks
 
 
+CHECKPOINT_KEY_TAG = b"greenfin.personal.ledger.checkpoint-key.v1"
+
+
+def checkpoint_key(settings: Settings) -> bytes:
+    """The checkpoints' HMAC key: derived from the secret for this one purpose (never the ID-hash key itself)."""
+    return hmac.new(settings.secret_key.encode(), CHECKPOINT_KEY_TAG, hashlib.sha256).digest()
+
+
 @dataclass(frozen=True, slots=True)
-class _Chained:
-    account_id: str
-    seq: int
-    kind: str
-    points: int
-    occurred_at: datetime
-    ref: str
-    prev_hash: str | None
-    hash: str
+class Checkpoint:
+    id: int
+    made_at: datetime
+    accounts: int
+    entries: int
+    mac: str
+
+
+def checkpoint(session: Session, settings: Settings, *, now: datetime | None = None) -> Checkpoint:
+    """Anchor every account's chain head in a new signed checkpoint, chained onto the last one.
+
+    Refuses (Conflict) while an anchored entry is gone or changed: a checkpoint never blesses a
+    truncated or recomputed chain. Set-based: one upsert of the heads, one pass over the anchors.
+    """
+    repo.lock_for_checkpoint(session)
+    if repo.broken_anchors(session):
+        raise Conflict("the ledger no longer reaches its anchored heads; run `greenfin personal verify`")
+    previous = repo.latest_checkpoint(session)
+    made_at = now or utcnow()
+    row = LedgerCheckpoint(made_at=made_at, accounts=0, entries=0, heads_sha256="", mac="")
+    session.add(row)
+    session.flush()
+    repo.advance_anchors(session, row.id)
+    row.accounts, row.entries = repo.anchor_totals(session)
+    row.heads_sha256 = heads_digest((a, q, h) for a, q, h in repo.anchors_in_order(session))
+    row.prev_mac = previous.mac if previous is not None else None
+    row.mac = checkpoint_mac(
+        checkpoint_key(settings),
+        checkpoint_id=row.id,
+        made_at=made_at,
+        accounts=row.accounts,
+        entries=row.entries,
+        heads_sha256=row.heads_sha256,
+        prev_mac=row.prev_mac,
+    )
+    session.flush()
+    return Checkpoint(row.id, made_at, row.accounts, row.entries, row.mac)
+
+
+def checkpoint_if_due(session: Session, settings: Settings, *, now: datetime | None = None) -> Checkpoint | None:
+    """A checkpoint if the last one is older than ``ledger_checkpoint_minutes`` (the server's poster calls it)."""
+    now = now or utcnow()
+    if not checkpoint_due(session, settings, now=now):
+        return None
+    return checkpoint(session, settings, now=now)
+
+
+def checkpoint_due(session: Session, settings: Settings, *, now: datetime | None = None) -> bool:
+    """Whether the last checkpoint is older than ``ledger_checkpoint_minutes`` (never when that is 0)."""
+    if settings.ledger_checkpoint_minutes <= 0:
+        return False
+    last = repo.latest_checkpoint(session)
+    limit = (now or utcnow()) - timedelta(minutes=settings.ledger_checkpoint_minutes)
+    return last is None or _aware(last.made_at) <= limit
+
+
+def verify_anchors(session: Session, settings: Settings) -> list[ChainBreak]:
+    """Check the checkpoints (MACs, their chain, the anchors' digest) and that every chain reaches its anchor.
+
+    An anchored entry that is gone is a truncation; one with another hash, a recomputed chain;
+    a checkpoint whose MAC does not verify, or anchors that do not hash to the newest one's
+    digest, were written without the key.
+    """
+    breaks: list[ChainBreak] = []
+    key = checkpoint_key(settings)
+    prev_mac: str | None = None
+    rows = repo.checkpoints(session)
+    for position, cp in enumerate(rows):
+        expected = checkpoint_mac(
+            key,
+            checkpoint_id=cp.id,
+            made_at=_aware(cp.made_at),
+            accounts=cp.accounts,
+            entries=cp.entries,
+            heads_sha256=cp.heads_sha256,
+            prev_mac=cp.prev_mac,
+        )
+        if not hmac.compare_digest(expected, cp.mac):
+            breaks.append(ChainBreak("checkpoint", cp.id, position, "checkpoint", "its MAC does not verify"))
+        if cp.prev_mac != prev_mac:
+            breaks.append(
+                ChainBreak("checkpoint", cp.id, position, "checkpoint", "does not chain onto the previous checkpoint")
+            )
+        prev_mac = cp.mac
+    if rows:
+        newest = rows[-1]
+        digest = heads_digest((a, q, h) for a, q, h in repo.anchors_in_order(session))
+        if digest != newest.heads_sha256:
+            detail = f"the anchored heads do not hash to checkpoint {newest.id}'s digest"
+            breaks.append(ChainBreak("checkpoint", newest.id, len(rows) - 1, "checkpoint", detail))
+    for position, (account_id, seq, anchored, checkpoint_id, stored) in enumerate(repo.broken_anchors(session)):
+        detail = (
+            f"entry {seq}, anchored by checkpoint {checkpoint_id}, is gone (truncated)"
+            if stored is None
+            else f"entry {seq} hashes to {stored}, checkpoint {checkpoint_id} anchored {anchored} (recomputed)"
+        )
+        breaks.append(ChainBreak(str(account_id), seq, position, "anchor", detail))
+    return breaks
 
 
 def _verify_one(rows: list[Any]) -> list[ChainBreak]:
     return verify_chain(
         [
-            _Chained(str(r.account_id), r.seq, r.kind, int(r.points), r.occurred_at, r.ref, r.prev_hash, r.hash)
+            ChainedEntry(
+                **{**{name: getattr(r, name) for name in HASHED_FIELDS}, "account_id": str(r.account_id)},
+                prev_hash=r.prev_hash,
+                hash=r.hash,
+            )
             for r in rows
         ]
     )

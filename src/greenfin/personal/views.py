@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from greenfin.auth.service import Principal
-from greenfin.errors import Conflict, GreenfinError, InvalidInput, NotFound
+from greenfin.errors import Conflict, Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.personal import service
 from greenfin.personal.schemas import AccountOpen
@@ -241,7 +241,9 @@ def _open_page(
     request: Request, lang: str, *, error: str | None = None, values: dict[str, str] | None = None, status: int = 200
 ) -> Response:
     blank = {"id_number": "", "name": "", "phone": ""}
-    return render(request, "personal/open.html", {"error": error, "values": values or blank}, lang=lang, status=status)
+    settings = request.app.state.settings
+    context = {"error": error, "values": values or blank, "self_service": settings.personal_self_service != "off"}
+    return render(request, "personal/open.html", context, lang=lang, status=status)
 
 
 @router.post("/personal/account/open", response_class=HTMLResponse)
@@ -255,19 +257,35 @@ def open_account(
     name: Annotated[str, Form(max_length=60)],
     phone: Annotated[str, Form(max_length=20)] = "",
     consent: Annotated[str, Form(max_length=3)] = "",
+    verification_code: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """A resident opens their own account on the page, consenting to its terms."""
+    """A resident opens their own account on the page, consenting to its terms (with the operator's code)."""
     values = {"id_number": "", "name": name, "phone": phone}  # the ID number is never echoed back
     try:
         account_in = AccountOpen(
-            id_number=id_number, name=name, phone=phone or None, consent=consent == "yes", consent_ref="terms-v1"
+            id_number=id_number,
+            name=name,
+            phone=phone or None,
+            consent=consent == "yes",
+            consent_ref="terms-v1",
+            verification_code=verification_code or None,
         )
         service.open_account(session, principal, settings=settings, account_in=account_in)
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"]
         return _open_page(request, lang, error=reason, values=values, status=422)
-    except (InvalidInput, Conflict) as exc:
-        key = "personal.open_no_consent" if "consent" in exc.detail else None
+    except (InvalidInput, Conflict, Forbidden) as exc:
+        key = (
+            "personal.open_no_consent"
+            if "consent" in exc.detail
+            else "personal.open_bad_code"
+            if any(e.get("field") == "verification_code" for e in exc.errors)
+            else "personal.open_off"
+            if isinstance(exc, Forbidden)
+            else "personal.open_refused"
+            if isinstance(exc, Conflict)
+            else None
+        )
         key = next((e["message"] for e in exc.errors if e.get("field") == "id_number" and "message" in e), key)
         error = translate(key, lang) if key else exc.detail
         return _open_page(request, lang, error=error, values=values, status=exc.status)
