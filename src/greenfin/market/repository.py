@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, and_, case, false, func, or_, select, true, update
+from sqlalchemy import and_, case, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,6 +20,7 @@ from greenfin.market.models import (
     Product,
     Subsidy,
 )
+from greenfin.market.rules import ProductFacts
 
 PRODUCT_MATCH_COLUMNS = (
     Product.id,
@@ -68,56 +69,45 @@ def products(
     return rows.all(), total
 
 
-def candidate_products(session: Session, *, kind: str, amount_fen: int, term_months: int) -> Sequence[Any]:
-    """Published products whose kind, amount and term ranges admit the need (the SQL prefilter)."""
-    return session.execute(
-        select(*PRODUCT_MATCH_COLUMNS).where(
-            Product.status == "published",
-            _KIND_COLUMN[kind].is_(True),
-            Product.min_amount_fen <= amount_fen,
-            Product.max_amount_fen >= amount_fen,
-            Product.min_term_months <= term_months,
-            Product.max_term_months >= term_months,
-        )
-    ).all()
+def published_stamp(session: Session) -> tuple[Any, ...]:
+    """What changes whenever the set of published products changes: their count and latest publication."""
+    row = session.execute(
+        select(func.count(), func.max(Product.published_at)).where(Product.status == "published")
+    ).one()
+    return tuple(row)
 
 
-def published_products_of(session: Session, org_code: str) -> Sequence[Any]:
-    return session.execute(
-        select(*PRODUCT_MATCH_COLUMNS).where(Product.status == "published", Product.org_code == org_code)
-    ).all()
+def published_products(session: Session) -> Sequence[Any]:
+    return session.execute(select(*PRODUCT_MATCH_COLUMNS).where(Product.status == "published")).all()
 
 
-def _in_list(column: Any, values: list[str] | None) -> ColumnElement[bool]:
-    return true() if values is None else (column.in_(values) if values else false())
+def _in_list(column: Any, values: Sequence[str] | None) -> ColumnElement[bool]:
+    return true() if values is None else (column.in_(list(values)) if values else false())
 
 
-def _serves(row: Row[Any]) -> ColumnElement[bool]:
-    """The SQL form of a product's exclusion rules over the need's columns."""
-    kinds = [
-        k
-        for k, flag in (("enterprise", row.for_enterprise), ("farm", row.for_farm), ("resident", row.for_resident))
-        if flag
-    ]
+def _serves(product: ProductFacts) -> ColumnElement[bool]:
+    """The SQL form of a product's exclusion rules (``rules.exclusions``) over the need's columns."""
     industry: ColumnElement[bool] = true()
-    if row.industries is not None:
-        industry = or_(false(), *[Need.industry_code.startswith(p) for p in row.industries])
-    collateral: ColumnElement[bool] = true() if row.loan_method == "credit" else Need.collateral == row.loan_method
+    if product.industries is not None:
+        industry = or_(false(), *[Need.industry_code.startswith(p) for p in product.industries])
+    collateral: ColumnElement[bool] = (
+        true() if product.loan_method == "credit" else Need.collateral == product.loan_method
+    )
     return and_(
-        Need.borrower_kind.in_(kinds),
-        Need.amount_fen.between(row.min_amount_fen, row.max_amount_fen),
-        Need.term_months.between(row.min_term_months, row.max_term_months),
-        _in_list(Need.county_code, row.counties),
+        Need.borrower_kind.in_(list(product.borrower_kinds)),
+        Need.amount_fen.between(product.min_amount_fen, product.max_amount_fen),
+        Need.term_months.between(product.min_term_months, product.max_term_months),
+        _in_list(Need.county_code, product.counties),
         industry,
-        _in_list(Need.industrial_label, row.carbon_labels),
-        _in_list(Need.agricultural_label, row.agricultural_labels),
-        _in_list(Need.personal_grade, row.personal_grades),
-        _in_list(Need.green_use, row.green_uses),
+        _in_list(Need.industrial_label, product.carbon_labels),
+        _in_list(Need.agricultural_label, product.agricultural_labels),
+        _in_list(Need.personal_grade, product.personal_grades),
+        _in_list(Need.green_use, product.green_uses),
         collateral,
     )
 
 
-def needs_served(session: Session, products: Sequence[Row[Any]], *, limit: int, offset: int) -> Sequence[Need]:
+def needs_served(session: Session, products: Sequence[ProductFacts], *, limit: int, offset: int) -> Sequence[Need]:
     """Open needs at least one of ``products`` can serve, newest first."""
     if not products:
         return []

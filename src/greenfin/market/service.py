@@ -572,36 +572,49 @@ def _product_facts(row: Any) -> rules.ProductFacts:
     )
 
 
-def _carbon_rate(need: Need, base_rate_bp: int, bank_code: str, cache: dict[tuple[str, int], int]) -> int:
+def _standings_of(need: Need) -> tuple[tuple[str, str], ...]:
+    found = []
+    if need.industrial_label:
+        found.append(("industrial", need.industrial_label))
+    if need.agricultural_label:
+        found.append(("agricultural", need.agricultural_label))
+    if need.personal_grade:
+        found.append(("personal", need.personal_grade))
+    return tuple(found)
+
+
+def _carbon_rate(need: Need, base_rate_bp: int, bank_code: str) -> int:
     """The rate after the carbon terms of the finance policy table (finance's own rules, traced there)."""
+    from greenfin.finance.policy import load_policy
+
+    standings = _standings_of(need)
+    if not standings:
+        return base_rate_bp
+    policy = load_policy()
+    # Only banks with overrides in the table get terms of their own; the rest share the region's.
+    bank_key = bank_code if bank_code in policy.banks else None
+    return _rate_after(standings, bank_key, base_rate_bp, policy.policy_id)
+
+
+@lru_cache(maxsize=65_536)
+def _rate_after(
+    standings: tuple[tuple[str, str], ...], bank_code: str | None, base_rate_bp: int, policy_id: str
+) -> int:
+    """Finance's terms for these labels at this base rate (the rate depends on nothing else of the offer)."""
     from greenfin.finance import service as finance
+    from greenfin.finance.policy import load_policy
     from greenfin.finance.rules import BorrowerStanding
     from greenfin.finance.schemas import BaseOfferIn
 
-    key = (bank_code, base_rate_bp)
-    if key in cache:
-        return cache[key]
-    found: list[tuple[BorrowerStanding, int | None]] = []
-    if need.industrial_label:
-        found.append((BorrowerStanding("industrial", need.industrial_label, need.borrower_code), None))
-    if need.agricultural_label:
-        found.append((BorrowerStanding("agricultural", need.agricultural_label, need.borrower_code), None))
-    if need.personal_grade:
-        found.append((BorrowerStanding("personal", need.personal_grade, need.borrower_code), None))
-    if not found:
-        cache[key] = base_rate_bp
-        return base_rate_bp
-    kind = (
-        "enterprise" if need.borrower_kind == "enterprise" else "farm"
-    )  # a resident borrows as a person-held farm would
+    policy = load_policy()
+    assert policy.policy_id == policy_id
     terms = finance.terms_read(
-        finance.Borrower(kind, need.borrower_code, need.borrower_code, need.borrower_name),
-        found,
-        BaseOfferIn(rate_bp=max(base_rate_bp, 0), amount_fen=need.amount_fen, term_months=min(need.term_months, 600)),
+        finance.Borrower("enterprise", "-", "-", "-"),
+        [(BorrowerStanding(kind, code), None) for kind, code in standings],
+        BaseOfferIn(rate_bp=max(base_rate_bp, 0), amount_fen=100_000_00, term_months=12),
         bank_code=bank_code,
-        policy=finance._policy(None),  # type: ignore[arg-type]  # the region's table; the session is unused
+        policy=policy,
     )
-    cache[key] = terms.rate_bp
     return terms.rate_bp
 
 
@@ -624,15 +637,49 @@ def reason_text(reason: rules.Reason, lang: str) -> str:
     return translate(reason.key, lang, **params)
 
 
-def _matches_of(session: Session, need: Need, rows: Sequence[Any]) -> list[tuple[rules.Match, Any]]:
+@dataclass(frozen=True)
+class ShelfItem:
+    """A published product as matching holds it in memory."""
+
+    id: str
+    org_code: str
+    org_name: str
+    name: str
+    rate_spread_bp: int
+    facts: rules.ProductFacts
+
+
+_SHELVES: dict[str, tuple[tuple[Any, ...], list[ShelfItem]]] = {}
+
+
+def _shelf(session: Session) -> list[ShelfItem]:
+    """Every published product, read once per process and again only when the published set changes.
+
+    The stamp (count and latest publication of the published products) changes with every
+    publication, withdrawal and new version; one indexed aggregate per request checks it.
+    """
+    key = str(session.get_bind().engine.url)
+    stamp = repository.published_stamp(session)
+    cached = _SHELVES.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    items = [
+        ShelfItem(row.id, row.org_code, row.org_name, row.name, row.rate_spread_bp, _product_facts(row))
+        for row in repository.published_products(session)
+    ]
+    _SHELVES[key] = (stamp, items)
+    return items
+
+
+def _matches_of(
+    need: Need, rows: Sequence[Any], records: dict[str, tuple[int, int]], lpr: int
+) -> list[tuple[rules.Match, Any]]:
+    """The eligible products among ``rows`` for a need, ranked, with the rows."""
     facts = _need_facts(need)
-    lpr = lpr_bp()
-    records = repository.answer_records(session, sorted({r.org_code for r in rows}))
-    cache: dict[tuple[str, int], int] = {}
     by_id = {r.id: r for r in rows}
     found: list[rules.Match | None] = []
     for row in rows:
-        product = _product_facts(row)
+        product = row.facts
         if rules.exclusions(facts, product):
             continue
         base = lpr + row.rate_spread_bp
@@ -642,7 +689,7 @@ def _matches_of(session: Session, need: Need, rows: Sequence[Any]) -> list[tuple
                 facts,
                 product,
                 base_rate_bp=base,
-                rate_bp=_carbon_rate(need, base, row.org_code, cache),
+                rate_bp=_carbon_rate(need, base, row.org_code),
                 lpr_bp=lpr,
                 on_time=on_time,
                 answered=answered,
@@ -658,9 +705,14 @@ def matches(session: Session, principal: Principal, *, need_id: str, lang: str =
         principal.is_staff or principal.organisation_code == need.borrower_code or principal.actor == need.borrower_code
     ):
         raise NotFound(f"no need {need_id} of yours")
-    rows = repository.candidate_products(
-        session, kind=need.borrower_kind, amount_fen=need.amount_fen, term_months=need.term_months
-    )
+    amount, term, kind = need.amount_fen, need.term_months, need.borrower_kind
+    rows = [
+        item
+        for item in _shelf(session)
+        if item.facts.min_amount_fen <= amount <= item.facts.max_amount_fen
+        and item.facts.min_term_months <= term <= item.facts.max_term_months
+        and kind in item.facts.borrower_kinds
+    ]
     return [
         MatchRead(
             product_id=m.product_id,
@@ -671,18 +723,22 @@ def matches(session: Session, principal: Principal, *, need_id: str, lang: str =
             rate_bp=m.rate_bp,
             reasons=[reason_text(r, lang) for r in m.reasons],
         )
-        for m, row in _matches_of(session, need, rows)
+        for m, row in _matches_of(
+            need, rows, repository.answer_records(session, sorted({r.org_code for r in rows})), lpr_bp()
+        )
     ]
 
 
 def needs_for_bank(session: Session, principal: Principal, *, limit: int = 20, offset: int = 0) -> list[NeedMatchRead]:
     """Open needs the institution's published products can serve, newest first, without the borrowers' identity."""
     code, _ = _institution(session, principal)
-    products = repository.published_products_of(session, code)
-    needs = repository.needs_served(session, products, limit=limit, offset=offset)
+    products = [item for item in _shelf(session) if item.org_code == code]
+    needs = repository.needs_served(session, [p.facts for p in products], limit=limit, offset=offset)
     out: list[NeedMatchRead] = []
+    records = repository.answer_records(session, [code])
+    lpr = lpr_bp()
     for need in needs:
-        found = _matches_of(session, need, products)
+        found = _matches_of(need, products, records, lpr)
         if found:
             out.append(
                 NeedMatchRead(
@@ -730,9 +786,7 @@ def apply(session: Session, principal: Principal, *, application_in: Application
     product = repository.product(session, application_in.product_id)
     if product is None or product.status != "published":
         raise NotFound(f"no published product {application_in.product_id}")
-    row = next((r for r in repository.published_products_of(session, product.org_code) if r.id == product.id), None)
-    assert row is not None
-    excluded = rules.exclusions(_need_facts(need), _product_facts(row))
+    excluded = rules.exclusions(_need_facts(need), _product_facts(product))
     if excluded:
         reasons = [reason_text(r, "zh") for r in excluded]
         raise InvalidInput(
@@ -754,7 +808,7 @@ def apply(session: Session, principal: Principal, *, application_in: Application
         state="submitted",
         amount_fen=need.amount_fen,
         term_months=need.term_months,
-        quoted_rate_bp=_carbon_rate(need, base, product.org_code, {}),
+        quoted_rate_bp=_carbon_rate(need, base, product.org_code),
         lpr_bp=lpr,
         submitted_at=utcnow(),
         due_on=due_date(today, product.accept_days),
