@@ -96,7 +96,9 @@ def test_the_contract_end_to_end(client: TestClient, session: Session, headers_f
     assert loan.json()["rate_bp"] == 340 and loan.json()["amount_fen"] == 100_000_000
 
     after = client.post(
-        f"/api/v1/market/applications/{app_id}/decision", json={"decision": "decline", "reason": "other"}, headers=w["bank"]
+        f"/api/v1/market/applications/{app_id}/decision",
+        json={"decision": "decline", "reason": "other"},
+        headers=w["bank"],
     )
     assert after.status_code == 409
 
@@ -116,9 +118,13 @@ def test_bounds_name_the_field(client: TestClient, session: Session, headers_for
     assert bad.status_code == 422 and "max_amount_fen" in bad.json()["detail"]
     bad = client.post("/api/v1/market/products", json={**PRODUCT, "rate_spread_bp": 99_999}, headers=w["bank"])
     assert bad.status_code == 422 and "rate_spread_bp" in bad.json()["detail"]
-    bad = client.post("/api/v1/market/needs", json={"amount_fen": 100, "term_months": 999, "purpose": "x"}, headers=w["firm"])
+    bad = client.post(
+        "/api/v1/market/needs", json={"amount_fen": 100, "term_months": 999, "purpose": "x"}, headers=w["firm"]
+    )
     assert bad.status_code == 422 and "term_months" in bad.json()["detail"]
-    bad = client.post("/api/v1/market/needs", json={"amount_fen": 0, "term_months": 12, "purpose": "x"}, headers=w["firm"])
+    bad = client.post(
+        "/api/v1/market/needs", json={"amount_fen": 0, "term_months": 12, "purpose": "x"}, headers=w["firm"]
+    )
     assert bad.status_code == 422 and "amount_fen" in bad.json()["detail"]
 
 
@@ -126,7 +132,12 @@ def test_roles_and_tenancy(client: TestClient, session: Session, headers_for: An
     w = _world(session, headers_for)
     # only a bank writes products; only a borrower writes needs
     assert client.post("/api/v1/market/products", json=PRODUCT, headers=w["firm"]).status_code == 403
-    assert client.post("/api/v1/market/needs", json={"amount_fen": 1, "term_months": 1, "purpose": "x"}, headers=w["bank"]).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/market/needs", json={"amount_fen": 1, "term_months": 1, "purpose": "x"}, headers=w["bank"]
+        ).status_code
+        == 403
+    )
     product_id = _published(client, w["bank"])
     # another bank cannot publish or withdraw it
     assert client.post(f"/api/v1/market/products/{product_id}/withdraw", headers=w["other"]).status_code == 404
@@ -146,7 +157,12 @@ def test_roles_and_tenancy(client: TestClient, session: Session, headers_for: An
     listed = client.get("/api/v1/market/applications", headers=w["regulator"]).json()
     assert listed["total"] == 1
     app_id = listed["items"][0]["id"]
-    assert client.post(f"/api/v1/market/applications/{app_id}/decision", json={"decision": "accept"}, headers=w["regulator"]).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/market/applications/{app_id}/decision", json={"decision": "accept"}, headers=w["regulator"]
+        ).status_code
+        == 403
+    )
 
 
 def test_excluded_product_is_a_reason_not_an_error(client: TestClient, session: Session, headers_for: Any) -> None:
@@ -170,7 +186,9 @@ def test_decline_needs_a_reason_and_is_terminal(client: TestClient, session: Ses
     ).json()["id"]
     url = f"/api/v1/market/applications/{app_id}/decision"
     assert client.post(url, json={"decision": "decline"}, headers=w["bank"]).status_code == 422
-    declined = client.post(url, json={"decision": "decline", "reason": "credit_record", "note": "逾期记录"}, headers=w["bank"])
+    declined = client.post(
+        url, json={"decision": "decline", "reason": "credit_record", "note": "逾期记录"}, headers=w["bank"]
+    )
     assert declined.status_code == 200 and declined.json()["decline_reason"] == "credit_record"
     assert client.post(url, json={"decision": "approve"}, headers=w["bank"]).status_code == 409
     assert client.post(f"/api/v1/market/applications/{app_id}/disburse", headers=w["bank"]).status_code == 409

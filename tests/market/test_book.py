@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import threading
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -36,7 +35,9 @@ GOOD = "loan_no,as_of,balance_fen,quality\nL1,2025-10-31,100000,normal\nL2,2025-
 
 def _bank(session: Session) -> Principal:
     org = make_organisation(session, kind="bank", code="qz_bank", name="衢州银行")
-    return Principal(actor="user:bank", role="bank", organisation_id=org.id, organisation_kind="bank", organisation_code="qz_bank")
+    return Principal(
+        actor="user:bank", role="bank", organisation_id=org.id, organisation_kind="bank", organisation_code="qz_bank"
+    )
 
 
 def test_balance_file_is_idempotent(session: Session) -> None:
@@ -102,15 +103,26 @@ def test_subsidy_budget_is_never_overspent(session: Session) -> None:
         session,
         REGULATOR,
         policy_in=PolicyCreate(
-            title="绿色贷款贴息", valid_from=date(2025, 1, 1), valid_to=date(2025, 12, 31), subsidy_rate_bp=200, budget_fen=3_000_000
+            title="绿色贷款贴息",
+            valid_from=date(2025, 1, 1),
+            valid_to=date(2025, 12, 31),
+            subsidy_rate_bp=200,
+            budget_fen=3_000_000,
         ),
     )
     # 2 % of 100万元 for 12 months = 2万元 = 2,000,000 fen each: the 3万元 budget covers one, not two
     ids = [
-        service.apply_subsidy(session, FIRM, subsidy_in=SubsidyCreate(policy_id=policy.id, loan_id=_loan(session, bank, 100_000_000, f"S{i}"))).id
+        service.apply_subsidy(
+            session,
+            FIRM,
+            subsidy_in=SubsidyCreate(policy_id=policy.id, loan_id=_loan(session, bank, 100_000_000, f"S{i}")),
+        ).id
         for i in range(2)
     ]
-    assert service.review_subsidy(session, REGULATOR, subsidy_id=ids[0], review=SubsidyReview(decision="approve")).status == "approved"
+    assert (
+        service.review_subsidy(session, REGULATOR, subsidy_id=ids[0], review=SubsidyReview(decision="approve")).status
+        == "approved"
+    )
     with pytest.raises(Conflict, match="budget"):
         service.review_subsidy(session, REGULATOR, subsidy_id=ids[1], review=SubsidyReview(decision="approve"))
     service.review_subsidy(session, REGULATOR, subsidy_id=ids[0], review=SubsidyReview(decision="pay"))
@@ -177,5 +189,3 @@ def test_escalation_flags_overdue_applications(session: Session) -> None:
         service.escalate(session, FIRM)
     stored = session.get(Application, application.id)
     assert stored is not None and stored.consent_id is not None
-
-

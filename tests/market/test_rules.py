@@ -63,7 +63,7 @@ def test_industry_prefix_and_ranking_ties() -> None:
 
 def test_transitions() -> None:
     assert rules.next_state("submitted", "accept") == "accepted"
-    assert rules.TERMINAL == {"declined", "disbursed", "withdrawn", "expired"}
+    assert {"declined", "disbursed", "withdrawn", "expired"} == rules.TERMINAL
     with pytest.raises(Conflict, match="declined already"):
         rules.next_state("declined", "approve")
     with pytest.raises(Conflict):
