@@ -170,6 +170,9 @@ def prepare(url: str, products: int, needs: int, seed: int) -> tuple[dict[str, s
                 batch = []
         if batch:
             session.execute(insert(Need), batch)
+        from greenfin.market import service
+
+        service.reindex(session, auth.SYSTEM)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("ANALYZE"))

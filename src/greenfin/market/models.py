@@ -113,6 +113,22 @@ class Need(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class NeedMatch(Base):
+    """An open need that at least one published product of an institution can serve.
+
+    Kept up to date when a need is posted, edited or closed and when an institution publishes
+    or withdraws a product, so that a bank's first page of needs is one index range scan.
+    """
+
+    __tablename__ = "market_need_match"
+    __audit__ = False  # derived from needs and products, rebuilt set-based
+    __table_args__ = (Index("ix_market_need_match_org_created", "org_code", "created_at"),)
+
+    org_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    need_id: Mapped[str] = mapped_column(ForeignKey("market_need.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(doc="the need's creation time (the page order)")
+
+
 class Application(Base):
     """A borrower's application for one product of one bank, from one need."""
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, or_, select, true, update
+from sqlalchemy import and_, case, delete, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,6 +16,7 @@ from greenfin.market.models import (
     Loan,
     LoanBalance,
     Need,
+    NeedMatch,
     Policy,
     Product,
     Subsidy,
@@ -107,18 +108,43 @@ def _serves(product: ProductFacts) -> ColumnElement[bool]:
     )
 
 
-def needs_served(session: Session, products: Sequence[ProductFacts], *, limit: int, offset: int) -> Sequence[Need]:
-    """Open needs at least one of ``products`` can serve, newest first."""
-    if not products:
-        return []
+def needs_served(session: Session, org_code: str, *, limit: int, offset: int) -> Sequence[Need]:
+    """Open needs an institution's published products can serve (the match index), newest first."""
     query = (
         select(Need)
-        .where(Need.status == "open", or_(*[_serves(p) for p in products]))
-        .order_by(Need.created_at.desc(), Need.id)
+        .join(NeedMatch, NeedMatch.need_id == Need.id)
+        .where(NeedMatch.org_code == org_code)
+        .order_by(NeedMatch.created_at.desc(), NeedMatch.need_id)
         .offset(offset)
         .limit(limit)
     )
     return session.scalars(query).all()
+
+
+def unindex_need(session: Session, need_id: str) -> None:
+    session.execute(delete(NeedMatch).where(NeedMatch.need_id == need_id))
+
+
+def index_need(session: Session, need: Need, org_codes: Sequence[str]) -> None:
+    """The institutions that can serve this need (its rows replaced)."""
+    unindex_need(session, need.id)
+    if org_codes:
+        session.execute(
+            insert(NeedMatch),
+            [{"org_code": code, "need_id": need.id, "created_at": need.created_at} for code in sorted(set(org_codes))],
+        )
+
+
+def index_institution(session: Session, org_code: str, products: Sequence[ProductFacts]) -> int:
+    """Rebuild an institution's rows: every open need one of its published products can serve (set-based)."""
+    session.execute(delete(NeedMatch).where(NeedMatch.org_code == org_code))
+    if not products:
+        return 0
+    chosen = select(Need.id, literal(org_code), Need.created_at).where(
+        Need.status == "open", or_(*[_serves(p) for p in products])
+    )
+    result = session.execute(insert(NeedMatch).from_select(["need_id", "org_code", "created_at"], chosen))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def need(session: Session, need_id: str) -> Need | None:
@@ -134,10 +160,8 @@ def needs_of(session: Session, borrower_code: str | None, *, status: str | None,
     return session.scalars(query.order_by(Need.created_at.desc()).limit(limit)).all()
 
 
-def answer_records(session: Session, bank_codes: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Per bank: (applications answered on time, applications answered) — accepted or declined ones."""
-    if not bank_codes:
-        return {}
+def answer_records(session: Session, bank_codes: Sequence[str] | None) -> dict[str, tuple[int, int]]:
+    """Per bank (all when None): (applications answered on time, applications answered) — accepted or declined."""
     answered = Application.accepted_at.is_not(None) | (Application.state == "declined")
     rows = session.execute(
         select(
@@ -145,7 +169,7 @@ def answer_records(session: Session, bank_codes: Sequence[str]) -> dict[str, tup
             func.sum(case((Application.overdue_since.is_(None), 1), else_=0)),
             func.count(),
         )
-        .where(Application.bank_code.in_(list(bank_codes)), answered)
+        .where(answered, true() if bank_codes is None else Application.bank_code.in_(list(bank_codes)))
         .group_by(Application.bank_code)
     ).all()
     return {code: (int(on_time or 0), int(total)) for code, on_time, total in rows}

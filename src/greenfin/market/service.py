@@ -359,6 +359,7 @@ def publish_product(session: Session, principal: Principal, *, product_id: str) 
     product.status = "published"
     product.published_at = utcnow()
     session.flush()
+    _index_institution(session, product.org_code)
     return product
 
 
@@ -367,9 +368,12 @@ def withdraw_product(session: Session, principal: Principal, *, product_id: str)
     product = _own_product(session, principal, product_id)
     if product.status not in ("draft", "published"):
         raise Conflict(f"a {product.status} product cannot be withdrawn")
+    was_published = product.status == "published"
     product.status = "withdrawn"
     product.withdrawn_at = utcnow()
     session.flush()
+    if was_published:
+        _index_institution(session, product.org_code)
     return product
 
 
@@ -438,6 +442,7 @@ def create_need(session: Session, principal: Principal, *, need_in: NeedCreate) 
     )
     session.add(need)
     session.flush()
+    _index_need(session, need)
     return need
 
 
@@ -465,6 +470,7 @@ def update_need(session: Session, principal: Principal, *, need_id: str, need_in
             setattr(need, key, value)
     need.updated_at = utcnow()
     session.flush()
+    _index_need(session, need)
     return need
 
 
@@ -478,6 +484,7 @@ def withdraw_need(session: Session, principal: Principal, *, need_id: str) -> Ne
     need.status = "withdrawn"
     need.updated_at = utcnow()
     session.flush()
+    repository.unindex_need(session, need.id)
     return need
 
 
@@ -671,6 +678,51 @@ def _shelf(session: Session) -> list[ShelfItem]:
     return items
 
 
+RECORD_SECONDS = 60.0
+_RECORDS: dict[str, tuple[float, dict[str, tuple[int, int]]]] = {}
+
+
+def _answer_records(session: Session) -> dict[str, tuple[int, int]]:
+    """Every institution's answer record (on time, answered), recounted at most once a minute per process.
+
+    A record moves slowly (one answer among hundreds); a minute's lag in a ranking input is
+    worth one query less on every match.
+    """
+    import time
+
+    key = str(session.get_bind().engine.url)
+    cached = _RECORDS.get(key)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    records = repository.answer_records(session, None)
+    _RECORDS[key] = (now + RECORD_SECONDS, records)
+    return records
+
+
+def _index_need(session: Session, need: Need) -> None:
+    """Record which institutions can serve an open need (none once it is not open)."""
+    if need.status != "open":
+        repository.unindex_need(session, need.id)
+        return
+    facts = _need_facts(need)
+    codes = [item.org_code for item in _shelf(session) if not rules.exclusions(facts, item.facts)]
+    repository.index_need(session, need, codes)
+
+
+def _index_institution(session: Session, org_code: str) -> int:
+    """Rebuild which open needs an institution's published products can serve."""
+    products = [item.facts for item in _shelf(session) if item.org_code == org_code]
+    return repository.index_institution(session, org_code, products)
+
+
+def reindex(session: Session, principal: Principal) -> int:
+    """Rebuild the whole match index (after bulk loads: the demo, a restore); rows written."""
+    require_role(principal, "regulator")
+    session.flush()
+    return sum(_index_institution(session, code) for code in sorted({item.org_code for item in _shelf(session)}))
+
+
 def _matches_of(
     need: Need, rows: Sequence[Any], records: dict[str, tuple[int, int]], lpr: int
 ) -> list[tuple[rules.Match, Any]]:
@@ -723,9 +775,7 @@ def matches(session: Session, principal: Principal, *, need_id: str, lang: str =
             rate_bp=m.rate_bp,
             reasons=[reason_text(r, lang) for r in m.reasons],
         )
-        for m, row in _matches_of(
-            need, rows, repository.answer_records(session, sorted({r.org_code for r in rows})), lpr_bp()
-        )
+        for m, row in _matches_of(need, rows, _answer_records(session), lpr_bp())
     ]
 
 
@@ -733,9 +783,9 @@ def needs_for_bank(session: Session, principal: Principal, *, limit: int = 20, o
     """Open needs the institution's published products can serve, newest first, without the borrowers' identity."""
     code, _ = _institution(session, principal)
     products = [item for item in _shelf(session) if item.org_code == code]
-    needs = repository.needs_served(session, [p.facts for p in products], limit=limit, offset=offset)
+    needs = repository.needs_served(session, code, limit=limit, offset=offset)
     out: list[NeedMatchRead] = []
-    records = repository.answer_records(session, [code])
+    records = _answer_records(session)
     lpr = lpr_bp()
     for need in needs:
         found = _matches_of(need, products, records, lpr)
@@ -912,6 +962,7 @@ def disburse(session: Session, principal: Principal, *, application_id: str, dis
     need = repository.need(session, application.need_id)
     assert need is not None
     need.status = "closed"
+    repository.unindex_need(session, need.id)
     start = disbursement.start_date or beijing_today()
     term = application.approved_term_months or application.term_months
     loan = Loan(

@@ -1,8 +1,8 @@
-"""market: products, needs, applications, loan book, balances, subsidies
+"""market: products, needs, match index, applications, loan book, balances, subsidies
 
-Revision ID: 38319699849a
+Revision ID: 50ec32df9e9b
 Revises: 722eb338c7cd
-Create Date: 2026-12-04 21:31:45.859393
+Create Date: 2026-12-04 21:50:00.826524
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import greenfin.db
 
-revision: str = "38319699849a"
+revision: str = "50ec32df9e9b"
 down_revision: str | None = "722eb338c7cd"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -204,6 +204,18 @@ def upgrade() -> None:
         batch_op.create_index("ix_market_application_state_due", ["state", "due_on"], unique=False)
 
     op.create_table(
+        "market_need_match",
+        sa.Column("org_code", sa.String(length=40), nullable=False),
+        sa.Column("need_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", greenfin.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["need_id"], ["market_need.id"], name=op.f("fk_market_need_match_need_id_market_need")),
+        sa.PrimaryKeyConstraint("org_code", "need_id", name=op.f("pk_market_need_match")),
+    )
+    with op.batch_alter_table("market_need_match", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_market_need_match_need_id"), ["need_id"], unique=False)
+        batch_op.create_index("ix_market_need_match_org_created", ["org_code", "created_at"], unique=False)
+
+    op.create_table(
         "market_subsidy",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("policy_id", sa.String(length=32), nullable=False),
@@ -265,6 +277,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_market_subsidy_borrower_code"))
 
     op.drop_table("market_subsidy")
+    with op.batch_alter_table("market_need_match", schema=None) as batch_op:
+        batch_op.drop_index("ix_market_need_match_org_created")
+        batch_op.drop_index(batch_op.f("ix_market_need_match_need_id"))
+
+    op.drop_table("market_need_match")
     with op.batch_alter_table("market_application", schema=None) as batch_op:
         batch_op.drop_index("ix_market_application_state_due")
         batch_op.drop_index(batch_op.f("ix_market_application_product_id"))
