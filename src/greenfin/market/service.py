@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from greenfin.auth import repository as auth_repository
 from greenfin.auth.service import SYSTEM, Principal, organisation_of, record, require_role
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -1213,9 +1214,11 @@ def dashboard(session: Session, principal: Principal) -> dict[str, Any]:
     totals = {"applications": 0, "decided": 0, "approved": 0, "on_time": 0}
     for code, applications, decided, approved, on_time, spread in repository.dashboard_by_bank(session):
         decided, approved, on_time, spread = int(decided or 0), int(approved or 0), int(on_time or 0), int(spread or 0)
+        organisation = auth_repository.organisation_by_code(session, code)
         banks.append(
             {
                 "bank_code": code,
+                "bank_name": organisation.name if organisation else code,
                 "applications": applications,
                 "decided": decided,
                 "approved": approved,
