@@ -99,8 +99,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "market.no_products": ("暂无符合条件的产品。", "No product matches."),
     "market.new_need": ("发布融资需求", "Post a financing need"),
     "market.need_lead": (
-        "填写金额、期限和用途；平台按您的碳账户标识为您匹配产品。申请某一产品即授权该银行查阅您的碳征信报告和平台数据。",
-        "Give amount, term and purpose; the platform matches products using your carbon labels. Applying for a product grants that bank access to your carbon credit report and platform data.",
+        "填写金额、期限和用途；平台按您的碳账户标识为您匹配产品。"
+        "申请某一产品即授权该银行查阅您的碳征信报告和平台数据。",
+        "Give amount, term and purpose; the platform matches products using your carbon labels. "
+        "Applying for a product grants that bank access to your carbon credit report and platform data.",
     ),
     "market.amount_wan": ("金额（万元）", "Amount (10,000 yuan)"),
     "market.term_months": ("期限（月）", "Term (months)"),
