@@ -1,0 +1,331 @@
+"""Every query of the financing platform."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, delete, false, func, insert, literal, or_, select, true, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from greenfin.market.models import (
+    Application,
+    ApplicationEvent,
+    Loan,
+    LoanBalance,
+    Need,
+    NeedMatch,
+    Policy,
+    Product,
+    Subsidy,
+)
+from greenfin.market.rules import ProductFacts
+
+PRODUCT_MATCH_COLUMNS = (
+    Product.id,
+    Product.org_code,
+    Product.org_name,
+    Product.name,
+    Product.loan_method,
+    Product.min_amount_fen,
+    Product.max_amount_fen,
+    Product.min_term_months,
+    Product.max_term_months,
+    Product.rate_spread_bp,
+    Product.for_enterprise,
+    Product.for_farm,
+    Product.for_resident,
+    Product.counties,
+    Product.industries,
+    Product.carbon_labels,
+    Product.agricultural_labels,
+    Product.personal_grades,
+    Product.green_uses,
+)
+_KIND_COLUMN = {"enterprise": Product.for_enterprise, "farm": Product.for_farm, "resident": Product.for_resident}
+
+
+def product(session: Session, product_id: str) -> Product | None:
+    return session.get(Product, product_id)
+
+
+def product_versions(session: Session, product_key: str) -> Sequence[Product]:
+    return session.scalars(select(Product).where(Product.product_key == product_key).order_by(Product.version)).all()
+
+
+def products(
+    session: Session, *, org_code: str | None, status: str | None, kind: str | None, limit: int, offset: int
+) -> tuple[Sequence[Product], int]:
+    query = select(Product)
+    if org_code is not None:
+        query = query.where(Product.org_code == org_code)
+    if status is not None:
+        query = query.where(Product.status == status)
+    if kind is not None:
+        query = query.where(_KIND_COLUMN[kind].is_(True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Product.org_code, Product.name, Product.version).offset(offset).limit(limit))
+    return rows.all(), total
+
+
+def published_stamp(session: Session) -> tuple[Any, ...]:
+    """What changes whenever the set of published products changes: their count and latest publication."""
+    row = session.execute(
+        select(func.count(), func.max(Product.published_at)).where(Product.status == "published")
+    ).one()
+    return tuple(row)
+
+
+def published_products(session: Session) -> Sequence[Any]:
+    return session.execute(select(*PRODUCT_MATCH_COLUMNS).where(Product.status == "published")).all()
+
+
+def _in_list(column: Any, values: Sequence[str] | None) -> ColumnElement[bool]:
+    return true() if values is None else (column.in_(list(values)) if values else false())
+
+
+def _serves(product: ProductFacts) -> ColumnElement[bool]:
+    """The SQL form of a product's exclusion rules (``rules.exclusions``) over the need's columns."""
+    industry: ColumnElement[bool] = true()
+    if product.industries is not None:
+        industry = or_(false(), *[Need.industry_code.startswith(p) for p in product.industries])
+    collateral: ColumnElement[bool] = (
+        true() if product.loan_method == "credit" else Need.collateral == product.loan_method
+    )
+    return and_(
+        Need.borrower_kind.in_(list(product.borrower_kinds)),
+        Need.amount_fen.between(product.min_amount_fen, product.max_amount_fen),
+        Need.term_months.between(product.min_term_months, product.max_term_months),
+        _in_list(Need.county_code, product.counties),
+        industry,
+        _in_list(Need.industrial_label, product.carbon_labels),
+        _in_list(Need.agricultural_label, product.agricultural_labels),
+        _in_list(Need.personal_grade, product.personal_grades),
+        _in_list(Need.green_use, product.green_uses),
+        collateral,
+    )
+
+
+def needs_served(session: Session, org_code: str, *, limit: int, offset: int) -> Sequence[Need]:
+    """Open needs an institution's published products can serve (the match index), newest first."""
+    query = (
+        select(Need)
+        .join(NeedMatch, NeedMatch.need_id == Need.id)
+        .where(NeedMatch.org_code == org_code)
+        .order_by(NeedMatch.created_at.desc(), NeedMatch.need_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def unindex_need(session: Session, need_id: str) -> None:
+    session.execute(delete(NeedMatch).where(NeedMatch.need_id == need_id))
+
+
+def index_need(session: Session, need: Need, org_codes: Sequence[str]) -> None:
+    """The institutions that can serve this need (its rows replaced)."""
+    unindex_need(session, need.id)
+    if org_codes:
+        session.execute(
+            insert(NeedMatch),
+            [{"org_code": code, "need_id": need.id, "created_at": need.created_at} for code in sorted(set(org_codes))],
+        )
+
+
+def index_institution(session: Session, org_code: str, products: Sequence[ProductFacts]) -> int:
+    """Rebuild an institution's rows: every open need one of its published products can serve (set-based)."""
+    session.execute(delete(NeedMatch).where(NeedMatch.org_code == org_code))
+    if not products:
+        return 0
+    chosen = select(Need.id, literal(org_code), Need.created_at).where(
+        Need.status == "open", or_(*[_serves(p) for p in products])
+    )
+    result = session.execute(insert(NeedMatch).from_select(["need_id", "org_code", "created_at"], chosen))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def need(session: Session, need_id: str) -> Need | None:
+    return session.get(Need, need_id)
+
+
+def needs_of(session: Session, borrower_code: str | None, *, status: str | None, limit: int) -> Sequence[Need]:
+    query = select(Need)
+    if borrower_code is not None:
+        query = query.where(Need.borrower_code == borrower_code)
+    if status is not None:
+        query = query.where(Need.status == status)
+    return session.scalars(query.order_by(Need.created_at.desc()).limit(limit)).all()
+
+
+def answer_records(session: Session, bank_codes: Sequence[str] | None) -> dict[str, tuple[int, int]]:
+    """Per bank (all when None): (applications answered on time, applications answered) — accepted or declined."""
+    answered = Application.accepted_at.is_not(None) | (Application.state == "declined")
+    rows = session.execute(
+        select(
+            Application.bank_code,
+            func.sum(case((Application.overdue_since.is_(None), 1), else_=0)),
+            func.count(),
+        )
+        .where(answered, true() if bank_codes is None else Application.bank_code.in_(list(bank_codes)))
+        .group_by(Application.bank_code)
+    ).all()
+    return {code: (int(on_time or 0), int(total)) for code, on_time, total in rows}
+
+
+def application(session: Session, application_id: str, *, lock: bool = False) -> Application | None:
+    if lock:
+        return session.scalars(select(Application).where(Application.id == application_id).with_for_update()).first()
+    return session.get(Application, application_id)
+
+
+def live_application(session: Session, need_id: str, product_id: str) -> Application | None:
+    return session.scalars(
+        select(Application).where(
+            Application.need_id == need_id,
+            Application.product_id == product_id,
+            Application.state.in_(("submitted", "accepted", "approved", "contracted")),
+        )
+    ).first()
+
+
+def applications(
+    session: Session,
+    *,
+    bank_code: str | None,
+    borrower_code: str | None,
+    state: str | None,
+    overdue: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[Application], int]:
+    query = select(Application)
+    if bank_code is not None:
+        query = query.where(Application.bank_code == bank_code)
+    if borrower_code is not None:
+        query = query.where(Application.borrower_code == borrower_code)
+    if state is not None:
+        query = query.where(Application.state == state)
+    if overdue is not None:
+        query = query.where(Application.overdue_since.is_not(None) if overdue else Application.overdue_since.is_(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Application.submitted_at.desc(), Application.id).offset(offset).limit(limit))
+    return rows.all(), total
+
+
+def events(session: Session, application_id: str) -> Sequence[ApplicationEvent]:
+    return session.scalars(
+        select(ApplicationEvent)
+        .where(ApplicationEvent.application_id == application_id)
+        .order_by(ApplicationEvent.at, ApplicationEvent.id)
+    ).all()
+
+
+def overdue_candidates(session: Session, today: date) -> Sequence[Application]:
+    """Applications still owing an answer whose deadline has passed and that are not flagged yet."""
+    return session.scalars(
+        select(Application).where(
+            Application.state.in_(("submitted", "accepted")),
+            Application.due_on < today,
+            Application.overdue_since.is_(None),
+        )
+    ).all()
+
+
+def loan_by_application(session: Session, application_id: str) -> Loan | None:
+    return session.scalars(select(Loan).where(Loan.application_id == application_id)).first()
+
+
+def loan(session: Session, loan_id: str) -> Loan | None:
+    return session.get(Loan, loan_id)
+
+
+def loan_by_number(session: Session, bank_code: str, loan_no: str) -> Loan | None:
+    return session.scalars(select(Loan).where(Loan.bank_code == bank_code, Loan.loan_no == loan_no)).first()
+
+
+def loans(
+    session: Session, *, bank_code: str | None, borrower_code: str | None, limit: int, offset: int
+) -> tuple[Sequence[Loan], int]:
+    query = select(Loan)
+    if bank_code is not None:
+        query = query.where(Loan.bank_code == bank_code)
+    if borrower_code is not None:
+        query = query.where(Loan.borrower_code == borrower_code)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Loan.start_date.desc(), Loan.id).offset(offset).limit(limit))
+    return rows.all(), total
+
+
+def balances_of(session: Session, bank_code: str, loan_no: str) -> Sequence[LoanBalance]:
+    return session.scalars(
+        select(LoanBalance)
+        .where(LoanBalance.bank_code == bank_code, LoanBalance.loan_no == loan_no)
+        .order_by(LoanBalance.as_of)
+    ).all()
+
+
+def policy(session: Session, policy_id: str) -> Policy | None:
+    return session.get(Policy, policy_id)
+
+
+def policies(session: Session) -> Sequence[Policy]:
+    return session.scalars(select(Policy).order_by(Policy.valid_from.desc(), Policy.id)).all()
+
+
+def subsidy(session: Session, subsidy_id: str) -> Subsidy | None:
+    return session.get(Subsidy, subsidy_id)
+
+
+def subsidies(session: Session, *, borrower_code: str | None) -> Sequence[Subsidy]:
+    query = select(Subsidy)
+    if borrower_code is not None:
+        query = query.where(Subsidy.borrower_code == borrower_code)
+    return session.scalars(query.order_by(Subsidy.created_at.desc())).all()
+
+
+def commit_budget(session: Session, policy_id: str, amount_fen: int) -> bool:
+    """Take ``amount_fen`` from the policy's budget if it is there; one conditional UPDATE (row-locked)."""
+    result = session.execute(
+        update(Policy)
+        .where(Policy.id == policy_id, Policy.committed_fen + amount_fen <= Policy.budget_fen)
+        .values(committed_fen=Policy.committed_fen + amount_fen)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def add_paid(session: Session, policy_id: str, amount_fen: int) -> None:
+    session.execute(
+        update(Policy)
+        .where(Policy.id == policy_id)
+        .values(paid_fen=Policy.paid_fen + amount_fen)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def dashboard_by_bank(session: Session) -> Sequence[Any]:
+    """Per bank: applications, decided, approved, on time, sum of days to decision, rate sums."""
+    decided = Application.state.in_(("approved", "declined", "contracted", "disbursed", "expired"))
+    approved = Application.state.in_(("approved", "contracted", "disbursed", "expired"))
+    return session.execute(
+        select(
+            Application.bank_code,
+            func.count(),
+            func.sum(case((decided, 1), else_=0)),
+            func.sum(case((approved, 1), else_=0)),
+            func.sum(case((and_(decided, Application.overdue_since.is_(None)), 1), else_=0)),
+            func.sum(case((approved, Application.approved_rate_bp - Application.lpr_bp), else_=0)),
+        )
+        .group_by(Application.bank_code)
+        .order_by(Application.bank_code)
+    ).all()
+
+
+def decided_times(session: Session) -> Sequence[Any]:
+    """(submitted_at, decided_at) of every decided application (days to decision are counted in Python)."""
+    return session.execute(
+        select(Application.submitted_at, Application.decided_at).where(Application.decided_at.is_not(None))
+    ).all()

@@ -1,0 +1,207 @@
+"""The financing platform over HTTP, on SQLite and PostgreSQL: the contract, the refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from greenfin.market import service
+from tests.conftest import make_organisation
+
+USCC = "91330802MA2XXXXX1A"
+PRODUCT = {
+    "name": "绿色经营贷",
+    "min_amount_fen": 10_000_000,
+    "max_amount_fen": 500_000_000,
+    "min_term_months": 6,
+    "max_term_months": 36,
+    "eligible_labels": None,
+    "borrower_kinds": ["enterprise", "farm"],
+    "counties": None,
+    "rate_spread_bp": 50,
+}
+
+
+def _world(session: Session, headers_for: Any) -> dict[str, Any]:
+    bank = make_organisation(session, kind="bank", code="qz_bank", name="衢州银行")
+    other = make_organisation(session, kind="bank", code="other_bank", name="他行")
+    firm = make_organisation(session, kind="enterprise", code=USCC, name="衢州测试纸业")
+    rival = make_organisation(session, kind="enterprise", code="91330802MA2YYYYY2B", name="对照企业")
+    return {
+        "bank": headers_for("bank", bank),
+        "other": headers_for("bank", other),
+        "firm": headers_for("enterprise", firm),
+        "rival": headers_for("enterprise", rival),
+        "regulator": headers_for("regulator"),
+    }
+
+
+def _published(client: TestClient, h: dict[str, str], **changes: Any) -> str:
+    response = client.post("/api/v1/market/products", json={**PRODUCT, **changes}, headers=h)
+    assert response.status_code == 201, response.text
+    product_id = response.json()["id"]
+    assert client.post(f"/api/v1/market/products/{product_id}/publish", headers=h).status_code == 200
+    return str(product_id)
+
+
+def _need(client: TestClient, h: dict[str, str], **changes: Any) -> str:
+    body = {"amount_fen": 100_000_000, "term_months": 12, "purpose": "购置节能设备", **changes}
+    response = client.post("/api/v1/market/needs", json=body, headers=h)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_the_contract_end_to_end(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    product_id = _published(client, w["bank"])
+    _published(client, w["other"], rate_spread_bp=150)
+    _published(client, w["other"], min_amount_fen=200_000_000)  # 100万 need is below its range: excluded
+    need_id = _need(client, w["firm"])
+
+    matches = client.get(f"/api/v1/market/needs/{need_id}/matches", headers=w["firm"]).json()["items"]
+    # Two eligible products; LPR 300 bp (2025-05-20): rate points 500 − 2×50 = 400 and 500 − 2×150 = 200;
+    # amount 200 × 1e8 ÷ 5e8 = 40; term 100 × 12 ÷ 36 = 33; no record yet 100 → 573 and 373.
+    assert [(m["bank_code"], m["score"]) for m in matches] == [("qz_bank", 573), ("other_bank", 373)]
+    assert matches[0]["product_id"] == product_id and matches[0]["bank_name"] == "衢州银行"
+    assert "挂牌利率 3.50%" in " ".join(matches[0]["reasons"])
+    english = client.get(f"/api/v1/market/needs/{need_id}/matches?lang=en", headers=w["firm"]).json()["items"]
+    assert "listed rate 3.50 %" in " ".join(english[0]["reasons"])
+
+    created = client.post(
+        "/api/v1/market/applications", json={"need_id": need_id, "product_id": product_id}, headers=w["firm"]
+    )
+    assert created.status_code == 201, created.text
+    application = created.json()
+    assert application["state"] == "submitted" and application["quoted_rate_bp"] == 350
+    app_id = application["id"]
+    # applying granted the bank consent to the borrower's carbon data, in the same step
+    consents = client.get("/api/v1/finance/consents", headers=w["bank"]).json()
+    assert [c["borrower_ref"] for c in consents] == [USCC]
+
+    # the other bank never sees it
+    assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["other"]).status_code == 404
+    assert client.get("/api/v1/market/applications", headers=w["other"]).json()["total"] == 0
+    refused = client.post(
+        f"/api/v1/market/applications/{app_id}/decision", json={"decision": "accept"}, headers=w["other"]
+    )
+    assert refused.status_code == 404
+
+    for body in ({"decision": "accept"}, {"decision": "approve", "rate_bp": 340}):
+        response = client.post(f"/api/v1/market/applications/{app_id}/decision", json=body, headers=w["bank"])
+        assert response.status_code == 200, response.text
+    loan = client.post(f"/api/v1/market/applications/{app_id}/disburse", json={"loan_no": "L-1"}, headers=w["bank"])
+    assert loan.status_code == 201, loan.text
+    assert loan.json()["rate_bp"] == 340 and loan.json()["amount_fen"] == 100_000_000
+
+    after = client.post(
+        f"/api/v1/market/applications/{app_id}/decision",
+        json={"decision": "decline", "reason": "other"},
+        headers=w["bank"],
+    )
+    assert after.status_code == 409
+
+    timeline = client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()
+    assert [e["action"] for e in timeline["events"]] == ["submit", "accept", "approve", "disburse"]
+    assert timeline["loan_id"] == loan.json()["id"]
+
+    loans = client.get(f"/api/v1/loans?borrower={USCC}", headers=w["regulator"]).json()
+    assert [item["loan_no"] for item in loans["items"]] == ["L-1"]
+    assert client.get(f"/api/v1/loans?borrower={USCC}", headers=w["other"]).json()["total"] == 0
+    assert client.get(f"/api/v1/loans?borrower={USCC}", headers=w["rival"]).status_code == 403
+
+
+def test_bounds_name_the_field(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    bad = client.post("/api/v1/market/products", json={**PRODUCT, "max_amount_fen": -1}, headers=w["bank"])
+    assert bad.status_code == 422 and "max_amount_fen" in bad.json()["detail"]
+    bad = client.post("/api/v1/market/products", json={**PRODUCT, "rate_spread_bp": 99_999}, headers=w["bank"])
+    assert bad.status_code == 422 and "rate_spread_bp" in bad.json()["detail"]
+    bad = client.post(
+        "/api/v1/market/needs", json={"amount_fen": 100, "term_months": 999, "purpose": "x"}, headers=w["firm"]
+    )
+    assert bad.status_code == 422 and "term_months" in bad.json()["detail"]
+    bad = client.post(
+        "/api/v1/market/needs", json={"amount_fen": 0, "term_months": 12, "purpose": "x"}, headers=w["firm"]
+    )
+    assert bad.status_code == 422 and "amount_fen" in bad.json()["detail"]
+
+
+def test_roles_and_tenancy(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    # only a bank writes products; only a borrower writes needs
+    assert client.post("/api/v1/market/products", json=PRODUCT, headers=w["firm"]).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/market/needs", json={"amount_fen": 1, "term_months": 1, "purpose": "x"}, headers=w["bank"]
+        ).status_code
+        == 403
+    )
+    product_id = _published(client, w["bank"])
+    # another bank cannot publish or withdraw it
+    assert client.post(f"/api/v1/market/products/{product_id}/withdraw", headers=w["other"]).status_code == 404
+    need_id = _need(client, w["firm"])
+    # another enterprise cannot see the need's matches nor apply with it
+    assert client.get(f"/api/v1/market/needs/{need_id}/matches", headers=w["rival"]).status_code == 404
+    body = {"need_id": need_id, "product_id": product_id}
+    assert client.post("/api/v1/market/applications", json=body, headers=w["rival"]).status_code == 404
+    # a bank reads the need only after the borrower applied to it (consent)
+    assert client.get(f"/api/v1/market/needs/{need_id}", headers=w["bank"]).status_code == 403
+    served = client.get("/api/v1/market/needs/matching", headers=w["bank"]).json()["items"]
+    assert [s["need"]["id"] for s in served] == [need_id] and served[0]["need"]["borrower_code"] is None
+    assert client.post("/api/v1/market/applications", json=body, headers=w["firm"]).status_code == 201
+    assert client.post("/api/v1/market/applications", json=body, headers=w["firm"]).status_code == 409
+    assert client.get(f"/api/v1/market/needs/{need_id}", headers=w["bank"]).json()["borrower_code"] == USCC
+    # the regulator reads all applications but decides none
+    listed = client.get("/api/v1/market/applications", headers=w["regulator"]).json()
+    assert listed["total"] == 1
+    app_id = listed["items"][0]["id"]
+    assert (
+        client.post(
+            f"/api/v1/market/applications/{app_id}/decision", json={"decision": "accept"}, headers=w["regulator"]
+        ).status_code
+        == 403
+    )
+
+
+def test_excluded_product_is_a_reason_not_an_error(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    product_id = _published(client, w["bank"], eligible_labels=["dark_green"])
+    need_id = _need(client, w["firm"])  # the firm has no industrial label
+    assert client.get(f"/api/v1/market/needs/{need_id}/matches", headers=w["firm"]).json()["items"] == []
+    response = client.post(
+        "/api/v1/market/applications", json={"need_id": need_id, "product_id": product_id}, headers=w["firm"]
+    )
+    assert response.status_code == 422
+    assert "工业碳账户标识不符合准入" in response.json()["detail"]
+
+
+def test_decline_needs_a_reason_and_is_terminal(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    product_id = _published(client, w["bank"])
+    need_id = _need(client, w["firm"])
+    app_id = client.post(
+        "/api/v1/market/applications", json={"need_id": need_id, "product_id": product_id}, headers=w["firm"]
+    ).json()["id"]
+    url = f"/api/v1/market/applications/{app_id}/decision"
+    assert client.post(url, json={"decision": "decline"}, headers=w["bank"]).status_code == 422
+    declined = client.post(
+        url, json={"decision": "decline", "reason": "credit_record", "note": "逾期记录"}, headers=w["bank"]
+    )
+    assert declined.status_code == 200 and declined.json()["decline_reason"] == "credit_record"
+    assert client.post(url, json={"decision": "approve"}, headers=w["bank"]).status_code == 409
+    assert client.post(f"/api/v1/market/applications/{app_id}/disburse", headers=w["bank"]).status_code == 409
+
+
+def test_product_versions_are_kept(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    first = _published(client, w["bank"])
+    edited = client.put(f"/api/v1/market/products/{first}", json={**PRODUCT, "rate_spread_bp": 20}, headers=w["bank"])
+    assert edited.status_code == 200 and edited.json()["version"] == 2 and edited.json()["status"] == "draft"
+    second = edited.json()["id"]
+    assert client.post(f"/api/v1/market/products/{second}/publish", headers=w["bank"]).json()["status"] == "published"
+    mine = client.get("/api/v1/market/products?mine=true", headers=w["bank"]).json()["items"]
+    assert [(p["version"], p["status"]) for p in mine] == [(1, "superseded"), (2, "published")]
+    shelf = client.get("/api/v1/market/products", headers=w["firm"]).json()["items"]
+    assert [p["id"] for p in shelf] == [second] and shelf[0]["rate_bp"] == service.lpr_bp() + 20

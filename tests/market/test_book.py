@@ -1,0 +1,191 @@
+"""The loan book's balance files, subsidies within budgets and escalation, on both databases."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from greenfin.auth.service import Principal
+from greenfin.errors import Conflict, Forbidden, InvalidInput
+from greenfin.market import balances, service
+from greenfin.market.models import Application, LoanBalance, Policy
+from greenfin.market.schemas import (
+    ApplicationCreate,
+    LoanCreate,
+    NeedCreate,
+    PolicyCreate,
+    ProductCreate,
+    SubsidyCreate,
+    SubsidyReview,
+)
+from tests.conftest import make_organisation
+
+USCC = "91330802MA2XXXXX1A"
+BANK = Principal(actor="user:bank", role="bank", organisation_kind="bank", organisation_code="qz_bank")
+FIRM = Principal(actor="user:firm", role="enterprise", organisation_kind="enterprise", organisation_code=USCC)
+REGULATOR = Principal(actor="user:reg", role="regulator")
+GOOD = "loan_no,as_of,balance_fen,quality\nL1,2025-10-31,100000,normal\nL2,2025-10-31,5000,关注\n"
+
+
+def _bank(session: Session) -> Principal:
+    org = make_organisation(session, kind="bank", code="qz_bank", name="衢州银行")
+    return Principal(
+        actor="user:bank", role="bank", organisation_id=org.id, organisation_kind="bank", organisation_code="qz_bank"
+    )
+
+
+def test_balance_file_is_idempotent(session: Session) -> None:
+    first = balances.import_balances(session, BANK, filename="oct.csv", content=GOOD.encode())
+    assert first[1:] == (2, 2)
+    assert balances.import_balances(session, BANK, filename="oct.csv", content=GOOD.encode()) == (None, 2, 0)
+    rows = session.execute(select(LoanBalance.loan_no, LoanBalance.quality).order_by(LoanBalance.loan_no)).all()
+    assert [tuple(r) for r in rows] == [("L1", "normal"), ("L2", "special_mention")]
+
+
+def test_a_bad_file_is_refused_whole_naming_every_row(session: Session) -> None:
+    content = (
+        "loan_no,as_of,balance_fen,quality\n"
+        "L1,2025-10-31,100000,normal\n"
+        "L2,2025-13-01,5000,normal\n"
+        ",2025-10-31,-3,坏\n"
+        "L1,2025-10-31,1,normal\n"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        balances.import_balances(session, BANK, filename="bad.csv", content=content.encode())
+    named = {(e["row"], e["column"]) for e in caught.value.errors}
+    assert named == {(3, "as_of"), (4, "loan_no"), (4, "balance_fen"), (4, "quality"), (2, "loan_no"), (5, "loan_no")}
+    assert session.scalar(select(func.count()).select_from(LoanBalance)) == 0
+
+
+def test_xlsx_and_refusals(session: Session) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (("loan_no", "as_of", "balance_fen", "quality"), ("X1", "2025-11-30", 7, "损失")):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert balances.import_balances(session, BANK, filename="nov.xlsx", content=buffer.getvalue())[1:] == (1, 1)
+    with pytest.raises(Forbidden):
+        balances.import_balances(session, FIRM, filename="x.csv", content=GOOD.encode())
+    with pytest.raises(InvalidInput, match="lacks the column"):
+        balances.import_balances(session, BANK, filename="x.csv", content=b"loan_no,as_of\nA,2025-01-01\n")
+
+
+def _loan(session: Session, bank: Principal, amount_fen: int, loan_no: str) -> str:
+    loan = service.report_loan(
+        session,
+        bank,
+        loan_in=LoanCreate(
+            loan_no=loan_no,
+            borrower_code=USCC,
+            borrower_name="衢州测试纸业",
+            amount_fen=amount_fen,
+            rate_bp=350,
+            term_months=12,
+            start_date=date(2025, 6, 1),
+            green_use="3",
+        ),
+    )
+    return loan.id
+
+
+def test_subsidy_budget_is_never_overspent(session: Session) -> None:
+    bank = _bank(session)
+    make_organisation(session, kind="enterprise", code=USCC, name="衢州测试纸业")
+    policy = service.create_policy(
+        session,
+        REGULATOR,
+        policy_in=PolicyCreate(
+            title="绿色贷款贴息",
+            valid_from=date(2025, 1, 1),
+            valid_to=date(2025, 12, 31),
+            subsidy_rate_bp=200,
+            budget_fen=3_000_000,
+        ),
+    )
+    # 2 % of 100万元 for 12 months = 2万元 = 2,000,000 fen each: the 3万元 budget covers one, not two
+    ids = [
+        service.apply_subsidy(
+            session,
+            FIRM,
+            subsidy_in=SubsidyCreate(policy_id=policy.id, loan_id=_loan(session, bank, 100_000_000, f"S{i}")),
+        ).id
+        for i in range(2)
+    ]
+    assert (
+        service.review_subsidy(session, REGULATOR, subsidy_id=ids[0], review=SubsidyReview(decision="approve")).status
+        == "approved"
+    )
+    with pytest.raises(Conflict, match="budget"):
+        service.review_subsidy(session, REGULATOR, subsidy_id=ids[1], review=SubsidyReview(decision="approve"))
+    service.review_subsidy(session, REGULATOR, subsidy_id=ids[0], review=SubsidyReview(decision="pay"))
+    session.expire_all()
+    stored = session.get(Policy, policy.id)
+    assert stored is not None and (stored.committed_fen, stored.paid_fen) == (2_000_000, 2_000_000)
+    with pytest.raises(Forbidden):
+        service.review_subsidy(session, FIRM, subsidy_id=ids[1], review=SubsidyReview(decision="approve"))
+
+
+def test_concurrent_approvals_on_postgresql(engines: dict[str, Engine]) -> None:
+    """Ten approvals at once of 1 fen each against a budget of 3: exactly three succeed."""
+    engine = engines["postgresql"]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO market_policy (id, title, body, issuer_code, valid_from, valid_to, green_only, "
+                "subsidy_rate_bp, budget_fen, committed_fen, paid_fen, created_at) VALUES "
+                "('conc', 't', '', 'p', '2025-01-01', '2025-12-31', true, 1, 3, 0, 0, now())"
+            )
+        )
+    results: list[bool] = []
+    barrier = threading.Barrier(10)
+
+    def approve() -> None:
+        from greenfin.market import repository
+
+        with Session(engine) as session:
+            barrier.wait()
+            results.append(repository.commit_budget(session, "conc", 1))
+            session.commit()
+
+    threads = [threading.Thread(target=approve) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.begin() as connection:
+        committed = connection.execute(text("SELECT committed_fen FROM market_policy WHERE id = 'conc'")).scalar()
+        connection.execute(text("DELETE FROM market_policy WHERE id = 'conc'"))
+    assert sorted(results) == [False] * 7 + [True] * 3 and committed == 3
+
+
+def test_escalation_flags_overdue_applications(session: Session) -> None:
+    bank = _bank(session)
+    make_organisation(session, kind="enterprise", code=USCC, name="衢州测试纸业")
+    product = service.create_product(
+        session,
+        bank,
+        product_in=ProductCreate(
+            name="绿色贷", min_amount_fen=1, max_amount_fen=10**9, min_term_months=1, max_term_months=60
+        ),
+    )
+    service.publish_product(session, bank, product_id=product.id)
+    need = service.create_need(session, FIRM, need_in=NeedCreate(amount_fen=10**6, term_months=12, purpose="节能改造"))
+    application = service.apply(session, FIRM, application_in=ApplicationCreate(need_id=need.id, product_id=product.id))
+    assert application.due_on is not None
+    assert service.escalate(session, REGULATOR, today=application.due_on) == 0  # due today: not late yet
+    assert service.escalate(session, REGULATOR, today=application.due_on + timedelta(days=1)) == 1
+    assert service.escalate(session, REGULATOR, today=application.due_on + timedelta(days=2)) == 0  # once
+    seen, _ = service.list_applications(session, FIRM, overdue=True)
+    assert [a.overdue_since for a in seen] == [application.due_on]
+    with pytest.raises(Forbidden):
+        service.escalate(session, FIRM)
+    stored = session.get(Application, application.id)
+    assert stored is not None and stored.consent_id is not None
