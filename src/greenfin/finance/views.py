@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from greenfin.agriculture import service as agriculture
 from greenfin.agriculture.views import county_label
@@ -33,7 +34,7 @@ from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatI
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.industry.methodology import industry_name
 from greenfin.web.i18n import translate
-from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+from greenfin.web.pages import LangDep, PagePrincipalDep, nav_provider, page_router, render
 
 router = page_router()
 
@@ -44,6 +45,25 @@ DEFAULT_CONSENT_DAYS = 365
 
 Pct = Annotated[Decimal, Query(ge=0, le=100)]
 Amount = Annotated[Decimal, Query(ge=0, le=10**12)]
+
+
+@nav_provider
+def borrower_nav(session: Session, principal: Principal) -> dict[str, Any]:
+    """For a borrower's login: its enterprise (if on the industrial register), its farms, and its start page.
+
+    A farm's organisation is not on the industrial register, so its start page is its
+    agricultural account and its navigation shows only the farm's pages.
+    """
+    if principal.role != "enterprise" or not principal.organisation_code:
+        return {}
+    borrowers = service.own_borrowers(session, principal)
+    enterprise = next((b.ref for b in borrowers if b.kind == "enterprise"), None)
+    farms = [{"id": b.ref, "name": b.name} for b in borrowers if b.kind == "farm"]
+    if enterprise is not None or not farms:
+        home = f"/industry/enterprises/{principal.organisation_code}"
+    else:
+        home = f"/agriculture/farms/{farms[0]['id']}"
+    return {"enterprise": enterprise, "farms": farms, "home": home}
 
 
 def _is_htmx(request: Request) -> bool:

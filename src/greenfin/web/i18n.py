@@ -577,7 +577,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 }
 
 
-
 def _merge_sections() -> None:
     """Add the sections of ``greenfin.web.messages`` (one module per area, each a ``MESSAGES`` dict).
 

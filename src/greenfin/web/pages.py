@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
+from sqlalchemy.orm import Session
 
 from greenfin import __version__
 from greenfin.auth import service as auth
@@ -72,6 +73,28 @@ def _next_path(request: Request) -> str:
     return f"{path}?{request.url.query}" if request.url.query else path
 
 
+NavProvider = Callable[[Session, Principal], dict[str, Any]]
+_NAV_PROVIDERS: list[NavProvider] = []
+
+
+def nav_provider(provider: NavProvider) -> NavProvider:
+    """Register a function giving what the navigation needs to know of a principal (its own farms …).
+
+    Domains register one from their ``views`` module; the web kit never imports a domain. Its
+    dictionary is merged into ``request.state.nav`` (and so into every page's ``nav``).
+    """
+    _NAV_PROVIDERS.append(provider)
+    return provider
+
+
+def principal_nav(session: Session, principal: Principal) -> dict[str, Any]:
+    """What the registered providers say about ``principal`` for the navigation."""
+    nav: dict[str, Any] = {}
+    for provider in _NAV_PROVIDERS:
+        nav.update(provider(session, principal))
+    return nav
+
+
 def optional_page_principal(request: Request, session: SessionDep) -> Principal | None:
     """The user behind the page-session cookie, or None (no cookie, or expired / revoked)."""
     secret = request.cookies.get(SESSION_COOKIE)
@@ -83,6 +106,7 @@ def optional_page_principal(request: Request, session: SessionDep) -> Principal 
         return None
     session.info["actor"] = principal
     request.state.principal = principal
+    request.state.nav = principal_nav(session, principal)
     return principal
 
 
@@ -188,7 +212,14 @@ def render(
 ) -> HTMLResponse:
     """The template ``name`` rendered in ``lang``, with the headers every page carries."""
     principal = principal or getattr(request.state, "principal", None)
-    values = {"request": request, "lang": lang, "principal": principal, "path": request.url.path, **context}
+    values = {
+        "request": request,
+        "lang": lang,
+        "principal": principal,
+        "path": request.url.path,
+        "nav": getattr(request.state, "nav", {}),
+        **context,
+    }
     response = HTMLResponse(templates.get_template(name).render(values), status_code=status)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"

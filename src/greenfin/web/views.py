@@ -154,8 +154,9 @@ def switch_language(lang: str, next: str | None = None) -> Response:
 @router.get("/home", response_class=HTMLResponse)
 def home(request: Request, principal: PagePrincipalDep, lang: LangDep) -> Response:
     """Each role's start page: an enterprise its own account, staff the regional overview."""
-    if principal.role == "enterprise" and principal.organisation_code:
-        return RedirectResponse(f"/industry/enterprises/{principal.organisation_code}", status_code=303)
+    home = getattr(request.state, "nav", {}).get("home")
+    if principal.role == "enterprise" and home:
+        return RedirectResponse(home, status_code=303)
     if principal.is_staff:
         return RedirectResponse("/industry/overview", status_code=303)
     if principal.role == "resident":

@@ -1,0 +1,57 @@
+"""Issue 12 and issue 11 part 7 in a real browser: the farm login, Chinese-only pages, names before codes.
+
+The seeded region (``tests/web/conftest.py``) carries the demo login ``farm``: a user of role
+``enterprise`` acting for the demo pig farm through the organisation with the farm's USCC.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.web.conftest import PASSWORD, Region, Visit
+
+pytestmark = pytest.mark.browser
+
+# What a Chinese page must never show: snake_case identifiers, basis points, fen, 10^4.
+ASCII_IDENTIFIERS = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\bbp\b|\bfen\b|10\^4")
+WIDTHS = (1366, 390)
+
+
+def _visible_text(visit: Visit) -> str:
+    return visit.page.locator("body").inner_text()
+
+
+def _identifiers(text: str) -> list[str]:
+    return sorted(set(ASCII_IDENTIFIERS.findall(text)))
+
+
+def test_the_farm_login_lands_on_its_agricultural_account(visit: Visit, region: Region) -> None:
+    visit.login("farm")
+    expect(visit.page).to_have_url(re.compile(r"/agriculture/farms/[0-9a-f]{32}$"))
+    expect(visit.page.locator("h1")).to_contain_text("养殖场")
+    nav = visit.page.locator("nav.nav")
+    hrefs = [nav.locator("a").nth(i).get_attribute("href") or "" for i in range(nav.locator("a").count())]
+    assert not [h for h in hrefs if h.startswith("/industry")], hrefs
+    farm_id = visit.page.url.rsplit("/", 1)[-1]
+    assert f"/agriculture/farms/{farm_id}" in hrefs
+    assert f"/finance/what-if?farm={farm_id}" in hrefs
+    assert "/finance/consents" in hrefs and "/finance/reports" in hrefs
+    for href in hrefs:
+        visit.go(href)
+        assert visit.page.locator(".status-code").count() == 0, href
+        assert not _identifiers(_visible_text(visit)), (href, _identifiers(_visible_text(visit)))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_farm_pages_fit_both_screens(browser: Browser, region: Region, width: int) -> None:
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, reduced_motion="reduce")
+    page = context.new_page()
+    visit = Visit(page=page, base_url=region.base_url, requests=[])
+    visit.login("farm", PASSWORD)
+    expect(page).to_have_url(re.compile(r"/agriculture/farms/"))
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    context.close()
