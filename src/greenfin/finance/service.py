@@ -45,10 +45,9 @@ from greenfin.db import new_id, utcnow
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.finance import repository, signing
 from greenfin.finance.models import Consent, Report
-from greenfin.finance.policy import LABEL_NAMES, Policy, load_policy
+from greenfin.finance.policy import LABEL_NAMES, LONG_TERM_MONTHS, Policy, load_lpr, load_policy
 from greenfin.finance.rules import BaseOffer, BorrowerStanding, Terms, terms_for
 from greenfin.finance.schemas import (
-    REFERENCE_OFFER,
     AdjustmentRead,
     BaseOfferIn,
     BorrowerRef,
@@ -67,8 +66,10 @@ from greenfin.finance.schemas import (
     TermsRead,
     TermsRequest,
     WhatIfSide,
+    reference_offer,
 )
 from greenfin.settings import Settings
+from greenfin.web.formatting import BEIJING
 
 REPORT_SCHEMA = "greenfin.carbon-credit-report/3"
 """/3 adds ``next_label_en`` beside ``next_label_zh``; /2 adds English names (industry, county,
@@ -620,7 +621,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
     else:
         section = _farm_section(session, reader, borrower.ref, request.year)
     policy = _policy(session)
-    offer = request.base_offer or REFERENCE_OFFER
+    offer = request.base_offer or reference_offer(amount_fen=request.amount_fen, term_months=request.term_months)
     terms = terms_read(
         borrower, standings(session, borrower, reader), offer, bank_code=consent.bank_code, policy=policy
     )
@@ -647,6 +648,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
         "years": section["years"],
         "reductions": section["reductions"],
         "terms": _plain(terms.model_dump(mode="json")),
+        "reference_rate": _reference_rate(offer, issued_at),
     }
     envelope = signing.sign(document, settings.secret_key, settings.environment)
     session.add(
@@ -675,6 +677,20 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
     _record_read(session, principal, borrower.entity_id, report_id, consent.bank_code, "issue")
     session.flush()
     return SignedReport.model_validate(envelope)
+
+
+def _reference_rate(offer: BaseOfferIn, issued_at: datetime) -> dict[str, Any]:
+    """The LPR in force when the report was issued, that the offer's rate is read against."""
+    lpr = load_lpr()
+    lpr_bp, quote = lpr.rate_bp(issued_at.astimezone(BEIJING).date(), offer.term_months)
+    return {
+        "tenor": "5y" if offer.term_months > LONG_TERM_MONTHS else "1y",
+        "lpr_bp": lpr_bp,
+        "published": quote.published.isoformat(),
+        "spread_bp": offer.rate_bp - lpr_bp,
+        "source": quote.source,
+        "table_version": lpr.version,
+    }
 
 
 def _plain(value: Any) -> Any:

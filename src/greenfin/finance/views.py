@@ -28,15 +28,21 @@ from greenfin.agriculture import service as agriculture
 from greenfin.agriculture.views import county_label
 from greenfin.auth.service import Principal
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput
+from greenfin.finance import report as report_text
 from greenfin.finance import service
-from greenfin.finance.policy import load_policy
 from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatIf, FarmWhatIfIn, ReportRequest
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.industry.methodology import industry_name
 from greenfin.web.i18n import translate
-from greenfin.web.pages import LangDep, PagePrincipalDep, nav_provider, page_router, render
+from greenfin.web.pages import LangDep, PagePrincipalDep, nav_provider, page_router, render, templates
 
 router = page_router()
+# The report's wording of a rule and of the LPR, shared by the page, the what-if and the PDF.
+templates.globals.update(
+    basis_sentence=report_text.basis_sentence,
+    reference_rate_sentence=report_text.reference_rate_sentence,
+    peer_group_name=report_text.peer_group_name,
+)
 
 CHINA = timezone(timedelta(hours=8), "CST")
 COAL = ("raw_coal", "anthracite", "bituminous_coal", "lignite", "washed_coal", "other_washed_coal", "briquette")
@@ -72,7 +78,7 @@ def _is_htmx(request: Request) -> bool:
 
 def product_names() -> dict[str, tuple[str, str]]:
     """Names of the policy's loan products (code → zh, en)."""
-    return {code: (p.name_zh, p.name_en) for code, p in load_policy().products.items()}
+    return report_text.product_names()
 
 
 def refusal_key(consents: list[ConsentRead], borrower_ref: str) -> str:

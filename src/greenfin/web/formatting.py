@@ -18,10 +18,14 @@ Worked examples (the paper's green-loan balance is 1181.58 亿元 = 11,815,800,0
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 Number = int | Decimal | float | str
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""Beijing time (UTC+8, no daylight saving since 1991): the time every person reads on greenfin."""
 
 _WAN = Decimal(10_000)
 _YI = Decimal(100_000_000)
@@ -166,3 +170,71 @@ def chart_number(value: Any, decimals: int = 2) -> float | None:
     if number is None:
         return None
     return float(number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def beijing_time(value: Any, lang: str = "zh", *, seconds: bool = False) -> str:
+    """A moment (an aware datetime or ISO 8601 text with its offset) as Beijing time.
+
+    ``beijing_time("2025-03-01T00:00:00+00:00")`` → ``"2025-03-01 08:00 北京时间"``; a naive
+    datetime is taken as UTC (how the database stores moments). A date stays a date.
+    """
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if not isinstance(value, datetime):
+        return str(value)
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{text} 北京时间" if lang == "zh" else f"{text} Beijing time"
+
+
+def rate_bp(value: Any, decimals: int = 2) -> str:
+    """A rate in basis points (435) as a percentage to two places ("4.35%")."""
+    number = to_decimal(value)
+    return "—" if number is None else f"{grouped(number / 100, decimals)}%"
+
+
+def yuan_exact(fen: Any, lang: str = "zh") -> str:
+    """Money in fen as yuan with separators and, from 1 万元 up, its 万元 / 亿元 reading.
+
+    ``yuan_exact(100_000_000)`` → ``"1,000,000.00 元（100.00 万元）"`` (a credit file wants both).
+    """
+    amount = to_decimal(fen)
+    if amount is None:
+        return "—"
+    exact = f"{grouped(amount / 100, 2)} {'元' if lang == 'zh' else 'yuan'}"
+    if abs(amount) < 1_000_000:
+        return exact
+    return f"{exact}（{money(fen, lang)}）" if lang == "zh" else f"{exact} ({money(fen, lang)})"
+
+
+_UNIT_WORDS_ZH = {"head": "头", "mu": "亩", "t product": "吨产品", "year": "年", "day": "天", "t": "吨"}
+_UNIT_WORDS_EN = {"mu": "mu"}
+
+
+def unit_text(unit: str | None, lang: str = "zh") -> str:
+    """A unit written the way a reader expects: "kg CO2e / head" → "kg CO₂e/头", "10^4 Nm3" → "万Nm³".
+
+    Subscripts and superscripts are set (CO₂, N₂O, CH₄, m³); on Chinese pages the counted
+    things are named in Chinese (头, 亩, 吨产品) and 10^4 is 万.
+    """
+    if not unit:
+        return ""
+    text = unit.strip()
+    if lang == "zh":
+        text = text.replace("10^4 ", "万").replace("10^4", "万").replace("10^8 ", "亿").replace("10^8", "亿")
+    else:
+        text = text.replace("10^4 ", "10⁴ ").replace("10^8 ", "10⁸ ")
+    for plain, set_ in (("CO2", "CO₂"), ("N2O", "N₂O"), ("CH4", "CH₄"), ("Nm3", "Nm³"), ("m3", "m³")):
+        text = text.replace(plain, set_)
+    parts = [part.strip() for part in text.split("/")]
+    if lang == "zh":
+        parts = [parts[0], *(_UNIT_WORDS_ZH.get(part, part) for part in parts[1:])]
+        return "/".join(parts)
+    return " / ".join(parts)

@@ -322,7 +322,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fin.download_json": ("签名 JSON", "Signed JSON"),
     "fin.issuer": ("签发平台", "Issued by"),
     "fin.consent": ("授权", "Consent"),
-    "fin.consent_value": ("{id}，范围 {scope}，有效至 {expires}", "{id}, scope {scope}, valid until {expires}"),
+    "fin.consent_value": (
+        "{scope}，有效至 {expires}（授权编号 {id}）",
+        "{scope}, valid until {expires} (consent {id})",
+    ),
     "fin.identity": ("主体信息", "Identity"),
     "fin.name": ("名称", "Name"),
     "fin.industry": ("所属行业", "Industry"),
@@ -337,8 +340,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fin.labels": ("碳标签及说明", "Labels and why"),
     "fin.peers": ("同行位置", "Position among peers"),
     "fin.peer_text": (
-        "{group} 行业 {count} 家同行，K = {k}（强度 ÷ 基准），强度同比 {yoy}",
-        "{count} peers in division {group}, K = {k} (intensity ÷ benchmark), intensity year on year {yoy}",
+        "{group}同行 {count} 家，本主体强度为同行基准的 {k} 倍，强度较上年 {yoy}",
+        "{count} peers in {group}; its intensity is {k} times the peers' benchmark, {yoy} on the year before",
     ),
     "fin.farm_peer_text": ("同类经营主体中排第 {rank} 名，共 {of} 家", "Rank {rank} of {of} farms of its type"),
     "fin.data_quality": ("数据质量", "Data quality"),
@@ -346,8 +349,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fin.reduction_kg": ("减排量", "Reduction"),
     "fin.terms_title": ("可享受的授信条件", "Credit terms it qualifies for"),
     "fin.terms_lead": (
-        "以参考报价为基础（年利率 {rate}，金额 {amount}，期限 {months} 个月，担保费率 {fee}），逐条说明调整依据。",
-        "Against the reference offer (rate {rate}, amount {amount}, {months} months, guarantee fee {fee}), "
+        "以基础报价为起点（年利率 {rate}，金额 {amount}，期限 {months} 个月，担保费率 {fee}），逐条说明调整依据。",
+        "Against the base offer (rate {rate}, amount {amount}, {months} months, guarantee fee {fee}), "
         "every adjustment with the rule that made it.",
     ),
     "fin.rate": ("年利率", "Interest rate"),

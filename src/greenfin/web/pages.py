@@ -194,6 +194,10 @@ def _build_environment() -> Environment:
         integer=formatting.integer,
         quantity=formatting.quantity,
         grouped=formatting.grouped,
+        beijing=_lang_filter(formatting.beijing_time),
+        rate_bp=formatting.rate_bp,
+        unit=_lang_filter(formatting.unit_text),
+        yuan_exact=_lang_filter(formatting.yuan_exact),
     )
     return environment
 
