@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -74,3 +74,23 @@ def audit_events(
     if organisation_id:
         query = query.where(AuditEvent.organisation_id == organisation_id)
     return page_of(session, query.order_by(AuditEvent.at.desc(), AuditEvent.id), offset=offset, limit=limit)
+
+
+def organisations_matching(session: Session, *, kind: str, text: str, limit: int) -> Sequence[Organisation]:
+    """Organisations of ``kind`` whose name contains ``text`` or whose code starts with it, by name."""
+    query = select(Organisation).where(Organisation.kind == kind)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            Organisation.name.ilike(f"%{escaped}%", escape="\\") | Organisation.code.ilike(f"{escaped}%", escape="\\")
+        )
+    return session.scalars(query.order_by(Organisation.name).limit(limit)).all()
+
+
+def organisation_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of the organisations with these codes (code → name); unknown codes are left out."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Organisation.code, Organisation.name).where(Organisation.code.in_(wanted)))
+    return {code: name for code, name in rows}

@@ -158,7 +158,7 @@ def _identity(borrower: dict[str, Any]) -> list[list[str]]:
             [
                 "行业",
                 f"{industry}（{borrower.get('industry_code')}）" if industry else _t(borrower.get("industry_code")),
-            ],  # noqa: E501
+            ],
         ]
     farm_type = borrower.get("farm_type_name_zh") or FARM_TYPES_ZH.get(str(borrower.get("farm_type")), "—")
     return [
@@ -353,8 +353,11 @@ def _change(a: Mapping[str, Any], products: Mapping[str, tuple[str, str]], lang:
     return f"{before} → {after}"
 
 
-def basis_sentence(adjustment: Mapping[str, Any], products: Mapping[str, tuple[str, str]], lang: str = "zh") -> str:
-    """The basis of one traced term change: the rule's name and version, then what it changed."""
+def basis_sentence(adjustment: Any, products: Mapping[str, tuple[str, str]], lang: str = "zh") -> str:
+    """The basis of one traced term change (a signed report's dict, or an ``AdjustmentRead``):
+    the rule's name and version, then what it changed."""
+    if not isinstance(adjustment, Mapping):
+        adjustment = adjustment.model_dump()
     name = rule_name(str(adjustment["rule_id"]), lang)
     change = _change(adjustment, products, lang)
     return f"依据{name}：{change}。" if lang == "zh" else f"Under {name}: {change}."

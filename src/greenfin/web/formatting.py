@@ -238,3 +238,17 @@ def unit_text(unit: str | None, lang: str = "zh") -> str:
         parts = [parts[0], *(_UNIT_WORDS_ZH.get(part, part) for part in parts[1:])]
         return "/".join(parts)
     return " / ".join(parts)
+
+
+def name_code(name: Any, code: Any, lang: str = "zh") -> str:
+    """A name first and its code second: "衢江区（330803）", "Qujiang District (330803)"."""
+    if not name:
+        return str(code or "—")
+    if not code or code == name:
+        return str(name)
+    return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
+
+
+def has_chinese(text: str | None) -> bool:
+    """Whether ``text`` holds a Chinese character (a sentence meant for a Chinese page)."""
+    return any("\u4e00" <= char <= "\u9fff" for char in text or "")

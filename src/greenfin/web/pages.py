@@ -166,6 +166,11 @@ def _process_name(context: Context, source: str) -> str:
     return process_name(source, context["lang"])
 
 
+@pass_context
+def _name_code(context: Context, name: Any, code: Any) -> str:
+    return formatting.name_code(name, code, context["lang"])
+
+
 def _static(path: str) -> str:
     # The version in the query string makes browsers fetch assets anew after an upgrade.
     return f"/static/{path}?v={__version__}"
@@ -179,7 +184,7 @@ def _build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(t=_t, static=_static, version=__version__)
+    environment.globals.update(t=_t, static=_static, version=__version__, name_code=_name_code)
     environment.filters.update(
         money=_lang_filter(formatting.money),
         tco2=_lang_filter(formatting.tco2),
@@ -236,6 +241,8 @@ def render(
 def error_page(request: Request, *, status: int, detail: str | None, lang: str) -> HTMLResponse:
     """One readable sentence for what went wrong, in the page's language."""
     key = f"error.{status}" if f"error.{status}" in CATALOGUE else "error.other"
+    if lang == "zh" and not formatting.has_chinese(detail):
+        detail = None  # a service's English detail never reaches a Chinese page; the sentence says what happened
     context = {"status": status, "message_key": key, "detail": detail}
     return render(request, "error.html", context, lang=lang, status=status)
 
