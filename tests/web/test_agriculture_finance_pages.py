@@ -280,7 +280,7 @@ def test_the_what_if_swaps_the_result_and_rooftop_pv_lowers_emissions(visit: Vis
     visit.page.click(f"nav a:text-is('{translate('nav.what_if', 'zh')}')")
     page = visit.page
     expect(page.locator("h1")).to_have_text(translate("fin.what_if_title", "zh"))
-    now, after = _what_if(visit, "pv_kwh", "1000000")
+    now, after = _what_if(visit, "pv_mwh", "1000")  # 1,000 MWh, in the account's unit
     assert after < now
     expect(page.locator("#what-if-after .total-co2")).not_to_have_text(
         page.locator("#what-if-before .total-co2").inner_text()

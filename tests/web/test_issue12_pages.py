@@ -55,3 +55,41 @@ def test_the_farm_pages_fit_both_screens(browser: Browser, region: Region, width
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     context.close()
+
+
+def _pages_of(role: str, region: Region) -> list[str]:
+    own, farm = region.own.uscc, region.extra["pig_farm"]
+    staff = [
+        "/industry/overview",
+        "/industry/enterprises",
+        f"/industry/enterprises/{own}",
+        "/agriculture/coverage",
+        f"/agriculture/farms/{farm}",
+        "/finance/reports",
+        "/personal/overview",
+    ]
+    return {
+        "regulator": staff,
+        "admin": staff,
+        "bank": ["/finance/reports", "/finance/consents"],
+        "enterprise": [f"/industry/enterprises/{own}", "/finance/what-if", "/finance/consents", "/finance/reports"],
+        "resident": ["/personal/account"],
+    }[role]
+
+
+@pytest.mark.parametrize("role", ["regulator", "admin", "bank", "enterprise", "resident"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chinese_pages_show_no_internal_identifiers(browser: Browser, region: Region, role: str, width: int) -> None:
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, reduced_motion="reduce")
+    context.set_default_timeout(10_000)
+    visit = Visit(page=context.new_page(), base_url=region.base_url, requests=[])
+    visit.login(role)
+    found: dict[str, list[str]] = {}
+    for path in _pages_of(role, region):
+        visit.go(path)
+        assert visit.page.locator(".status-code").count() == 0, path
+        identifiers = _identifiers(_visible_text(visit))
+        if identifiers:
+            found[path] = identifiers
+    context.close()
+    assert found == {}

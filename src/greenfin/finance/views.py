@@ -44,7 +44,6 @@ router = page_router()
 templates.globals.update(
     basis_sentence=report_text.basis_sentence,
     reference_rate_sentence=report_text.reference_rate_sentence,
-    peer_group_name=report_text.peer_group_name,
 )
 
 CHINA = timezone(timedelta(hours=8), "CST")
@@ -429,6 +428,9 @@ def what_if_page(
     farm: Annotated[str | None, Query(max_length=40)] = None,
     coal_pct: Pct = Decimal(0),
     pv_kwh: Amount = Decimal(0),
+    pv_mwh: Annotated[Decimal, Query(ge=0, le=10**9, description="Rooftop PV a year, MWh (as the account)")] = Decimal(
+        0
+    ),
     gas_cut_pct: Pct = Decimal(0),
     technology: Annotated[Literal["heat_pump", "electric_boiler"], Query()] = "heat_pump",
     digester_volume_m3: Amount | None = None,
@@ -449,7 +451,8 @@ def what_if_page(
         context = _farm_what_if(session, principal, farm, digester)
         page, fragment = "finance/what_if_farm.html", "finance/_what_if_farm_result.html"
     else:
-        inputs = {"coal_pct": coal_pct, "pv_kwh": pv_kwh, "gas_cut_pct": gas_cut_pct}
+        pv_mwh = pv_mwh or pv_kwh / 1000
+        inputs = {"coal_pct": coal_pct, "pv_kwh": pv_mwh * 1000, "pv_mwh": pv_mwh, "gas_cut_pct": gas_cut_pct}
         context = _enterprise_what_if(session, principal, inputs, technology=technology)
         page, fragment = "finance/what_if.html", "finance/_what_if_result.html"
     context["products"] = product_names()

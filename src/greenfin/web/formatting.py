@@ -252,3 +252,75 @@ def name_code(name: Any, code: Any, lang: str = "zh") -> str:
 def has_chinese(text: str | None) -> bool:
     """Whether ``text`` holds a Chinese character (a sentence meant for a Chinese page)."""
     return any("\u4e00" <= char <= "\u9fff" for char in text or "")
+
+
+# Canonical units of the factor set → the unit the industrial account shows, and the divisor.
+_ACCOUNT_UNITS = {
+    "kg": ("t", 1000),
+    "kWh": ("MWh", 1000),
+    "MJ": ("GJ", 1000),
+    "Nm3": ("10^4 Nm3", 10_000),
+    "m3": ("10^4 m3", 10_000),
+}
+
+
+def account_quantity(value: Any, lang: str = "zh", unit: str | None = None) -> str:
+    """An energy quantity in the unit the industrial account uses: kg → t, kWh → MWh, MJ → GJ, Nm³ → 万Nm³."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    shown, divisor = _ACCOUNT_UNITS.get(unit or "", (unit or "", 1))
+    return f"{quantity(number / divisor)} {unit_text(shown, lang)}".rstrip()
+
+
+def tonnes_scale(values: list[Any], unit: str, lang: str = "zh") -> tuple[Decimal, str]:
+    """The divisor and unit a chart of tonnes uses so its axis reads as the headlines do (:func:`tonnes`):
+    from a million tonnes up, 万 tCO₂ on Chinese pages and MtCO₂ on English ones; plain tonnes below."""
+    largest = max((abs(n) for n in (to_decimal(v) for v in values) if n is not None), default=Decimal(0))
+    if largest < _MILLION:
+        return Decimal(1), unit
+    return (_WAN, f"万 {unit}") if lang == "zh" else (_MILLION, f"M{unit}")
+
+
+_TEXT_UNITS_ZH = (
+    ("kg CO2e / head", "kg CO₂e/头"),
+    ("kg CO2e / mu", "kg CO₂e/亩"),
+    ("kg CO2e / t product", "kg CO₂e/吨产品"),
+    ("kg CO2e", "kg CO₂e"),
+    ("tCO2", "tCO₂"),
+)
+_FORMULA_WORDS_ZH = (
+    ("m3 produced", "产气量(m³)"),
+    ("m3 used", "利用量(m³)"),
+    ("CH4 share", "甲烷含量"),
+    ("heads", "头数"),
+    ("days", "天数"),
+)
+
+
+def text_units(text: str | None, lang: str = "zh") -> str:
+    """Units inside a sentence written the way a reader expects ("18.9 kg CO2e / head" → "18.9 kg CO₂e/头")."""
+    result = text or ""
+    if lang != "zh":
+        return result.replace("CO2", "CO₂")
+    for plain, shown in _TEXT_UNITS_ZH:
+        result = result.replace(plain, shown)
+    return result
+
+
+def formula_text(formula: str | None, lang: str = "zh") -> str:
+    """A methodology formula with its counted quantities named in the page's language (symbols stay)."""
+    result = formula or ""
+    if lang == "zh":
+        for plain, shown in _FORMULA_WORDS_ZH:
+            result = result.replace(plain, shown)
+    return result
+
+
+def citation(source: str | None, lang: str = "zh") -> str:
+    """A number's source as a Chinese page shows it: standards and Chinese text as they are, greenfin's
+    own English assumptions as "平台假设" (the methodology document gives the reasoning)."""
+    text = source or ""
+    if lang != "zh" or not text.lower().startswith("assumption"):
+        return text
+    return "平台假设（理由见方法学文档）"

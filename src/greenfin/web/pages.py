@@ -202,6 +202,10 @@ def _build_environment() -> Environment:
         beijing=_lang_filter(formatting.beijing_time),
         rate_bp=formatting.rate_bp,
         unit=_lang_filter(formatting.unit_text),
+        account_quantity=_lang_filter(formatting.account_quantity),
+        text_units=_lang_filter(formatting.text_units),
+        formula=_lang_filter(formatting.formula_text),
+        citation=_lang_filter(formatting.citation),
         yuan_exact=_lang_filter(formatting.yuan_exact),
     )
     return environment

@@ -5,6 +5,16 @@ from __future__ import annotations
 MESSAGES: dict[str, tuple[str, str]] = {
     "nav.farm_account": ("{name} 农业碳账户", "{name}: farm account"),
     "nav.farm_what_if": ("{name} 减排试算", "{name}: what-if"),
+    "industry.benchmark_peers_text": (
+        "{group} {count} 家同行的平均水平（{basis}）",
+        "average of {count} peers in {group} ({basis})",
+    ),
+    "industry.benchmark_region_text": (
+        "全区 {count} 家企业的平均水平（同行不足）",
+        "regional average of {count} enterprises (too few peers)",
+    ),
+    "industry.share_of_total": ("占排放总量", "Share of total emissions"),
+    "fin.pv_mwh": ("屋顶光伏年发电量（MWh）", "Rooftop PV generation (MWh a year)"),
     # --- report request and consents -------------------------------------------------------
     "fin.err_borrower": ("请选择借款人。", "Choose a borrower."),
     "fin.err_year": ("年度应在 1990 至 2100 之间。", "The year must be between 1990 and 2100."),
