@@ -55,4 +55,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "fin.revoke_confirm": ("确认撤销", "Revoke"),
     "fin.cancel": ("取消", "Cancel"),
     "fin.expires_at_value": ("有效至 {expires}", "valid until {expires}"),
+    # --- personal account ----------------------------------------------------------------
+    "personal.period_days": ("统计期间", "Period"),
+    "personal.my_vouchers_all": ("查看全部", "See all"),
+    "personal.my_vouchers": ("我的券", "My vouchers"),
+    "personal.my_vouchers_lead": (
+        "您用积分兑换的每一张券：券码可随时在此查看。",
+        "Every voucher you bought with points; the code stays here for you.",
+    ),
+    "personal.no_vouchers": ("还没有兑换过券。", "No vouchers yet."),
+    "personal.voucher_code": ("券码", "Voucher code"),
+    "personal.voucher_reward": ("权益", "Reward"),
+    "personal.voucher_points": ("所用积分", "Points spent"),
+    "personal.voucher_redeemed_at": ("兑换时间", "Redeemed"),
+    "personal.voucher_valid_to": ("有效期至", "Valid until"),
+    "personal.voucher_state": ("状态", "State"),
+    "personal.voucher_state.valid": ("可使用", "Valid"),
+    "personal.voucher_state.expired": ("已过期", "Expired"),
+    "personal.no_end": ("长期有效", "No end date"),
+    "personal.redeem_title": ("确认兑换", "Redeem this reward?"),
+    "personal.redeem_lead": (
+        "将用 {price} 积分兑换“{reward}”。兑换后积分不退回；券码会显示在“我的券”中。",
+        "{price} points will be spent on “{reward}”. Points are not refunded; the code stays in “My vouchers”.",
+    ),
+    "personal.redeem_balance": (
+        "当前积分 {balance}，兑换后剩余 {after}。",
+        "Balance {balance}; {after} left afterwards.",
+    ),
+    "personal.redeem_short": (
+        "积分不足：还差 {missing} 积分。",
+        "Not enough points: {missing} more needed.",
+    ),
+    "personal.redeem_confirm": ("确认兑换", "Redeem"),
+    "personal.revoke_lead": (
+        "撤销后，{bank} 将无法再查询您的绿色信用等级；已查询的记录仍可追溯。",
+        "Once withdrawn, {bank} can no longer read your green-credit grade; earlier reads stay traceable.",
+    ),
 }
