@@ -171,7 +171,8 @@ def _name_code(context: Context, name: Any, code: Any) -> str:
     return formatting.name_code(name, code, context["lang"])
 
 
-def _static(path: str) -> str:
+def static_url(path: str) -> str:
+    """The URL of a static file, versioned so browsers fetch it anew after an upgrade."""
     # The version in the query string makes browsers fetch assets anew after an upgrade.
     return f"/static/{path}?v={__version__}"
 
@@ -184,7 +185,7 @@ def _build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(t=_t, static=_static, version=__version__, name_code=_name_code)
+    environment.globals.update(t=_t, static=static_url, version=__version__, name_code=_name_code)
     environment.filters.update(
         money=_lang_filter(formatting.money),
         tco2=_lang_filter(formatting.tco2),
