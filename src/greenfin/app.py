@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Regional green finance: carbon accounts, carbon labels and carbon-linked finance.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # /docs and /redoc come from greenfin.web (vendored Swagger UI and ReDoc, no CDN)
         redoc_url=None,
     )
     app.state.settings = settings

@@ -75,7 +75,18 @@ def serve(
 def _mount_domains() -> None:
     import importlib
 
-    for name in ("carbon", "industry", "personal", "agriculture", "finance", "admin", "market", "stats", "ecobank", "demo"):
+    for name in (
+        "carbon",
+        "industry",
+        "personal",
+        "agriculture",
+        "finance",
+        "admin",
+        "market",
+        "stats",
+        "ecobank",
+        "demo",
+    ):
         try:
             module = importlib.import_module(f"greenfin.{name}.cli")
         except ModuleNotFoundError as exc:

@@ -6,7 +6,9 @@ organisation would be refused through the API is refused here (the error reaches
 
 The borrower is the pig farm of tests/finance/test_reports.py: 125,793.703 kg CO2e reduced,
 深绿; on the reference offer 435 bp / 1,000,000.00 yuan / 150 bp guarantee fee, agricultural
-深绿 gives 435 − 20 = 415 bp, × 1.2 = 120,000,000 fen, 150 − 20 = 130 capped at 80 bp.
+深绿 gives 435 − 20 = 415 bp, × 1.2 = 120,000,000 fen, 150 − 20 = 130 capped at 80 bp. A report the
+bank issues without an offer starts from the 1-year LPR instead: 3.00 % (NIFC, 2025-05-20) + the
+default 0.80-point spread = 380 bp, 100 bp guarantee fee; 深绿 gives 380 − 20 = 360 bp, 100 − 20 = 80 bp.
 """
 
 from __future__ import annotations
@@ -133,7 +135,7 @@ def test_consent_report_and_reads_through_the_cli(database: dict[str, object]) -
     assert (borrower["county_name_zh"], borrower["county_name_en"]) == ("衢江区", "Qujiang District")
     assert borrower["farm_type_name_en"] == "pig farm"
     terms = report["terms"]
-    assert (terms["rate_bp"], terms["amount_fen"], terms["guarantee_fee_bp"]) == (415, 120_000_000, 80)
+    assert (terms["rate_bp"], terms["amount_fen"], terms["guarantee_fee_bp"]) == (360, 120_000_000, 80)
 
     signed = tmp / "report.json"
     signed.write_text(result.stdout, encoding="utf-8")
@@ -156,7 +158,7 @@ def test_consent_report_and_reads_through_the_cli(database: dict[str, object]) -
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout) == envelope  # stored exactly as signed
     text = run("report", "show", report_id)
-    assert text.exit_code == 0 and "415 bp" in text.stdout and "深绿" in text.stdout
+    assert text.exit_code == 0 and "360 bp" in text.stdout and "深绿" in text.stdout
 
     result = run("report", "reads", "--borrower", farm, "--borrower-kind", "farm", "--json")
     assert result.exit_code == 0, result.output

@@ -3,11 +3,12 @@
 The borrower is a pig farm of 1,000 head with a digester serving all of them — its stored
 reduction is 125,793.703 kg CO2e = 125.794 kg/head, 深绿 (hand-computed in
 tests/agriculture/test_service.py). Quzhou policy v1, agricultural 深绿, on the reference
-offer 435 bp / 1,000,000.00 yuan / 150 bp guarantee fee (hand-applied):
+offer — the 1-year LPR 3.00 % (NIFC, 2025-05-20) + the default spread 0.80 points = 380 bp,
+1,000,000.00 yuan, 12 months, 100 bp guarantee fee (finance/data/lpr) — hand-applied:
 
-    rate       435 − 20 bp                 = 415 bp
+    rate       380 − 20 bp                 = 360 bp
     amount     100,000,000 × 1.2           = 120,000,000 fen
-    guarantee  150 − 20 = 130, cap 80      = 80 bp
+    guarantee  100 − 20 = 80, cap 80       = 80 bp
     fast track yes; products carbon_account_loan, tan_rong_tong
 """
 
@@ -105,13 +106,22 @@ def test_report_with_consent_is_signed_and_verifiable(client: TestClient, sessio
     assert year["peers"] == {"rank": 1, "of": 1}
     terms = report["terms"]
     assert (terms["rate_bp"], terms["amount_fen"], terms["guarantee_fee_bp"], terms["fast_track"]) == (
-        415,
+        360,
         120_000_000,
         80,
         True,
     )
     assert terms["eligible_products"] == ["carbon_account_loan", "tan_rong_tong"]
     assert all(a["rule_id"].startswith("330800/v1:") for a in terms["adjustments"])
+    offer = {"rate_bp": 380, "amount_fen": 100_000_000, "term_months": 12, "guarantee_fee_bp": 100}
+    assert terms["base_offer"] == offer
+    reference = report["reference_rate"]
+    assert (reference["tenor"], reference["lpr_bp"], reference["published"], reference["spread_bp"]) == (
+        "1y",
+        300,
+        "2025-05-20",
+        80,
+    )
 
     key = client.get("/api/v1/finance/signing-key").json()  # public: no login
     public = signing.load_public_key(key["public_key"])

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = "/tmp"
 BANK_CODE = "bank-001"
+BANK_NAME = "衢州绿色银行"  # tests/web/conftest.py
 AGRI_LABELS = ("dark_green", "light_green", "yellow")
 
 
@@ -44,19 +45,29 @@ def second(browser: Browser, region: Region) -> Iterator[Visit]:
 
 
 def _grant(page: Page, base_url: str) -> None:
+    """Grant the bank consent as a borrower would: type part of its name, pick it from the list."""
     page.goto(f"{base_url}/finance/consents")
-    page.fill("#bank_code", BANK_CODE)
+    page.fill("#bank_query", "绿色银行")
+    option = page.locator(f".bank-option[data-code={BANK_CODE}]")
+    expect(option).to_contain_text(BANK_NAME)
+    option.click()
+    expect(page.locator("#bank_code")).to_have_value(BANK_CODE)
     with page.expect_navigation():
         page.click("#grant-submit")
-    expect(page.locator("#consent-notice")).to_have_text(translate("fin.granted", "zh", bank=BANK_CODE))
+    granted = translate("fin.granted", "zh", bank=f"{BANK_NAME}（{BANK_CODE}）")
+    expect(page.locator("#consent-notice")).to_have_text(granted)
 
 
 def _revoke_all(page: Page, base_url: str) -> None:
+    """Revoke every active consent to the bank, through the confirmation page."""
     page.goto(f"{base_url}/finance/consents")
     active = page.locator(f"#consent-list tr[data-status=active][data-bank={BANK_CODE}]")
     while active.count():
         with page.expect_navigation():
-            active.first.locator("button.revoke").click()
+            active.first.locator("a.revoke").click()
+        expect(page.locator("#revoke-confirm")).to_contain_text(BANK_NAME)
+        with page.expect_navigation():
+            page.click("#confirm-revoke")
         expect(page.locator("#consent-notice")).to_have_text(translate("fin.revoked", "zh"))
 
 
@@ -269,7 +280,7 @@ def test_the_what_if_swaps_the_result_and_rooftop_pv_lowers_emissions(visit: Vis
     visit.page.click(f"nav a:text-is('{translate('nav.what_if', 'zh')}')")
     page = visit.page
     expect(page.locator("h1")).to_have_text(translate("fin.what_if_title", "zh"))
-    now, after = _what_if(visit, "pv_kwh", "1000000")
+    now, after = _what_if(visit, "pv_mwh", "1000")  # 1,000 MWh, in the account's unit
     assert after < now
     expect(page.locator("#what-if-after .total-co2")).not_to_have_text(
         page.locator("#what-if-before .total-co2").inner_text()

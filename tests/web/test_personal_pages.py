@@ -68,6 +68,12 @@ def test_redeeming_lowers_the_balance_by_the_price_and_books_a_redeem_entry(visi
     stock = int(reward.get_attribute("data-stock") or "")
     with page.expect_navigation():
         reward.locator("button.redeem").click()
+    # Asked first: the price and what is left; nothing is spent until confirmed.
+    expect(page.locator("#redeem-balance")).to_have_text(
+        translate("personal.redeem_balance", "zh", balance=f"{before:,}", after=f"{before - price:,}")
+    )
+    with page.expect_navigation():
+        page.click("#confirm-redeem")
     expect(page.locator("#account-notice")).to_contain_text(translate("personal.redeem", "zh"))
     assert _balance(page) == before - price
     reward = page.locator(f"#reward-list li[data-reward={CHEAP_REWARD}]")
@@ -75,9 +81,16 @@ def test_redeeming_lowers_the_balance_by_the_price_and_books_a_redeem_entry(visi
     newest = page.locator("#ledger-table tbody tr").first
     expect(newest).to_have_attribute("data-kind", "redeem")
     expect(newest.locator(".points")).to_have_text(f"-{price:,}")
+    expect(newest.locator(".what")).not_to_be_empty()  # the row names the reward bought
     expect(page.locator(f"#vouchers li[data-reward={CHEAP_REWARD}]").first).to_be_visible()
     page.reload()  # POST → redirect → GET: a reload redeems nothing more
     assert _balance(page) == before - price
+    # 我的券 keeps every voucher with its code and state.
+    code = page.locator(f"#vouchers li[data-reward={CHEAP_REWARD}] .mono").first.inner_text()
+    with page.expect_navigation():
+        page.click("#all-vouchers")
+    row = page.locator(f"#voucher-list tr[data-voucher='{code}']")
+    expect(row.locator(".state")).to_have_text(translate("personal.voucher_state.valid", "zh"))
 
 
 def test_a_reward_beyond_the_balance_is_refused_in_one_sentence(visit: Visit, region: Region) -> None:
@@ -86,8 +99,13 @@ def test_a_reward_beyond_the_balance_is_refused_in_one_sentence(visit: Visit, re
     newest = page.locator("#ledger-table tbody tr").first.get_attribute("data-seq")
     code = region.extra["expensive_reward"]
     reward = page.locator(f"#reward-list li[data-reward={code}]")
-    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+    with page.expect_navigation():
         reward.locator("button.redeem").click()
+    expect(page.locator("#redeem-balance")).to_have_text(
+        translate("personal.redeem_short", "zh", missing=f"{10_000_000 - before:,}")
+    )
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.click("#confirm-redeem")
     assert answer.value.status == 409
     sentence = translate(
         "personal.refused_points", "zh", reward="屋顶光伏一套", price="10,000,000", balance=f"{before:,}"
@@ -131,23 +149,26 @@ def test_the_ledger_filter_swaps_only_the_table(visit: Visit, region: Region) ->
 
 def test_consent_is_granted_and_withdrawn(visit: Visit) -> None:
     page = _open_account(visit)
-    page.fill("#bank_code", "no-such-bank")
-    with page.expect_navigation():
-        page.click("#grant-submit")
-    expect(page.locator("#consent-error")).to_have_text(
-        translate("personal.consent_no_bank", "zh", bank="no-such-bank")
-    )
+    page.fill("#bank_query", "没有这家")
+    expect(page.locator("#bank-none")).to_be_visible()  # the list says no bank matched
 
     active = page.locator("#consent-list li[data-bank='bank-001'][data-status=active]")
     before = active.count()
-    page.fill("#bank_code", "bank-001")
+    page.fill("#bank_query", "衢州绿色")  # part of the bank's name, never its code
+    page.locator(".bank-option[data-code='bank-001']").click()
+    expect(page.locator("#bank_code")).to_have_value("bank-001")
     page.select_option("#days", "90")
     with page.expect_navigation():
         page.click("#grant-submit")
-    expect(page.locator("#account-notice")).to_have_text(translate("personal.granted", "zh", bank="bank-001"))
+    expect(page.locator("#account-notice")).to_have_text(
+        translate("personal.granted", "zh", bank="衢州绿色银行（bank-001）")
+    )
     expect(active).to_have_count(before + 1)
     with page.expect_navigation():
-        active.first.locator("button.revoke").click()
+        active.first.locator("a.revoke").click()
+    expect(page.locator("#revoke-confirm")).to_contain_text("衢州绿色银行")
+    with page.expect_navigation():
+        page.click("#confirm-revoke")
     expect(page.locator("#account-notice")).to_have_text(translate("personal.revoked", "zh"))
     expect(active).to_have_count(before)
 
@@ -199,6 +220,18 @@ def test_the_regulator_overview_shows_the_figures_and_charts(visit: Visit, regio
         expect(page.locator(f"#{chart} svg").first).to_be_visible()
     expect(page.locator("#scenario-table tbody tr[data-scenario=qr_payment] td").first).to_have_text("扫码支付")
     assert not _not_local(visit.requests, region.base_url)
+
+    # The period is chosen, kept in the URL, and the tiles say which.
+    events_30 = int(figures.locator("[data-figure=events_30d] .tile-value").inner_text().replace(",", ""))
+    page.select_option("#days", "365")
+    with page.expect_navigation():
+        page.click("#period-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/personal/overview\?days=365$"))
+    expect(figures.locator("[data-figure=events_30d] .tile-label")).to_have_text(
+        translate("personal.events_30d", "zh", days=365)
+    )
+    events_365 = int(figures.locator("[data-figure=events_30d] .tile-value").inner_text().replace(",", ""))
+    assert events_365 >= events_30
 
     page.click("#lang-switch")
     expect(page.locator("h1")).to_have_text(translate("personal.overview_title", "en"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, case, func, select, update
@@ -298,3 +298,23 @@ def consent_uses(session: Session, consent_ids: Sequence[str]) -> Sequence[Conse
     return session.scalars(
         select(ConsentUse).where(ConsentUse.consent_id.in_(consent_ids)).order_by(ConsentUse.at.desc())
     ).all()
+
+
+def organisations_matching(session: Session, *, kind: str, text: str, limit: int) -> Sequence[Organisation]:
+    """Organisations of ``kind`` whose name contains ``text`` or whose code starts with it, by name."""
+    query = select(Organisation).where(Organisation.kind == kind)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            Organisation.name.ilike(f"%{escaped}%", escape="\\") | Organisation.code.ilike(f"{escaped}%", escape="\\")
+        )
+    return session.scalars(query.order_by(Organisation.name).limit(limit)).all()
+
+
+def organisation_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of the organisations with these codes (code → name); unknown codes are left out."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Organisation.code, Organisation.name).where(Organisation.code.in_(wanted)))
+    return {code: name for code, name in rows}

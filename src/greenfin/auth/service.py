@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -545,6 +545,23 @@ def organisation_of(session: Session, principal: Principal) -> Organisation:
     if organisation is None:
         raise NotFound("you do not act for an organisation")
     return organisation
+
+
+def search_organisations(
+    session: Session, principal: Principal, *, kind: str, text: str, limit: int = 20
+) -> list[tuple[str, str]]:
+    """(code, name) of organisations of ``kind`` matching ``text`` — banks are public, so any logged-in user
+    may look one up by name to grant it consent; other kinds only staff."""
+    if kind != "bank":
+        require_role(principal, "regulator")
+    return [
+        (o.code, o.name) for o in repository.organisations_matching(session, kind=kind, text=text.strip(), limit=limit)
+    ]
+
+
+def organisation_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Names of the organisations with these codes (code → name), to show names before codes."""
+    return repository.organisation_names(session, codes)
 
 
 # --- audit --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -551,4 +552,74 @@ def load_what_if_method(version: str = "v1") -> WhatIfMethod:
         efficiency=MappingProxyType(efficiency),
         default_efficiency=Decimal(data["efficiency"]["default"]["value"]),
         technologies=MappingProxyType(technologies),
+    )
+
+
+# --- the loan prime rate (LPR) ------------------------------------------------------------------
+
+LONG_TERM_MONTHS = 60
+"""A loan longer than this is priced from the 5-year LPR, one of at most this from the 1-year LPR."""
+
+
+@dataclass(frozen=True)
+class LprQuote:
+    """One LPR announcement: the day it was published (and took effect) and both tenors, in bp."""
+
+    published: date
+    one_year_bp: int
+    five_year_bp: int
+    source: str
+
+
+@dataclass(frozen=True)
+class LprTable:
+    """Every LPR change greenfin knows of, oldest first, and the defaults of a reference offer."""
+
+    version: str
+    source: str
+    quotes: tuple[LprQuote, ...]
+    default_spread_bp: int
+    default_guarantee_fee_bp: int
+    default_amount_fen: int
+    default_term_months: int
+
+    def on(self, day: date) -> LprQuote:
+        """The LPR in force on ``day`` (the newest announcement published on or before it)."""
+        found = [q for q in self.quotes if q.published <= day]
+        if not found:
+            raise NotFound(f"no LPR announcement on or before {day.isoformat()}")
+        return found[-1]
+
+    def rate_bp(self, day: date, term_months: int) -> tuple[int, LprQuote]:
+        """The LPR a loan of ``term_months`` months is priced from on ``day``, with its announcement."""
+        quote = self.on(day)
+        return (quote.five_year_bp if term_months > LONG_TERM_MONTHS else quote.one_year_bp), quote
+
+
+@lru_cache(maxsize=1)
+def load_lpr() -> LprTable:
+    """The LPR table of ``finance/data/lpr/lpr.toml``; a row without its source is refused."""
+    origin = "finance/data/lpr/lpr.toml"
+    text = (resources.files(_DATA_PACKAGE) / "data" / "lpr" / "lpr.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    problems: list[dict[str, str]] = []
+    quotes: list[LprQuote] = []
+    for i, raw in enumerate(data.get("quotes", [])):
+        if not raw.get("source") or not isinstance(raw.get("published"), date):
+            problems.append({"field": f"quotes[{i}]", "reason": "needs a published date and a source"})
+            continue
+        quotes.append(LprQuote(raw["published"], int(raw["one_year_bp"]), int(raw["five_year_bp"]), raw["source"]))
+    for key in ("default_spread", "default_guarantee_fee", "default_amount", "default_term"):
+        if not data.get(f"{key}_source"):
+            problems.append({"field": f"{key}_source", "reason": "every number needs its source"})
+    if problems or not quotes:
+        raise InvalidInput(f"{origin}: the LPR table is incomplete", errors=problems or [{"field": "quotes"}])
+    return LprTable(
+        version=str(data["version"]),
+        source=str(data["source"]),
+        quotes=tuple(sorted(quotes, key=lambda q: q.published)),
+        default_spread_bp=int(data["default_spread_bp"]),
+        default_guarantee_fee_bp=int(data["default_guarantee_fee_bp"]),
+        default_amount_fen=int(data["default_amount_fen"]),
+        default_term_months=int(data["default_term_months"]),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 
 from greenfin.agriculture.schemas import AssessmentRead, PracticeIn
 from greenfin.bounds import MAX_DIGITS, MAX_QUANTITY
+from greenfin.finance.policy import load_lpr
+from greenfin.web.formatting import BEIJING
 
 
 def _json_number(value: Decimal) -> int | float:
@@ -36,9 +38,21 @@ class BaseOfferIn(_In):
     )
 
 
-REFERENCE_OFFER = BaseOfferIn(rate_bp=435, amount_fen=100_000_000, term_months=12, guarantee_fee_bp=150)
-"""The offer a report's terms are shown against when the bank names none (4.35 %, 1,000,000 yuan,
-1 year, 1.5 % guarantee fee) — the worked example of the policy module."""
+def reference_offer(
+    *, amount_fen: int | None = None, term_months: int | None = None, on: date | None = None
+) -> BaseOfferIn:
+    """The offer terms are shown against when the bank names no rate: the LPR in force (1-year, or
+    5-year above five years) plus the table's default spread, for the amount and term given (the
+    table's defaults otherwise), with the table's default guarantee fee (``finance/data/lpr``)."""
+    lpr = load_lpr()
+    term = term_months or lpr.default_term_months
+    rate_bp, _ = lpr.rate_bp(on or datetime.now(BEIJING).date(), term)
+    return BaseOfferIn(
+        rate_bp=rate_bp + lpr.default_spread_bp,
+        amount_fen=amount_fen or lpr.default_amount_fen,
+        term_months=term,
+        guarantee_fee_bp=lpr.default_guarantee_fee_bp,
+    )
 
 
 class BorrowerRef(_In):
@@ -134,7 +148,15 @@ class ConsentRead(BaseModel):
 class ReportRequest(_In):
     borrower: BorrowerRef
     year: int | None = Field(default=None, ge=1990, le=2100, description="Newest year to report; the latest if None")
-    base_offer: BaseOfferIn | None = Field(default=None, description="Offer to show the terms against")
+    base_offer: BaseOfferIn | None = Field(
+        default=None, description="Offer to show the terms against; if None, the LPR in force plus the default spread"
+    )
+    amount_fen: int | None = Field(
+        default=None, gt=0, le=10**14, description="Loan amount, fen, when no base_offer is given (default 100 万元)"
+    )
+    term_months: int | None = Field(
+        default=None, gt=0, le=600, description="Term, months, when no base_offer is given (default 12)"
+    )
 
 
 class SignatureRead(BaseModel):
@@ -233,7 +255,7 @@ class EnterpriseWhatIf(_In):
         default=None, ge=1990, le=2100, description="Year of the account to change; the latest label's if None"
     )
     changes: list[Change] = Field(default_factory=list, max_length=100)
-    base_offer: BaseOfferIn = REFERENCE_OFFER
+    base_offer: BaseOfferIn = Field(default_factory=reference_offer)
 
 
 class EnergyChangeRead(BaseModel):
@@ -274,7 +296,7 @@ class FarmWhatIfIn(_In):
     farm_ref: str
     year: int = Field(ge=1990, le=2100)
     add: list[PracticeIn] = Field(min_length=1, max_length=100)
-    base_offer: BaseOfferIn = REFERENCE_OFFER
+    base_offer: BaseOfferIn = Field(default_factory=reference_offer)
 
 
 class FarmWhatIfTermsRead(BaseModel):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -46,10 +47,9 @@ from greenfin.db import new_id, utcnow
 from greenfin.errors import Conflict, Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.finance import repository, signing
 from greenfin.finance.models import Report, SigningKey
-from greenfin.finance.policy import LABEL_NAMES, Policy, load_policy
+from greenfin.finance.policy import LABEL_NAMES, LONG_TERM_MONTHS, Policy, load_lpr, load_policy
 from greenfin.finance.rules import BaseOffer, BorrowerStanding, Terms, terms_for
 from greenfin.finance.schemas import (
-    REFERENCE_OFFER,
     AdjustmentRead,
     BaseOfferIn,
     BorrowerRef,
@@ -69,8 +69,10 @@ from greenfin.finance.schemas import (
     TermsRead,
     TermsRequest,
     WhatIfSide,
+    reference_offer,
 )
 from greenfin.settings import Settings
+from greenfin.web.formatting import BEIJING
 
 REPORT_SCHEMA = "greenfin.carbon-credit-report/3"
 """/3 adds ``next_label_en`` beside ``next_label_zh``; /2 adds English names (industry, county,
@@ -630,7 +632,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
     else:
         section = _farm_section(session, reader, borrower.ref, request.year)
     policy = _policy(session)
-    offer = request.base_offer or REFERENCE_OFFER
+    offer = request.base_offer or reference_offer(amount_fen=request.amount_fen, term_months=request.term_months)
     terms = terms_read(borrower, standings(session, borrower, reader), offer, bank_code=bank_code, policy=policy)
     key = _signing_key(session, settings)  # registered before the issue time: within its validity
     issued_at = utcnow()
@@ -655,6 +657,7 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
         "years": section["years"],
         "reductions": section["reductions"],
         "terms": _plain(terms.model_dump(mode="json")),
+        "reference_rate": _reference_rate(offer, issued_at),
     }
     envelope = signing.sign(document, key)
     session.add(
@@ -683,6 +686,20 @@ def issue_report(session: Session, principal: Principal, *, request: ReportReque
     _record_read(session, principal, borrower.entity_id, report_id, bank_code, "issue")
     session.flush()
     return SignedReport.model_validate(envelope)
+
+
+def _reference_rate(offer: BaseOfferIn, issued_at: datetime) -> dict[str, Any]:
+    """The LPR in force when the report was issued, that the offer's rate is read against."""
+    lpr = load_lpr()
+    lpr_bp, quote = lpr.rate_bp(issued_at.astimezone(BEIJING).date(), offer.term_months)
+    return {
+        "tenor": "5y" if offer.term_months > LONG_TERM_MONTHS else "1y",
+        "lpr_bp": lpr_bp,
+        "published": quote.published.isoformat(),
+        "spread_bp": offer.rate_bp - lpr_bp,
+        "source": quote.source,
+        "table_version": lpr.version,
+    }
 
 
 def _plain(value: Any) -> Any:

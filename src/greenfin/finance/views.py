@@ -22,20 +22,37 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from greenfin.agriculture import service as agriculture
+from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
-from greenfin.errors import Forbidden, GreenfinError, InvalidInput
+from greenfin.errors import Forbidden, GreenfinError, InvalidInput, NotFound
+from greenfin.finance import report as report_text
 from greenfin.finance import service
-from greenfin.finance.policy import load_policy
+from greenfin.finance.policy import load_lpr
 from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatIf, FarmWhatIfIn, ReportRequest
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.industry.service import industry_name
 from greenfin.region.service import county_label
+from greenfin.web.formatting import has_chinese, name_code
 from greenfin.web.i18n import translate
-from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_response, page_router, render
+from greenfin.web.pages import (
+    LangDep,
+    PagePrincipalDep,
+    consent_history_response,
+    nav_provider,
+    page_router,
+    render,
+    templates,
+)
 
 router = page_router()
+# The report's wording of a rule and of the LPR, shared by the page, the what-if and the PDF.
+templates.globals.update(
+    basis_sentence=report_text.basis_sentence,
+    reference_rate_sentence=report_text.reference_rate_sentence,
+)
 
 CHINA = timezone(timedelta(hours=8), "CST")
 COAL = ("raw_coal", "anthracite", "bituminous_coal", "lignite", "washed_coal", "other_washed_coal", "briquette")
@@ -46,13 +63,32 @@ Pct = Annotated[Decimal, Query(ge=0, le=100)]
 Amount = Annotated[Decimal, Query(ge=0, le=10**12)]
 
 
+@nav_provider
+def borrower_nav(session: Session, principal: Principal) -> dict[str, Any]:
+    """For a borrower's login: its enterprise (if on the industrial register), its farms, and its start page.
+
+    A farm's organisation is not on the industrial register, so its start page is its
+    agricultural account and its navigation shows only the farm's pages.
+    """
+    if principal.role != "enterprise" or not principal.organisation_code:
+        return {}
+    borrowers = service.own_borrowers(session, principal)
+    enterprise = next((b.ref for b in borrowers if b.kind == "enterprise"), None)
+    farms = [{"id": b.ref, "name": b.name} for b in borrowers if b.kind == "farm"]
+    if enterprise is not None or not farms:
+        home = f"/industry/enterprises/{principal.organisation_code}"
+    else:
+        home = f"/agriculture/farms/{farms[0]['id']}"
+    return {"enterprise": enterprise, "farms": farms, "home": home}
+
+
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") is None
 
 
 def product_names() -> dict[str, tuple[str, str]]:
     """Names of the policy's loan products (code → zh, en)."""
-    return {code: (p.name_zh, p.name_en) for code, p in load_policy().products.items()}
+    return report_text.product_names()
 
 
 def refusal_key(consents: list[ConsentRead], borrower_ref: str) -> str:
@@ -100,7 +136,14 @@ def _reports_page(
     options: list[dict[str, Any]] = []
     if principal.role == "bank":
         options = _borrower_options(session, service.list_consents(session, principal))
-    context = {"reports": reports, "options": options, "error": error, "selected": selected}
+    context = {
+        "reports": reports,
+        "options": options,
+        "error": error,
+        "selected": selected,
+        "bank_names": auth.organisation_names(session, {r.bank_code for r in reports}),
+        "default_term": load_lpr().default_term_months,
+    }
     return render(request, "finance/reports.html", context, lang=lang, status=status)
 
 
@@ -119,15 +162,26 @@ def request_report(
     lang: LangDep,
     borrower: Annotated[str, Form(max_length=80)] = "",
     year: Annotated[str, Form(max_length=4)] = "",
+    amount_wan: Annotated[str, Form(max_length=20, description="Loan amount, 万元")] = "",
+    term_months: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    """A bank requests a signed report for a consenting borrower; a refusal is one sentence on the form."""
+    """A bank requests a signed report for a consenting borrower, for the amount and term it enters;
+    a refusal is one sentence on the form."""
     kind, _, ref = borrower.partition(":")
     if kind not in ("enterprise", "farm") or not ref:
-        raise InvalidInput("borrower: choose a borrower")
+        raise InvalidInput(translate("fin.err_borrower", lang))
     if year and not (year.isdigit() and 1990 <= int(year) <= 2100):
-        raise InvalidInput("year: a year between 1990 and 2100")
+        raise InvalidInput(translate("fin.err_year", lang))
+    amount_fen = _amount_fen(amount_wan, lang)
+    if term_months and not (term_months.isdigit() and 1 <= int(term_months) <= 360):
+        raise InvalidInput(translate("fin.err_term", lang))
     report_in = ReportRequest.model_validate(
-        {"borrower": {"kind": kind, "ref": ref}, "year": int(year) if year else None}
+        {
+            "borrower": {"kind": kind, "ref": ref},
+            "year": int(year) if year else None,
+            "amount_fen": amount_fen,
+            "term_months": int(term_months) if term_months else None,
+        }
     )
     try:
         envelope = service.issue_report(session, principal, request=report_in, settings=settings)
@@ -137,6 +191,20 @@ def request_report(
         key = refusal_key(service.list_consents(session, principal), ref)
         return _reports_page(request, session, principal, lang, error=key, selected=borrower, status=403)
     return RedirectResponse(f"/finance/reports/{envelope.report['report_id']}", status_code=303)
+
+
+def _amount_fen(amount_wan: str, lang: str) -> int | None:
+    """An amount typed in 万元 ("150", "1,200.5") as integer fen; empty → None (the default)."""
+    text = amount_wan.replace(",", "").replace("，", "").strip()
+    if not text:
+        return None
+    try:
+        wan = Decimal(text)
+    except ArithmeticError:
+        wan = Decimal(-1)
+    if not wan.is_finite() or not Decimal("0.01") <= wan <= Decimal(100_000_000):
+        raise InvalidInput(translate("fin.err_amount", lang))
+    return int((wan * 1_000_000).to_integral_value())
 
 
 @router.get("/finance/reports/{report_id}", response_class=HTMLResponse)
@@ -217,6 +285,8 @@ def _consents_page(
         reverse=True,
     )
     known_banks = sorted({c.bank_code for c in consents})
+    bank_names = auth.organisation_names(session, {c.bank_code for c in consents} | {r.bank_code or "" for r in reads})
+    borrower_names = {} if is_borrower else _borrower_names(session, consents)
     default_expiry = (datetime.now(CHINA).date() + timedelta(days=DEFAULT_CONSENT_DAYS)).isoformat()
     context = {
         "consents": consents,
@@ -224,12 +294,42 @@ def _consents_page(
         "is_borrower": is_borrower,
         "borrowers": borrowers,
         "known_banks": known_banks,
+        "bank_names": bank_names,
+        "borrower_names": borrower_names,
         "default_expiry": default_expiry,
         "today": datetime.now(CHINA).date().isoformat(),
         "notice": notice,
         "error": error,
     }
     return render(request, "finance/consents.html", context, lang=lang, status=status)
+
+
+def _borrower_names(session: SessionDep, consents: list[ConsentRead]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for consent in consents:
+        if consent.borrower_ref in names:
+            continue
+        try:
+            names[consent.borrower_ref] = service.resolve_borrower(
+                session, kind=consent.borrower_kind, ref=consent.borrower_ref
+            ).name
+        except GreenfinError:
+            names[consent.borrower_ref] = consent.borrower_ref
+    return names
+
+
+@router.get("/finance/banks", response_class=HTMLResponse)
+def bank_search(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    bank_query: Annotated[str, Query(max_length=60)] = "",
+) -> Response:
+    """Banks whose name contains what was typed (or whose code starts with it): the consent form's
+    search-as-you-type list (htmx swaps it in; the page works without it, see ``grant_consent``)."""
+    banks = auth.search_organisations(session, principal, kind="bank", text=bank_query, limit=12)
+    return render(request, "finance/_bank_options.html", {"banks": banks, "q": bank_query.strip()}, lang=lang)
 
 
 @router.get("/finance/consents", response_class=HTMLResponse)
@@ -244,7 +344,8 @@ def consents_page(
     """The borrower's consents (grant, revoke) and who read its reports; a bank's consents held."""
     notice = None
     if granted:
-        notice = translate("fin.granted", lang, bank=granted)
+        name = auth.organisation_names(session, [granted]).get(granted)
+        notice = translate("fin.granted", lang, bank=name_code(name, granted, lang))
     elif revoked:
         notice = translate("fin.revoked", lang)
     return _consents_page(request, session, principal, lang, notice=notice)
@@ -264,6 +365,7 @@ def grant_consent(
     principal: PagePrincipalDep,
     lang: LangDep,
     bank_code: Annotated[str, Form(max_length=40)] = "",
+    bank_query: Annotated[str, Form(max_length=60, description="The bank's name as typed (no script)")] = "",
     scope: Annotated[str, Form(max_length=40)] = "credit_report",
     expires_on: Annotated[str, Form(max_length=10)] = "",
     borrower: Annotated[str, Form(max_length=60, description="farm:<id> for a farm, else the enterprise")] = "",
@@ -274,12 +376,17 @@ def grant_consent(
     except ValueError:
         day = None
     try:
+        if not bank_code.strip() and bank_query.strip():
+            # Without script the list never fills the code: one bank matching the typed name is the choice.
+            found = auth.search_organisations(session, principal, kind="bank", text=bank_query, limit=2)
+            if len(found) == 1:
+                bank_code = found[0][0]
         if not bank_code.strip():
-            raise InvalidInput("bank_code: give the bank's code")
+            raise InvalidInput(translate("fin.err_bank", lang))
         if day is None:
-            raise InvalidInput("expires_on: give a date")
+            raise InvalidInput(translate("fin.err_expiry", lang))
         if scope != "credit_report":
-            raise InvalidInput("scope: credit_report is the only scope")
+            raise InvalidInput(translate("fin.err_scope", lang))
         expires_at = datetime.combine(day, time(23, 59, 59), tzinfo=CHINA).astimezone(UTC)
         farm_ref = borrower.removeprefix("farm:") if borrower.startswith("farm:") else None
         consent_in = ConsentCreate(
@@ -289,11 +396,32 @@ def grant_consent(
     except Forbidden:
         raise
     except GreenfinError as exc:
-        message = translate(f"error.{exc.status}" if exc.status in (400, 404, 409, 422) else "error.other", lang)
-        return _consents_page(
-            request, session, principal, lang, error=f"{message} {exc.detail or ''}", status=exc.status
-        )
+        return _consents_page(request, session, principal, lang, error=consent_error(exc, lang), status=exc.status)
     return RedirectResponse(f"/finance/consents?granted={consent.organisation_code}", status_code=303)
+
+
+def consent_error(exc: GreenfinError, lang: str) -> str:
+    """One sentence for a refused grant: our own translated sentences as they are, the service's by kind."""
+    detail = exc.detail or ""
+    if lang == "en" and detail:
+        return detail
+    if has_chinese(detail):
+        return detail
+    key = {404: "fin.err_no_bank", 409: "fin.err_conflict"}.get(exc.status, "fin.err_grant")
+    return translate(key, lang)
+
+
+@router.get("/finance/consents/{consent_id}/revoke", response_class=HTMLResponse)
+def confirm_revoke(
+    request: Request, consent_id: str, session: SessionDep, principal: PagePrincipalDep, lang: LangDep
+) -> Response:
+    """Ask before revoking: which bank loses access to what, from when."""
+    consent = next((c for c in service.list_consents(session, principal) if c.id == consent_id), None)
+    if consent is None:
+        raise NotFound(translate("fin.err_no_consent", lang))
+    bank = auth.organisation_names(session, [consent.bank_code]).get(consent.bank_code)
+    context = {"consent": consent, "bank": name_code(bank, consent.bank_code, lang)}
+    return render(request, "finance/revoke_confirm.html", context, lang=lang)
 
 
 @router.post("/finance/consents/{consent_id}/revoke", response_class=HTMLResponse)
@@ -315,6 +443,9 @@ def what_if_page(
     farm: Annotated[str | None, Query(max_length=40)] = None,
     coal_pct: Pct = Decimal(0),
     pv_kwh: Amount = Decimal(0),
+    pv_mwh: Annotated[Decimal, Query(ge=0, le=10**9, description="Rooftop PV a year, MWh (as the account)")] = Decimal(
+        0
+    ),
     gas_cut_pct: Pct = Decimal(0),
     technology: Annotated[Literal["heat_pump", "electric_boiler"], Query()] = "heat_pump",
     digester_volume_m3: Amount | None = None,
@@ -335,7 +466,8 @@ def what_if_page(
         context = _farm_what_if(session, principal, farm, digester)
         page, fragment = "finance/what_if_farm.html", "finance/_what_if_farm_result.html"
     else:
-        inputs = {"coal_pct": coal_pct, "pv_kwh": pv_kwh, "gas_cut_pct": gas_cut_pct}
+        pv_mwh = pv_mwh or pv_kwh / 1000
+        inputs = {"coal_pct": coal_pct, "pv_kwh": pv_mwh * 1000, "pv_mwh": pv_mwh, "gas_cut_pct": gas_cut_pct}
         context = _enterprise_what_if(session, principal, inputs, technology=technology)
         page, fragment = "finance/what_if.html", "finance/_what_if_result.html"
     context["products"] = product_names()

@@ -21,13 +21,30 @@ from greenfin.auth.service import Principal
 from greenfin.errors import InvalidInput
 from greenfin.http import SessionDep
 from greenfin.industry import service
+from greenfin.industry.methodology import industry_name
 from greenfin.industry.schemas import AccountRead, ConflictRead, ConflictResolve, GroupCount, OverviewRead
-from greenfin.web.formatting import chart_number
+from greenfin.web.formatting import chart_number, tonnes_scale
 from greenfin.web.i18n import LABELS, month_name, process_name, translate
-from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render, templates
 from greenfin.web.views import default_year
 
 router = page_router()
+
+
+def peer_group_name(code: str | None, lang: str = "zh") -> str:
+    """The industry a peer group's code prefix names ("30" → 非金属矿物制品业（30）)."""
+    if not code:
+        return "—"
+    name = industry_name(code)
+    return name.name_zh if lang == "zh" else name.name_en
+
+
+def rule_text(rule: str, lang: str = "zh") -> str:
+    """A label threshold ("yoy change < 0%") in the page's words (强度同比 < 0%)."""
+    return rule.replace("yoy change", "强度同比") if lang == "zh" else rule.replace("yoy change", "year-on-year change")
+
+
+templates.globals.update(peer_group_name=peer_group_name, rule_text=rule_text)
 
 PAGE_SIZE = 20
 YearQuery = Annotated[int | None, Query(ge=1990, le=2100)]
@@ -223,15 +240,16 @@ def trend_chart(summary: OverviewRead, lang: str) -> dict[str, Any]:
     """Labels (stacked bars) and total emissions (line) per year."""
     points = sorted(summary.trend, key=lambda point: point.year)
     values = {code: [point.counts.get(code, 0) for point in points] for code in LABELS}
+    divisor, unit = tonnes_scale([point.total_co2_t for point in points], "tCO₂", lang)
     return {
         "kind": "trend",
         "categories": [str(point.year) for point in points],
         "series": _label_series(lang, values),
         "line": {
             "name": translate("industry.total_co2", lang),
-            "unit": "tCO₂",
+            "unit": unit,
             "color": "#2f4858",
-            "data": [chart_number(point.total_co2_t, 0) for point in points],
+            "data": [chart_number(point.total_co2_t / divisor, 0 if divisor == 1 else 2) for point in points],
         },
     }
 

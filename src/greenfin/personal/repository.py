@@ -918,3 +918,38 @@ def broken_anchors(session: Session) -> Sequence[Any]:
         .where(or_(LedgerEntry.hash.is_(None), LedgerEntry.hash != LedgerAnchor.hash))
         .order_by(LedgerAnchor.account_id)
     ).all()
+
+
+def scenarios_of_entries(session: Session, entries: Sequence[LedgerEntry]) -> dict[int, list[str]]:
+    """The scenarios whose events each earning entry sums (entry id → scenario codes, sorted)."""
+    earnings = [e for e in entries if e.kind == "earn" and e.earned_on is not None]
+    if not earnings:
+        return {}
+    account_ids = {e.account_id for e in earnings}
+    days = {e.earned_on for e in earnings}
+    by_batch: dict[tuple[Any, Any], set[str]] = {}
+    batches = {e.batch_id for e in earnings if e.batch_id is not None}
+    if batches:
+        rows = session.execute(
+            select(Event.batch_id, Event.local_day, Event.scenario)
+            .where(Event.account_id.in_(account_ids), Event.batch_id.in_(batches), Event.local_day.in_(days))
+            .distinct()
+        ).all()
+        for batch, day, scenario in rows:
+            by_batch.setdefault((batch, day), set()).add(scenario)
+    by_posting: dict[tuple[Any, Any], set[str]] = {}
+    postings = {e.posting_id for e in earnings if e.posting_id is not None}
+    if postings:
+        posted = session.execute(
+            select(IntakeBatch.posting_id, Event.local_day, Event.scenario)
+            .join(IntakeBatch, Event.batch_id == IntakeBatch.id)
+            .where(Event.account_id.in_(account_ids), IntakeBatch.posting_id.in_(postings), Event.local_day.in_(days))
+            .distinct()
+        ).all()
+        for posting, day, scenario in posted:
+            by_posting.setdefault((posting, day), set()).add(scenario)
+    found: dict[int, list[str]] = {}
+    for e in earnings:
+        codes = by_batch.get((e.batch_id, e.earned_on), set()) | by_posting.get((e.posting_id, e.earned_on), set())
+        found[e.id] = sorted(codes)
+    return found

@@ -1167,6 +1167,11 @@ def redemptions(session: Session, account: Account) -> list[tuple[Redemption, Re
     return list(repo.redemptions_of_account(session, account.id))
 
 
+def entry_scenarios(session: Session, entries: Sequence[LedgerEntry]) -> dict[int, list[str]]:
+    """The scenarios each earning entry of the ledger sums (entry id → scenario codes)."""
+    return repo.scenarios_of_entries(session, entries)
+
+
 # --- overview ------------------------------------------------------------------------------
 
 

@@ -25,12 +25,13 @@ from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.errors import Conflict, Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.personal import service
 from greenfin.personal.schemas import AccountOpen
-from greenfin.web.formatting import chart_number, grouped
+from greenfin.web.formatting import chart_number, grouped, name_code
 from greenfin.web.i18n import CATALOGUE, month_name, translate
 from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_response, page_router, render
 
@@ -94,6 +95,13 @@ def _ledger_context(
         "from": filters["first_day"].isoformat() if filters["first_day"] else None,
         "to": filters["last_day"].isoformat() if filters["last_day"] else None,
     }
+    names = scenario_names(lang)
+    separator = "、" if lang == "zh" else ", "
+    scenarios = service.entry_scenarios(session, rows)
+    rewards = {
+        f"redeem:{redemption.id}": (reward.name_en if lang == "en" else reward.name_zh)
+        for redemption, reward in service.redemptions(session, account)
+    }
     entries = [
         {
             "seq": row.seq,
@@ -102,6 +110,9 @@ def _ledger_context(
             "avoided_co2_g": row.avoided_co2_g,
             "day": row.earned_on or local_day(row.occurred_at),
             "reason": row.reason,
+            # What the entry was for: the scenarios an earning sums, the reward a redemption bought.
+            "what": separator.join(names.get(code, code) for code in scenarios.get(row.id, []))
+            or rewards.get(row.ref, ""),
         }
         for row in rows
     ]
@@ -230,7 +241,8 @@ def account_page(
                 "personal.redeemed", lang, reward=name, points=redemption.points, voucher=redemption.voucher_code
             )
     elif granted:
-        notice = translate("personal.granted", lang, bank=granted)
+        bank_name = auth.organisation_names(session, [granted]).get(granted)
+        notice = translate("personal.granted", lang, bank=name_code(bank_name, granted, lang))
     elif revoked:
         notice = translate("personal.revoked", lang)
     filters = _filters(kind or None, scenario or None, _day(first_day, "from"), _day(last_day, "to"))
@@ -306,6 +318,40 @@ def _empty_filters() -> dict[str, Any]:
     return _filters(None, None, None, None)
 
 
+@router.get("/personal/redemptions/confirm", response_class=HTMLResponse)
+def confirm_redeem(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    reward: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """Ask before spending points: the reward, its price, and the balance left afterwards."""
+    account = service.account_for(session, principal, "me")
+    found = next((r for r in service.list_rewards(session) if r.code == reward.strip()), None)
+    if found is None:
+        raise NotFound(translate("personal.refused_unavailable", lang))
+    balance = service.account_summary(session, account)["balance"]
+    context = {"reward": found, "balance": balance, "after": balance - found.points_price}
+    return render(request, "personal/redeem_confirm.html", context, lang=lang)
+
+
+@router.get("/personal/vouchers", response_class=HTMLResponse)
+def vouchers_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
+    """我的券: every voucher the resident redeemed, with its code and whether it can still be used."""
+    account = service.account_for(session, principal, "me")
+    today = service.today()
+    vouchers = [
+        {
+            "redemption": redemption,
+            "reward": reward,
+            "state": "expired" if reward.valid_to is not None and reward.valid_to < today else "valid",
+        }
+        for redemption, reward in service.redemptions(session, account)
+    ]
+    return render(request, "personal/vouchers.html", {"vouchers": vouchers}, lang=lang)
+
+
 @router.post("/personal/redemptions", response_class=HTMLResponse)
 def redeem(
     request: Request,
@@ -348,10 +394,14 @@ def grant_consent(
     principal: PagePrincipalDep,
     lang: LangDep,
     bank_code: Annotated[str, Form(max_length=40)] = "",
+    bank_query: Annotated[str, Form(max_length=60)] = "",
     days: Annotated[int, Form(ge=1, le=3 * 365)] = 365,
 ) -> Response:
-    """The resident lets a bank read the green-credit grade for a number of days."""
+    """The resident lets a bank (chosen by name) read the green-credit grade for a number of days."""
     code = bank_code.strip()
+    if not code and bank_query.strip():  # without script: one bank matching the typed name is the choice
+        found = auth.search_organisations(session, principal, kind="bank", text=bank_query, limit=2)
+        code = found[0][0] if len(found) == 1 else bank_query.strip()
     try:
         if not code:
             raise InvalidInput("bank_code: give the bank's code")
@@ -374,6 +424,18 @@ def grant_consent(
 def consent_history_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
     """The resident's consent history: every grant, to whom, scope, expiry, revocation and reads."""
     return consent_history_response(request, service.consent_history(session, principal), {}, lang=lang)
+
+
+@router.get("/personal/consents/{consent_id}/revoke", response_class=HTMLResponse)
+def confirm_revoke(
+    request: Request, consent_id: str, session: SessionDep, principal: PagePrincipalDep, lang: LangDep
+) -> Response:
+    """Ask before withdrawing a consent: which bank stops seeing the grade."""
+    consent = next((c for c in service.consents(session, principal) if c["id"] == consent_id and c["active"]), None)
+    if consent is None:
+        raise NotFound(translate("fin.err_no_consent", lang))
+    bank = name_code(consent["bank_name"], consent["bank_code"], lang)
+    return render(request, "personal/revoke_confirm.html", {"consent": consent, "bank": bank}, lang=lang)
 
 
 @router.post("/personal/consents/{consent_id}/revoke", response_class=HTMLResponse)
@@ -429,10 +491,19 @@ def scenario_chart(by_scenario: list[dict[str, Any]], lang: str) -> dict[str, An
     }
 
 
+OVERVIEW_DAYS = (7, 30, 90, 180, 365)
+
+
 @router.get("/personal/overview", response_class=HTMLResponse)
-def overview_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
-    """Region-wide figures of the personal carbon account (regulator and admin only)."""
-    figures = service.overview(session, principal, days=30)
+def overview_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> Response:
+    """Region-wide figures of the personal carbon account over the last ``days`` days (regulator and admin only)."""
+    figures = service.overview(session, principal, days=days)
     rows = sorted(figures["co2_by_scenario"], key=lambda r: -int(r["avoided_co2_g"]))
     context = {
         "figures": figures,
@@ -440,7 +511,9 @@ def overview_page(request: Request, session: SessionDep, principal: PagePrincipa
         "events_30d": sum(int(p["events"]) for p in figures["events_per_day"]),
         "events_chart": events_chart(figures["events_per_day"], lang),
         "scenario_chart": scenario_chart(figures["co2_by_scenario"], lang),
-        "first_day": service.today() - timedelta(days=29),
+        "first_day": service.today() - timedelta(days=days - 1),
+        "days": days,
+        "day_choices": sorted({*OVERVIEW_DAYS, days}),
         "co2_kg": lambda grams: co2_kg(grams, lang),
     }
     return render(request, "personal/overview.html", context, lang=lang)

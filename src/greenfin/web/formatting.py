@@ -18,10 +18,14 @@ Worked examples (the paper's green-loan balance is 1181.58 亿元 = 11,815,800,0
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 Number = int | Decimal | float | str
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""Beijing time (UTC+8, no daylight saving since 1991): the time every person reads on greenfin."""
 
 _WAN = Decimal(10_000)
 _YI = Decimal(100_000_000)
@@ -166,3 +170,157 @@ def chart_number(value: Any, decimals: int = 2) -> float | None:
     if number is None:
         return None
     return float(number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def beijing_time(value: Any, lang: str = "zh", *, seconds: bool = False) -> str:
+    """A moment (an aware datetime or ISO 8601 text with its offset) as Beijing time.
+
+    ``beijing_time("2025-03-01T00:00:00+00:00")`` → ``"2025-03-01 08:00 北京时间"``; a naive
+    datetime is taken as UTC (how the database stores moments). A date stays a date.
+    """
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if not isinstance(value, datetime):
+        return str(value)
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{text} 北京时间" if lang == "zh" else f"{text} Beijing time"
+
+
+def rate_bp(value: Any, decimals: int = 2) -> str:
+    """A rate in basis points (435) as a percentage to two places ("4.35%")."""
+    number = to_decimal(value)
+    return "—" if number is None else f"{grouped(number / 100, decimals)}%"
+
+
+def yuan_exact(fen: Any, lang: str = "zh") -> str:
+    """Money in fen as yuan with separators and, from 1 万元 up, its 万元 / 亿元 reading.
+
+    ``yuan_exact(100_000_000)`` → ``"1,000,000.00 元（100.00 万元）"`` (a credit file wants both).
+    """
+    amount = to_decimal(fen)
+    if amount is None:
+        return "—"
+    exact = f"{grouped(amount / 100, 2)} {'元' if lang == 'zh' else 'yuan'}"
+    if abs(amount) < 1_000_000:
+        return exact
+    return f"{exact}（{money(fen, lang)}）" if lang == "zh" else f"{exact} ({money(fen, lang)})"
+
+
+_UNIT_WORDS_ZH = {"head": "头", "mu": "亩", "t product": "吨产品", "year": "年", "day": "天", "t": "吨"}
+_UNIT_WORDS_EN = {"mu": "mu"}
+
+
+def unit_text(unit: str | None, lang: str = "zh") -> str:
+    """A unit written the way a reader expects: "kg CO2e / head" → "kg CO₂e/头", "10^4 Nm3" → "万Nm³".
+
+    Subscripts and superscripts are set (CO₂, N₂O, CH₄, m³); on Chinese pages the counted
+    things are named in Chinese (头, 亩, 吨产品) and 10^4 is 万.
+    """
+    if not unit:
+        return ""
+    text = unit.strip()
+    if lang == "zh":
+        text = text.replace("10^4 ", "万").replace("10^4", "万").replace("10^8 ", "亿").replace("10^8", "亿")
+    else:
+        text = text.replace("10^4 ", "10⁴ ").replace("10^8 ", "10⁸ ")
+    for plain, set_ in (("CO2", "CO₂"), ("N2O", "N₂O"), ("CH4", "CH₄"), ("Nm3", "Nm³"), ("m3", "m³")):
+        text = text.replace(plain, set_)
+    parts = [part.strip() for part in text.split("/")]
+    if lang == "zh":
+        parts = [parts[0], *(_UNIT_WORDS_ZH.get(part, part) for part in parts[1:])]
+        return "/".join(parts)
+    return " / ".join(parts)
+
+
+def name_code(name: Any, code: Any, lang: str = "zh") -> str:
+    """A name first and its code second: "衢江区（330803）", "Qujiang District (330803)"."""
+    if not name:
+        return str(code or "—")
+    if not code or code == name:
+        return str(name)
+    return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
+
+
+def has_chinese(text: str | None) -> bool:
+    """Whether ``text`` holds a Chinese character (a sentence meant for a Chinese page)."""
+    return any("\u4e00" <= char <= "\u9fff" for char in text or "")
+
+
+# Canonical units of the factor set → the unit the industrial account shows, and the divisor.
+_ACCOUNT_UNITS = {
+    "kg": ("t", 1000),
+    "kWh": ("MWh", 1000),
+    "MJ": ("GJ", 1000),
+    "Nm3": ("10^4 Nm3", 10_000),
+    "m3": ("10^4 m3", 10_000),
+}
+
+
+def account_quantity(value: Any, lang: str = "zh", unit: str | None = None) -> str:
+    """An energy quantity in the unit the industrial account uses: kg → t, kWh → MWh, MJ → GJ, Nm³ → 万Nm³."""
+    number = to_decimal(value)
+    if number is None:
+        return "—"
+    shown, divisor = _ACCOUNT_UNITS.get(unit or "", (unit or "", 1))
+    return f"{quantity(number / divisor)} {unit_text(shown, lang)}".rstrip()
+
+
+def tonnes_scale(values: list[Any], unit: str, lang: str = "zh") -> tuple[Decimal, str]:
+    """The divisor and unit a chart of tonnes uses so its axis reads as the headlines do (:func:`tonnes`):
+    from a million tonnes up, 万 tCO₂ on Chinese pages and MtCO₂ on English ones; plain tonnes below."""
+    largest = max((abs(n) for n in (to_decimal(v) for v in values) if n is not None), default=Decimal(0))
+    if largest < _MILLION:
+        return Decimal(1), unit
+    return (_WAN, f"万 {unit}") if lang == "zh" else (_MILLION, f"M{unit}")
+
+
+_TEXT_UNITS_ZH = (
+    ("kg CO2e / head", "kg CO₂e/头"),
+    ("kg CO2e / mu", "kg CO₂e/亩"),
+    ("kg CO2e / t product", "kg CO₂e/吨产品"),
+    ("kg CO2e", "kg CO₂e"),
+    ("tCO2", "tCO₂"),
+)
+_FORMULA_WORDS_ZH = (
+    ("m3 produced", "产气量(m³)"),
+    ("m3 used", "利用量(m³)"),
+    ("CH4 share", "甲烷含量"),
+    ("heads", "头数"),
+    ("days", "天数"),
+)
+
+
+def text_units(text: str | None, lang: str = "zh") -> str:
+    """Units inside a sentence written the way a reader expects ("18.9 kg CO2e / head" → "18.9 kg CO₂e/头")."""
+    result = text or ""
+    if lang != "zh":
+        return result.replace("CO2", "CO₂")
+    for plain, shown in _TEXT_UNITS_ZH:
+        result = result.replace(plain, shown)
+    return result
+
+
+def formula_text(formula: str | None, lang: str = "zh") -> str:
+    """A methodology formula with its counted quantities named in the page's language (symbols stay)."""
+    result = formula or ""
+    if lang == "zh":
+        for plain, shown in _FORMULA_WORDS_ZH:
+            result = result.replace(plain, shown)
+    return result
+
+
+def citation(source: str | None, lang: str = "zh") -> str:
+    """A number's source as a Chinese page shows it: standards and Chinese text as they are, greenfin's
+    own English assumptions as "平台假设" (the methodology document gives the reasoning)."""
+    text = source or ""
+    if lang != "zh" or not text.lower().startswith("assumption"):
+        return text
+    return "平台假设（理由见方法学文档）"

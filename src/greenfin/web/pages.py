@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
+from sqlalchemy.orm import Session
 
 from greenfin import __version__
 from greenfin.auth import service as auth
@@ -75,6 +76,28 @@ def _next_path(request: Request) -> str:
     return f"{path}?{request.url.query}" if request.url.query else path
 
 
+NavProvider = Callable[[Session, Principal], dict[str, Any]]
+_NAV_PROVIDERS: list[NavProvider] = []
+
+
+def nav_provider(provider: NavProvider) -> NavProvider:
+    """Register a function giving what the navigation needs to know of a principal (its own farms …).
+
+    Domains register one from their ``views`` module; the web kit never imports a domain. Its
+    dictionary is merged into ``request.state.nav`` (and so into every page's ``nav``).
+    """
+    _NAV_PROVIDERS.append(provider)
+    return provider
+
+
+def principal_nav(session: Session, principal: Principal) -> dict[str, Any]:
+    """What the registered providers say about ``principal`` for the navigation."""
+    nav: dict[str, Any] = {}
+    for provider in _NAV_PROVIDERS:
+        nav.update(provider(session, principal))
+    return nav
+
+
 def optional_page_principal(request: Request, session: SessionDep) -> Principal | None:
     """The user behind the page-session cookie, or None (no cookie, or expired / revoked)."""
     secret = request.cookies.get(SESSION_COOKIE)
@@ -86,6 +109,7 @@ def optional_page_principal(request: Request, session: SessionDep) -> Principal 
         return None
     session.info["actor"] = principal
     request.state.principal = principal
+    request.state.nav = principal_nav(session, principal)
     return principal
 
 
@@ -145,7 +169,13 @@ def _process_name(context: Context, source: str) -> str:
     return process_name(source, context["lang"])
 
 
-def _static(path: str) -> str:
+@pass_context
+def _name_code(context: Context, name: Any, code: Any) -> str:
+    return formatting.name_code(name, code, context["lang"])
+
+
+def static_url(path: str) -> str:
+    """The URL of a static file, versioned so browsers fetch it anew after an upgrade."""
     # The version in the query string makes browsers fetch assets anew after an upgrade.
     return f"/static/{path}?v={__version__}"
 
@@ -158,7 +188,7 @@ def _build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(t=_t, static=_static, version=__version__)
+    environment.globals.update(t=_t, static=static_url, version=__version__, name_code=_name_code)
     environment.filters.update(
         money=_lang_filter(formatting.money),
         tco2=_lang_filter(formatting.tco2),
@@ -173,6 +203,14 @@ def _build_environment() -> Environment:
         integer=formatting.integer,
         quantity=formatting.quantity,
         grouped=formatting.grouped,
+        beijing=_lang_filter(formatting.beijing_time),
+        rate_bp=formatting.rate_bp,
+        unit=_lang_filter(formatting.unit_text),
+        account_quantity=_lang_filter(formatting.account_quantity),
+        text_units=_lang_filter(formatting.text_units),
+        formula=_lang_filter(formatting.formula_text),
+        citation=_lang_filter(formatting.citation),
+        yuan_exact=_lang_filter(formatting.yuan_exact),
     )
     return environment
 
@@ -191,7 +229,14 @@ def render(
 ) -> HTMLResponse:
     """The template ``name`` rendered in ``lang``, with the headers every page carries."""
     principal = principal or getattr(request.state, "principal", None)
-    values = {"request": request, "lang": lang, "principal": principal, "path": request.url.path, **context}
+    values = {
+        "request": request,
+        "lang": lang,
+        "principal": principal,
+        "path": request.url.path,
+        "nav": getattr(request.state, "nav", {}),
+        **context,
+    }
     response = HTMLResponse(templates.get_template(name).render(values), status_code=status)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -204,6 +249,8 @@ def render(
 def error_page(request: Request, *, status: int, detail: str | None, lang: str) -> HTMLResponse:
     """One readable sentence for what went wrong, in the page's language."""
     key = f"error.{status}" if f"error.{status}" in CATALOGUE else "error.other"
+    if lang == "zh" and not formatting.has_chinese(detail):
+        detail = None  # a service's English detail never reaches a Chinese page; the sentence says what happened
     context = {"status": status, "message_key": key, "detail": detail}
     return render(request, "error.html", context, lang=lang, status=status)
 

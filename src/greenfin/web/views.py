@@ -11,12 +11,15 @@ HttpOnly, SameSite=Strict cookie ``greenfin_session``, stored only as a hash
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from greenfin.auth import service as auth
 from greenfin.errors import TooManyRequests
@@ -28,18 +31,115 @@ from greenfin.web.pages import (
     LangDep,
     OptionalPagePrincipalDep,
     PagePrincipalDep,
+    error_page,
+    page_lang,
     page_router,
     render,
     safe_next,
+    static_url,
 )
 
 router = page_router()
 
 
 def mount(app: FastAPI) -> None:
-    """Serve the static files and the shell's pages on ``app``."""
+    """Serve the static files, the API documentation and the shell's pages on ``app``; a browser
+    asking for a page that does not exist gets the error page in its language."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _mount_docs(app)
+    _html_errors_for_browsers(app)
     app.include_router(router)
+
+
+TOKEN_URL = "/api/v1/auth/token"
+SECURITY_SCHEMES = {
+    "OAuth2Password": {
+        "type": "oauth2",
+        "description": "Username and password → bearer token (POST /api/v1/auth/token).",
+        "flows": {"password": {"tokenUrl": TOKEN_URL, "scopes": {}}},
+    },
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "A machine's API key."},
+}
+
+
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'"
+)
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` and ReDoc at ``/redoc`` from the vendored bundles (no CDN), with the
+    OAuth2 password flow declared so Swagger UI's Authorize button logs in with a username and password."""
+    openapi_url = app.openapi_url or "/openapi.json"
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+        schema.setdefault("security", [{"OAuth2Password": []}, {"ApiKey": []}])
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    redirect_url = "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        page = get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title="greenfin API",
+            swagger_js_url=static_url("vendor/swagger-ui-bundle.js"),
+            swagger_css_url=static_url("vendor/swagger-ui.css"),
+            swagger_favicon_url=static_url("favicon.svg"),
+            oauth2_redirect_url=redirect_url,
+            init_oauth={"clientId": "greenfin-docs", "usePkceWithAuthorizationCodeGrant": False},
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+        page.headers["Content-Security-Policy"] = DOCS_POLICY
+        return page
+
+    @app.get(redirect_url, include_in_schema=False)
+    def swagger_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        page = get_redoc_html(
+            openapi_url=openapi_url,
+            title="greenfin API",
+            redoc_js_url=static_url("vendor/redoc.standalone.js"),
+            redoc_favicon_url=static_url("favicon.svg"),
+            with_google_fonts=False,
+        )
+        # ReDoc's footer shows its maker's logo from a CDN: the policy keeps the page on this machine.
+        page.headers["Content-Security-Policy"] = DOCS_POLICY
+        return page
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser navigating to a page (not the API, not a script fetching JSON)."""
+    if request.url.path.startswith(("/api/", "/static/")) or request.url.path == "/openapi.json":
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept
+
+
+def _html_errors_for_browsers(app: FastAPI) -> None:
+    """Wrap the problem+json handler of HTTP errors: a browser asking for a page gets the HTML error page."""
+    previous = app.exception_handlers.get(StarletteHTTPException)
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, StarletteHTTPException) and _wants_html(request):
+            return error_page(request, status=exc.status_code, detail=None, lang=page_lang(request))
+        if previous is None:
+            raise exc
+        answer = previous(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(StarletteHTTPException, handle)
 
 
 def default_year() -> int:
@@ -155,8 +255,9 @@ def switch_language(lang: str, next: str | None = None) -> Response:
 @router.get("/home", response_class=HTMLResponse)
 def home(request: Request, principal: PagePrincipalDep, lang: LangDep) -> Response:
     """Each role's start page: an enterprise its own account, staff the regional overview."""
-    if principal.role == "enterprise" and principal.organisation_code:
-        return RedirectResponse(f"/industry/enterprises/{principal.organisation_code}", status_code=303)
+    home = getattr(request.state, "nav", {}).get("home")
+    if principal.role == "enterprise" and home:
+        return RedirectResponse(home, status_code=303)
     if principal.is_staff:
         return RedirectResponse("/industry/overview", status_code=303)
     if principal.role == "resident":

@@ -107,6 +107,27 @@
     document.head.appendChild(script);
   }
 
+  // The consent form's bank list: choosing a bank fills the hidden code and shows the name chosen.
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest ? event.target.closest(".bank-option") : null;
+    if (!option) { return; }
+    var code = document.getElementById("bank_code");
+    var query = document.getElementById("bank_query");
+    var chosen = document.getElementById("bank-chosen");
+    if (code) { code.value = option.getAttribute("data-code"); }
+    if (query) { query.value = option.querySelector(".bank-option-name").textContent; }
+    if (chosen) { chosen.textContent = chosen.getAttribute("data-template").replace("{bank}", option.getAttribute("data-label")); }
+    option.parentNode.innerHTML = "";
+  });
+  // Typing again after a choice clears it, so a half-edited name never grants the earlier bank.
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "bank_query") { return; }
+    var code = document.getElementById("bank_code");
+    var chosen = document.getElementById("bank-chosen");
+    if (code) { code.value = ""; }
+    if (chosen) { chosen.textContent = ""; }
+  });
+
   document.addEventListener("DOMContentLoaded", start);
   document.addEventListener("htmx:afterSwap", function (event) { draw(event.target); });
   var timer;

@@ -1,0 +1,128 @@
+"""Issue 12 and issue 11 part 7 in a real browser: the farm login, Chinese-only pages, names before codes.
+
+The seeded region (``tests/web/conftest.py``) carries the demo login ``farm``: a user of role
+``enterprise`` acting for the demo pig farm through the organisation with the farm's USCC.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from greenfin.web.i18n import translate
+from tests.web.conftest import PASSWORD, Region, Visit
+
+pytestmark = pytest.mark.browser
+
+# What a Chinese page must never show: snake_case identifiers, basis points, fen, 10^4.
+ASCII_IDENTIFIERS = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\bbp\b|\bfen\b|10\^4")
+WIDTHS = (1366, 390)
+
+
+def _visible_text(visit: Visit) -> str:
+    return visit.page.locator("body").inner_text()
+
+
+def _identifiers(text: str) -> list[str]:
+    return sorted(set(ASCII_IDENTIFIERS.findall(text)))
+
+
+def test_the_farm_login_lands_on_its_agricultural_account(visit: Visit, region: Region) -> None:
+    visit.login("farm")
+    expect(visit.page).to_have_url(re.compile(r"/agriculture/farms/[0-9a-f]{32}$"))
+    expect(visit.page.locator("h1")).to_contain_text("养殖场")
+    nav = visit.page.locator("nav.nav")
+    hrefs = [nav.locator("a").nth(i).get_attribute("href") or "" for i in range(nav.locator("a").count())]
+    assert not [h for h in hrefs if h.startswith("/industry")], hrefs
+    farm_id = visit.page.url.rsplit("/", 1)[-1]
+    assert f"/agriculture/farms/{farm_id}" in hrefs
+    assert f"/finance/what-if?farm={farm_id}" in hrefs
+    assert "/finance/consents" in hrefs and "/finance/reports" in hrefs
+    for href in hrefs:
+        visit.go(href)
+        assert visit.page.locator(".status-code").count() == 0, href
+        assert not _identifiers(_visible_text(visit)), (href, _identifiers(_visible_text(visit)))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_farm_pages_fit_both_screens(browser: Browser, region: Region, width: int) -> None:
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, reduced_motion="reduce")
+    page = context.new_page()
+    visit = Visit(page=page, base_url=region.base_url, requests=[])
+    visit.login("farm", PASSWORD)
+    expect(page).to_have_url(re.compile(r"/agriculture/farms/"))
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    context.close()
+
+
+def _pages_of(role: str, region: Region) -> list[str]:
+    own, farm = region.own.uscc, region.extra["pig_farm"]
+    staff = [
+        "/industry/overview",
+        "/industry/enterprises",
+        f"/industry/enterprises/{own}",
+        "/agriculture/coverage",
+        f"/agriculture/farms/{farm}",
+        "/finance/reports",
+        "/personal/overview",
+    ]
+    return {
+        "regulator": staff,
+        "admin": staff,
+        "bank": ["/finance/reports", "/finance/consents"],
+        "enterprise": [f"/industry/enterprises/{own}", "/finance/what-if", "/finance/consents", "/finance/reports"],
+        "resident": ["/personal/account"],
+    }[role]
+
+
+@pytest.mark.parametrize("role", ["regulator", "admin", "bank", "enterprise", "resident"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_chinese_pages_show_no_internal_identifiers(browser: Browser, region: Region, role: str, width: int) -> None:
+    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, reduced_motion="reduce")
+    context.set_default_timeout(10_000)
+    visit = Visit(page=context.new_page(), base_url=region.base_url, requests=[])
+    visit.login(role)
+    found: dict[str, list[str]] = {}
+    for path in _pages_of(role, region):
+        visit.go(path)
+        assert visit.page.locator(".status-code").count() == 0, path
+        identifiers = _identifiers(_visible_text(visit))
+        if identifiers:
+            found[path] = identifiers
+    context.close()
+    assert found == {}
+
+
+def test_api_docs_work_offline_with_the_password_flow(visit: Visit, region: Region) -> None:
+    finished: list[str] = []
+    blocked: list[str] = []
+    visit.page.on("requestfinished", lambda request: finished.append(request.url))
+    visit.page.on("requestfailed", lambda request: blocked.append(f"{request.url} {request.failure}"))
+    visit.go("/docs")
+    expect(visit.page.locator(".swagger-ui .info .title")).to_contain_text("greenfin")
+    visit.page.locator("button.authorize").first.click()
+    expect(visit.page.get_by_role("textbox", name="username:")).to_be_visible()  # the OAuth2 password flow
+    expect(visit.page.get_by_text("/api/v1/auth/token").first).to_be_visible()
+    visit.go("/redoc")
+    expect(visit.page.locator("h1").first).to_contain_text("greenfin")
+    local = (region.base_url + "/", "data:", "blob:")
+    assert [url for url in finished if not url.startswith(local)] == []  # nothing fetched from elsewhere
+    # ReDoc's footer asks for its maker's logo on a CDN; the page's policy refuses it before it leaves.
+    assert all("BLOCKED_BY_CSP" in line for line in blocked if not line.startswith(local)), blocked
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_browser_asking_for_an_unknown_page_gets_the_error_page(visit: Visit, region: Region, lang: str) -> None:
+    if lang == "en":
+        visit.go("/lang/en?next=/")
+    response = visit.page.goto(region.base_url + "/no-such-page")
+    assert response is not None and response.status == 404
+    assert response.headers["content-type"].startswith("text/html")
+    expect(visit.page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+    expect(visit.page.locator(".status-code")).to_have_text("404")
+    expect(visit.page.locator(".error-sentence")).to_have_text(translate("error.404", lang))
+    api = visit.page.request.get(region.base_url + "/api/v1/no-such-thing")
+    assert api.status == 404 and api.headers["content-type"] == "application/problem+json"
