@@ -1,4 +1,4 @@
-"""The edge of the statistics domain: what ``greenfin stats financed-emissions`` accepts and returns.
+"""The edge of the statistics domain: the financed-emissions contract and the registered facts.
 
 Input is validated here, before any rule runs: numbers must be JSON numbers (not strings
 or booleans), finite, within bounds and with at most 10 decimal places; unknown keys are
@@ -8,8 +8,9 @@ in :data:`PLACES`, written as JSON numbers by the CLI.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -113,3 +114,83 @@ def score_out(score: Decimal | None) -> Decimal | None:
 def coverage_out(coverage: Decimal | None) -> Decimal | None:
     """The share of the outstanding amount that carries a data-quality score, or None."""
     return None if coverage is None else _rounded(coverage, PLACES["coverage"])
+
+
+# --- registered facts: green-finance divisions and pilot banks -----------------------------
+
+BankCode = Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+DivisionKind = Literal["division", "specialised_branch", "green_branch"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DivisionCreate(_In):
+    """A green-finance division to register: a bank's dedicated green-finance unit."""
+
+    bank_code: BankCode = Field(description="The bank's organisation code.")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="The unit's name, e.g. 衢州分行绿色金融事业部."
+    )
+    kind: DivisionKind = Field(description="绿色金融事业部 (division), 绿色专营机构 (specialised_branch) or 绿色支行.")
+    county_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = Field(
+        default=None, description="GB/T 2260 code of the county where it sits."
+    )
+    established_on: date = Field(description="Day it was established.")
+    source: Annotated[str, StringConstraints(min_length=1, max_length=300)] = Field(
+        description="Where the fact comes from: the bank's or the regulator's document."
+    )
+
+
+class DivisionClose(_In):
+    """The day a division closed (it is counted until the day before)."""
+
+    closed_on: date
+
+
+class DivisionRead(BaseModel):
+    """A registered green-finance division."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    bank_code: str
+    name: str
+    kind: DivisionKind
+    county_code: str | None
+    established_on: date
+    closed_on: date | None
+    source: str
+
+
+class PilotBankCreate(_In):
+    """A bank's designation as a green-finance reform pilot bank."""
+
+    bank_code: BankCode = Field(description="The bank's organisation code.")
+    designated_on: date = Field(description="Day of the designation.")
+    document: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="The designating document (number and title)."
+    )
+
+
+class PilotBankRead(BaseModel):
+    """A pilot-bank designation."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    bank_code: str
+    designated_on: date
+    ended_on: date | None
+    document: str
+
+
+class RegisteredFactsRead(BaseModel):
+    """The region's counts on a day, and the registrations the reader may see."""
+
+    as_of: date
+    divisions: int = Field(description="Green-finance divisions open on the day, region-wide.")
+    pilot_banks: int = Field(description="Banks designated as pilot banks on the day, region-wide.")
+    division_items: list[DivisionRead]
+    pilot_bank_items: list[PilotBankRead]

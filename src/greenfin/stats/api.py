@@ -1,0 +1,50 @@
+"""Statistics API: the registered green-finance divisions and pilot banks."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from greenfin.http import PrincipalDep, SessionDep
+from greenfin.stats import service
+from greenfin.stats.schemas import (
+    DivisionClose,
+    DivisionCreate,
+    DivisionRead,
+    PilotBankCreate,
+    PilotBankRead,
+    RegisteredFactsRead,
+)
+
+router = APIRouter(prefix="/stats", tags=["stats"])
+
+
+@router.post("/divisions", response_model=DivisionRead, status_code=201)
+def register_division(division_in: DivisionCreate, principal: PrincipalDep, session: SessionDep) -> DivisionRead:
+    """Register a bank's green-finance division (a regulator, or the bank itself)."""
+    return DivisionRead.model_validate(service.register_division(session, principal, division_in=division_in))
+
+
+@router.post("/divisions/{division_id}/close", response_model=DivisionRead)
+def close_division(
+    division_id: str, close_in: DivisionClose, principal: PrincipalDep, session: SessionDep
+) -> DivisionRead:
+    """Record the day a division closed."""
+    division = service.close_division(session, principal, division_id=division_id, closed_on=close_in.closed_on)
+    return DivisionRead.model_validate(division)
+
+
+@router.post("/pilot-banks", response_model=PilotBankRead, status_code=201)
+def designate_pilot_bank(pilot_in: PilotBankCreate, principal: PrincipalDep, session: SessionDep) -> PilotBankRead:
+    """Record a bank's designation as a green-finance reform pilot bank (regulators)."""
+    return PilotBankRead.model_validate(service.designate_pilot_bank(session, principal, pilot_in=pilot_in))
+
+
+@router.get("/registered-facts", response_model=RegisteredFactsRead)
+def registered_facts(
+    principal: PrincipalDep, session: SessionDep, as_of: Annotated[date, Query(description="The day counted.")]
+) -> RegisteredFactsRead:
+    """Green-finance divisions and pilot banks on a day: the region's counts and the visible registrations."""
+    return service.registered_facts(session, principal, as_of=as_of)
