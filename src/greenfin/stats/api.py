@@ -1,15 +1,18 @@
-"""Statistics API: the registered green-finance divisions and pilot banks."""
+"""Statistics API: green use catalogues, the registered green-finance divisions and pilot banks."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from greenfin.http import PrincipalDep, SessionDep
 from greenfin.stats import service
 from greenfin.stats.schemas import (
+    CategoryBrief,
+    CategoryMappingRead,
+    CategoryRead,
     DivisionClose,
     DivisionCreate,
     DivisionRead,
@@ -19,6 +22,31 @@ from greenfin.stats.schemas import (
 )
 
 router = APIRouter(prefix="/stats", tags=["stats"])
+
+Version = Annotated[str, Path(pattern=r"^[a-z]+-[0-9]{4}$", description="Catalogue version, e.g. gic-2019.")]
+
+
+@router.get("/catalogues/{version}/categories", response_model=list[CategoryBrief])
+def top_level_categories(version: Version, principal: PrincipalDep) -> list[CategoryBrief]:
+    """The top level of a green use catalogue version."""
+    return service.green_use_top_level(version=version)
+
+
+@router.get("/catalogues/{version}/categories/{code}", response_model=CategoryRead)
+def category(version: Version, code: str, principal: PrincipalDep) -> CategoryRead:
+    """A green use category with its ancestors and children."""
+    return service.green_use_category(version=version, code=code)
+
+
+@router.get("/catalogues/{version}/categories/{code}/counterparts", response_model=CategoryMappingRead)
+def counterparts(
+    version: Version,
+    code: str,
+    principal: PrincipalDep,
+    target: Annotated[str, Query(pattern=r"^[a-z]+-[0-9]{4}$", description="The other catalogue version.")],
+) -> CategoryMappingRead:
+    """The category's counterparts in another catalogue version, with how their scopes relate."""
+    return service.map_green_use_category(code=code, source=version, target=target)
 
 
 @router.post("/divisions", response_model=DivisionRead, status_code=201)

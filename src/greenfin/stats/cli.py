@@ -32,10 +32,9 @@ import typer
 from pydantic import ValidationError
 
 from greenfin.errors import GreenfinError
-from greenfin.stats.methodology import catalogue_file, load_catalogues
+from greenfin.stats import service
 from greenfin.stats.rules import (
     Exposure,
-    GreenUseCategory,
     financed_emissions,
     portfolio_totals,
     share,
@@ -163,10 +162,6 @@ def financed_emissions_command() -> None:
     )
 
 
-def _category(c: GreenUseCategory) -> dict[str, Any]:
-    return {"code": c.code, "name": c.name, "level": c.level, "confidence": c.confidence}
-
-
 @app.command("category")
 def category_command(
     code: str = typer.Argument(..., help="Category code, e.g. 3.2.2; 'top' lists the top level."),
@@ -174,19 +169,13 @@ def category_command(
 ) -> None:
     """Print a green use category with its ancestors and children as JSON."""
     try:
-        found = load_catalogues().catalogue(catalogue)
-        meta = catalogue_file(catalogue)
         if code == "top":
-            payload: dict[str, Any] = {"children": [_category(c) for c in found.children(None)]}
+            payload: Any = [c.model_dump() for c in service.green_use_top_level(version=catalogue)]
         else:
-            payload = {
-                **_category(found.get(code)),
-                "ancestors": [_category(c) for c in found.ancestors(code)],
-                "children": [_category(c) for c in found.children(code)],
-            }
+            payload = service.green_use_category(version=catalogue, code=code).model_dump()
     except GreenfinError as exc:
         _fail(exc.detail.rstrip(".") + ".")
-    typer.echo(_json({"catalogue": catalogue, "title": meta.title, "document": meta.document, **payload}))
+    typer.echo(_json(payload))
 
 
 @app.command("map-category")
@@ -197,24 +186,7 @@ def map_category_command(
 ) -> None:
     """Print a category's counterparts in another catalogue version as JSON."""
     try:
-        mapped = load_catalogues().map_code(code, source=source, target=target)
+        mapped = service.map_green_use_category(code=code, source=source, target=target)
     except GreenfinError as exc:
         _fail(exc.detail.rstrip(".") + ".")
-    typer.echo(
-        _json(
-            {
-                "code": code,
-                "from": source,
-                "to": target,
-                "counterparts": [
-                    {
-                        **_category(m.category),
-                        "relation": m.relation,
-                        "via": list(m.via),
-                        "mapping_confidence": m.confidence,
-                    }
-                    for m in mapped
-                ],
-            }
-        )
-    )
+    typer.echo(_json(mapped.model_dump()))

@@ -194,3 +194,41 @@ class RegisteredFactsRead(BaseModel):
     pilot_banks: int = Field(description="Banks designated as pilot banks on the day, region-wide.")
     division_items: list[DivisionRead]
     pilot_bank_items: list[PilotBankRead]
+
+
+# --- green use catalogues --------------------------------------------------------------------
+
+
+class CategoryBrief(BaseModel):
+    """A green use category: code, name, level (1 = top) and the confidence of its transcription."""
+
+    code: str
+    name: str
+    level: int
+    confidence: Literal["H", "M", "L"] = Field(description="H official text, M one secondary source, L to be checked.")
+
+
+class CategoryRead(CategoryBrief):
+    """A category of one catalogue version with its ancestors (top first) and children."""
+
+    catalogue: str
+    title: str
+    ancestors: list[CategoryBrief]
+    children: list[CategoryBrief]
+
+
+class CounterpartRead(CategoryBrief):
+    """A category's counterpart in another version and how the counterpart's scope relates to it."""
+
+    relation: Literal["exact", "broader", "narrower", "overlap"]
+    via: list[str] = Field(description="The catalogue versions the mapping went through.")
+    mapping_confidence: Literal["H", "M", "L"]
+
+
+class CategoryMappingRead(BaseModel):
+    """The counterparts of a code of one catalogue version in another."""
+
+    code: str
+    source: str
+    target: str
+    counterparts: list[CounterpartRead]

@@ -1,6 +1,8 @@
-"""Use cases of the statistics domain: registering green-finance divisions and pilot banks.
+"""Use cases of the statistics domain: green use categories, divisions and pilot banks.
 
-Regulators (and admins) register every fact; a bank registers and closes its own
+Green use catalogues are public methodology: any signed-in principal reads them, and other
+domains (the loan book) check a loan's catalogue version and code with
+:func:`green_use_category`. Regulators (and admins) register every fact; a bank registers and closes its own
 divisions. The region's counts on a day are public figures (the seed publishes them), read
 by regulators and banks; a bank sees the registrations of its own organisation only.
 """
@@ -15,8 +17,14 @@ from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.errors import Conflict, InvalidInput, NotFound
 from greenfin.stats import repository
+from greenfin.stats.methodology import load_catalogues
 from greenfin.stats.models import GreenFinanceDivision, PilotBank
+from greenfin.stats.rules import GreenUseCategory
 from greenfin.stats.schemas import (
+    CategoryBrief,
+    CategoryMappingRead,
+    CategoryRead,
+    CounterpartRead,
     DivisionCreate,
     DivisionRead,
     PilotBankCreate,
@@ -97,4 +105,48 @@ def registered_facts(session: Session, principal: Principal, *, as_of: date) -> 
         pilot_banks=len({p.bank_code for p in pilots}),
         division_items=[DivisionRead.model_validate(d) for d in divisions if mine(d.bank_code)],
         pilot_bank_items=[PilotBankRead.model_validate(p) for p in pilots if mine(p.bank_code)],
+    )
+
+
+# --- green use catalogues --------------------------------------------------------------------
+
+
+def _brief(category: GreenUseCategory) -> CategoryBrief:
+    return CategoryBrief(code=category.code, name=category.name, level=category.level, confidence=category.confidence)
+
+
+def green_use_top_level(*, version: str) -> list[CategoryBrief]:
+    """The top-level categories of a catalogue version, in catalogue order."""
+    return [_brief(c) for c in load_catalogues().catalogue(version).children(None)]
+
+
+def green_use_category(*, version: str, code: str) -> CategoryRead:
+    """A category with its ancestors and children; InvalidInput if the version lacks the code."""
+    catalogue = load_catalogues().catalogue(version)
+    found = catalogue.get(code)
+    return CategoryRead(
+        **_brief(found).model_dump(),
+        catalogue=version,
+        title=catalogue.title,
+        ancestors=[_brief(c) for c in catalogue.ancestors(code)],
+        children=[_brief(c) for c in catalogue.children(code)],
+    )
+
+
+def map_green_use_category(*, code: str, source: str, target: str) -> CategoryMappingRead:
+    """The counterparts of a category in another catalogue version."""
+    mapped = load_catalogues().map_code(code, source=source, target=target)
+    return CategoryMappingRead(
+        code=code,
+        source=source,
+        target=target,
+        counterparts=[
+            CounterpartRead(
+                **_brief(m.category).model_dump(),
+                relation=m.relation,
+                via=list(m.via),
+                mapping_confidence=m.confidence,
+            )
+            for m in mapped
+        ],
     )
