@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from greenfin.http import PrincipalDep, SessionDep
+from greenfin.http import PrincipalDep, SessionDep, raw_json_body
 from greenfin.stats import service
 from greenfin.stats.schemas import (
     CategoryBrief,
@@ -16,9 +16,11 @@ from greenfin.stats.schemas import (
     DivisionClose,
     DivisionCreate,
     DivisionRead,
+    ExposureList,
     PilotBankCreate,
     PilotBankRead,
     RegisteredFactsRead,
+    json_text,
 )
 
 router = APIRouter(prefix="/stats", tags=["stats"])
@@ -76,3 +78,18 @@ def registered_facts(
 ) -> RegisteredFactsRead:
     """Green-finance divisions and pilot banks on a day: the region's counts and the visible registrations."""
     return service.registered_facts(session, principal, as_of=as_of)
+
+
+@router.post(
+    "/financed-emissions",
+    openapi_extra=raw_json_body(ExposureList),
+    responses={200: {"description": "Items, totals and the weighted data-quality score (numbers as JSON numbers)"}},
+)
+async def financed_emissions(request: Request, principal: PrincipalDep) -> Response:
+    """PCAF financed emissions of a JSON list of exposures: the `greenfin stats financed-emissions` contract.
+
+    The route reads its body itself so that numbers are exact decimals, and writes its
+    answer itself so that they come back as JSON numbers (rounded as documented).
+    """
+    report = service.financed_emissions_report(principal, text=await request.body())
+    return Response(json_text(report), media_type="application/json")

@@ -23,31 +23,19 @@ sentence per problem on stderr (``item N`` counts from 0) and nothing on stdout.
 
 from __future__ import annotations
 
-import json
 import sys
-from decimal import Decimal
 from typing import Any, NoReturn
 
 import typer
-from pydantic import ValidationError
 
-from greenfin.errors import GreenfinError
+from greenfin.errors import GreenfinError, InvalidInput
 from greenfin.stats import service
-from greenfin.stats.rules import (
-    Exposure,
-    financed_emissions,
-    portfolio_totals,
-    share,
-    weighted_data_quality,
-)
-from greenfin.stats.schemas import MAX_EXPOSURES, ExposureIn, coverage_out, item_out, score_out, totals_out
+from greenfin.stats.schemas import json_text
 
 app = typer.Typer(
     help="Green-finance statistics: financed emissions, green use catalogues (绿色金融统计).",
     no_args_is_help=True,
 )
-
-METHOD = "PCAF Part A, 2nd edition (2022)"
 
 
 def _fail(*sentences: str) -> NoReturn:
@@ -56,110 +44,26 @@ def _fail(*sentences: str) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def _json(value: Any) -> str:
-    """One line of JSON; Decimals as plain numbers (json.dumps would need floats)."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {_json(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_json(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-class _NotANumber(ValueError):
-    pass
-
-
-def _refuse_constant(name: str) -> Decimal:
-    raise _NotANumber(name)
-
-
-def _read_list(text: str) -> list[Any]:
-    try:
-        data = json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
-    except _NotANumber as exc:
-        _fail(f"input contains {exc}, which is not a number; give finite JSON numbers.")
-    except json.JSONDecodeError as exc:
-        _fail(f"input is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.")
-    if not isinstance(data, list):
-        _fail("input must be a JSON list of exposures.")
-    if len(data) > MAX_EXPOSURES:
-        _fail(f"input has {len(data)} exposures; at most {MAX_EXPOSURES} are accepted at once.")
-    return data
-
-
-_BOUNDS = {
-    "greater_than_equal": ("ge", "must be at least"),
-    "greater_than": ("gt", "must be more than"),
-    "less_than_equal": ("le", "must be at most"),
-}
-
-
-def _problem(index: int, error: Any) -> str:
-    where = str(error["loc"][0]) if error["loc"] else ""
-    kind, context = error["type"], error.get("ctx", {})
-    if not where:
-        return f"item {index}: expected an object with id, asset_class, outstanding, denominator, scope1_t, scope2_t."
-    if kind == "missing":
-        return f"item {index}: {where} is missing."
-    if kind == "extra_forbidden":
-        return f"item {index}: unexpected key {where}."
-    if kind in _BOUNDS:
-        key, words = _BOUNDS[kind]
-        bound = str(context[key]).removeprefix("Decimal('").removesuffix("')")  # pydantic gives the repr
-        return f"item {index}: {where} {words} {bound}."
-    reason = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
-    return f"item {index}: {where}: {reason}."
-
-
-def _parse_exposures(data: list[Any]) -> list[Exposure]:
-    exposures: list[Exposure] = []
-    problems: list[str] = []
-    seen: set[str | int] = set()
-    for index, raw in enumerate(data):
-        try:
-            item = ExposureIn.model_validate(raw)
-        except ValidationError as exc:
-            first = {str(e["loc"][0]) if e["loc"] else "": e for e in reversed(exc.errors())}
-            problems.extend(_problem(index, e) for e in reversed(first.values()))
-            continue
-        if item.denominator is None and item.asset_class != "motor_vehicle":
-            problems.append(f"item {index}: denominator is null; only a motor_vehicle loan may omit it.")
-            continue
-        if item.id in seen:
-            problems.append(f"item {index}: id {item.id!r} appears more than once.")
-            continue
-        seen.add(item.id)
-        exposures.append(Exposure(**item.model_dump()))
-    if problems:
-        _fail(*problems)
-    return exposures
+def _sentences(exc: GreenfinError) -> list[str]:
+    """One sentence per bad item (``item N`` counts from 0), or the error's own sentence."""
+    if isinstance(exc, InvalidInput) and exc.errors and "row" in exc.errors[0]:
+        return [
+            f"item {e['row']}: {e['column']} {e['reason']}." if e["column"] else f"item {e['row']}: {e['reason']}."
+            for e in exc.errors
+        ]
+    return [exc.detail.rstrip(".") + "."]
 
 
 @app.command("financed-emissions")
 def financed_emissions_command() -> None:
     """Read a JSON list of exposures on stdin; print PCAF financed emissions as JSON."""
-    exposures = _parse_exposures(_read_list(sys.stdin.read()))
+    from greenfin.cli import CLI_PRINCIPAL
+
     try:
-        items = [financed_emissions(e) for e in exposures]
+        report = service.financed_emissions_report(CLI_PRINCIPAL, text=sys.stdin.read())
     except GreenfinError as exc:
-        _fail(exc.detail.rstrip(".") + ".")
-    scored = [(i.outstanding, i.data_quality) for i in items if i.data_quality is not None]
-    total_outstanding = sum((i.outstanding for i in items), Decimal(0))
-    scored_outstanding = sum((outstanding for outstanding, _ in scored), Decimal(0))
-    coverage = share(scored_outstanding, total_outstanding) if total_outstanding > 0 else None
-    typer.echo(
-        _json(
-            {
-                "method": METHOD,
-                "items": [item_out(i) for i in items],
-                "totals": totals_out(portfolio_totals(items)),
-                "weighted_data_quality": score_out(weighted_data_quality(scored)),
-                "data_quality_coverage": coverage_out(coverage),
-            }
-        )
-    )
+        _fail(*_sentences(exc))
+    typer.echo(json_text(report))
 
 
 @app.command("category")
@@ -175,7 +79,7 @@ def category_command(
             payload = service.green_use_category(version=catalogue, code=code).model_dump()
     except GreenfinError as exc:
         _fail(exc.detail.rstrip(".") + ".")
-    typer.echo(_json(payload))
+    typer.echo(json_text(payload))
 
 
 @app.command("map-category")
@@ -189,4 +93,4 @@ def map_category_command(
         mapped = service.map_green_use_category(code=code, source=source, target=target)
     except GreenfinError as exc:
         _fail(exc.detail.rstrip(".") + ".")
-    typer.echo(_json(mapped.model_dump()))
+    typer.echo(json_text(mapped.model_dump()))

@@ -8,11 +8,12 @@ in :data:`PLACES`, written as JSON numbers by the CLI.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictInt, StringConstraints
 
 from greenfin.stats.rules import AssetClass, FinancedEmissions, PortfolioTotals
 
@@ -70,6 +71,21 @@ class ExposureIn(BaseModel):
     data_quality: Annotated[StrictInt, Field(ge=1, le=5)] | None = Field(
         default=None, description="PCAF data-quality score, 1 (best) to 5."
     )
+
+
+class ExposureList(RootModel[list[ExposureIn]]):
+    """The body of the financed-emissions contract: a JSON list of exposures."""
+
+
+def json_text(value: Any) -> str:
+    """One line of JSON; Decimals as plain numbers (json.dumps would need floats, pydantic writes strings)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))}: {json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(json_text(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _rounded(value: Decimal, places: int) -> Decimal:

@@ -9,8 +9,12 @@ by regulators and banks; a bank sees the registrations of its own organisation o
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from greenfin.auth import service as auth
@@ -19,18 +23,34 @@ from greenfin.errors import Conflict, InvalidInput, NotFound
 from greenfin.stats import repository
 from greenfin.stats.methodology import load_catalogues
 from greenfin.stats.models import GreenFinanceDivision, PilotBank
-from greenfin.stats.rules import GreenUseCategory
+from greenfin.stats.rules import (
+    Exposure,
+    GreenUseCategory,
+    financed_emissions,
+    portfolio_totals,
+    share,
+    weighted_data_quality,
+)
 from greenfin.stats.schemas import (
+    MAX_EXPOSURES,
     CategoryBrief,
     CategoryMappingRead,
     CategoryRead,
     CounterpartRead,
     DivisionCreate,
     DivisionRead,
+    ExposureIn,
     PilotBankCreate,
     PilotBankRead,
     RegisteredFactsRead,
+    coverage_out,
+    item_out,
+    score_out,
+    totals_out,
 )
+
+METHOD = "PCAF Part A, 2nd edition (2022)"
+MAX_BODY_BYTES = 256 * 1024 * 1024  # bytes (characters for text): about a million exposures of ~250 bytes
 
 
 def _require_bank(session: Session, bank_code: str) -> None:
@@ -150,3 +170,97 @@ def map_green_use_category(*, code: str, source: str, target: str) -> CategoryMa
             for m in mapped
         ],
     )
+
+
+# --- financed emissions ---------------------------------------------------------------------
+
+_BOUNDS = {
+    "greater_than_equal": ("ge", "must be at least"),
+    "greater_than": ("gt", "must be more than"),
+    "less_than_equal": ("le", "must be at most"),
+}
+_OBJECT = "expected an object with id, asset_class, outstanding, denominator, scope1_t and scope2_t"
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Decimal:
+    raise _NotANumber(name)
+
+
+def _read_json(text: str | bytes) -> Any:
+    """JSON text read with exact decimals; NaN, Infinity and malformed JSON are InvalidInput."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except _NotANumber as exc:
+        raise InvalidInput(f"input contains {exc}, which is not a number; give finite JSON numbers") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"input is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _problem(row: int, error: Any) -> dict[str, Any]:
+    column = str(error["loc"][0]) if error["loc"] else ""
+    kind = error["type"]
+    if not column:
+        reason = _OBJECT
+    elif kind == "missing":
+        reason = "is missing"
+    elif kind == "extra_forbidden":
+        reason = "is not an accepted key"
+    elif kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        bound = str(error.get("ctx", {})[key]).removeprefix("Decimal('").removesuffix("')")  # pydantic gives a repr
+        reason = f"{words} {bound}"
+    else:
+        reason = "is invalid: " + str(error["msg"]).removeprefix("Value error, ").rstrip(".")
+    return {"row": row, "column": column, "reason": reason}
+
+
+def _exposures(data: Any) -> list[Exposure]:
+    if not isinstance(data, list):
+        raise InvalidInput("input must be a JSON list of exposures")
+    if len(data) > MAX_EXPOSURES:
+        raise InvalidInput(f"input has {len(data)} exposures; at most {MAX_EXPOSURES} are accepted at once")
+    exposures: list[Exposure] = []
+    problems: list[dict[str, Any]] = []
+    seen: set[str | int] = set()
+    for row, raw in enumerate(data):
+        try:
+            item = ExposureIn.model_validate(raw)
+        except ValidationError as exc:
+            first = {str(e["loc"][0]) if e["loc"] else "": e for e in reversed(exc.errors())}  # one per key
+            problems.extend(_problem(row, e) for e in reversed(first.values()))
+            continue
+        if item.denominator is None and item.asset_class != "motor_vehicle":
+            problems.append(
+                {"row": row, "column": "denominator", "reason": "is null; only a motor_vehicle loan may omit it"}
+            )
+        elif item.id in seen:
+            problems.append({"row": row, "column": "id", "reason": f"{item.id!r} appears more than once"})
+        else:
+            seen.add(item.id)
+            exposures.append(Exposure(**item.model_dump()))
+    if problems:
+        raise InvalidInput(f"{len(problems)} problem(s) in the exposures", errors=problems)
+    return exposures
+
+
+def financed_emissions_report(principal: Principal, *, text: str | bytes) -> dict[str, Any]:
+    """PCAF financed emissions of a JSON list of exposures (banks, regulators): items, totals, data quality."""
+    auth.require_role(principal, "bank", "regulator")
+    if len(text) > MAX_BODY_BYTES:
+        raise InvalidInput(f"input is larger than {MAX_BODY_BYTES} bytes; send the exposures in parts")
+    items = [financed_emissions(e) for e in _exposures(_read_json(text))]
+    scored = [(i.outstanding, i.data_quality) for i in items if i.data_quality is not None]
+    total_outstanding = sum((i.outstanding for i in items), Decimal(0))
+    scored_outstanding = sum((outstanding for outstanding, _ in scored), Decimal(0))
+    coverage = share(scored_outstanding, total_outstanding) if total_outstanding > 0 else None
+    return {
+        "method": METHOD,
+        "items": [item_out(i) for i in items],
+        "totals": totals_out(portfolio_totals(items)),
+        "weighted_data_quality": score_out(weighted_data_quality(scored)),
+        "data_quality_coverage": coverage_out(coverage),
+    }
