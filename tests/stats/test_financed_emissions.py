@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from greenfin.errors import InvalidInput
+from greenfin.stats.methodology import load_data_quality
 from greenfin.stats.rules import (
     Exposure,
     attribution_factor,
@@ -141,3 +142,53 @@ def test_repaid_loan_attributes_nothing() -> None:
 def test_bad_exposures_are_refused(exposure: Exposure) -> None:
     with pytest.raises(InvalidInput):
         financed_emissions(exposure)
+
+
+@pytest.mark.parametrize(
+    ("asset_class", "option", "score"),
+    [
+        # Table 5-7 (business loans): 1a verified 1; 1b unverified and 2a energy 2; 2b production 3; 3a 4; 3b, 3c 5
+        ("business_loan", "1a", 1),
+        ("business_loan", "1b", 2),
+        ("business_loan", "2a", 2),
+        ("business_loan", "2b", 3),
+        ("business_loan", "3a", 4),
+        ("business_loan", "3b", 5),
+        ("business_loan", "3c", 5),
+        ("listed_equity", "2a", 2),
+        ("project_finance", "3a", 4),
+        # Table 5-15 (mortgages): metered × supplier factor 1, × average factor 2, label × area 3,
+        # statistics × area 4, per building 5
+        ("mortgage", "1a", 1),
+        ("mortgage", "1b", 2),
+        ("mortgage", "2a", 3),
+        ("mortgage", "2b", 4),
+        ("mortgage", "3", 5),
+        ("commercial_real_estate", "2b", 4),
+        # Table 5-16 (motor vehicles): 1a and 1b 1, 2a 2, 2b 3, 3a 4, 3b 5
+        ("motor_vehicle", "1b", 1),
+        ("motor_vehicle", "2a", 2),
+        ("motor_vehicle", "2b", 3),
+        ("motor_vehicle", "3a", 4),
+        ("motor_vehicle", "3b", 5),
+    ],
+)
+def test_pcaf_data_quality_tables(asset_class: str, option: str, score: int) -> None:
+    assert load_data_quality().score(asset_class, option) == score
+
+
+def test_mixed_options_take_the_lowest_rated_and_greenfin_sources() -> None:
+    """§5.6: actual distance (1b) with only the vehicle type known (3a) scores 4, as the standard says."""
+    table = load_data_quality()
+    assert table.mixed_score("motor_vehicle", ["1b", "3a"]) == 4
+    # an account with audited emissions scores better than metered, metered better than declared
+    assert [table.score_for_source("business_loan", k) for k in ("audited", "metered", "declared")] == [1, 2, 3]
+    assert [table.score_for_source("business_loan", k) for k in ("sector_revenue", "sector_asset")] == [4, 5]
+    with pytest.raises(InvalidInput):
+        table.score("mortgage", "3a")
+    with pytest.raises(InvalidInput):
+        table.score_for_source("mortgage", "metered")
+    with pytest.raises(InvalidInput):
+        table.score_for_source("business_loan", "guessed")
+    with pytest.raises(InvalidInput):
+        table.mixed_score("business_loan", [])

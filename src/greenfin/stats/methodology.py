@@ -14,6 +14,8 @@ was classified under.
   source's) and confidence.
 - ``evaluation/<version>.toml`` — the PBoC green-finance evaluation's quantitative
   indicators as formulas over named quantities.
+- ``pcaf/data-quality-<version>.toml`` — PCAF's data-quality score of every option of
+  every asset class, and greenfin's own data sources read onto those options.
 
     >>> catalogues = load_catalogues()
     >>> catalogues.catalogue("gic-2019").get("3.2.2").name
@@ -37,7 +39,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from greenfin.errors import InvalidInput, NotFound
 from greenfin.stats.rules import (
+    ASSET_CLASSES,
     CatalogueSet,
+    DataQualityTable,
     EvaluationIndicator,
     GreenUseCatalogue,
     GreenUseCategory,
@@ -274,3 +278,64 @@ def load_evaluation(version: str = "v1") -> tuple[EvaluationFile, tuple[Evaluati
         for i in data.indicators
     )
     return data, indicators
+
+
+# ---------------------------------------------------------------------------- PCAF data quality
+
+
+class DataQualityOption(_Strict):
+    """One row of a PCAF data-quality table."""
+
+    asset_class: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    option: Annotated[str, Field(pattern=r"^[1-3][a-c]?$")]
+    score: Annotated[int, Field(ge=1, le=5)]
+    description: Text
+    source: Text
+
+
+class DataSourceReading(_Strict):
+    """How greenfin reads one of its own data sources onto a PCAF option."""
+
+    kind: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    option: Annotated[str, Field(pattern=r"^[1-3][a-c]?$")]
+    reason: Text
+    confidence: Confidence
+
+
+class DataQualityFile(_Strict):
+    """The PCAF data-quality tables of every asset class, and greenfin's readings."""
+
+    version: Annotated[str, Field(pattern=r"^v[1-9][0-9]*$")]
+    source: Text
+    mixed_options: Text
+    options: list[DataQualityOption] = Field(min_length=1)
+    greenfin_sources: list[DataSourceReading] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _complete(self) -> DataQualityFile:
+        keys = [(o.asset_class, o.option) for o in self.options]
+        problems = [f"{c} option {o} appears twice" for c, o in sorted({k for k in keys if keys.count(k) > 1})]
+        problems += [f"unknown asset class {c}" for c in sorted({c for c, _ in keys} - set(ASSET_CLASSES))]
+        problems += [f"no options for {c}" for c in ASSET_CLASSES if c not in {k[0] for k in keys}]
+        problems += [
+            f"source {s.kind} reads onto option {s.option}, which business_loan does not have"
+            for s in self.greenfin_sources
+            if ("business_loan", s.option) not in keys
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+@cache
+def load_data_quality(version: str = "v1") -> DataQualityTable:
+    """The PCAF data-quality table ``version`` (cached)."""
+    item = _data("pcaf", f"data-quality-{version}.toml")
+    if not item.is_file():
+        raise NotFound(f"PCAF data-quality table {version!r} not found")
+    data = _read(item, DataQualityFile)
+    return DataQualityTable(
+        version=data.version,
+        scores={(o.asset_class, o.option): o.score for o in data.options},
+        sources={s.kind: s.option for s in data.greenfin_sources},
+    )

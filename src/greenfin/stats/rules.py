@@ -48,6 +48,7 @@ __all__ = [
     "Balances",
     "Benefits",
     "CatalogueSet",
+    "DataQualityTable",
     "EvaluationIndicator",
     "Exposure",
     "FinancedEmissions",
@@ -524,6 +525,41 @@ def weighted_data_quality(pairs: Iterable[tuple[Decimal, int]]) -> Decimal | Non
         weighted += outstanding * score
         total += outstanding
     return _quotient(weighted, total) if total > 0 else None
+
+
+CORPORATE_CLASSES: tuple[str, ...] = ("listed_equity", "corporate_bond", "business_loan", "project_finance")
+
+
+@dataclass(frozen=True)
+class DataQualityTable:
+    """PCAF's data-quality score of each (asset class, option), and greenfin's sources read onto options."""
+
+    version: str
+    scores: Mapping[tuple[str, str], int]
+    sources: Mapping[str, str]
+
+    def score(self, asset_class: str, option: str) -> int:
+        """The score of one option of an asset class's table (e.g. business_loan 3a → 4)."""
+        found = self.scores.get((asset_class, option))
+        if found is None:
+            raise _refuse(f"PCAF has no option {option!r} for {asset_class}", "option")
+        return found
+
+    def mixed_score(self, asset_class: str, options: Iterable[str]) -> int:
+        """A line estimated with several options takes the lowest-rated one's score (PCAF §5.6)."""
+        scores = [self.score(asset_class, option) for option in options]
+        if not scores:
+            raise _refuse("a score needs at least one option", "option")
+        return max(scores)
+
+    def score_for_source(self, asset_class: str, kind: str) -> int:
+        """The score of emissions from one of greenfin's sources (audited, metered, declared, sector…)."""
+        if asset_class not in CORPORATE_CLASSES:
+            raise _refuse(f"greenfin's sources are read onto the corporate classes, not {asset_class}", "asset_class")
+        option = self.sources.get(kind)
+        if option is None:
+            raise _refuse(f"unknown data source {kind!r}; known: {', '.join(self.sources)}", "kind")
+        return self.score(asset_class, option)
 
 
 # ---------------------------------------------------------------------------- green use catalogues
