@@ -123,7 +123,7 @@ def test_empty_list() -> None:
         ([_exposure(denominator=0)], "item 0: denominator must be more than 0"),
         ([_exposure(denominator=10**19)], "item 0: denominator must be at most 1000000000000000000"),
         ([_exposure(scope2_t=1e12)], "item 0: scope2_t must be at most 100000000000"),
-        ([_exposure(scope1_t=0.00000000001)], "no more than 10 decimal places"),
+        ([_exposure(scope1_t=0.00000000001)], "item 0: scope1_t is invalid: must have at most 10 decimal places"),
         ([_exposure(data_quality=6)], "item 0: data_quality must be at most 5"),
         ([_exposure(data_quality=2.0)], "item 0: data_quality"),
         ([_exposure(asset_class="sovereign_debt")], "item 0: asset_class"),

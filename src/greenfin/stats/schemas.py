@@ -26,27 +26,33 @@ PLACES = {"attribution_factor": 6, "tonnes": 6, "weighted_data_quality": 2, "cov
 weighted data-quality score to two places as PCAF Box 8 prints it, coverage to 0.01 %."""
 
 
+MAX_PLACES = 10
+
+
 def _json_number(value: object) -> object:
     # Pydantic would turn "12" into Decimal("12") and True into 1; a JSON contract wants numbers.
+    # The places are checked here: pydantic's decimal_places check is slow pure Python.
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValueError("must be a JSON number")
+    if isinstance(value, Decimal) and value.is_finite() and int(value.as_tuple().exponent) < -MAX_PLACES:
+        raise ValueError(f"must have at most {MAX_PLACES} decimal places")
     return value
 
 
 Amount = Annotated[
     Decimal,
     BeforeValidator(_json_number),
-    Field(ge=0, le=MAX_AMOUNT, decimal_places=10, allow_inf_nan=False),
+    Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False),
 ]
 Denominator = Annotated[
     Decimal,
     BeforeValidator(_json_number),
-    Field(gt=0, le=MAX_AMOUNT, decimal_places=10, allow_inf_nan=False),
+    Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False),
 ]
 Tonnes = Annotated[
     Decimal,
     BeforeValidator(_json_number),
-    Field(ge=0, le=MAX_TONNES, decimal_places=10, allow_inf_nan=False),
+    Field(ge=0, le=MAX_TONNES, allow_inf_nan=False),
 ]
 
 
@@ -77,12 +83,28 @@ class ExposureList(RootModel[list[ExposureIn]]):
     """The body of the financed-emissions contract: a JSON list of exposures."""
 
 
+_KEYS: dict[str, str] = {}
+
+
 def json_text(value: Any) -> str:
     """One line of JSON; Decimals as plain numbers (json.dumps would need floats, pydantic writes strings)."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {json_text(v)}" for k, v in value.items()) + "}"
+        keys = _KEYS
+        parts = []
+        for key, item in value.items():
+            text = keys.get(key)
+            if text is None:
+                text = keys[key] = json.dumps(str(key), ensure_ascii=False) + ": "
+            parts.append(text + json_text(item))
+        return "{" + ", ".join(parts) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(json_text(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)

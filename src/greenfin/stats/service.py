@@ -241,7 +241,19 @@ def _exposures(data: Any) -> list[Exposure]:
             problems.append({"row": row, "column": "id", "reason": f"{item.id!r} appears more than once"})
         else:
             seen.add(item.id)
-            exposures.append(Exposure(**item.model_dump()))
+            exposures.append(
+                Exposure(
+                    item.id,
+                    item.asset_class,
+                    item.outstanding,
+                    item.denominator,
+                    item.scope1_t,
+                    item.scope2_t,
+                    item.scope3_t,
+                    item.removals_t,
+                    item.data_quality,
+                )
+            )
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) in the exposures", errors=problems)
     return exposures
