@@ -33,14 +33,21 @@ def _run(payload: Any) -> Any:
 
 
 def test_pcaf_table_5_5_through_the_contract() -> None:
-    """PCAF Tables 5-4 / 5-5 (10 %, 25 %, 20 %) → 6,100 / 1,260 / 10,000 / 2,200 tCO2e.
+    """PCAF Tables 5-4 / 5-5 (10 %, 25 %, 20 %) → 6,100 / 1,260 / 10,000 / 2,200 tCO2e; credits 7,250 / 600.
 
     Data quality 2, 1, 4 on outstanding 10, 25, 20: (20 + 25 + 80) ÷ 55 = 2.2727 → 2.27.
     """
     payload = [
-        _exposure(id="forestry", scope3_t=5000, removals_t=20000, data_quality=2),
+        _exposure(id="forestry", scope3_t=5000, removals_t=20000, data_quality=2, credits_generated_t=5000),
         _exposure(
-            id="industrial", outstanding=25, scope1_t=20000, scope2_t=5000, scope3_t=30000, removals_t=0, data_quality=1
+            id="industrial",
+            outstanding=25,
+            scope1_t=20000,
+            scope2_t=5000,
+            scope3_t=30000,
+            removals_t=0,
+            data_quality=1,
+            credits_retired_t=25000,
         ),
         _exposure(
             id=7,
@@ -51,6 +58,8 @@ def test_pcaf_table_5_5_through_the_contract() -> None:
             scope3_t=10000,
             removals_t=1000,
             data_quality=4,
+            credits_retired_t=5000,
+            credits_generated_t=500,
         ),
     ]
     result = _run(payload)
@@ -66,6 +75,7 @@ def test_pcaf_table_5_5_through_the_contract() -> None:
         D(10000),
         D(2200),
     )
+    assert (totals["credits_retired_t"], totals["credits_generated_t"]) == (D(7250), D(600))
     assert data["weighted_data_quality"] == D("2.27")
     assert data["data_quality_coverage"] == D(1)
     assert data["items"][0]["scope1_t"] == D(100)

@@ -29,14 +29,15 @@ D = Decimal
 def _pcaf_table_5_4() -> list[Exposure]:
     """Tables 5-4 / 5-8 / 5-12: forestry 10 %, industrial 25 %, energy 20 % attribution."""
     return [
-        Exposure("forestry", "business_loan", D(10), D(100), D(1000), D(100), D(5000), D(20000)),
-        Exposure("industrial", "business_loan", D(25), D(100), D(20000), D(5000), D(30000), D(0)),
-        Exposure("energy", "project_finance", D(20), D(100), D(5000), D(0), D(10000), D(1000)),
+        Exposure("forestry", "business_loan", D(10), D(100), D(1000), D(100), D(5000), D(20000), None, D(0), D(5000)),
+        Exposure("industrial", "business_loan", D(25), D(100), D(20000), D(5000), D(30000), D(0), None, D(25000), D(0)),
+        Exposure("energy", "project_finance", D(20), D(100), D(5000), D(0), D(10000), D(1000), None, D(5000), D(500)),
     ]
 
 
 def test_pcaf_portfolio_example_tables_5_4_and_5_5() -> None:
-    """Table 5-5: scope 1 6,100; scope 2 1,260; scope 3 10,000; removals 2,200 tCO2e — apart."""
+    """Table 5-5: scope 1 6,100; scope 2 1,260; scope 3 10,000; removals 2,200; credits retired
+    7,250 (25,000 × 25 % + 5,000 × 20 %) and generated 600 (5,000 × 10 % + 500 × 20 %) — apart."""
     items = [financed_emissions(e) for e in _pcaf_table_5_4()]
     assert [i.attribution_factor for i in items] == [D("0.1"), D("0.25"), D("0.2")]
     totals = portfolio_totals(items)
@@ -47,6 +48,7 @@ def test_pcaf_portfolio_example_tables_5_4_and_5_5() -> None:
         D(2200),
     )
     assert totals.scope3_reported == 3
+    assert (totals.credits_retired_t, totals.credits_generated_t) == (D(7250), D(600))
 
 
 def test_pcaf_box_8_weighted_data_quality() -> None:

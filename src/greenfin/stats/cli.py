@@ -8,15 +8,18 @@ Contract (other tools rely on it)::
     {"method": "PCAF Part A, 2nd edition (2022)",
      "items": [{"id": "L1", "asset_class": "business_loan", "attribution_factor": 0.100000,
                 "capped": false, "scope1_t": 100.000000, "scope2_t": 10.000000,
-                "scope3_t": 500.000000, "removals_t": 2000.000000, "data_quality": 2}],
+                "scope3_t": 500.000000, "removals_t": 2000.000000, "data_quality": 2,
+                "credits_retired_t": null, "credits_generated_t": null}],
      "totals": {"scope1_t": 100.000000, "scope2_t": 10.000000, "scope3_t": 500.000000,
-                "removals_t": 2000.000000, "scope3_reported": 1},
+                "removals_t": 2000.000000, "scope3_reported": 1,
+                "credits_retired_t": 0.000000, "credits_generated_t": 0.000000},
      "weighted_data_quality": 2.00, "data_quality_coverage": 1.0000}
 
 Numbers are read as exact decimals and written as JSON numbers rounded half-even: the
 attribution factor and tonnes to 6 places, the weighted data-quality score to 2, the
-coverage to 4. Totals are sums of the unrounded items. A scope 3 or removals value an
-exposure does not give is ``null`` on its item and left out of the total. Bad input —
+coverage to 4. Totals are sums of the unrounded items. A scope 3, removals or carbon-credit
+value an exposure does not give is ``null`` on its item and left out of the total
+(``credits_retired_t`` and ``credits_generated_t`` are optional inputs beyond the issue's list). Bad input —
 malformed JSON, NaN or Infinity, not a list, or any bad item — exits with code 2, one
 sentence per problem on stderr (``item N`` counts from 0) and nothing on stdout.
 """

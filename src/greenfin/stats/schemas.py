@@ -77,6 +77,10 @@ class ExposureIn(BaseModel):
     data_quality: Annotated[StrictInt, Field(ge=1, le=5)] | None = Field(
         default=None, description="PCAF data-quality score, 1 (best) to 5."
     )
+    credits_retired_t: Tonnes | None = Field(default=None, description="Carbon credits the borrower retired, tCO2e.")
+    credits_generated_t: Tonnes | None = Field(
+        default=None, description="Carbon credits the borrower generated, tCO2e."
+    )
 
 
 class ExposureList(RootModel[list[ExposureIn]]):
@@ -130,6 +134,8 @@ def item_out(item: FinancedEmissions) -> dict[str, Any]:
         "scope3_t": _tonnes(item.scope3_t),
         "removals_t": _tonnes(item.removals_t),
         "data_quality": item.data_quality,
+        "credits_retired_t": _tonnes(item.credits_retired_t),
+        "credits_generated_t": _tonnes(item.credits_generated_t),
     }
 
 
@@ -141,6 +147,8 @@ def totals_out(totals: PortfolioTotals) -> dict[str, Any]:
         "scope3_t": _tonnes(totals.scope3_t),
         "removals_t": _tonnes(totals.removals_t),
         "scope3_reported": totals.scope3_reported,
+        "credits_retired_t": _tonnes(totals.credits_retired_t),
+        "credits_generated_t": _tonnes(totals.credits_generated_t),
     }
 
 

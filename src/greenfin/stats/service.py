@@ -252,6 +252,8 @@ def _exposures(data: Any) -> list[Exposure]:
                     item.scope3_t,
                     item.removals_t,
                     item.data_quality,
+                    item.credits_retired_t,
+                    item.credits_generated_t,
                 )
             )
     if problems:
