@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -49,6 +49,7 @@ from greenfin.stats.schemas import (
     totals_out,
 )
 
+Stored = TypeVar("Stored", GreenFinanceDivision, PilotBank)
 METHOD = "PCAF Part A, 2nd edition (2022)"
 MAX_BODY_BYTES = 256 * 1024 * 1024  # bytes (characters for text): about a million exposures of ~250 bytes
 
@@ -64,6 +65,12 @@ def _require_bank(session: Session, bank_code: str) -> None:
         )
 
 
+def _stored(session: Session, row: Stored) -> Stored:
+    session.add(row)
+    session.flush()
+    return row
+
+
 def register_division(session: Session, principal: Principal, *, division_in: DivisionCreate) -> GreenFinanceDivision:
     """Register a green-finance division of a bank (a regulator, or the bank itself)."""
     auth.require_role(principal, "regulator", "bank")
@@ -71,10 +78,7 @@ def register_division(session: Session, principal: Principal, *, division_in: Di
     _require_bank(session, division_in.bank_code)
     if repository.division_by_name(session, division_in.bank_code, division_in.name) is not None:
         raise Conflict(f"{division_in.bank_code} has a division named {division_in.name} already")
-    division = GreenFinanceDivision(**division_in.model_dump())
-    session.add(division)
-    session.flush()
-    return division
+    return _stored(session, GreenFinanceDivision(**division_in.model_dump()))
 
 
 def close_division(
@@ -104,10 +108,7 @@ def designate_pilot_bank(session: Session, principal: Principal, *, pilot_in: Pi
     _require_bank(session, pilot_in.bank_code)
     if repository.pilot_designation(session, pilot_in.bank_code, pilot_in.designated_on) is not None:
         raise Conflict(f"{pilot_in.bank_code} was designated on {pilot_in.designated_on.isoformat()} already")
-    designation = PilotBank(**pilot_in.model_dump())
-    session.add(designation)
-    session.flush()
-    return designation
+    return _stored(session, PilotBank(**pilot_in.model_dump()))
 
 
 def registered_facts(session: Session, principal: Principal, *, as_of: date) -> RegisteredFactsRead:
