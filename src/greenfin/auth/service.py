@@ -186,6 +186,11 @@ def create_organisation(
     return organisation
 
 
+def organisation_by_code(session: Session, code: str) -> Organisation | None:
+    """The organisation with this code (a bank's code, an enterprise's USCC), if registered."""
+    return repository.organisation_by_code(session, code)
+
+
 def create_user(
     session: Session,
     *,

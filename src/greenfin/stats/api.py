@@ -1,0 +1,95 @@
+"""Statistics API: green use catalogues, the registered green-finance divisions and pilot banks."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from greenfin.http import PrincipalDep, SessionDep, raw_json_body
+from greenfin.stats import service
+from greenfin.stats.schemas import (
+    CategoryBrief,
+    CategoryMappingRead,
+    CategoryRead,
+    DivisionClose,
+    DivisionCreate,
+    DivisionRead,
+    ExposureList,
+    PilotBankCreate,
+    PilotBankRead,
+    RegisteredFactsRead,
+    json_text,
+)
+
+router = APIRouter(prefix="/stats", tags=["stats"])
+
+Version = Annotated[str, Path(pattern=r"^[a-z]+-[0-9]{4}$", description="Catalogue version, e.g. gic-2019.")]
+
+
+@router.get("/catalogues/{version}/categories", response_model=list[CategoryBrief])
+def top_level_categories(version: Version, principal: PrincipalDep) -> list[CategoryBrief]:
+    """The top level of a green use catalogue version."""
+    return service.green_use_top_level(version=version)
+
+
+@router.get("/catalogues/{version}/categories/{code}", response_model=CategoryRead)
+def category(version: Version, code: str, principal: PrincipalDep) -> CategoryRead:
+    """A green use category with its ancestors and children."""
+    return service.green_use_category(version=version, code=code)
+
+
+@router.get("/catalogues/{version}/categories/{code}/counterparts", response_model=CategoryMappingRead)
+def counterparts(
+    version: Version,
+    code: str,
+    principal: PrincipalDep,
+    target: Annotated[str, Query(pattern=r"^[a-z]+-[0-9]{4}$", description="The other catalogue version.")],
+) -> CategoryMappingRead:
+    """The category's counterparts in another catalogue version, with how their scopes relate."""
+    return service.map_green_use_category(code=code, source=version, target=target)
+
+
+@router.post("/divisions", response_model=DivisionRead, status_code=201)
+def register_division(division_in: DivisionCreate, principal: PrincipalDep, session: SessionDep) -> DivisionRead:
+    """Register a bank's green-finance division (a regulator, or the bank itself)."""
+    return DivisionRead.model_validate(service.register_division(session, principal, division_in=division_in))
+
+
+@router.post("/divisions/{division_id}/close", response_model=DivisionRead)
+def close_division(
+    division_id: str, close_in: DivisionClose, principal: PrincipalDep, session: SessionDep
+) -> DivisionRead:
+    """Record the day a division closed."""
+    division = service.close_division(session, principal, division_id=division_id, closed_on=close_in.closed_on)
+    return DivisionRead.model_validate(division)
+
+
+@router.post("/pilot-banks", response_model=PilotBankRead, status_code=201)
+def designate_pilot_bank(pilot_in: PilotBankCreate, principal: PrincipalDep, session: SessionDep) -> PilotBankRead:
+    """Record a bank's designation as a green-finance reform pilot bank (regulators)."""
+    return PilotBankRead.model_validate(service.designate_pilot_bank(session, principal, pilot_in=pilot_in))
+
+
+@router.get("/registered-facts", response_model=RegisteredFactsRead)
+def registered_facts(
+    principal: PrincipalDep, session: SessionDep, as_of: Annotated[date, Query(description="The day counted.")]
+) -> RegisteredFactsRead:
+    """Green-finance divisions and pilot banks on a day: the region's counts and the visible registrations."""
+    return service.registered_facts(session, principal, as_of=as_of)
+
+
+@router.post(
+    "/financed-emissions",
+    openapi_extra=raw_json_body(ExposureList),
+    responses={200: {"description": "Items, totals and the weighted data-quality score (numbers as JSON numbers)"}},
+)
+async def financed_emissions(request: Request, principal: PrincipalDep) -> Response:
+    """PCAF financed emissions of a JSON list of exposures: the `greenfin stats financed-emissions` contract.
+
+    The route reads its body itself so that numbers are exact decimals, and writes its
+    answer itself so that they come back as JSON numbers (rounded as documented).
+    """
+    report = service.financed_emissions_report(principal, text=await request.body())
+    return Response(json_text(report), media_type="application/json")

@@ -1,0 +1,97 @@
+"""Messages of the green-finance statistics: figures, benefit indicators, PCAF terms, catalogues."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "nav.stats": ("绿色金融统计", "Green-finance statistics"),
+    # figures of a period (docs/methodology/stats.md §2)
+    "stats.green_balance": ("绿色贷款余额（本外币）", "Green-loan balance (RMB and foreign currency)"),
+    "stats.all_balance": ("各项贷款余额（本外币）", "All-loan balance (RMB and foreign currency)"),
+    "stats.share": ("绿色贷款占各项贷款比重", "Share of green loans in all loans"),
+    "stats.yoy_growth": ("同比增速", "Year-on-year growth"),
+    "stats.ytd_growth": ("较年初增速", "Growth since the start of the year"),
+    "stats.growth_vs_base": ("较基期增长", "Growth against the base date"),
+    "stats.multiple_of_base": ("为基期的 {times} 倍", "{times} times the base date"),
+    "stats.points_above_all": (
+        "高于各项贷款增速 {points} 个百分点",
+        "{points} percentage points above the growth of all loans",
+    ),
+    "stats.points_below_all": (
+        "低于各项贷款增速 {points} 个百分点",
+        "{points} percentage points below the growth of all loans",
+    ),
+    "stats.as_of": ("统计时点", "As of"),
+    "stats.base_date": ("基期", "Base date"),
+    "stats.quarterly_series": ("季度序列", "Quarterly series"),
+    "stats.unit_yi": ("亿元", "100 million yuan"),
+    "stats.unit_wan": ("万元", "10,000 yuan"),
+    "stats.not_available": ("无可比数据", "No comparable figure"),
+    # dimensions
+    "stats.by_category": ("按用途", "By use"),
+    "stats.by_bank": ("按机构", "By bank"),
+    "stats.by_county": ("按县（市、区）", "By county"),
+    "stats.by_borrower_kind": ("按借款人类型", "By borrower kind"),
+    "stats.by_industry": ("按行业", "By industry"),
+    "stats.by_quality": ("按五级分类", "By five-class quality"),
+    "stats.quality.normal": ("正常", "Normal"),
+    "stats.quality.special_mention": ("关注", "Special mention"),
+    "stats.quality.substandard": ("次级", "Substandard"),
+    "stats.quality.doubtful": ("可疑", "Doubtful"),
+    "stats.quality.loss": ("损失", "Loss"),
+    # environmental benefits, seven indicators (tonnes a year)
+    "stats.benefit.standard_coal_t": ("节约标准煤（吨）", "Standard coal saved (t)"),
+    "stats.benefit.co2e_t": ("减排二氧化碳当量（吨）", "CO2e reduced (t)"),
+    "stats.benefit.cod_t": ("减排化学需氧量（吨）", "COD reduced (t)"),
+    "stats.benefit.ammonia_nitrogen_t": ("减排氨氮（吨）", "Ammonia nitrogen reduced (t)"),
+    "stats.benefit.so2_t": ("减排二氧化硫（吨）", "SO2 reduced (t)"),
+    "stats.benefit.nox_t": ("减排氮氧化物（吨）", "NOx reduced (t)"),
+    "stats.benefit.water_t": ("节水（吨）", "Water saved (t)"),
+    "stats.benefit.rule": (
+        "按贷款占项目总投资的比例折算",
+        "Attributed by the loan's share of the project's total investment",
+    ),
+    # financed emissions (PCAF Part A, 2nd edition)
+    "stats.pcaf.method": ("PCAF 金融业温室气体核算和报告标准（A 部分，第二版）", "PCAF Part A, 2nd edition"),
+    "stats.pcaf.business_loan": ("企业贷款和非上市股权", "Business loans and unlisted equity"),
+    "stats.pcaf.listed_equity": ("上市股权", "Listed equity"),
+    "stats.pcaf.corporate_bond": ("公司债券", "Corporate bonds"),
+    "stats.pcaf.project_finance": ("项目融资", "Project finance"),
+    "stats.pcaf.commercial_real_estate": ("商业地产", "Commercial real estate"),
+    "stats.pcaf.mortgage": ("住房按揭贷款", "Mortgages"),
+    "stats.pcaf.motor_vehicle": ("机动车贷款", "Motor-vehicle loans"),
+    "stats.pcaf.attribution_factor": ("归因系数", "Attribution factor"),
+    "stats.pcaf.capped": ("归因系数超过 1，按 1 计", "Attribution factor above 1, counted as 1"),
+    "stats.pcaf.scope1": ("范围一排放（吨二氧化碳当量）", "Scope 1 emissions (tCO2e)"),
+    "stats.pcaf.scope2": ("范围二排放（吨二氧化碳当量）", "Scope 2 emissions (tCO2e)"),
+    "stats.pcaf.scope3": ("范围三排放（吨二氧化碳当量）", "Scope 3 emissions (tCO2e)"),
+    "stats.pcaf.removals": ("碳移除（吨二氧化碳）", "Emission removals (tCO2)"),
+    "stats.pcaf.data_quality": ("数据质量评分（1 最好，5 最差）", "Data-quality score (1 best, 5 worst)"),
+    "stats.pcaf.weighted_data_quality": ("按余额加权的数据质量评分", "Data-quality score weighted by outstanding"),
+    "stats.pcaf.pboc_method": (
+        "人民银行口径：贷款 ÷ 项目总投资",
+        "PBoC method: loan ÷ the project's total investment",
+    ),
+    # green use catalogues
+    "stats.catalogue.gic-2019": ("绿色产业指导目录（2019年版）", "Green Industry Guidance Catalogue (2019)"),
+    "stats.catalogue.glt-2024": (
+        "绿色低碳转型产业指导目录（2024年版）",
+        "Green and Low-Carbon Transition Industry Guidance Catalogue (2024)",
+    ),
+    "stats.catalogue.gfs-2025": (
+        "绿色金融支持项目目录（2025年版）",
+        "Green Finance Supported Projects Catalogue (2025)",
+    ),
+    "stats.catalogue.relation.exact": ("范围相同", "Same scope"),
+    "stats.catalogue.relation.broader": ("对应类别范围更宽", "The counterpart is broader"),
+    "stats.catalogue.relation.narrower": ("对应类别范围更窄", "The counterpart is narrower"),
+    "stats.catalogue.relation.overlap": ("范围部分重合", "Scopes overlap"),
+    "stats.confidence.H": ("官方文本", "Official text"),
+    "stats.confidence.M": ("单一来源", "One secondary source"),
+    "stats.confidence.L": ("待核实", "To be checked"),
+    # PBoC green-finance evaluation
+    "stats.evaluation.title": ("银行业金融机构绿色金融评价", "Green-finance evaluation of banks"),
+    "stats.evaluation.green_share": ("绿色金融业务总额占比", "Green business as a share of the bank's business"),
+    "stats.evaluation.market_share": ("绿色金融业务总额份额占比", "The bank's share of the region's green business"),
+    "stats.evaluation.yoy_growth": ("绿色金融业务总额同比增速", "Year-on-year growth of green business"),
+    "stats.evaluation.risk_share": ("绿色金融风险总额占比", "Non-performing share of green business"),
+}
