@@ -75,7 +75,7 @@ def serve(
 def _mount_domains() -> None:
     import importlib
 
-    for name in ("carbon", "industry", "personal", "agriculture", "finance", "demo"):
+    for name in ("carbon", "industry", "personal", "agriculture", "finance", "ecobank", "demo"):
         try:
             module = importlib.import_module(f"greenfin.{name}.cli")
         except ModuleNotFoundError as exc:

@@ -76,7 +76,7 @@ def import_all_models() -> None:
     """Import every domain's models so that Base.metadata knows every table."""
     import importlib
 
-    for domain in ("auth", "industry", "personal", "agriculture", "finance"):
+    for domain in ("auth", "industry", "personal", "agriculture", "finance", "ecobank"):
         try:
             importlib.import_module(f"greenfin.{domain}.models")
         except ModuleNotFoundError as exc:  # a domain without tables yet

@@ -1,0 +1,94 @@
+"""Every query of the Two Mountains Bank's registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from greenfin.ecobank.models import Asset, Certificate, Document, Operator, Valuation
+
+Q = TypeVar("Q", bound=Any)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetFilter:
+    """Which assets a list shows: by place and kind, and the owner scope of the principal."""
+
+    county_code: str | None = None
+    kind: str | None = None
+    owner_code: str | None = None
+    owner_id_hash: str | None = None
+    village_code: str | None = None
+
+
+def operator_by_code(session: Session, organisation_code: str) -> Operator | None:
+    return session.scalar(select(Operator).where(Operator.organisation_code == organisation_code))
+
+
+def operators(session: Session) -> Sequence[Operator]:
+    return session.scalars(select(Operator).order_by(Operator.county_code, Operator.organisation_code)).all()
+
+
+def asset_by_id(session: Session, asset_id: str) -> Asset | None:
+    return session.get(Asset, asset_id)
+
+
+def taken_certificates(session: Session, numbers: Sequence[str]) -> list[str]:
+    """The numbers of ``numbers`` some asset holds already."""
+    return list(session.scalars(select(Certificate.number).where(Certificate.number.in_(numbers))))
+
+
+def certificates_of(session: Session, asset_id: str) -> list[str]:
+    query = select(Certificate.number).where(Certificate.asset_id == asset_id).order_by(Certificate.position)
+    return list(session.scalars(query))
+
+
+def _filtered(query: Select[Q], where: AssetFilter) -> Select[Q]:
+    if where.county_code:
+        query = query.where(Asset.county_code == where.county_code)
+    if where.kind:
+        query = query.where(Asset.kind == where.kind)
+    if where.village_code:
+        query = query.where(Asset.village_code == where.village_code)
+    if where.owner_code is not None or where.owner_id_hash is not None:
+        query = query.where((Asset.owner_code == where.owner_code) | (Asset.owner_id_hash == where.owner_id_hash))
+    return query
+
+
+def list_assets(session: Session, where: AssetFilter, *, offset: int, limit: int) -> tuple[Sequence[Asset], int]:
+    """One page of assets, newest first, and the total matching."""
+    query = _filtered(select(Asset), where).order_by(Asset.registered_at.desc(), Asset.id.desc())
+    total = session.scalar(_filtered(select(func.count(Asset.id)), where)) or 0
+    return session.scalars(query.offset(offset).limit(limit)).all(), total
+
+
+def iter_assets(session: Session, where: AssetFilter) -> Iterator[Asset]:
+    """Every matching asset, oldest first, streamed in batches (exports)."""
+    query = _filtered(select(Asset), where).order_by(Asset.registered_at, Asset.id)
+    yield from session.scalars(query.execution_options(yield_per=1000))
+
+
+def documents_of(session: Session, asset_id: str) -> Sequence[Document]:
+    query = select(Document).where(Document.asset_id == asset_id).order_by(Document.uploaded_at)
+    return session.scalars(query).all()
+
+
+def document(session: Session, document_id: str) -> Document | None:
+    return session.get(Document, document_id)
+
+
+def valuations_of(session: Session, asset_id: str) -> Sequence[Valuation]:
+    query = (
+        select(Valuation)
+        .where(Valuation.asset_id == asset_id)
+        .order_by(Valuation.valued_on.desc(), Valuation.created_at.desc())
+    )
+    return session.scalars(query).all()
+
+
+def counties_in_use(session: Session) -> list[str]:
+    return list(session.scalars(select(Asset.county_code).distinct().order_by(Asset.county_code)))
