@@ -513,6 +513,14 @@ def ltv(asset: Asset, *, yearly_income_fen: int | None = None) -> LtvRead:
     )
 
 
+def county_name(code: str, lang: str) -> str:
+    """A county's name in ``lang`` (the code when unlisted); the region's names are moving to ``region``."""
+    from greenfin.industry.methodology import county_name as names
+
+    name = names(code)
+    return str(name.name_en if lang == "en" else name.name_zh)
+
+
 def kinds() -> Sequence[str]:
     """The kinds of ecological asset."""
     return rules.ASSET_KINDS
