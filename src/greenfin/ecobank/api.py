@@ -14,11 +14,16 @@ from greenfin.ecobank.schemas import (
     AssetKind,
     AssetListItem,
     AssetRead,
+    DepositCreate,
+    DepositRead,
     DocumentRead,
     LtvRead,
     Method,
     OperatorCreate,
     OperatorRead,
+    PaymentCreate,
+    PaymentRead,
+    ReversalCreate,
     ValuationCreate,
     ValuationRead,
     ValuationResult,
@@ -134,3 +139,45 @@ def download(asset_id: str, document_id: str, principal: PrincipalDep, session: 
         "Content-Disposition": "attachment; filename*=UTF-8''" + quote(document.filename, safe=""),
     }
     return Response(document.content, media_type=document.content_type, headers=headers)
+
+
+@router.post("/assets/{asset_id}/deposits", response_model=DepositRead, status_code=201)
+def deposit_asset(
+    asset_id: str, deposit_in: DepositCreate, principal: PrincipalDep, session: SessionDep
+) -> DepositRead:
+    """Deposit the asset's use right with the county's ecological bank (存入) for a term; one active at a time."""
+    return service.deposit_asset(session, principal, asset_id=asset_id, deposit_in=deposit_in)
+
+
+@router.get("/assets/{asset_id}/deposits", response_model=list[DepositRead])
+def deposits(asset_id: str, principal: PrincipalDep, session: SessionDep) -> list[DepositRead]:
+    """The asset's deposits, newest first, each with the sum paid so far."""
+    return service.deposits(session, principal, asset_id=asset_id)
+
+
+@router.post("/deposits/{deposit_id}/end", response_model=DepositRead)
+def end_deposit(deposit_id: str, principal: PrincipalDep, session: SessionDep) -> DepositRead:
+    """End an active deposit; its payment ledger stays."""
+    return service.end_deposit(session, principal, deposit_id=deposit_id)
+
+
+@router.post("/deposits/{deposit_id}/payments", response_model=PaymentRead, status_code=201)
+def record_payment(
+    deposit_id: str, payment_in: PaymentCreate, principal: PrincipalDep, session: SessionDep
+) -> PaymentRead:
+    """Append a rent or dividend payment to the deposit's ledger."""
+    return service.record_payment(session, principal, deposit_id=deposit_id, payment_in=payment_in)
+
+
+@router.get("/deposits/{deposit_id}/payments", response_model=list[PaymentRead])
+def payments(deposit_id: str, principal: PrincipalDep, session: SessionDep) -> list[PaymentRead]:
+    """The deposit's payment ledger, oldest first (append-only: corrections are reversing entries)."""
+    return service.payments(session, principal, deposit_id=deposit_id)
+
+
+@router.post("/payments/{payment_id}/reversal", response_model=PaymentRead, status_code=201)
+def reverse_payment(
+    payment_id: str, reversal_in: ReversalCreate, principal: PrincipalDep, session: SessionDep
+) -> PaymentRead:
+    """Correct a payment with a reversing entry (its negative amount, pointing at it, with the reason)."""
+    return service.reverse_payment(session, principal, payment_id=payment_id, reversal_in=reversal_in)

@@ -44,9 +44,12 @@ class Operator(Base):
 class Asset(Base):
     __tablename__ = "ecobank_asset"
     __table_args__ = (
-        Index("ix_ecobank_asset_county_kind", "county_code", "kind", "registered_at"),
-        Index("ix_ecobank_asset_kind_registered", "kind", "registered_at"),
-        Index("ix_ecobank_asset_registered", "registered_at"),
+        # The registry lists newest first, filtered by county, kind or both: one index per shape
+        # (the order's columns last, so a page is an index range and a count a covering scan).
+        Index("ix_ecobank_asset_registered", "registered_at", "id"),
+        Index("ix_ecobank_asset_county_registered", "county_code", "registered_at", "id"),
+        Index("ix_ecobank_asset_kind_registered", "kind", "registered_at", "id"),
+        Index("ix_ecobank_asset_county_kind", "county_code", "kind", "registered_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

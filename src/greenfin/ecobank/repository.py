@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from greenfin.ecobank.models import Asset, Certificate, Document, Operator, Valuation
+from greenfin.ecobank.models import Asset, Certificate, Deposit, Document, Operator, Payment, Valuation
 
 Q = TypeVar("Q", bound=Any)
 
@@ -62,7 +62,7 @@ def _filtered(query: Select[Q], where: AssetFilter) -> Select[Q]:
 def list_assets(session: Session, where: AssetFilter, *, offset: int, limit: int) -> tuple[Sequence[Asset], int]:
     """One page of assets, newest first, and the total matching."""
     query = _filtered(select(Asset), where).order_by(Asset.registered_at.desc(), Asset.id.desc())
-    total = session.scalar(_filtered(select(func.count(Asset.id)), where)) or 0
+    total = session.scalar(_filtered(select(func.count()).select_from(Asset), where)) or 0
     return session.scalars(query.offset(offset).limit(limit)).all(), total
 
 
@@ -90,5 +90,40 @@ def valuations_of(session: Session, asset_id: str) -> Sequence[Valuation]:
     return session.scalars(query).all()
 
 
-def counties_in_use(session: Session) -> list[str]:
-    return list(session.scalars(select(Asset.county_code).distinct().order_by(Asset.county_code)))
+def operator_counties(session: Session) -> list[str]:
+    return list(session.scalars(select(Operator.county_code).distinct()))
+
+
+def deposit(session: Session, deposit_id: str) -> Deposit | None:
+    return session.get(Deposit, deposit_id)
+
+
+def active_deposit(session: Session, asset_id: str) -> Deposit | None:
+    return session.scalar(select(Deposit).where(Deposit.asset_id == asset_id, Deposit.status == "active"))
+
+
+def deposits_of(session: Session, asset_id: str) -> Sequence[Deposit]:
+    return session.scalars(select(Deposit).where(Deposit.asset_id == asset_id).order_by(Deposit.start_on.desc())).all()
+
+
+def paid_fen(session: Session, deposit_ids: Sequence[str]) -> dict[str, int]:
+    """Sum of each deposit's payment ledger (reversals included)."""
+    query = (
+        select(Payment.deposit_id, func.sum(Payment.amount_fen))
+        .where(Payment.deposit_id.in_(deposit_ids))
+        .group_by(Payment.deposit_id)
+    )
+    return {deposit_id: int(total or 0) for deposit_id, total in session.execute(query)}
+
+
+def payment(session: Session, payment_id: str) -> Payment | None:
+    return session.get(Payment, payment_id)
+
+
+def reversal_of(session: Session, payment_id: str) -> Payment | None:
+    return session.scalar(select(Payment).where(Payment.reverses_id == payment_id))
+
+
+def payments_of(session: Session, deposit_id: str) -> Sequence[Payment]:
+    query = select(Payment).where(Payment.deposit_id == deposit_id).order_by(Payment.paid_on, Payment.recorded_at)
+    return session.scalars(query).all()

@@ -260,3 +260,62 @@ class OperatorRead(BaseModel):
     organisation_code: str
     name: str
     county_code: str
+
+
+# --- deposits and payments ------------------------------------------------------------------
+
+
+class DepositCreate(_In):
+    start_on: date
+    end_on: date
+    income_kind: Literal["rent", "dividend"] = Field(
+        description="a fixed yearly rent, or dividends of a pooled project"
+    )
+    rent_fen_per_year: int | None = Field(None, gt=0, description="the agreed yearly rent in fen (rent deposits)")
+    operator_code: str | None = Field(
+        None, max_length=40, description="the ecological bank taking the deposit (staff must name it)"
+    )
+
+    @model_validator(mode="after")
+    def _terms(self) -> DepositCreate:
+        if self.end_on <= self.start_on:
+            raise ValueError("end_on must be after start_on")
+        if self.income_kind == "rent" and self.rent_fen_per_year is None:
+            raise ValueError("a rent deposit needs rent_fen_per_year")
+        if self.income_kind == "dividend" and self.rent_fen_per_year is not None:
+            raise ValueError("a dividend deposit has no fixed rent")
+        return self
+
+
+class DepositRead(BaseModel):
+    id: str
+    asset_id: str
+    operator_code: str
+    start_on: date
+    end_on: date
+    income_kind: str
+    rent_fen_per_year: int | None
+    status: str
+    paid_fen: int = Field(description="sum of the payment ledger (reversals included), in fen")
+
+
+class PaymentCreate(_In):
+    paid_on: date
+    amount_fen: int = Field(gt=0, description="fen paid to the depositor")
+    period: str = Field(min_length=1, max_length=20, description="what it pays for, e.g. 2026 or 2026-H1")
+
+
+class ReversalCreate(_In):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class PaymentRead(BaseModel):
+    id: str
+    deposit_id: str
+    paid_on: date
+    amount_fen: int
+    period: str
+    reverses_id: str | None
+    reason: str
+    recorded_at: datetime
+    recorded_by: str

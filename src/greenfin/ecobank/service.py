@@ -25,7 +25,7 @@ from greenfin.db import utcnow
 from greenfin.ecobank import repository as repo
 from greenfin.ecobank import rules
 from greenfin.ecobank.methodology import Methods, load_ltv, load_methods
-from greenfin.ecobank.models import Asset, Certificate, Document, Operator, Valuation
+from greenfin.ecobank.models import Asset, Certificate, Deposit, Document, Operator, Payment, Valuation
 from greenfin.ecobank.repository import AssetFilter
 from greenfin.ecobank.schemas import (
     METHOD_INPUTS,
@@ -34,12 +34,17 @@ from greenfin.ecobank.schemas import (
     AssetRead,
     ComparableIn,
     CostIn,
+    DepositCreate,
+    DepositRead,
     DocumentRead,
     GepIn,
     IncomeIn,
     LtvRead,
     MarketIn,
     OperatorCreate,
+    PaymentCreate,
+    PaymentRead,
+    ReversalCreate,
     ValuationCreate,
     ValuationRead,
     ValuationResult,
@@ -234,6 +239,11 @@ def _visible(session: Session, principal: Principal, asset: Asset) -> bool:
     )
 
 
+def operator_names(session: Session) -> dict[str, str]:
+    """The ecological banks' names by organisation code."""
+    return {operator.organisation_code: operator.name for operator in repo.operators(session)}
+
+
 def register_operator(session: Session, principal: Principal, *, operator_in: OperatorCreate) -> Operator:
     """Name an organisation as a county's ecological bank (admin)."""
     auth.require_role(principal, "admin")
@@ -381,7 +391,9 @@ def export_assets(
 def counties(session: Session, principal: Principal) -> list[str]:
     """County codes with assets the principal may filter by."""
     where = _scope(session, principal)
-    return [where.county_code] if where.county_code else repo.counties_in_use(session)
+    if where.county_code:
+        return [where.county_code]
+    return sorted(set(_region_counties()) | set(repo.operator_counties(session)))
 
 
 # --- documents -------------------------------------------------------------------------------
@@ -513,6 +525,13 @@ def ltv(asset: Asset, *, yearly_income_fen: int | None = None) -> LtvRead:
     )
 
 
+def _region_counties() -> list[str]:
+    """The region's named counties (their home is moving from industry's data to ``region``)."""
+    from greenfin.industry.methodology import counties as named
+
+    return list(named())
+
+
 def county_name(code: str, lang: str) -> str:
     """A county's name in ``lang`` (the code when unlisted); the region's names are moving to ``region``."""
     from greenfin.industry.methodology import county_name as names
@@ -524,3 +543,133 @@ def county_name(code: str, lang: str) -> str:
 def kinds() -> Sequence[str]:
     """The kinds of ecological asset."""
     return rules.ASSET_KINDS
+
+
+# --- deposits (存入) and the payment ledger ------------------------------------------------------
+
+
+def _deposit_read(deposit: Deposit, paid: int) -> DepositRead:
+    return DepositRead.model_validate({**_columns(deposit), "paid_fen": paid})
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def deposit_asset(session: Session, principal: Principal, *, asset_id: str, deposit_in: DepositCreate) -> DepositRead:
+    """Deposit an asset's use right with the county's ecological bank for a term; one active deposit per asset."""
+    asset = get_asset(session, principal, asset_id)
+    _require_writer(session, principal, asset.county_code)
+    own = _operator_of(session, principal)
+    code = own.organisation_code if own is not None else deposit_in.operator_code
+    if code is None:
+        raise InvalidInput("name the ecological bank taking the deposit (operator_code)")
+    operator = repo.operator_by_code(session, code)
+    if operator is None or operator.county_code != asset.county_code:
+        raise InvalidInput(f"{code} is not the ecological bank of county {asset.county_code}")
+    if repo.active_deposit(session, asset.id) is not None:
+        raise Conflict("this asset is deposited already; end that deposit first")
+    deposit = Deposit(
+        asset_id=asset.id,
+        operator_code=code,
+        start_on=deposit_in.start_on,
+        end_on=deposit_in.end_on,
+        income_kind=deposit_in.income_kind,
+        rent_fen_per_year=deposit_in.rent_fen_per_year,
+        status="active",
+        created_at=utcnow(),
+        created_by=principal.actor,
+    )
+    session.add(deposit)
+    asset.status = "deposited"
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the partial unique index: another deposit won the race
+        raise Conflict("this asset was deposited at the same moment by another request") from exc
+    return _deposit_read(deposit, 0)
+
+
+def _deposit_for(session: Session, principal: Principal, deposit_id: str) -> tuple[Deposit, Asset]:
+    deposit = repo.deposit(session, deposit_id)
+    if deposit is None:
+        raise NotFound(f"no deposit {deposit_id}")
+    return deposit, get_asset(session, principal, deposit.asset_id)
+
+
+def end_deposit(session: Session, principal: Principal, *, deposit_id: str) -> DepositRead:
+    """End an active deposit (the term is over or the parties agreed); its ledger stays."""
+    deposit, asset = _deposit_for(session, principal, deposit_id)
+    _require_writer(session, principal, asset.county_code)
+    if deposit.status != "active":
+        raise Conflict("this deposit has ended already")
+    deposit.status = "ended"
+    asset.status = "registered"
+    session.flush()
+    return _deposit_read(deposit, repo.paid_fen(session, [deposit.id]).get(deposit.id, 0))
+
+
+def deposits(session: Session, principal: Principal, *, asset_id: str) -> list[DepositRead]:
+    """An asset's deposits, newest first, each with what it has paid."""
+    asset = get_asset(session, principal, asset_id)
+    rows = repo.deposits_of(session, asset.id)
+    paid = repo.paid_fen(session, [row.id for row in rows])
+    return [_deposit_read(row, paid.get(row.id, 0)) for row in rows]
+
+
+def record_payment(
+    session: Session, principal: Principal, *, deposit_id: str, payment_in: PaymentCreate
+) -> PaymentRead:
+    """Append a rent or dividend payment to a deposit's ledger."""
+    deposit, asset = _deposit_for(session, principal, deposit_id)
+    _require_writer(session, principal, asset.county_code)
+    if payment_in.paid_on < deposit.start_on:
+        raise InvalidInput("paid_on is before the deposit started")
+    payment = Payment(
+        deposit_id=deposit.id,
+        paid_on=payment_in.paid_on,
+        amount_fen=payment_in.amount_fen,
+        period=payment_in.period,
+        reason="",
+        recorded_at=utcnow(),
+        recorded_by=principal.actor,
+    )
+    session.add(payment)
+    session.flush()
+    return PaymentRead.model_validate(payment, from_attributes=True)
+
+
+def reverse_payment(
+    session: Session, principal: Principal, *, payment_id: str, reversal_in: ReversalCreate
+) -> PaymentRead:
+    """Correct a payment by a reversing entry (the negative amount, pointing at it, with a reason)."""
+    original = repo.payment(session, payment_id)
+    if original is None:
+        raise NotFound(f"no payment {payment_id}")
+    _, asset = _deposit_for(session, principal, original.deposit_id)
+    _require_writer(session, principal, asset.county_code)
+    if original.reverses_id is not None:
+        raise InvalidInput("a reversal is not reversed; record a new payment instead")
+    if repo.reversal_of(session, original.id) is not None:
+        raise Conflict("this payment is reversed already")
+    reversal = Payment(
+        deposit_id=original.deposit_id,
+        paid_on=date.today(),
+        amount_fen=-original.amount_fen,
+        period=original.period,
+        reverses_id=original.id,
+        reason=reversal_in.reason,
+        recorded_at=utcnow(),
+        recorded_by=principal.actor,
+    )
+    session.add(reversal)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("this payment was reversed at the same moment by another request") from exc
+    return PaymentRead.model_validate(reversal, from_attributes=True)
+
+
+def payments(session: Session, principal: Principal, *, deposit_id: str) -> list[PaymentRead]:
+    """A deposit's payment ledger, oldest first."""
+    deposit, _ = _deposit_for(session, principal, deposit_id)
+    return [PaymentRead.model_validate(p, from_attributes=True) for p in repo.payments_of(session, deposit.id)]

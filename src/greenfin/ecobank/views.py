@@ -152,5 +152,7 @@ def asset_page(
         "gep": gep,
         "ltv": service.ltv(asset),
         "documents": service.documents(session, principal, asset_id=asset_id),
+        "deposits": service.deposits(session, principal, asset_id=asset_id),
+        "operator_names": service.operator_names(session),
     }
     return render(request, "ecobank/asset.html", context, lang=lang)

@@ -1,8 +1,8 @@
 """ecobank registry: operators, assets, certificates, documents, valuations, deposits, payments
 
-Revision ID: e391f440d0b0
+Revision ID: c5edbcfe510e
 Revises: 722eb338c7cd
-Create Date: 2026-12-04 21:35:41.266005
+Create Date: 2026-12-04 21:54:25.189199
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import greenfin.db
 
-revision: str = "e391f440d0b0"
+revision: str = "c5edbcfe510e"
 down_revision: str | None = "722eb338c7cd"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -46,11 +46,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecobank_asset")),
     )
     with op.batch_alter_table("ecobank_asset", schema=None) as batch_op:
-        batch_op.create_index("ix_ecobank_asset_county_kind", ["county_code", "kind", "registered_at"], unique=False)
-        batch_op.create_index("ix_ecobank_asset_kind_registered", ["kind", "registered_at"], unique=False)
+        batch_op.create_index(
+            "ix_ecobank_asset_county_kind", ["county_code", "kind", "registered_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_ecobank_asset_county_registered", ["county_code", "registered_at", "id"], unique=False
+        )
+        batch_op.create_index("ix_ecobank_asset_kind_registered", ["kind", "registered_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ecobank_asset_owner_code"), ["owner_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_ecobank_asset_owner_id_hash"), ["owner_id_hash"], unique=False)
-        batch_op.create_index("ix_ecobank_asset_registered", ["registered_at"], unique=False)
+        batch_op.create_index("ix_ecobank_asset_registered", ["registered_at", "id"], unique=False)
 
     op.create_table(
         "ecobank_operator",
@@ -204,6 +209,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ecobank_asset_owner_id_hash"))
         batch_op.drop_index(batch_op.f("ix_ecobank_asset_owner_code"))
         batch_op.drop_index("ix_ecobank_asset_kind_registered")
+        batch_op.drop_index("ix_ecobank_asset_county_registered")
         batch_op.drop_index("ix_ecobank_asset_county_kind")
 
     op.drop_table("ecobank_asset")
