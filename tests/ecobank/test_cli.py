@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from greenfin.cli import app
+from tests.ecobank.test_registry import asset_body
 
 runner = CliRunner()
 
@@ -85,3 +87,37 @@ def test_bad_input_exits_2_with_the_reason_on_stderr(stdin: str, reason: str) ->
 def test_unknown_method_exits_2() -> None:
     code, out, _ = value("astrology", "{}")
     assert code == 2 and out == ""
+
+
+# --- register, value --asset, list against a temporary SQLite database -----------------------
+
+
+def test_register_value_and_list(cli_database: Path) -> None:
+    database = cli_database
+    body = database / "asset.json"
+    body.write_text(json.dumps(asset_body("CLI-1", kind="forest_right", crop=None)), encoding="utf-8")
+    registered = runner.invoke(app, ["ecobank", "register", str(body)])
+    assert registered.exit_code == 0, registered.stderr
+    asset_id = registered.stdout.strip()
+    again = runner.invoke(app, ["ecobank", "register", str(body)])
+    assert again.exit_code == 1 and "CLI-1" in again.stderr  # the certificate is taken: refused, not bad input
+    bad = database / "bad.json"
+    bad.write_text('{"kind": "orchard"}', encoding="utf-8")
+    assert runner.invoke(app, ["ecobank", "register", str(bad)]).exit_code == 2
+
+    stored = runner.invoke(
+        app,
+        ["ecobank", "value", "--method", "income", "--asset", asset_id, "--valuer", "评估所", "--on", "2026-06-30"],
+        input='{"annual_net_income": 5200, "years": 76, "rate": 0.1, "area_mu": 100}',
+    )
+    assert stored.exit_code == 0, stored.stderr
+    data = json.loads(stored.stdout, parse_float=Decimal)
+    assert (data["value"], data["valuer"], data["valued_on"]) == (Decimal("5196283.28"), "评估所", "2026-06-30")
+    cost = '{"replacement_cost": 1, "condition_factor": 1}'
+    missing = runner.invoke(app, ["ecobank", "value", "--method", "cost", "--asset", "nope"], input=cost)
+    assert missing.exit_code == 1 and missing.stdout == "" and "nope" in missing.stderr
+
+    listed = runner.invoke(app, ["ecobank", "list", "--kind", "forest_right", "--json"])
+    items = json.loads(listed.stdout)["items"]
+    assert [(i["id"], i["value_fen"]) for i in items] == [(asset_id, 519_628_328)]
+    assert json.loads(runner.invoke(app, ["ecobank", "list", "--kind", "orchard", "--json"]).stdout)["total"] == 0
