@@ -82,3 +82,56 @@ def test_deposit_refusals(client: TestClient, session: Session, settings: Settin
         == 422
     )
     assert client.get(pay, headers=headers_for("bank")).status_code == 403
+
+
+def test_pooled_orchard_pays_households_by_share(
+    client: TestClient, session: Session, settings: Settings, headers_for: Any
+) -> None:
+    ctx = _setup(client, session, settings)
+    staff = ctx["staff"]
+    trees = [120, 80, 200]
+    deposits = []
+    for index in range(len(trees)):
+        asset = client.post("/api/v1/ecobank/assets", json=asset_body(f"POOL-{index}"), headers=staff).json()
+        terms = {"start_on": "2026-01-01", "end_on": "2030-12-31", "income_kind": "dividend"}
+        deposits.append(client.post(f"/api/v1/ecobank/assets/{asset['id']}/deposits", json=terms, headers=staff).json())
+    contract = {
+        "name": "太公山共富果园",
+        "county_code": CHANGSHAN,
+        "transferee": "常山胡柚产业发展有限公司",
+        "transfer_price_fen_per_year": 6_000_000,
+        "transfer_start": "2026-01-01",
+        "transfer_end": "2030-12-31",
+    }
+    project = client.post("/api/v1/ecobank/projects", json=contract, headers=staff)
+    assert project.status_code == 201, project.text
+    url = f"/api/v1/ecobank/projects/{project.json()['id']}"
+    for deposit, count in zip(deposits, trees, strict=True):
+        joined = client.post(f"{url}/shares", json={"deposit_id": deposit["id"], "shares": count}, headers=staff)
+        assert joined.status_code == 201, joined.text
+    again = client.post(f"{url}/shares", json={"deposit_id": deposits[0]["id"], "shares": 1}, headers=staff)
+    assert again.status_code == 409
+    read = client.get(url, headers=staff).json()
+    assert read["total_shares"] == 400
+    assert [h["share"] for h in read["holders"]] == ["0.300000", "0.200000", "0.500000"]
+    # 60,000.01 元 over 120 : 80 : 200 trees → 18,000.00 / 12,000.00 / 30,000.00 and the odd fen to the first
+    # largest remainder (hand-computed: 6,000,001 × 0.3 = 1,800,000.3; × 0.2 = 1,200,000.2; × 0.5 = 3,000,000.5).
+    paid = client.post(
+        f"{url}/distributions", json={"amount_fen": 6_000_001, "paid_on": "2026-12-31", "period": "2026"}, headers=staff
+    )
+    assert paid.status_code == 201, paid.text
+    assert [p["amount_fen"] for p in paid.json()] == [1_800_000, 1_200_000, 3_000_001]
+    ledger = client.get(f"/api/v1/ecobank/deposits/{deposits[2]['id']}/payments", headers=staff).json()
+    assert [p["amount_fen"] for p in ledger] == [3_000_001]
+    # Refusals: a rent deposit does not pool; strangers neither see nor pay.
+    rent_asset = client.post("/api/v1/ecobank/assets", json=asset_body("POOL-R"), headers=staff).json()
+    rent = {"start_on": "2026-01-01", "end_on": "2030-12-31", "income_kind": "rent", "rent_fen_per_year": 100}
+    rent_deposit = client.post(f"/api/v1/ecobank/assets/{rent_asset['id']}/deposits", json=rent, headers=staff).json()
+    refused = client.post(f"{url}/shares", json={"deposit_id": rent_deposit["id"], "shares": 5}, headers=staff)
+    assert refused.status_code == 422
+    bank = headers_for("bank")
+    assert client.get(url, headers=bank).status_code == 403
+    payout = {"amount_fen": 1, "paid_on": "2026-12-31", "period": "2026"}
+    assert client.post(f"{url}/distributions", json=payout, headers=bank).status_code == 403
+    half = {**contract, "transferee": None}
+    assert client.post("/api/v1/ecobank/projects", json=half, headers=staff).status_code == 422

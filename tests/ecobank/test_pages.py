@@ -7,7 +7,10 @@ import io
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from greenfin.auth.models import AuditEvent
 from greenfin.http import SESSION_COOKIE
 from tests.ecobank.test_registry import asset_body
 
@@ -35,7 +38,7 @@ def _seed(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     return {"orchard": orchard, "forest": forest_asset}
 
 
-def test_registry_filters_and_export(client: TestClient, headers_for: Any) -> None:
+def test_registry_filters_and_export(client: TestClient, headers_for: Any, session: Session) -> None:
     admin = headers_for("admin")
     seeded = _seed(client, admin)
     _login(client, admin)
@@ -53,6 +56,8 @@ def test_registry_filters_and_export(client: TestClient, headers_for: Any) -> No
     assert rows[0][:3] == ["资产编号", "资产", "资产类型"]
     assert [row[0] for row in rows[1:]] == [seeded["orchard"]["id"]]
     assert rows[1][2] == "果园" and rows[1][7] == "120.500"
+    exports = session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert [event.entity_type for event in exports] == ["ecobank_asset"]  # who exported the registry is on record
 
 
 def test_asset_page_shows_value_gep_and_history(client: TestClient, headers_for: Any) -> None:

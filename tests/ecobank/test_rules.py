@@ -28,6 +28,7 @@ from greenfin.ecobank.rules import (
     IncomeInput,
     LtvCap,
     ServicePrice,
+    allocate_fen,
     condition_factor,
     cost_value,
     gep_value,
@@ -183,3 +184,17 @@ def test_ltv_caps() -> None:
     assert max_loan_fen(anji, yearly_income_fen=4794 * 35 * 100) == 838_950_00
     with pytest.raises(InvalidInput):
         max_loan_fen(anji, appraised_value_fen=1)
+
+
+def test_allocate_fen_by_shares() -> None:
+    # Hand-computed: 100 fen over 1:1:1 → 33.33… each; the one fen left goes to the first.
+    assert allocate_fen(100, [1, 1, 1]) == [34, 33, 33]
+    # 2,000,000 fen (2 万元) over 7 households with 120, 80, 100, 95, 60, 45, 200 trees (700):
+    # exact parts 342,857.14 / 228,571.43 / 285,714.29 / 271,428.57 / 171,428.57 / 128,571.43 / 571,428.57;
+    # floors sum to 1,999,997; the 3 fen go to the largest remainders (.57 ×3, earliest first).
+    assert allocate_fen(2_000_000, [120, 80, 100, 95, 60, 45, 200]) == [
+        342_857, 228_571, 285_714, 271_429, 171_429, 128_571, 571_429,
+    ]  # fmt: skip
+    assert sum(allocate_fen(999_999, [3, 7, 11])) == 999_999
+    with pytest.raises(InvalidInput):
+        allocate_fen(100, [1, 0])

@@ -16,6 +16,7 @@ from greenfin.ecobank.schemas import (
     AssetRead,
     DepositCreate,
     DepositRead,
+    DistributionCreate,
     DocumentRead,
     LtvRead,
     Method,
@@ -23,7 +24,10 @@ from greenfin.ecobank.schemas import (
     OperatorRead,
     PaymentCreate,
     PaymentRead,
+    ProjectCreate,
+    ProjectRead,
     ReversalCreate,
+    ShareCreate,
     ValuationCreate,
     ValuationRead,
     ValuationResult,
@@ -181,3 +185,29 @@ def reverse_payment(
 ) -> PaymentRead:
     """Correct a payment with a reversing entry (its negative amount, pointing at it, with the reason)."""
     return service.reverse_payment(session, principal, payment_id=payment_id, reversal_in=reversal_in)
+
+
+@router.post("/projects", response_model=ProjectRead, status_code=201)
+def create_project(project_in: ProjectCreate, principal: PrincipalDep, session: SessionDep) -> ProjectRead:
+    """Open a pooled project (共富果园) of a county's ecological bank, with its transfer (流转) contract if any."""
+    return service.create_project(session, principal, project_in=project_in)
+
+
+@router.get("/projects/{project_id}", response_model=ProjectRead)
+def project(project_id: str, principal: PrincipalDep, session: SessionDep) -> ProjectRead:
+    """A project with its holders (deposits) and their shares."""
+    return service.project_read(session, principal, project_id=project_id)
+
+
+@router.post("/projects/{project_id}/shares", response_model=ProjectRead, status_code=201)
+def add_share(project_id: str, share_in: ShareCreate, principal: PrincipalDep, session: SessionDep) -> ProjectRead:
+    """Pool an active dividend deposit into the project with its shares."""
+    return service.add_share(session, principal, project_id=project_id, share_in=share_in)
+
+
+@router.post("/projects/{project_id}/distributions", response_model=list[PaymentRead], status_code=201)
+def distribute(
+    project_id: str, distribution_in: DistributionCreate, principal: PrincipalDep, session: SessionDep
+) -> list[PaymentRead]:
+    """Share a dividend out by household shares (largest remainder, to the fen) into the deposits' ledgers."""
+    return service.distribute(session, principal, project_id=project_id, distribution_in=distribution_in)

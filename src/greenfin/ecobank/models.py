@@ -167,3 +167,36 @@ class Payment(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by: Mapped[str] = mapped_column(String(120))
+
+
+class Project(Base):
+    """Deposited assets pooled by the ecological bank (a 共富果园), optionally transferred (流转) to an operator.
+
+    Each pooled deposit holds shares; dividends of the project are paid to the deposits in
+    proportion, into their payment ledgers.
+    """
+
+    __tablename__ = "ecobank_project"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    operator_code: Mapped[str] = mapped_column(String(40), doc="the ecological bank running the project")
+    county_code: Mapped[str] = mapped_column(String(6))
+    transferee: Mapped[str | None] = mapped_column(String(200), doc="the business the pooled rights are transferred to")
+    transfer_price_fen_per_year: Mapped[int | None] = mapped_column(BigInteger)
+    transfer_start: Mapped[date | None]
+    transfer_end: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class ProjectShare(Base):
+    """A deposit's shares in a project (trees, 亩 …); a deposit pools into one project."""
+
+    __tablename__ = "ecobank_project_share"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("ecobank_project.id"), index=True)
+    deposit_id: Mapped[str] = mapped_column(ForeignKey("ecobank_deposit.id"), unique=True)
+    shares: Mapped[int] = mapped_column(BigInteger)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)

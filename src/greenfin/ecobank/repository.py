@@ -9,7 +9,17 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from greenfin.ecobank.models import Asset, Certificate, Deposit, Document, Operator, Payment, Valuation
+from greenfin.ecobank.models import (
+    Asset,
+    Certificate,
+    Deposit,
+    Document,
+    Operator,
+    Payment,
+    Project,
+    ProjectShare,
+    Valuation,
+)
 
 Q = TypeVar("Q", bound=Any)
 
@@ -127,3 +137,23 @@ def reversal_of(session: Session, payment_id: str) -> Payment | None:
 def payments_of(session: Session, deposit_id: str) -> Sequence[Payment]:
     query = select(Payment).where(Payment.deposit_id == deposit_id).order_by(Payment.paid_on, Payment.recorded_at)
     return session.scalars(query).all()
+
+
+def project(session: Session, project_id: str) -> Project | None:
+    return session.get(Project, project_id)
+
+
+def share_of_deposit(session: Session, deposit_id: str) -> ProjectShare | None:
+    return session.scalar(select(ProjectShare).where(ProjectShare.deposit_id == deposit_id))
+
+
+def project_holders(session: Session, project_id: str) -> list[tuple[ProjectShare, Deposit, Asset]]:
+    """The project's shares with their deposits and assets, in the order they joined."""
+    query = (
+        select(ProjectShare, Deposit, Asset)
+        .join(Deposit, Deposit.id == ProjectShare.deposit_id)
+        .join(Asset, Asset.id == Deposit.asset_id)
+        .where(ProjectShare.project_id == project_id)
+        .order_by(ProjectShare.joined_at, ProjectShare.id)
+    )
+    return [(share, deposit, asset) for share, deposit, asset in session.execute(query)]

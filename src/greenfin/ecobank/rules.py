@@ -463,3 +463,25 @@ def max_loan_fen(cap: LtvCap, *, appraised_value_fen: int | None = None, yearly_
     if basis_fen < 0:
         raise _invalid(name, "must not be negative")
     return int((Decimal(basis_fen) * cap.ratio).to_integral_value(rounding=ROUND_DOWN))
+
+
+# --- pooled projects: dividends by household share ------------------------------------------------
+
+
+def allocate_fen(amount_fen: int, shares: Sequence[int]) -> list[int]:
+    """Split ``amount_fen`` in proportion to ``shares``, to the fen, summing exactly to the amount.
+
+    Largest remainder: each holder gets the floor of its exact part; the fen left over go one
+    each to the largest remainders (ties to the earlier holder). 100 fen over shares 1:1:1
+    gives 34, 33, 33.
+    """
+    if amount_fen < 0:
+        raise _invalid("amount_fen", "must not be negative")
+    if not shares or any(share <= 0 for share in shares):
+        raise _invalid("shares", "every holder needs a positive share")
+    total = sum(shares)
+    parts = [amount_fen * share // total for share in shares]
+    remainders = sorted(range(len(shares)), key=lambda i: (-(amount_fen * shares[i] % total), i))
+    for index in remainders[: amount_fen - sum(parts)]:
+        parts[index] += 1
+    return parts

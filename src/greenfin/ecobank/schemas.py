@@ -319,3 +319,59 @@ class PaymentRead(BaseModel):
     reason: str
     recorded_at: datetime
     recorded_by: str
+
+
+# --- pooled projects ------------------------------------------------------------------------
+
+
+class ProjectCreate(_In):
+    name: str = Field(min_length=1, max_length=200)
+    county_code: CountyCode
+    operator_code: str | None = Field(None, max_length=40, description="the ecological bank (staff must name it)")
+    transferee: str | None = Field(None, max_length=200, description="the operator the pooled rights go to (流转)")
+    transfer_price_fen_per_year: int | None = Field(None, gt=0)
+    transfer_start: date | None = None
+    transfer_end: date | None = None
+
+    @model_validator(mode="after")
+    def _transfer(self) -> ProjectCreate:
+        given = [self.transferee, self.transfer_price_fen_per_year, self.transfer_start, self.transfer_end]
+        if any(v is not None for v in given) and not all(v is not None for v in given):
+            raise ValueError(
+                "a transfer needs transferee, transfer_price_fen_per_year, transfer_start and transfer_end"
+            )
+        if self.transfer_start and self.transfer_end and self.transfer_end <= self.transfer_start:
+            raise ValueError("transfer_end must be after transfer_start")
+        return self
+
+
+class ShareCreate(_In):
+    deposit_id: str = Field(min_length=1, max_length=32)
+    shares: int = Field(gt=0, description="the household's shares (trees, thousandths of a 亩 …)")
+
+
+class ShareRead(BaseModel):
+    deposit_id: str
+    asset_id: str
+    owner_display: str
+    shares: int
+    share: Decimal = Field(description="fraction of the project's shares")
+
+
+class ProjectRead(BaseModel):
+    id: str
+    name: str
+    operator_code: str
+    county_code: str
+    transferee: str | None
+    transfer_price_fen_per_year: int | None
+    transfer_start: date | None
+    transfer_end: date | None
+    total_shares: int
+    holders: list[ShareRead]
+
+
+class DistributionCreate(_In):
+    amount_fen: int = Field(gt=0, description="the dividend to share out, in fen")
+    paid_on: date
+    period: str = Field(min_length=1, max_length=20)

@@ -25,7 +25,17 @@ from greenfin.db import utcnow
 from greenfin.ecobank import repository as repo
 from greenfin.ecobank import rules
 from greenfin.ecobank.methodology import Methods, load_ltv, load_methods
-from greenfin.ecobank.models import Asset, Certificate, Deposit, Document, Operator, Payment, Valuation
+from greenfin.ecobank.models import (
+    Asset,
+    Certificate,
+    Deposit,
+    Document,
+    Operator,
+    Payment,
+    Project,
+    ProjectShare,
+    Valuation,
+)
 from greenfin.ecobank.repository import AssetFilter
 from greenfin.ecobank.schemas import (
     METHOD_INPUTS,
@@ -36,6 +46,7 @@ from greenfin.ecobank.schemas import (
     CostIn,
     DepositCreate,
     DepositRead,
+    DistributionCreate,
     DocumentRead,
     GepIn,
     IncomeIn,
@@ -44,7 +55,11 @@ from greenfin.ecobank.schemas import (
     OperatorCreate,
     PaymentCreate,
     PaymentRead,
+    ProjectCreate,
+    ProjectRead,
     ReversalCreate,
+    ShareCreate,
+    ShareRead,
     ValuationCreate,
     ValuationRead,
     ValuationResult,
@@ -378,14 +393,16 @@ def list_assets(
 def export_assets(
     session: Session, principal: Principal, *, county_code: str | None = None, kind: str | None = None
 ) -> Iterator[AssetListItem]:
-    """Every asset of the filtered registry the principal may see (for a CSV export)."""
+    """Every asset of the filtered registry the principal may see (for a CSV export), read in batches.
+
+    The export is audited at once; consume the iterator within the same transaction.
+    """
     where = _scope(session, principal)
-    if county_code and where.county_code not in (None, county_code):
-        return
-    where = AssetFilter(county_code or where.county_code, kind or None, where.owner_code, where.owner_id_hash)
     auth.record(session, principal, action="export", entity_type="ecobank_asset", after={"county": county_code})
-    for asset in repo.iter_assets(session, where):
-        yield _list_item(asset)
+    if county_code and where.county_code not in (None, county_code):
+        return iter(())
+    where = AssetFilter(county_code or where.county_code, kind or None, where.owner_code, where.owner_id_hash)
+    return (_list_item(asset) for asset in repo.iter_assets(session, where))
 
 
 def counties(session: Session, principal: Principal) -> list[str]:
@@ -559,14 +576,7 @@ def _columns(row: Any) -> dict[str, Any]:
 def deposit_asset(session: Session, principal: Principal, *, asset_id: str, deposit_in: DepositCreate) -> DepositRead:
     """Deposit an asset's use right with the county's ecological bank for a term; one active deposit per asset."""
     asset = get_asset(session, principal, asset_id)
-    _require_writer(session, principal, asset.county_code)
-    own = _operator_of(session, principal)
-    code = own.organisation_code if own is not None else deposit_in.operator_code
-    if code is None:
-        raise InvalidInput("name the ecological bank taking the deposit (operator_code)")
-    operator = repo.operator_by_code(session, code)
-    if operator is None or operator.county_code != asset.county_code:
-        raise InvalidInput(f"{code} is not the ecological bank of county {asset.county_code}")
+    code = _bank_for(session, principal, asset.county_code, deposit_in.operator_code)
     if repo.active_deposit(session, asset.id) is not None:
         raise Conflict("this asset is deposited already; end that deposit first")
     deposit = Deposit(
@@ -673,3 +683,113 @@ def payments(session: Session, principal: Principal, *, deposit_id: str) -> list
     """A deposit's payment ledger, oldest first."""
     deposit, _ = _deposit_for(session, principal, deposit_id)
     return [PaymentRead.model_validate(p, from_attributes=True) for p in repo.payments_of(session, deposit.id)]
+
+
+# --- pooled projects (共富果园) and their dividends --------------------------------------------------
+
+
+def _bank_for(session: Session, principal: Principal, county_code: str, named: str | None) -> str:
+    """The ecological bank acting: the principal's own, or (staff) the one named, of ``county_code``."""
+    _require_writer(session, principal, county_code)
+    own = _operator_of(session, principal)
+    code = own.organisation_code if own is not None else named
+    if code is None:
+        raise InvalidInput("name the ecological bank (operator_code)")
+    operator = repo.operator_by_code(session, code)
+    if operator is None or operator.county_code != county_code:
+        raise InvalidInput(f"{code} is not the ecological bank of county {county_code}")
+    return code
+
+
+def create_project(session: Session, principal: Principal, *, project_in: ProjectCreate) -> ProjectRead:
+    """Open a pooled project of a county's ecological bank, with its transfer contract if there is one."""
+    code = _bank_for(session, principal, project_in.county_code, project_in.operator_code)
+    values = project_in.model_dump(exclude={"operator_code"})
+    project = Project(**values, operator_code=code, created_at=utcnow(), created_by=principal.actor)
+    session.add(project)
+    session.flush()
+    return project_read(session, principal, project_id=project.id)
+
+
+def _project_for(session: Session, principal: Principal, project_id: str) -> Project:
+    project = repo.project(session, project_id)
+    if project is None:
+        raise NotFound(f"no project {project_id}")
+    scope = _scope(session, principal)
+    if scope.owner_code is not None or scope.county_code not in (None, project.county_code):
+        raise Forbidden("only staff and the project's ecological bank see a project")
+    return project
+
+
+def project_read(session: Session, principal: Principal, *, project_id: str) -> ProjectRead:
+    """A project with its holders and their shares."""
+    project = _project_for(session, principal, project_id)
+    holders = repo.project_holders(session, project.id)
+    total = sum(share.shares for share, _, _ in holders)
+    return ProjectRead(
+        **{key: value for key, value in _columns(project).items() if key in ProjectRead.model_fields},
+        total_shares=total,
+        holders=[
+            ShareRead(
+                deposit_id=deposit.id,
+                asset_id=asset.id,
+                owner_display=asset.owner_display,
+                shares=share.shares,
+                share=(Decimal(share.shares) / total).quantize(Decimal("0.000001")),
+            )
+            for share, deposit, asset in holders
+        ],
+    )
+
+
+def add_share(session: Session, principal: Principal, *, project_id: str, share_in: ShareCreate) -> ProjectRead:
+    """Pool an active dividend deposit of the project's county into the project with its shares."""
+    project = _project_for(session, principal, project_id)
+    _bank_for(session, principal, project.county_code, project.operator_code)
+    deposit = repo.deposit(session, share_in.deposit_id)
+    if deposit is None:
+        raise NotFound(f"no deposit {share_in.deposit_id}")
+    asset = repo.asset_by_id(session, deposit.asset_id)
+    assert asset is not None  # foreign key
+    if asset.county_code != project.county_code or deposit.operator_code != project.operator_code:
+        raise InvalidInput("the deposit is held by another ecological bank or county than the project")
+    if deposit.status != "active" or deposit.income_kind != "dividend":
+        raise InvalidInput("only an active deposit paid in dividends joins a project")
+    if repo.share_of_deposit(session, deposit.id) is not None:
+        raise Conflict("this deposit is pooled in a project already")
+    session.add(ProjectShare(project_id=project.id, deposit_id=deposit.id, shares=share_in.shares, joined_at=utcnow()))
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("this deposit was pooled at the same moment by another request") from exc
+    return project_read(session, principal, project_id=project.id)
+
+
+def distribute(
+    session: Session, principal: Principal, *, project_id: str, distribution_in: DistributionCreate
+) -> list[PaymentRead]:
+    """Share a dividend out to the project's deposits by their shares, one ledger entry each (to the fen)."""
+    project = _project_for(session, principal, project_id)
+    _bank_for(session, principal, project.county_code, project.operator_code)
+    holders = [(share, deposit) for share, deposit, _ in repo.project_holders(session, project.id)]
+    holders = [(share, deposit) for share, deposit in holders if deposit.status == "active"]
+    if not holders:
+        raise InvalidInput("the project has no active deposit to pay")
+    parts = rules.allocate_fen(distribution_in.amount_fen, [share.shares for share, _ in holders])
+    now = utcnow()
+    entries = [
+        Payment(
+            deposit_id=deposit.id,
+            paid_on=distribution_in.paid_on,
+            amount_fen=part,
+            period=distribution_in.period,
+            reason=f"project {project.id}",
+            recorded_at=now,
+            recorded_by=principal.actor,
+        )
+        for (_, deposit), part in zip(holders, parts, strict=True)
+        if part > 0
+    ]
+    session.add_all(entries)
+    session.flush()
+    return [PaymentRead.model_validate(entry, from_attributes=True) for entry in entries]
