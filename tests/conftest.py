@@ -148,3 +148,19 @@ def headers_for(session: Session, settings: Settings):  # type: ignore[no-untype
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temporary SQLite database that ``greenfin`` commands use (GREENFIN_DATABASE_URL); yields its folder."""
+    from greenfin.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("GREENFIN_DATABASE_URL", url)
+    get_settings.cache_clear()
+    import_all_models()
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield tmp_path
+    get_settings.cache_clear()

@@ -1,0 +1,159 @@
+"""Every query of the Two Mountains Bank's registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from greenfin.ecobank.models import (
+    Asset,
+    Certificate,
+    Deposit,
+    Document,
+    Operator,
+    Payment,
+    Project,
+    ProjectShare,
+    Valuation,
+)
+
+Q = TypeVar("Q", bound=Any)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetFilter:
+    """Which assets a list shows: by place and kind, and the owner scope of the principal."""
+
+    county_code: str | None = None
+    kind: str | None = None
+    owner_code: str | None = None
+    owner_id_hash: str | None = None
+    village_code: str | None = None
+
+
+def operator_by_code(session: Session, organisation_code: str) -> Operator | None:
+    return session.scalar(select(Operator).where(Operator.organisation_code == organisation_code))
+
+
+def operators(session: Session) -> Sequence[Operator]:
+    return session.scalars(select(Operator).order_by(Operator.county_code, Operator.organisation_code)).all()
+
+
+def asset_by_id(session: Session, asset_id: str) -> Asset | None:
+    return session.get(Asset, asset_id)
+
+
+def taken_certificates(session: Session, numbers: Sequence[str]) -> list[str]:
+    """The numbers of ``numbers`` some asset holds already."""
+    return list(session.scalars(select(Certificate.number).where(Certificate.number.in_(numbers))))
+
+
+def certificates_of(session: Session, asset_id: str) -> list[str]:
+    query = select(Certificate.number).where(Certificate.asset_id == asset_id).order_by(Certificate.position)
+    return list(session.scalars(query))
+
+
+def _filtered(query: Select[Q], where: AssetFilter) -> Select[Q]:
+    if where.county_code:
+        query = query.where(Asset.county_code == where.county_code)
+    if where.kind:
+        query = query.where(Asset.kind == where.kind)
+    if where.village_code:
+        query = query.where(Asset.village_code == where.village_code)
+    if where.owner_code is not None or where.owner_id_hash is not None:
+        query = query.where((Asset.owner_code == where.owner_code) | (Asset.owner_id_hash == where.owner_id_hash))
+    return query
+
+
+def list_assets(session: Session, where: AssetFilter, *, offset: int, limit: int) -> tuple[Sequence[Asset], int]:
+    """One page of assets, newest first, and the total matching."""
+    query = _filtered(select(Asset), where).order_by(Asset.registered_at.desc(), Asset.id.desc())
+    total = session.scalar(_filtered(select(func.count()).select_from(Asset), where)) or 0
+    return session.scalars(query.offset(offset).limit(limit)).all(), total
+
+
+def iter_assets(session: Session, where: AssetFilter) -> Iterator[Asset]:
+    """Every matching asset, oldest first, streamed in batches (exports)."""
+    query = _filtered(select(Asset), where).order_by(Asset.registered_at, Asset.id)
+    yield from session.scalars(query.execution_options(yield_per=1000))
+
+
+def documents_of(session: Session, asset_id: str) -> Sequence[Document]:
+    query = select(Document).where(Document.asset_id == asset_id).order_by(Document.uploaded_at)
+    return session.scalars(query).all()
+
+
+def document(session: Session, document_id: str) -> Document | None:
+    return session.get(Document, document_id)
+
+
+def valuations_of(session: Session, asset_id: str) -> Sequence[Valuation]:
+    query = (
+        select(Valuation)
+        .where(Valuation.asset_id == asset_id)
+        .order_by(Valuation.valued_on.desc(), Valuation.created_at.desc())
+    )
+    return session.scalars(query).all()
+
+
+def operator_counties(session: Session) -> list[str]:
+    return list(session.scalars(select(Operator.county_code).distinct()))
+
+
+def deposit(session: Session, deposit_id: str) -> Deposit | None:
+    return session.get(Deposit, deposit_id)
+
+
+def active_deposit(session: Session, asset_id: str) -> Deposit | None:
+    return session.scalar(select(Deposit).where(Deposit.asset_id == asset_id, Deposit.status == "active"))
+
+
+def deposits_of(session: Session, asset_id: str) -> Sequence[Deposit]:
+    return session.scalars(select(Deposit).where(Deposit.asset_id == asset_id).order_by(Deposit.start_on.desc())).all()
+
+
+def paid_fen(session: Session, deposit_ids: Sequence[str]) -> dict[str, int]:
+    """Sum of each deposit's payment ledger (reversals included)."""
+    query = (
+        select(Payment.deposit_id, func.sum(Payment.amount_fen))
+        .where(Payment.deposit_id.in_(deposit_ids))
+        .group_by(Payment.deposit_id)
+    )
+    return {deposit_id: int(total or 0) for deposit_id, total in session.execute(query)}
+
+
+def payment(session: Session, payment_id: str) -> Payment | None:
+    return session.get(Payment, payment_id)
+
+
+def reversal_of(session: Session, payment_id: str) -> Payment | None:
+    return session.scalar(select(Payment).where(Payment.reverses_id == payment_id))
+
+
+def payments_of(session: Session, deposit_id: str) -> Sequence[Payment]:
+    query = select(Payment).where(Payment.deposit_id == deposit_id).order_by(Payment.paid_on, Payment.recorded_at)
+    return session.scalars(query).all()
+
+
+def project(session: Session, project_id: str) -> Project | None:
+    return session.get(Project, project_id)
+
+
+def share_of_deposit(session: Session, deposit_id: str) -> ProjectShare | None:
+    return session.scalar(select(ProjectShare).where(ProjectShare.deposit_id == deposit_id))
+
+
+def project_holders(session: Session, project_id: str) -> list[tuple[ProjectShare, Deposit, Asset]]:
+    """The project's shares with their deposits and assets, in the order they joined."""
+    query = (
+        select(ProjectShare, Deposit, Asset)
+        .join(Deposit, Deposit.id == ProjectShare.deposit_id)
+        .join(Asset, Asset.id == Deposit.asset_id)
+        .where(ProjectShare.project_id == project_id)
+        .order_by(ProjectShare.joined_at, ProjectShare.id)
+    )
+    return [(share, deposit, asset) for share, deposit, asset in session.execute(query)]

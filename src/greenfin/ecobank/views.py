@@ -1,0 +1,152 @@
+"""Pages of the Two Mountains Bank: the asset registry (filters, paging, CSV export) and an asset's page.
+
+Each handler asks ``ecobank.service`` (which scopes by the principal: staff see the region,
+an ecological bank its county, an owner its own assets) and renders a template under
+``web/templates/ecobank/``. The registry answers htmx requests with its results table only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from greenfin.ecobank import service
+from greenfin.http import SessionDep
+from greenfin.web.i18n import translate
+from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
+
+router = page_router()
+
+PAGE_SIZE = 50
+BEIJING = timezone(timedelta(hours=8), "CST")
+
+
+def _filters(county: str | None, kind: str | None) -> tuple[str | None, str | None]:
+    county = county if county and county.isdigit() and len(county) == 6 else None
+    kind = kind if kind in service.kinds() else None
+    return county, kind
+
+
+@router.get("/ecobank/assets", response_class=HTMLResponse)
+def registry_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    county: Annotated[str | None, Query(max_length=6)] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The registry, filtered by county and kind, newest first; htmx gets only the results table."""
+    county, kind = _filters(county, kind)
+    items, total = service.list_assets(
+        session, principal, county_code=county, kind=kind, offset=offset, limit=PAGE_SIZE
+    )
+    query = {key: value for key, value in (("county", county), ("kind", kind)) if value}
+    codes = {item.county_code for item in items}
+    context: dict[str, Any] = {
+        "items": items,
+        "total": total,
+        "offset": offset,
+        "limit": PAGE_SIZE,
+        "filters": {"county": county, "kind": kind},
+        "query": query,
+        "county_names": {code: service.county_name(code, lang) for code in codes},
+    }
+    fragment = request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") is None
+    if fragment:
+        response = render(request, "ecobank/_asset_table.html", context, lang=lang)
+    else:
+        counties = service.counties(session, principal)
+        context["counties"] = [(code, service.county_name(code, lang)) for code in counties]
+        context["kinds"] = list(service.kinds())
+        response = render(request, "ecobank/registry.html", context, lang=lang)
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@router.get("/ecobank/assets.csv")
+def registry_export(
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    county: Annotated[str | None, Query(max_length=6)] = None,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The filtered registry as CSV (UTF-8 with BOM, so that spreadsheet programs read the Chinese)."""
+    county, kind = _filters(county, kind)
+    rows = service.export_assets(session, principal, county_code=county, kind=kind)
+    header = [
+        translate(key, lang)
+        for key in (
+            "eco.csv.id",
+            "eco.asset",
+            "eco.kind",
+            "eco.crop",
+            "eco.owner",
+            "eco.county",
+            "eco.village",
+            "eco.area",
+            "eco.certificate",
+            "eco.right_end",
+            "eco.value",
+            "eco.valued_on",
+        )
+    ]
+
+    # Written within the request's transaction (a streamed body would outlive it): 100,000 rows are ~15 MB.
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for item in rows:
+        writer.writerow(
+            [
+                item.id,
+                item.name,
+                translate(f"eco.kind.{item.kind}", lang),
+                item.crop or "",
+                item.owner_display,
+                service.county_name(item.county_code, lang),
+                item.village_code,
+                f"{Decimal(item.area_milli_mu) / 1000:.3f}",
+                item.certificate,
+                item.right_end.isoformat() if item.right_end else "",
+                f"{Decimal(item.value_fen) / 100:.2f}" if item.value_fen is not None else "",
+                item.valued_on.isoformat() if item.valued_on else "",
+            ]
+        )
+
+    filename = "ecobank-assets" + (f"-{county}" if county else "") + (f"-{kind}" if kind else "") + ".csv"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    return Response(buffer.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/ecobank/assets/{asset_id}", response_class=HTMLResponse)
+def asset_page(
+    request: Request, asset_id: str, session: SessionDep, principal: PagePrincipalDep, lang: LangDep
+) -> Response:
+    """One asset: identity, term, current value beside its GEP, loan-to-value cap, valuations, documents."""
+    asset = service.get_asset(session, principal, asset_id)
+    read = service.asset_read(session, asset)
+    history = service.valuations(session, principal, asset_id=asset_id)
+    gep = next((v for v in history if v.method == "gep"), None)
+    context = {
+        "asset": read,
+        "kind_name": translate(f"eco.kind.{read.kind}", lang),
+        "county_name": service.county_name(read.county_code, lang),
+        "registered_on": read.registered_at.astimezone(BEIJING).date(),
+        "history": history,
+        "gep": gep,
+        "ltv": service.ltv(asset),
+        "documents": service.documents(session, principal, asset_id=asset_id),
+        "deposits": service.deposits(session, principal, asset_id=asset_id),
+        "operator_names": service.operator_names(session),
+    }
+    return render(request, "ecobank/asset.html", context, lang=lang)

@@ -1,0 +1,152 @@
+"""The registry and an asset's page in Debian's chromium: filter by kind, open an asset, export, all local.
+
+A small region of its own (an admin, an ecological bank of 常山, two assets with valuations)
+is served by uvicorn from a temporary SQLite file.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from greenfin.app import create_app
+from greenfin.auth import service as auth
+from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
+from greenfin.ecobank import service
+from greenfin.ecobank.schemas import AssetCreate, OperatorCreate, ValuationCreate
+from greenfin.settings import Settings
+from tests.ecobank.test_registry import asset_body
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _free_socket
+
+pytestmark = pytest.mark.browser
+
+
+def _seed(settings: Settings) -> dict[str, str]:
+    import_all_models()
+    engine = make_engine(settings.database_url)
+    Base.metadata.create_all(engine)
+    factory = make_session_factory(engine)
+    auth.install_audit(factory)
+    with session_scope(factory) as session:
+        session.info["actor"] = auth.SYSTEM
+        platform = auth.create_organisation(session, kind="platform", name="greenfin", code="platform")
+        bank = auth.create_organisation(session, kind="enterprise", name="常山两山银行", code="91330822MA2EBANK01")
+        auth.create_user(session, username="admin", password=PASSWORD, role="admin", organisation=platform)
+        auth.create_user(session, username="ecobank", password=PASSWORD, role="enterprise", organisation=bank)
+        operator = OperatorCreate(organisation_code=bank.code, name=bank.name, county_code="330822")
+        service.register_operator(session, auth.SYSTEM, operator_in=operator)
+        orchard = service.register_asset(
+            session, auth.SYSTEM, asset_in=AssetCreate.model_validate(asset_body("B-1")), secret_key="k"
+        )
+        forest_in = asset_body(
+            "B-2", kind="forest_right", crop=None, name="开化林场林权", county_code="330824",
+            township_code="330824100", village_code="330824100001", area_mu="300",
+        )  # fmt: skip
+        forest = service.register_asset(
+            session, auth.SYSTEM, asset_in=AssetCreate.model_validate(forest_in), secret_key="k"
+        )
+        for asset, method, inputs in (
+            (orchard, "income", {"annual_net_income": 520000, "years": 20, "rate": "0.08"}),
+            (forest, "income", {"annual_net_income": 90000, "years": 30, "rate": "0.06"}),
+            (forest, "gep", {"quantities": {"water_retention": 60000}}),
+        ):
+            valuation = ValuationCreate(
+                method=method, inputs=inputs, valuer="衢州林业资产评估事务所", valued_on=date(2026, 6, 30)
+            )
+            service.appraise(session, auth.SYSTEM, asset_id=asset.id, valuation_in=valuation)
+        ids = {"orchard": orchard.id, "forest": forest.id}
+    engine.dispose()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    path: Path = tmp_path_factory.mktemp("ecobank") / "greenfin.db"
+    settings = Settings(environment="test", database_url=f"sqlite:///{path}", posting_interval_seconds=0)
+    ids = _seed(settings)
+    app = create_app(settings)
+    sock = _free_socket()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="off", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.05)
+    yield {"base": f"http://127.0.0.1:{sock.getsockname()[1]}", **ids}
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium`")
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live: dict[str, Any]) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}, reduced_motion="reduce")
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    requested: list[str] = []
+    opened.on("request", lambda request: requested.append(request.url))
+    opened.requested = requested  # type: ignore[attr-defined]
+    yield opened
+    context.close()
+
+
+def _login(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/login?next=/ecobank/assets")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def test_staff_filter_open_and_export(page: Page, live: dict[str, Any]) -> None:
+    base = live["base"]
+    _login(page, base, "admin")
+    expect(page.locator("h1")).to_have_text("两山银行 · 生态资源资产登记簿")
+    rows = page.locator("#asset-table tbody tr")
+    expect(rows).to_have_count(2)
+    page.select_option("#kind", "forest_right")  # htmx swaps the table
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("开化林场林权")
+    expect(rows.first).to_contain_text("林权")
+    expect(page).to_have_url(re.compile(r"/ecobank/assets\?.*kind=forest_right"))
+    with page.expect_download() as download:
+        page.click("#export")
+    assert download.value.suggested_filename == "ecobank-assets-forest_right.csv"
+    page.click("#asset-table tbody tr a")
+    expect(page.locator("#asset-name")).to_have_text("开化林场林权")
+    expect(page.locator("#gep-value")).to_contain_text("/ 年")
+    expect(page.locator("#valuations tbody tr")).to_have_count(2)
+    expect(page.locator("#ltv")).to_have_text("评估价值的 60%")
+    local = page.requested  # type: ignore[attr-defined]
+    assert all(url.startswith(base) or url.startswith("data:") for url in local)  # nothing leaves the machine
+
+
+def test_ecological_bank_sees_its_county(page: Page, live: dict[str, Any]) -> None:
+    _login(page, live["base"], "ecobank")
+    rows = page.locator("#asset-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("同弓乡胡柚园")
+    page.goto(f"{live['base']}/ecobank/assets/{live['forest']}")
+    expect(page.locator("main")).to_contain_text("403")
