@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.db import utcnow
@@ -75,9 +76,7 @@ MONEY_METHODS = ("income", "market", "cost")
 
 
 def _farmer_identity(id_number: str, name: str, secret_key: str) -> tuple[str, str]:
-    """A farmer's keyed ID hash and masked display (the identity helpers move to auth; re-point here)."""
-    from greenfin.personal import identity
-
+    """A farmer's keyed ID hash and masked display (keyed identity lives in auth)."""
     normalised = identity.normalise_id_number(id_number)
     masked = f"{identity.mask_name(name)} {identity.mask_id_number(normalised)}"
     return identity.id_hash(normalised, secret_key), masked
