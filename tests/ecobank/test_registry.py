@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.ecobank.models import Asset
-from greenfin.personal import identity
 from greenfin.personal import service as personal
 from greenfin.personal.schemas import AccountOpen
 from greenfin.settings import Settings
