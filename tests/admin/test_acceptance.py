@@ -113,3 +113,15 @@ def test_bootstrap_is_refused_once_an_administrator_exists(empty_database: str) 
     assert process.returncode == 2
     assert process.stdout == ""
     assert process.stderr.strip() == "error: an administrator exists already; log in as one to create users"
+    weak = subprocess.run(
+        [GREENFIN, "admin", "user", "create", "--username", "watcher", "--role", "admin", "--org", "platform"],
+        input="watcher-2026\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GREENFIN_DATABASE_URL": empty_database, "GREENFIN_ENVIRONMENT": "test"},
+        check=False,
+    )
+    assert weak.returncode == 2
+    assert weak.stderr.splitlines() == [
+        "error: 密码不能是用户名，也不能包含用户名。 (the password may not be or contain the username)"
+    ]

@@ -12,10 +12,12 @@ stay out of the shell's history and the process list::
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import typer
 from pydantic import BaseModel
@@ -32,6 +34,24 @@ key_app = typer.Typer(help="API keys of machine clients.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="api-key")
+
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _one_sentence(command: F) -> F:
+    """A refusal is one sentence on stderr: the per-field list of the API is left out here."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except InvalidInput as exc:
+            if not exc.errors:
+                raise
+            raise InvalidInput(exc.detail) from None
+
+    return cast(F, run)
 
 
 def _operator() -> Principal:
@@ -61,6 +81,7 @@ def _password() -> str:
 
 
 @app.command()
+@_one_sentence
 def bootstrap(username: str = typer.Option(..., "--username", help="The first administrator's username")) -> None:
     """Create the first administrator of an empty database (password from standard input)."""
     password = _password()
@@ -71,6 +92,7 @@ def bootstrap(username: str = typer.Option(..., "--username", help="The first ad
 
 
 @org_app.command("create")
+@_one_sentence
 def org_create(
     kind: str = typer.Option(..., "--kind", help=", ".join(service.ORGANISATION_KINDS)),
     code: str = typer.Option(..., "--code", help="Bank or data-source code, or the USCC (18 characters, checked)"),
@@ -84,6 +106,7 @@ def org_create(
 
 
 @org_app.command("list")
+@_one_sentence
 def org_list(
     kind: str = typer.Option(None, "--kind", help="Only organisations of this kind"),
     as_json: bool = typer.Option(True, "--json", help="Print JSON (the only format)"),
@@ -94,6 +117,7 @@ def org_list(
 
 
 @user_app.command("create")
+@_one_sentence
 def user_create(
     username: str = typer.Option(..., "--username"),
     role: str = typer.Option(..., "--role", help=", ".join(service.ROLE_KINDS)),
@@ -126,6 +150,7 @@ def user_create(
 
 
 @user_app.command("disable")
+@_one_sentence
 def user_disable(username: str = typer.Argument(...)) -> None:
     """Disable a user: no more logins, and their tokens stop working at once."""
     with cli_session() as session:
@@ -134,6 +159,7 @@ def user_disable(username: str = typer.Argument(...)) -> None:
 
 
 @user_app.command("enable")
+@_one_sentence
 def user_enable(username: str = typer.Argument(...)) -> None:
     """Let a disabled user log in again."""
     with cli_session() as session:
@@ -142,6 +168,7 @@ def user_enable(username: str = typer.Argument(...)) -> None:
 
 
 @user_app.command("reset-password")
+@_one_sentence
 def user_reset_password(username: str = typer.Argument(...)) -> None:
     """Set a user's new password (from standard input); their sessions end."""
     password = _password()
@@ -151,6 +178,7 @@ def user_reset_password(username: str = typer.Argument(...)) -> None:
 
 
 @user_app.command("revoke-tokens")
+@_one_sentence
 def user_revoke_tokens(username: str = typer.Argument(...)) -> None:
     """End every bearer token and page session of a user."""
     with cli_session() as session:
@@ -159,6 +187,7 @@ def user_revoke_tokens(username: str = typer.Argument(...)) -> None:
 
 
 @user_app.command("list")
+@_one_sentence
 def user_list(as_json: bool = typer.Option(True, "--json", help="Print JSON (the only format)")) -> None:
     """List the users."""
     with cli_session() as session:
@@ -166,6 +195,7 @@ def user_list(as_json: bool = typer.Option(True, "--json", help="Print JSON (the
 
 
 @key_app.command("create")
+@_one_sentence
 def key_create(
     org: str = typer.Option(..., "--org", help="Code of the organisation the key acts for"),
     name: str = typer.Option(..., "--name", help="What the key is for, e.g. payments"),
@@ -196,6 +226,7 @@ def key_create(
 
 
 @key_app.command("list")
+@_one_sentence
 def key_list(as_json: bool = typer.Option(True, "--json", help="Print JSON (the only format)")) -> None:
     """List the API keys (never their secrets)."""
     with cli_session() as session:
@@ -203,6 +234,7 @@ def key_list(as_json: bool = typer.Option(True, "--json", help="Print JSON (the 
 
 
 @key_app.command("revoke")
+@_one_sentence
 def key_revoke(prefix: str = typer.Argument(..., help="The key's prefix (gf_<prefix>_…)")) -> None:
     """Revoke an API key at once."""
     with cli_session() as session:
@@ -211,6 +243,7 @@ def key_revoke(prefix: str = typer.Argument(..., help="The key's prefix (gf_<pre
 
 
 @key_app.command("rotate")
+@_one_sentence
 def key_rotate(
     prefix: str = typer.Argument(..., help="The key's prefix (gf_<prefix>_…)"),
     grace_hours: int = typer.Option(0, "--grace-hours", help="Hours the old key keeps working (0: stops now)"),

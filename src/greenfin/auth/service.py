@@ -131,15 +131,14 @@ def require_scope(
 ) -> None:
     """Refuse an API key writing a data kind outside its scopes, or for an organisation outside its reach.
 
-    ``kind`` is one of :data:`SCOPES`; ``organisation_code`` the USCC (or code) of the
-    organisation the data belong to, ``county_code`` a farm's county when it has no USCC.
+    ``kind`` is one of :data:`SCOPES` (any other kind is refused to every key);
+    ``organisation_code`` the USCC (or code) of the organisation the data belong to,
+    ``county_code`` a farm's county when it has no USCC.
     Users pass: their role and tenant are checked by the services.
     """
-    if kind not in SCOPES:
-        raise ValueError(f"unknown scope {kind!r}")  # a programming error, not a request's
     if principal.scopes is None:
         return
-    if kind not in principal.scopes:
+    if kind not in SCOPES or kind not in principal.scopes:  # a kind no key can be given is refused too
         allowed = ", ".join(sorted(principal.scopes)) or "none"
         raise Forbidden(f"this API key may not write {kind}; its scopes: {allowed}")
     reach = organisation_code is not None or county_code is not None
