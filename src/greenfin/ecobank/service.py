@@ -186,7 +186,7 @@ def calculate(method: str, payload: Any, *, methods_version: str | None = None) 
         {
             "service": row.service,
             "quantity": row.quantity,
-            "unit": row.unit,
+            "price_unit": row.unit,
             "price": row.price,
             "value": row.value,
             "quantity_source": row.quantity_source,
