@@ -16,7 +16,7 @@ service's inputs and pick the sentence a refusal is shown with.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from greenfin.agriculture import service as agriculture
 from greenfin.auth.service import Principal
+from greenfin.clock import BEIJING
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput
 from greenfin.finance import service
 from greenfin.finance.policy import load_policy
@@ -37,7 +38,6 @@ from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_respon
 
 router = page_router()
 
-CHINA = timezone(timedelta(hours=8), "CST")
 COAL = ("raw_coal", "anthracite", "bituminous_coal", "lignite", "washed_coal", "other_washed_coal", "briquette")
 """Energies the "coal to electricity" field moves (coal products such as coke are left alone)."""
 DEFAULT_CONSENT_DAYS = 365
@@ -217,7 +217,7 @@ def _consents_page(
         reverse=True,
     )
     known_banks = sorted({c.bank_code for c in consents})
-    default_expiry = (datetime.now(CHINA).date() + timedelta(days=DEFAULT_CONSENT_DAYS)).isoformat()
+    default_expiry = (datetime.now(BEIJING).date() + timedelta(days=DEFAULT_CONSENT_DAYS)).isoformat()
     context = {
         "consents": consents,
         "reads": reads,
@@ -225,7 +225,7 @@ def _consents_page(
         "borrowers": borrowers,
         "known_banks": known_banks,
         "default_expiry": default_expiry,
-        "today": datetime.now(CHINA).date().isoformat(),
+        "today": datetime.now(BEIJING).date().isoformat(),
         "notice": notice,
         "error": error,
     }
@@ -280,7 +280,7 @@ def grant_consent(
             raise InvalidInput("expires_on: give a date")
         if scope != "credit_report":
             raise InvalidInput("scope: credit_report is the only scope")
-        expires_at = datetime.combine(day, time(23, 59, 59), tzinfo=CHINA).astimezone(UTC)
+        expires_at = datetime.combine(day, time(23, 59, 59), tzinfo=BEIJING).astimezone(UTC)
         farm_ref = borrower.removeprefix("farm:") if borrower.startswith("farm:") else None
         consent_in = ConsentCreate(
             bank_code=bank_code.strip(), scope="credit_report", expires_at=expires_at, farm_ref=farm_ref
