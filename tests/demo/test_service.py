@@ -242,7 +242,8 @@ def test_a_huzhou_demo_takes_its_counties_and_names_from_the_region_file(session
     assert counties == {"330502", "330503", "330521", "330522", "330523"}
     farm_counties = set(session.scalars(select(Farm.county_code).distinct()))
     assert farm_counties == counties
-    names = dict(session.execute(select(Organisation.kind, Organisation.name).where(Organisation.kind != "enterprise")))
+    others = select(Organisation.kind, Organisation.name).where(Organisation.kind != "enterprise")
+    names = {kind: name for kind, name in session.execute(others)}
     assert names["regulator"] == "中国人民银行湖州市分行" and names["bank"] == "湖州农商银行"
     regions = set(session.scalars(select(Organisation.region_code).where(Organisation.kind != "enterprise")))
     assert regions <= {"330500", "330502"}  # the city, and the bank's county (吴兴区, the first)
