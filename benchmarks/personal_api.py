@@ -36,8 +36,8 @@ from sqlalchemy import create_engine, text
 
 from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
+from greenfin.clock import BEIJING
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
-from greenfin.personal.rules import SHANGHAI
 from greenfin.region.service import current_region
 
 PG_ADMIN = os.environ.get("GREENFIN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -64,7 +64,7 @@ def prepare(db: str, workdir: Path, residents: int) -> tuple[str, str, list[str]
     rng = random.Random(11)
     numbers = sorted({identity.synthetic_id_number(rng, i, current_region().county_codes) for i in range(residents)})
     digest = identity.hasher(SECRET)
-    now = datetime.now(SHANGHAI)
+    now = datetime.now(BEIJING)
     with session_scope(make_session_factory(engine)) as session:
         bank = auth.create_organisation(session, kind="bank", name="Bench bank", code="QZB01", region_code="330800")
         _, key = auth.create_api_key(session, organisation=bank, name="bench", role="data_source")
@@ -119,7 +119,7 @@ class Client:
 
 def event_day() -> datetime:
     """Midnight of yesterday in Quzhou: the events are a day's payments, none in the future."""
-    today = datetime.now(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = datetime.now(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0)
     return today - timedelta(days=1)
 
 

@@ -47,9 +47,9 @@ from sqlalchemy import create_engine, text
 
 from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
+from greenfin.clock import BEIJING
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.personal.intake import COLUMNS, _chunks
-from greenfin.personal.rules import SHANGHAI
 from greenfin.region.service import current_region
 from greenfin.settings import Settings
 
@@ -131,7 +131,7 @@ def prepare(url: str, db: str, numbers: list[str]) -> None:
     Base.metadata.create_all(engine)
     factory = make_session_factory(engine)
     digest = identity.hasher(SECRET)
-    now = datetime.now(SHANGHAI)
+    now = datetime.now(BEIJING)
     with session_scope(factory) as session:
         auth.create_organisation(session, kind="bank", name="Bench bank", code="QZB01", region_code="330800")
         raw = session.connection().connection.dbapi_connection
@@ -198,7 +198,7 @@ def phase_ingest(url: str, path: Path) -> dict:  # type: ignore[type-arg]
     factory = make_session_factory(engine)
     with session_scope(factory) as session:
         summary = ingest_file(
-            session, CLI_PRINCIPAL, settings=settings, path=path, now=datetime(2026, 3, 3, tzinfo=SHANGHAI)
+            session, CLI_PRINCIPAL, settings=settings, path=path, now=datetime(2026, 3, 3, tzinfo=BEIJING)
         )
     engine.dispose()
     return {k: summary[k] for k in ("accepted", "duplicates", "rejected")}

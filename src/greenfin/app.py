@@ -17,6 +17,7 @@ from greenfin import __version__
 from greenfin.auth.service import install_audit
 from greenfin.db import make_engine, make_session_factory
 from greenfin.http import install_body_schemas, install_input_guard, install_problem_handlers
+from greenfin.region.service import load_region
 from greenfin.settings import ConfigurationError, Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -56,6 +57,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (from the environment when None)."""
     settings = settings or get_settings()
+    load_region(settings.region)  # the configured region's file exists and is valid, or no start
     app = FastAPI(
         lifespan=_lifespan,
         title="greenfin",

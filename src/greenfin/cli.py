@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from greenfin.auth.service import Principal, install_audit
 from greenfin.db import make_engine, make_session_factory, session_scope
 from greenfin.errors import GreenfinError, InvalidInput
+from greenfin.region.service import load_region
 from greenfin.settings import ConfigurationError, Settings, get_settings
 
 CLI_PRINCIPAL = Principal(actor="cli", role="admin")
@@ -29,6 +30,7 @@ app.add_typer(db_app, name="db")
 def cli_session(settings: Settings | None = None) -> Iterator[Session]:
     """One transaction for a command, acting as the CLI operator (audited as ``cli``)."""
     settings = settings or get_settings()
+    load_region(settings.region)  # the configured region's file exists and is valid, or the command stops
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     install_audit(factory)

@@ -231,3 +231,20 @@ def test_the_account_and_the_label_batch_compute_the_same_emissions(session: Ses
         grams = account.energy_co2_t * Decimal(1_000_000)
         assert abs(grams - label.energy_co2_g) <= len(account.by_energy), (uscc_code, label.year)
         assert account.process_co2_t * Decimal(1_000_000) == label.process_co2_g
+
+
+def test_a_huzhou_demo_takes_its_counties_and_names_from_the_region_file(session: Session, settings: Settings) -> None:
+    from greenfin.agriculture.models import Farm
+
+    huzhou = settings.model_copy(update={"region": "330500"})
+    build_region(session, enterprises=SMALL, seed=42, settings=huzhou, residents=3, label=False)
+    counties = set(session.scalars(select(Enterprise.county_code).distinct()))
+    assert counties == {"330502", "330503", "330521", "330522", "330523"}
+    farm_counties = set(session.scalars(select(Farm.county_code).distinct()))
+    assert farm_counties == counties
+    others = select(Organisation.kind, Organisation.name).where(Organisation.kind != "enterprise")
+    names = {kind: name for kind, name in session.execute(others)}
+    assert names["regulator"] == "中国人民银行湖州市分行" and names["bank"] == "湖州农商银行"
+    regions = set(session.scalars(select(Organisation.region_code).where(Organisation.kind != "enterprise")))
+    assert regions <= {"330500", "330502"}  # the city, and the bank's county (吴兴区, the first)
+    assert not any("衢州" in name for name in session.scalars(select(Enterprise.name)))

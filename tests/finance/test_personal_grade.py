@@ -6,7 +6,7 @@ months avoid 48 × 2,100 g = 100,800 g ≥ 100,000 g: 深绿 (personal grade ban
 has no assessment, so the grade is the only standing. Quzhou policy v1, personal 深绿, on
 435 bp / 1,000,000.00 yuan / 12 months / 150 bp guarantee fee (hand-applied):
 
-    rate       435 − 50 bp               = 385 bp    cells.personal.deep_green.rate_adjustment_bp
+    rate       435 − 50 bp               = 385 bp    cells.personal.dark_green.rate_adjustment_bp
     amount     100,000,000 × 1.2         = 120,000,000 fen
     guarantee  150 − 0                   = 150 bp
     fast track yes; products green_consumer_loan
@@ -37,7 +37,7 @@ from tests.personal.conftest import ID_A, ID_B, deliver, event, make_bank, make_
 
 ADMIN = Principal(actor="test", role="admin")
 OFFER = {"rate_bp": 435, "amount_fen": 100_000_000, "term_months": 12, "guarantee_fee_bp": 150}
-RULE = "330800/v1:cells.personal.deep_green.rate_adjustment_bp"
+RULE = "330800/v1:cells.personal.dark_green.rate_adjustment_bp"
 
 
 def _setup(session: Session, settings: Settings) -> dict[str, object]:
@@ -90,7 +90,7 @@ def _terms(client: TestClient, headers: dict[str, str], farm: str, resident: str
     return client.post("/api/v1/finance/terms", json=body, headers=headers)
 
 
-def test_a_deep_green_resident_with_consent_gets_the_personal_cell(
+def test_a_dark_green_resident_with_consent_gets_the_personal_cell(
     client: TestClient, session: Session, settings: Settings
 ) -> None:
     ctx = _setup(session, settings)
@@ -106,7 +106,7 @@ def test_a_deep_green_resident_with_consent_gets_the_personal_cell(
     assert response.status_code == 200, response.text
     terms = response.json()
     standing = terms["standings"][0]
-    assert (standing["account_type"], standing["label_code"], standing["name_zh"]) == ("personal", "deep_green", "深绿")
+    assert (standing["account_type"], standing["label_code"], standing["name_zh"]) == ("personal", "dark_green", "深绿")
     assert (terms["rate_bp"], terms["amount_fen"], terms["guarantee_fee_bp"]) == (385, 120_000_000, 150)
     assert terms["fast_track"] is True and terms["eligible_products"] == ["green_consumer_loan"]
     rate = next(a for a in terms["adjustments"] if a["field"] == "rate_bp")

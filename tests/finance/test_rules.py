@@ -182,7 +182,7 @@ def test_enterprise_and_person_stack_within_the_caps() -> None:
     # rate 435 − 50 − 50 = 335 (net −100 = the cap, not exceeded)
     # amount 100,000,000 × 1.3 = 130,000,000 × 1.2 = 156,000,000 → cap ×1.5 = 150,000,000
     t = terms_for(
-        [BorrowerStanding("personal", "deep_green", holder="法定代表人"), BorrowerStanding("industrial", "dark_green")],
+        [BorrowerStanding("personal", "dark_green", holder="法定代表人"), BorrowerStanding("industrial", "dark_green")],
         BASE,
         POLICY,
     )
@@ -191,7 +191,7 @@ def test_enterprise_and_person_stack_within_the_caps() -> None:
     amounts = [(a.rule_id.split(":")[1], a.before, a.after) for a in _by_field(t, "amount_fen")]
     assert amounts == [
         ("cells.industrial.dark_green.credit_line_multiplier", 100_000_000, 130_000_000),
-        ("cells.personal.deep_green.credit_line_multiplier", 130_000_000, 156_000_000),
+        ("cells.personal.dark_green.credit_line_multiplier", 130_000_000, 156_000_000),
         ("limits.max_credit_line_multiplier", 156_000_000, 150_000_000),
     ]
     assert t.eligible_products == ("carbon_account_loan", "green_consumer_loan")
@@ -204,7 +204,7 @@ def test_stacked_discount_is_capped() -> None:
     policy = parse_policy(raw)
     # 435 − 50 − 50 = 335; net −100 exceeds the 80 bp cap → 355
     t = terms_for(
-        [BorrowerStanding("industrial", "dark_green"), BorrowerStanding("personal", "deep_green")], BASE, policy
+        [BorrowerStanding("industrial", "dark_green"), BorrowerStanding("personal", "dark_green")], BASE, policy
     )
     assert t.rate_bp == 355
     last = _by_field(t, "rate_bp")[-1]
@@ -306,7 +306,7 @@ def test_unknown_account_type_and_duplicates_are_refused() -> None:
         terms_for(
             [
                 BorrowerStanding("forestry", "dark_green"),
-                BorrowerStanding("personal", "deep_green"),
+                BorrowerStanding("personal", "dark_green"),
                 BorrowerStanding("personal", "light_green"),
             ],
             BASE,
@@ -333,8 +333,9 @@ def test_bad_base_offer_is_refused(offer: BaseOffer, field: str) -> None:
 
 
 def test_personal_grades_use_the_personal_account_codes() -> None:
-    # The personal account grades 浅绿 / 中绿 / 深绿 as light_green / mid_green / deep_green.
-    with pytest.raises(InvalidInput, match=r"standings\[0\].label_code: unknown personal label code 'dark_green'"):
-        terms_for(BorrowerStanding("personal", "dark_green"), BASE, POLICY)
-    t = terms_for(BorrowerStanding("personal", "deep_green"), BASE, POLICY)
+    # The personal account grades 浅绿 / 中绿 / 深绿 as light_green / mid_green / dark_green: 深绿 is
+    # dark_green everywhere, and the old personal name deep_green is refused.
+    with pytest.raises(InvalidInput, match=r"standings\[0\].label_code: unknown personal label code 'deep_green'"):
+        terms_for(BorrowerStanding("personal", "deep_green"), BASE, POLICY)
+    t = terms_for(BorrowerStanding("personal", "dark_green"), BASE, POLICY)
     assert (t.rate_bp, t.amount_fen) == (385, 120_000_000)

@@ -195,7 +195,7 @@ def test_shipped_grade_bands_and_expiry(cat: ScenarioCatalogue) -> None:
     assert [(b.code, b.name_zh, b.min_co2_g) for b in bands.bands] == [
         ("light_green", "浅绿", 0),
         ("mid_green", "中绿", 50_000),
-        ("deep_green", "深绿", 100_000),
+        ("dark_green", "深绿", 100_000),
     ]
     assert grade(61_500, bands).code == "mid_green"  # 2 bus rides × 250 working days × 123 g
     rule = load_expiry_rule()

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from greenfin.clock import BEIJING
 from greenfin.errors import InvalidInput
 from greenfin.personal.rules import (
-    SHANGHAI,
     Award,
     Category,
     Confidence,
@@ -110,7 +110,7 @@ def test_award_refuses_a_bad_count(bad: int) -> None:
 
 def test_twelve_transfers_in_a_day_earn_ten_times() -> None:
     # 12 transfers on 2025-03-10 (Shanghai): 10 × (2 points, 24 g) = 20 points, 240 g.
-    base = datetime(2025, 3, 10, 9, 0, tzinfo=SHANGHAI)
+    base = datetime(2025, 3, 10, 9, 0, tzinfo=BEIJING)
     events = [(base + timedelta(minutes=i), f"x{i:02d}") for i in range(12)]
     awarded = award_day(TRANSFER, reversed(events))
     assert [e for _, e, _ in awarded] == [f"x{i:02d}" for i in range(12)]  # sorted by time
@@ -160,7 +160,7 @@ BANDS = GradeBands(
     bands=(
         GradeBand("light_green", "浅绿", "Light green", 0, ""),
         GradeBand("mid_green", "中绿", "Mid green", 50_000, ""),
-        GradeBand("deep_green", "深绿", "Deep green", 100_000, ""),
+        GradeBand("dark_green", "深绿", "Dark green", 100_000, ""),
     ),
 )
 
@@ -174,9 +174,9 @@ BANDS = GradeBands(
         (50_000, "mid_green", 50_000),  # thresholds are inclusive
         (50_001, "mid_green", 49_999),
         (99_999, "mid_green", 1),
-        (100_000, "deep_green", None),
-        (100_001, "deep_green", None),
-        (10_000_000, "deep_green", None),
+        (100_000, "dark_green", None),
+        (100_001, "dark_green", None),
+        (10_000_000, "dark_green", None),
     ],
 )
 def test_grade_at_and_around_each_threshold(grams: int, code: str, to_next: int | None) -> None:
@@ -186,7 +186,7 @@ def test_grade_at_and_around_each_threshold(grams: int, code: str, to_next: int 
 
 def test_grade_names_and_next_band() -> None:
     g = grade(60_000, BANDS)
-    assert (g.name_zh, g.name_en, g.min_co2_g, g.next_code) == ("中绿", "Mid green", 50_000, "deep_green")
+    assert (g.name_zh, g.name_en, g.min_co2_g, g.next_code) == ("中绿", "Mid green", 50_000, "dark_green")
 
 
 @pytest.mark.parametrize("bad", [-1, True])
@@ -298,7 +298,7 @@ def test_entry_hash_matches_a_hand_written_sha256() -> None:
         seq=1,
         kind="earn",
         points=24,
-        occurred_at=datetime(2025, 3, 10, 9, 30, tzinfo=SHANGHAI),
+        occurred_at=datetime(2025, 3, 10, 9, 30, tzinfo=BEIJING),
         ref="evt:bank-a:0001",
     )
     assert got1 == H1
@@ -360,7 +360,7 @@ def test_entry_hash_matches_a_hand_written_sha256() -> None:
         batch_id=41,
         posting_id=77,
         catalogue_version="v1",
-        recorded_at=datetime(2025, 3, 12, 8, 0, 1, tzinfo=SHANGHAI),
+        recorded_at=datetime(2025, 3, 12, 8, 0, 1, tzinfo=BEIJING),
     )
     assert got3 == H3
 
@@ -415,7 +415,7 @@ def test_every_field_of_an_entry_changes_its_hash(field: str, other: object) -> 
 def test_the_same_instant_in_any_offset_hashes_the_same() -> None:
     fields = {"account_id": "a", "seq": 1, "kind": "earn", "points": 1, "ref": "r"}
     utc = entry_hash(None, occurred_at=datetime(2025, 1, 1, 0, 0, tzinfo=UTC), **fields)  # type: ignore[arg-type]
-    cst = entry_hash(None, occurred_at=datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI), **fields)  # type: ignore[arg-type]
+    cst = entry_hash(None, occurred_at=datetime(2025, 1, 1, 8, 0, tzinfo=BEIJING), **fields)  # type: ignore[arg-type]
     assert utc == cst
 
 
@@ -536,7 +536,7 @@ def test_a_malformed_stored_entry_is_a_break_not_a_crash() -> None:
 
 
 def test_the_hashed_time_is_utc_with_six_fraction_digits_even_when_they_are_zero() -> None:
-    at = datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI)  # a whole second, given in +08:00
+    at = datetime(2025, 1, 1, 8, 0, tzinfo=BEIJING)  # a whole second, given in +08:00
     raw = canonical_entry_bytes(None, account_id="a", seq=1, kind="earn", points=1, occurred_at=at, ref="r")
     assert b",27:2025-01-01T00:00:00.000000Z," in raw
 
@@ -544,7 +544,7 @@ def test_the_hashed_time_is_utc_with_six_fraction_digits_even_when_they_are_zero
 @pytest.mark.parametrize(
     ("at", "expected"),
     [
-        (datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI), "2025-01-01T00:00:00.000000Z"),
+        (datetime(2025, 1, 1, 8, 0, tzinfo=BEIJING), "2025-01-01T00:00:00.000000Z"),
         (datetime(2025, 3, 11, 2, 0, 0, 500_000, tzinfo=UTC), "2025-03-11T02:00:00.500000Z"),
         (
             datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=-5))),

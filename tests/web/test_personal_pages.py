@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = "/tmp"
 CHEAP_REWARD = "bus_month"  # 800 points in the demo catalogue of rewards
-GRADES = ("light_green", "mid_green", "deep_green")
+GRADES = ("light_green", "mid_green", "dark_green")
 
 
 def _not_local(requests: list[str], base_url: str) -> list[str]:

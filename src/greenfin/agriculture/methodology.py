@@ -31,6 +31,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from greenfin.carbon.labels import AGRICULTURAL_LABELS
 from greenfin.errors import InvalidInput, NotFound
 
 FARM_TYPES: tuple[str, ...] = (
@@ -41,7 +42,7 @@ FARM_TYPES: tuple[str, ...] = (
 )
 """The farm types of the agricultural carbon account (one label table each)."""
 
-LABEL_CODES: tuple[str, ...] = ("dark_green", "light_green", "yellow")
+LABEL_CODES: tuple[str, ...] = AGRICULTURAL_LABELS
 """The three agricultural labels, best first."""
 
 DENOMINATORS: tuple[str, ...] = ("product_t", "herd_heads", "area_mu")

@@ -69,7 +69,7 @@ DEMO_USERS = (
     DemoUser("regulator", "regulator", "人民银行{city}分行 绿色金融处"),
     DemoUser("bank", "bank", "{short}农商银行 信贷经理"),
     DemoUser("enterprise", "enterprise", "企业碳账户填报员"),
-    DemoUser("resident", "resident", "{city}市民"),
+    DemoUser("resident", "resident", "{short}市民"),
 )
 """The demo logins; ``{city}`` / ``{short}`` in a display name are the region's names (衢州市 / 衢州)."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from greenfin.auth.service import Principal
 from greenfin.cli import CLI_PRINCIPAL, cli_session
+from greenfin.clock import BEIJING
 from greenfin.errors import InvalidInput
 from greenfin.finance import report as report_pdf
 from greenfin.finance import service, signing
@@ -33,8 +34,6 @@ consent_app = typer.Typer(help="Borrowers' consents to banks (授权).", no_args
 report_app = typer.Typer(help="Signed carbon credit reports (碳征信报告).", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
 app.add_typer(report_app, name="report")
-
-CHINA = timezone(timedelta(hours=8), "CST")
 
 
 class Kind(StrEnum):
@@ -59,7 +58,7 @@ def _expiry(text: str) -> datetime:
     except ValueError:
         pass
     else:
-        return datetime.combine(day, time(23, 59, 59), tzinfo=CHINA).astimezone(UTC)
+        return datetime.combine(day, time(23, 59, 59), tzinfo=BEIJING).astimezone(UTC)
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
@@ -70,7 +69,7 @@ def _expiry(text: str) -> datetime:
 
 
 def _consent_line(c: ConsentRead) -> str:
-    expires = c.expires_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    expires = c.expires_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     return f"{c.id}  {c.status:<7}  {c.borrower_kind}:{c.borrower_ref}  →  {c.bank_code}  {c.scope}  until {expires}"
 
 
@@ -275,7 +274,7 @@ def report_reads(
         typer.echo(json.dumps([r.model_dump(mode="json") for r in reads], ensure_ascii=False, indent=2))
         return
     for r in reads:
-        at = r.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+        at = r.at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         typer.echo(f"{at}  {r.actor} ({r.actor_role})  bank {r.bank_code}  report {r.report_id}  {r.form}")
     if not reads:
         typer.echo("no reads")

@@ -35,6 +35,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, TypeGuard
 
+from greenfin.carbon import labels
 from greenfin.errors import InvalidInput, NotFound
 from greenfin.region import service as region_service
 
@@ -42,28 +43,15 @@ ACCOUNT_TYPES: tuple[str, ...] = ("industrial", "agricultural", "personal")
 """The three carbon accounts, in the order their adjustments are applied."""
 
 LABEL_CODES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "industrial": ("dark_green", "light_green", "yellow", "red"),
-        "agricultural": ("dark_green", "light_green", "yellow"),
-        "personal": ("deep_green", "mid_green", "light_green"),
-    }
+    {"industrial": labels.LABELS, "agricultural": labels.AGRICULTURAL_LABELS, "personal": labels.GRADES}
 )
 """Label (industrial, agricultural) or grade (personal) codes per account type, best first.
 
-The personal grade codes are those of ``personal/data/grade_bands`` (deep_green, mid_green,
+The personal grade codes are those of ``personal/data/grade_bands`` (dark_green, mid_green,
 light_green); the labels use the industrial and agricultural account codes."""
 
-LABEL_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {
-        "dark_green": ("深绿", "dark green"),
-        "light_green": ("浅绿", "light green"),
-        "deep_green": ("深绿", "deep green"),
-        "mid_green": ("中绿", "mid green"),
-        "yellow": ("黄", "yellow"),
-        "red": ("红", "red"),
-    }
-)
-"""Chinese and English names of each code."""
+LABEL_NAMES = labels.LABEL_NAMES
+"""Chinese and English names of each code (greenfin.carbon.labels, the one home)."""
 
 ACCOUNT_NAMES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {

@@ -16,7 +16,7 @@ service's inputs and pick the sentence a refusal is shown with.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from greenfin.agriculture import service as agriculture
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
+from greenfin.clock import BEIJING
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.finance import report as report_text
 from greenfin.finance import service
@@ -54,7 +55,6 @@ templates.globals.update(
     reference_rate_sentence=report_text.reference_rate_sentence,
 )
 
-CHINA = timezone(timedelta(hours=8), "CST")
 COAL = ("raw_coal", "anthracite", "bituminous_coal", "lignite", "washed_coal", "other_washed_coal", "briquette")
 """Energies the "coal to electricity" field moves (coal products such as coke are left alone)."""
 DEFAULT_CONSENT_DAYS = 365
@@ -287,7 +287,7 @@ def _consents_page(
     known_banks = sorted({c.bank_code for c in consents})
     bank_names = auth.organisation_names(session, {c.bank_code for c in consents} | {r.bank_code or "" for r in reads})
     borrower_names = {} if is_borrower else _borrower_names(session, consents)
-    default_expiry = (datetime.now(CHINA).date() + timedelta(days=DEFAULT_CONSENT_DAYS)).isoformat()
+    default_expiry = (datetime.now(BEIJING).date() + timedelta(days=DEFAULT_CONSENT_DAYS)).isoformat()
     context = {
         "consents": consents,
         "reads": reads,
@@ -297,7 +297,7 @@ def _consents_page(
         "bank_names": bank_names,
         "borrower_names": borrower_names,
         "default_expiry": default_expiry,
-        "today": datetime.now(CHINA).date().isoformat(),
+        "today": datetime.now(BEIJING).date().isoformat(),
         "notice": notice,
         "error": error,
     }
@@ -387,7 +387,7 @@ def grant_consent(
             raise InvalidInput(translate("fin.err_expiry", lang))
         if scope != "credit_report":
             raise InvalidInput(translate("fin.err_scope", lang))
-        expires_at = datetime.combine(day, time(23, 59, 59), tzinfo=CHINA).astimezone(UTC)
+        expires_at = datetime.combine(day, time(23, 59, 59), tzinfo=BEIJING).astimezone(UTC)
         farm_ref = borrower.removeprefix("farm:") if borrower.startswith("farm:") else None
         consent_in = ConsentCreate(
             bank_code=bank_code.strip(), scope="credit_report", expires_at=expires_at, farm_ref=farm_ref

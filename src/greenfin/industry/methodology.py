@@ -31,19 +31,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from greenfin.carbon import labels
 from greenfin.carbon.rules import PROVINCES
 from greenfin.errors import GreenfinError, InvalidInput
 from greenfin.region import service as region_service
 
-LABELS: tuple[str, ...] = ("dark_green", "light_green", "yellow", "red")
-"""The four labels, best first."""
-
-LABEL_NAMES: dict[str, tuple[str, str]] = {
-    "dark_green": ("深绿", "dark green"),
-    "light_green": ("浅绿", "light green"),
-    "yellow": ("黄", "yellow"),
-    "red": ("红", "red"),
-}
+# The four labels, best first, and their names: one home for every account (greenfin.carbon.labels).
+LABELS = labels.LABELS
+LABEL_NAMES = labels.LABEL_NAMES
 BASES: dict[str, str] = {"added_value": "added_value_fen", "output_value": "output_value_fen", "tax": "tax_fen"}
 """Intensity bases a methodology may choose, and the column of annual figures each reads."""
 

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.auth.service import SYSTEM
+from greenfin.clock import BEIJING
 from greenfin.db import new_id, utcnow
 from greenfin.personal import repository as repo
 from greenfin.personal import service
 from greenfin.personal.intake import ingest_file
 from greenfin.personal.models import Account
-from greenfin.personal.rules import SHANGHAI
 from greenfin.region import service as region_service
 from greenfin.settings import Settings
 
@@ -166,7 +166,7 @@ def add_personal_demo(
             )
     codes = list(WEIGHTS)
     weights = list(WEIGHTS.values())
-    today = now.astimezone(SHANGHAI).date()
+    today = now.astimezone(BEIJING).date()
     events = 0
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "personal-demo-events.csv"
@@ -179,7 +179,7 @@ def add_personal_demo(
                     day = today - timedelta(days=day_back)
                     for _ in range(_poisson(rng, activity)):
                         at = datetime(
-                            day.year, day.month, day.day, rng.randrange(6, 23), rng.randrange(60), tzinfo=SHANGHAI
+                            day.year, day.month, day.day, rng.randrange(6, 23), rng.randrange(60), tzinfo=BEIJING
                         )
                         events += 1
                         writer.writerow(

@@ -58,16 +58,13 @@ import hmac
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
+from greenfin.clock import BEIJING
 from greenfin.errors import InvalidInput
-
-# China Standard Time, UTC+8, without daylight saving time since 1991: a fixed offset is
-# exact and needs no tz database.
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 CHAIN_TAG = "greenfin.personal.ledger.v2"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -327,7 +324,7 @@ def local_day(occurred_at: datetime) -> date:
     """The Asia/Shanghai calendar day of an aware timestamp (the cap's day)."""
     if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
         raise InvalidInput(f"time must carry a UTC offset: {occurred_at.isoformat()}")
-    return occurred_at.astimezone(SHANGHAI).date()
+    return occurred_at.astimezone(BEIJING).date()
 
 
 def cap_order_key(occurred_at: datetime, external_id: str, source: str = "") -> tuple[datetime, str, str]:

@@ -29,6 +29,7 @@ from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.auth.schemas import ConsentRecord
 from greenfin.auth.service import Principal
+from greenfin.clock import BEIJING
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from greenfin.personal import repository as repo
@@ -42,7 +43,6 @@ from greenfin.personal.catalogue import (
 from greenfin.personal.models import REWARD_KINDS, Account, LedgerCheckpoint, LedgerEntry, Redemption, Reward
 from greenfin.personal.rules import (
     HASHED_FIELDS,
-    SHANGHAI,
     Award,
     ChainBreak,
     ExpiryRule,
@@ -81,7 +81,7 @@ def expiry_rule() -> ExpiryRule:
 
 def today() -> date:
     """Today in Asia/Shanghai."""
-    return utcnow().astimezone(SHANGHAI).date()
+    return utcnow().astimezone(BEIJING).date()
 
 
 def bank_operator(session: Session, bank_code: str | None) -> Principal:
@@ -107,7 +107,7 @@ def bank_operator(session: Session, bank_code: str | None) -> Principal:
 
 def day_start(day: date) -> datetime:
     """00:00 of an Asia/Shanghai day, as an aware UTC time."""
-    return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
+    return datetime.combine(day, time(0), tzinfo=BEIJING).astimezone(UTC)
 
 
 # --- accounts and consent ------------------------------------------------------------------
@@ -708,7 +708,7 @@ def chain_rows(
             "recorded_at": now,
         }
         if row["earned_on"] is None and row["points"] > 0:
-            row["earned_on"] = row["occurred_at"].astimezone(SHANGHAI).date()
+            row["earned_on"] = row["occurred_at"].astimezone(BEIJING).date()
         row["hash"] = entry_hash(
             last_hash, **{**{name: row[name] for name in HASHED_FIELDS}, "account_id": str(account_id)}
         )
@@ -995,7 +995,7 @@ def balance_as_of(session: Session, account: Account, *, as_of: date | None) -> 
 
 def account_grade(session: Session, account: Account, *, on: date | None = None) -> tuple[Grade, int]:
     """The green-credit grade from the trailing 12 months of avoided CO2, and the uplift in it."""
-    on = on or utcnow().astimezone(SHANGHAI).date()
+    on = on or utcnow().astimezone(BEIJING).date()
     avoided = repo.avoided_between(session, account.id, after=on - timedelta(days=365), through=on)
     uplift = repo.uplift_in_force(session, account.id, on=on)
     return grade(max(avoided, 0) + uplift, load_grade_bands()), uplift
@@ -1038,7 +1038,7 @@ def account_summary(session: Session, account: Account) -> dict[str, Any]:
     """Balance, points by kind, CO2 avoided and grade of an account."""
     totals = repo.account_totals(session, account.id)
     found, uplift = account_grade(session, account)
-    on = utcnow().astimezone(SHANGHAI).date()
+    on = utcnow().astimezone(BEIJING).date()
     pending_events, pending_points = pending(session, account)
     return {
         "ref": account.ref,
@@ -1086,7 +1086,7 @@ def history(session: Session, account: Account, **filters: Any) -> tuple[Sequenc
 
 def daily_series(session: Session, account: Account, *, days: int = 90) -> list[tuple[date, int, int]]:
     """(day, points, CO2 g) per earning day over the last ``days`` days."""
-    first = utcnow().astimezone(SHANGHAI).date() - timedelta(days=days - 1)
+    first = utcnow().astimezone(BEIJING).date() - timedelta(days=days - 1)
     return repo.daily_points(session, account.id, first_day=first)
 
 
@@ -1108,14 +1108,14 @@ def create_reward(session: Session, principal: Principal, **values: Any) -> Rewa
 
 def list_rewards(session: Session, *, on: date | None = None) -> Sequence[Reward]:
     """Rewards valid on ``on`` (today when None)."""
-    return repo.rewards(session, on=on or utcnow().astimezone(SHANGHAI).date())
+    return repo.rewards(session, on=on or utcnow().astimezone(BEIJING).date())
 
 
 def redeem(session: Session, principal: Principal, *, reward_code: str) -> tuple[Redemption, Reward, int]:
     """A resident spends points on a reward: never beyond the balance, never beyond the stock."""
     account = account_for(session, principal, "me")
     reward = repo.reward_by_code(session, reward_code)
-    today = utcnow().astimezone(SHANGHAI).date()
+    today = utcnow().astimezone(BEIJING).date()
     if reward is None:
         raise NotFound(f"no reward {reward_code}")
     if reward.valid_from > today or (reward.valid_to is not None and reward.valid_to < today):
@@ -1178,7 +1178,7 @@ def entry_scenarios(session: Session, entries: Sequence[LedgerEntry]) -> dict[in
 def overview(session: Session, principal: Principal, *, days: int = 30) -> dict[str, Any]:
     """Region-wide figures for the regulator: accounts, events per day, CO2 by scenario, points."""
     auth.require_role(principal, "admin", "regulator")
-    first = utcnow().astimezone(SHANGHAI).date() - timedelta(days=days - 1)
+    first = utcnow().astimezone(BEIJING).date() - timedelta(days=days - 1)
     by_kind = repo.points_by_kind(session)
     names = {s.code: (s.name_zh, s.name_en) for s in catalogue().scenarios}
     per_day = repo.events_per_day(session, first_day=first)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,6 +26,7 @@ from pydantic import ValidationError
 
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
+from greenfin.clock import BEIJING
 from greenfin.errors import Conflict, Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.personal import service
@@ -45,7 +45,6 @@ KINDS = ("earn", "redeem", "expire", "adjust", "reverse")
 CONSENT_DAYS = (90, 180, 365)
 POINTS_COLOUR = "#2f6f8f"
 CO2_COLOUR = "#1e7b45"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _is_htmx(request: Request) -> bool:
@@ -59,7 +58,7 @@ def co2_kg(grams: int, lang: str) -> str:
 
 def local_day(at: datetime) -> date:
     """The Asia/Shanghai day of a stored time (SQLite hands back naive UTC)."""
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(SHANGHAI).date()
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(BEIJING).date()
 
 
 def scenario_names(lang: str) -> dict[str, str]:

@@ -17,11 +17,12 @@ from importlib import import_module
 from pkgutil import iter_modules
 from typing import Any
 
+from greenfin.carbon import labels
 from greenfin.web import messages
 
 LANGUAGES = ("zh", "en")
 
-LABELS = ("dark_green", "light_green", "yellow", "red")
+LABELS = labels.LABELS  # one home: greenfin.carbon.labels
 
 CATALOGUE: dict[str, tuple[str, str]] = {
     # --- the shell -------------------------------------------------------------------------
@@ -47,10 +48,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "role.resident": ("居民", "Resident"),
     "role.data_source": ("数据源", "Data source"),
     # --- carbon labels (三维四色) --------------------------------------------------------------
-    "label.dark_green": ("深绿", "Dark green"),
-    "label.light_green": ("浅绿", "Light green"),
-    "label.yellow": ("黄", "Yellow"),
-    "label.red": ("红", "Red"),
+    **{f"label.{code}": (zh, en.capitalize()) for code, (zh, en) in labels.LABEL_NAMES.items() if code in LABELS},
     "label.none": ("未贴标", "Not labelled"),
     "quality.metered": ("计量", "Metered"),
     "quality.declared": ("申报", "Declared"),
@@ -493,7 +491,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "personal.grade_top": ("您已达到最高等级，请继续保持！", "You have reached the highest grade. Keep it up!"),
     "personal.grade.light_green": ("浅绿", "Light green"),
     "personal.grade.mid_green": ("中绿", "Mid green"),
-    "personal.grade.deep_green": ("深绿", "Deep green"),
+    "personal.grade.dark_green": ("深绿", "Dark green"),
     "personal.chart_title": ("近12个月每月积分与减排量", "Points and CO₂ avoided per month, last 12 months"),
     "personal.ledger_title": ("积分明细", "Points history"),
     "personal.period_from": ("开始日期", "From"),
