@@ -130,8 +130,9 @@ def test_demo_users_log_in_and_the_enterprise_user_acts_for_a_demo_enterprise(
 def test_the_demo_is_refused_in_production_and_writes_nothing(session: Session, database_urls: dict[str, str]) -> None:
     production = Settings(
         environment="production",
-        secret_key="a-private-production-secret",
+        secret_key="pV7c0Qz-K2mXw9RtLb4Ns8JfYh3GdUe6AqZo1Ti5",  # production refuses a weak one (issue 16)
         cookie_secure=True,
+        signing_key_file="unused.pem",
         database_url="sqlite://",
     )
     with pytest.raises(Forbidden, match="production"):
