@@ -71,7 +71,10 @@ def test_schema_documents_units() -> None:
     schema = CalculationResponse.model_json_schema(mode="serialization")
     assert "tCO2" in json.dumps(schema)
     item = CalculationRequest.model_json_schema()["$defs"]["CalculationItemIn"]
-    assert item["properties"]["quantity"]["anyOf"] == [{"type": "number"}, {"type": "string"}]
+    assert item["properties"]["quantity"]["anyOf"] == [
+        {"type": "number", "minimum": 0, "maximum": 10**12},  # issue 16: every input bounded
+        {"type": "string", "maxLength": 60},
+    ]
 
 
 def test_factor_set_out_lists_electricity_by_grid_and_year() -> None:

@@ -27,6 +27,7 @@ from greenfin.personal.rules import (
     canonical_entry_bytes,
     check_points_sign,
     entry_hash,
+    entry_hasher,
     expires_on,
     grade,
     local_day,
@@ -569,3 +570,35 @@ def test_a_time_hashes_the_same_as_a_datetime_and_as_the_file_intakes_utc_text(a
 def test_a_time_as_text_must_be_the_hashed_utc_form(text: str) -> None:
     with pytest.raises(InvalidInput, match="UTC text"):
         canonical_entry_bytes(None, account_id="a", seq=1, kind="earn", points=1, occurred_at=text, ref="r")
+
+
+@pytest.mark.parametrize(
+    ("prev", "account_id", "seq", "points", "ref", "co2", "version"),
+    [
+        (None, "1", 1, 24, "batch:1:2025-03-10", 1230, "v1"),
+        (H1, "账户-7", 9, -3, "reward:售后券", -50, None),
+        (H2, "123456789", 2**31, 10**9, "", 0, ""),
+    ],
+)
+def test_the_file_intakes_hasher_gives_entry_hashs_hash(
+    prev: str | None, account_id: str, seq: int, points: int, ref: str, co2: int, version: str | None
+) -> None:
+    at, day, recorded = "2025-03-10T01:30:00.000000Z", "2025-03-10", "2025-03-11T00:00:00.000001Z"
+    hasher = entry_hasher(kind="earn", batch_id=41, catalogue_version=version, recorded_at=recorded)
+    expected = entry_hash(
+        prev,
+        account_id=account_id,
+        seq=seq,
+        kind="earn",
+        points=points,
+        occurred_at=at,
+        ref=ref,
+        avoided_co2_g=co2,
+        earned_on=day,
+        batch_id=41,
+        catalogue_version=version,
+        recorded_at=recorded,
+    )
+    assert hasher(prev, account_id, seq, points, at, ref, co2, day) == expected
+    with pytest.raises(InvalidInput, match="UTC text"):
+        hasher(prev, account_id, seq, points, "2025-03-10T01:30:00Z", ref, co2, day)

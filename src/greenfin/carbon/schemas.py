@@ -53,7 +53,9 @@ QuantityIn = Annotated[
     str,
     BeforeValidator(_number_to_text),
     Field(max_length=60),  # as text: a 5,000-digit quantity is refused here, naming the field
-    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "maxLength": 60}]}),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "minimum": 0, "maximum": 10**12}, {"type": "string", "maxLength": 60}]}
+    ),
 ]
 Number = Annotated[
     Decimal,

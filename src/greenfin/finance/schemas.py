@@ -293,7 +293,7 @@ class EnterpriseWhatIfRead(BaseModel):
 
 
 class FarmWhatIfIn(_In):
-    farm_ref: str
+    farm_ref: str = Field(min_length=1, max_length=40)
     year: int = Field(ge=1990, le=2100)
     add: list[PracticeIn] = Field(min_length=1, max_length=100)
     base_offer: BaseOfferIn = Field(default_factory=reference_offer)

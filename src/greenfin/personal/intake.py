@@ -65,7 +65,7 @@ from greenfin.db import utcnow
 from greenfin.errors import InvalidInput
 from greenfin.personal import repository as repo
 from greenfin.personal import service
-from greenfin.personal.rules import entry_hash
+from greenfin.personal.rules import EntryHasher, entry_hasher
 from greenfin.settings import Settings
 
 COLUMNS = ("source", "external_id", "id_number", "scenario", "occurred_at", "amount_fen")
@@ -1116,6 +1116,7 @@ def _post_earnings(
     del counted, heads
     recorded = now.astimezone(UTC)
     recorded_text = recorded.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # the hashed form (rules._utc_text)
+    hashers: dict[str, EntryHasher] = {}  # one per catalogue version (a file's days may span two)
     if postgres:
         stamp = recorded.strftime("%Y-%m-%d %H:%M:%S.%f+00")
         times = (pl.col("last_at").dt.strftime(_PG_TIME), pl.col("local_day"))
@@ -1141,21 +1142,12 @@ def _post_earnings(
         ):
             prev = head_hash if first else head
             # Every field the row is written with (rules.canonical_entry_bytes); reason, corrects_id and
-            # posting_id are absent from an earn entry of a file.
-            head = entry_hash(
-                prev,
-                account_id=str(account_id),
-                seq=seq,
-                kind="earn",
-                points=points,
-                occurred_at=last_at,
-                ref=ref,
-                avoided_co2_g=co2,
-                earned_on=day,
-                batch_id=batch_id,
-                catalogue_version=version,
-                recorded_at=recorded_text,
+            # posting_id are absent from an earn entry of a file, the rest shared by the file's entries.
+            hash_one = hashers.get(version) or hashers.setdefault(
+                version,
+                entry_hasher(kind="earn", batch_id=batch_id, catalogue_version=version, recorded_at=recorded_text),
             )
+            head = hash_one(prev, str(account_id), seq, points, last_at, ref, co2, day)
             previous.append(prev)
             hashes.append(head)
         rows = block.select(

@@ -56,7 +56,7 @@ import calendar
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -469,9 +469,6 @@ def canonical_entry_bytes(
     if kind not in _POINTS_SIGN:
         known = ", ".join(k.value for k in LedgerKind)
         raise InvalidInput(f"unknown ledger kind {kind!r}; known: {known}")
-    for name, number in (("corrects_id", corrects_id), ("batch_id", batch_id), ("posting_id", posting_id)):
-        if number is not None and not _is_int(number):
-            raise InvalidInput(f"{name} must be an integer or absent: {number!r}")
     if isinstance(earned_on, str):
         if not _DAY_TEXT.fullmatch(earned_on):
             raise InvalidInput(f"earned_on must be a day like 2025-03-10: {earned_on!r}")
@@ -489,6 +486,24 @@ def canonical_entry_bytes(
         ref,
         str(avoided_co2_g),
         day,
+    )
+    tail = _tail(reason, corrects_id, batch_id, posting_id, catalogue_version, recorded_at)
+    return b"".join([_netstring(text.encode("utf-8")) for text in fields]) + tail
+
+
+def _tail(
+    reason: str | None,
+    corrects_id: int | None,
+    batch_id: int | None,
+    posting_id: int | None,
+    catalogue_version: str | None,
+    recorded_at: datetime | str | None,
+) -> bytes:
+    """The encoded last six fields (shared by many entries of a file: see :func:`entry_hasher`)."""
+    for name, number in (("corrects_id", corrects_id), ("batch_id", batch_id), ("posting_id", posting_id)):
+        if number is not None and not _is_int(number):
+            raise InvalidInput(f"{name} must be an integer or absent: {number!r}")
+    fields = (
         "" if reason is None else "=" + reason,
         "" if corrects_id is None else str(corrects_id),
         "" if batch_id is None else str(batch_id),
@@ -497,6 +512,66 @@ def canonical_entry_bytes(
         "" if recorded_at is None else _hashed_time(recorded_at),
     )
     return b"".join([_netstring(text.encode("utf-8")) for text in fields])
+
+
+EntryHasher = Callable[[str | None, str, int, int, str, str, int, str], str]
+
+
+def entry_hasher(
+    *,
+    kind: str,
+    reason: str | None = None,
+    corrects_id: int | None = None,
+    batch_id: int | None = None,
+    posting_id: int | None = None,
+    catalogue_version: str | None = None,
+    recorded_at: datetime | str | None = None,
+) -> EntryHasher:
+    """:func:`entry_hash` for many entries that share their kind and last six fields (a file's earn entries).
+
+    The shared fields are encoded once; the function returned takes ``(prev_hash, account_id,
+    seq, points, occurred_at, ref, avoided_co2_g, earned_on)``, the times and day as the UTC and
+    day text of :func:`canonical_entry_bytes`, and gives the same hash as :func:`entry_hash`
+    (about half its cost: the file intake hashes one entry per resident and day).
+    """
+    if kind not in _POINTS_SIGN:
+        known = ", ".join(k.value for k in LedgerKind)
+        raise InvalidInput(f"unknown ledger kind {kind!r}; known: {known}")
+    tag = _netstring(CHAIN_TAG.encode())
+    kind_field = _netstring(kind.encode())
+    tail = _tail(reason, corrects_id, batch_id, posting_id, catalogue_version, recorded_at)
+    sha256 = hashlib.sha256
+
+    def hash_one(
+        prev_hash: str | None,
+        account_id: str,
+        seq: int,
+        points: int,
+        occurred_at: str,
+        ref: str,
+        avoided_co2_g: int,
+        earned_on: str,
+    ) -> str:
+        if prev_hash is not None and not _HEX64.fullmatch(prev_hash):
+            raise InvalidInput(f"previous hash must be 64 lowercase hex digits: {prev_hash!r}")
+        if not _UTC_TEXT.fullmatch(occurred_at):
+            raise InvalidInput(f"ledger time must be UTC text like 2025-03-11T02:00:00.500000Z: {occurred_at!r}")
+        if not _DAY_TEXT.fullmatch(earned_on):
+            raise InvalidInput(f"earned_on must be a day like 2025-03-10: {earned_on!r}")
+        if not (_is_int(seq) and seq >= 1 and _is_int(points) and _is_int(avoided_co2_g)):
+            raise InvalidInput(f"seq, points and avoided_co2_g must be integers (seq ≥ 1): {seq!r}, {points!r}")
+        prev = (prev_hash or "").encode()
+        account = account_id.encode()
+        ref_bytes = ref.encode()
+        seq_text, points_text, co2_text = b"%d" % seq, b"%d" % points, b"%d" % avoided_co2_g
+        encoded = b"%d:%b,%d:%b,%d:%b,%b%d:%b,%d:%b,%d:%b,%d:%b,%d:%b,%b" % (
+            len(prev), prev, len(account), account, len(seq_text), seq_text, kind_field,
+            len(points_text), points_text, len(occurred_at), occurred_at.encode(), len(ref_bytes), ref_bytes,
+            len(co2_text), co2_text, len(earned_on), earned_on.encode(), tail,
+        )  # fmt: skip
+        return sha256(tag + encoded).hexdigest()
+
+    return hash_one
 
 
 def _hashed_time(at: datetime | str) -> str:
