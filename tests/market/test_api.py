@@ -205,3 +205,33 @@ def test_product_versions_are_kept(client: TestClient, session: Session, headers
     assert [(p["version"], p["status"]) for p in mine] == [(1, "superseded"), (2, "published")]
     shelf = client.get("/api/v1/market/products", headers=w["firm"]).json()["items"]
     assert [p["id"] for p in shelf] == [second] and shelf[0]["rate_bp"] == service.lpr_bp() + 20
+
+
+def test_the_bank_list_follows_needs_and_products(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    product_id = _published(client, w["bank"], eligible_labels=None)
+
+    def served() -> list[str]:
+        items = client.get("/api/v1/market/needs/matching", headers=w["bank"]).json()["items"]
+        return [s["need"]["id"] for s in items]
+
+    first, second = _need(client, w["firm"]), _need(client, w["firm"], amount_fen=200_000_000)
+    assert served() == [second, first]  # newest first
+    assert client.get("/api/v1/market/needs/matching", headers=w["other"]).json()["items"] == []
+    # an edit out of the product's range drops it; withdrawing drops it
+    assert (
+        client.patch(f"/api/v1/market/needs/{second}", json={"amount_fen": 900_000_000}, headers=w["firm"]).status_code
+        == 200
+    )
+    assert served() == [first]
+    assert client.post(f"/api/v1/market/needs/{first}/withdraw", headers=w["firm"]).status_code == 200
+    assert served() == []
+    third = _need(client, w["firm"])
+    assert served() == [third]
+    assert client.post(f"/api/v1/market/products/{product_id}/withdraw", headers=w["bank"]).status_code == 200
+    assert served() == []
+    # the other bank publishes later: existing open needs show up at once
+    _published(client, w["other"])
+    assert [
+        s["need"]["id"] for s in client.get("/api/v1/market/needs/matching", headers=w["other"]).json()["items"]
+    ] == [third]
