@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenfin.auth.models import AuditEvent
 from greenfin.market import service
 from tests.conftest import make_organisation
 
@@ -102,6 +104,10 @@ def test_the_contract_end_to_end(client: TestClient, session: Session, headers_f
     )
     assert after.status_code == 409
 
+    audited = session.scalars(
+        select(AuditEvent.after).where(AuditEvent.entity_type == "market_application", AuditEvent.entity_id == app_id)
+    ).all()
+    assert [a["state"] for a in audited if "state" in a] == ["submitted", "accepted", "approved", "disbursed"]
     timeline = client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()
     assert [e["action"] for e in timeline["events"]] == ["submit", "accept", "approve", "disburse"]
     assert timeline["loan_id"] == loan.json()["id"]
