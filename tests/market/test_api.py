@@ -241,3 +241,21 @@ def test_the_bank_list_follows_needs_and_products(client: TestClient, session: S
     assert [
         s["need"]["id"] for s in client.get("/api/v1/market/needs/matching", headers=w["other"]).json()["items"]
     ] == [third]
+
+
+def test_a_revoked_consent_closes_the_application_to_the_bank(
+    client: TestClient, session: Session, headers_for: Any
+) -> None:
+    w = _world(session, headers_for)
+    product_id = _published(client, w["bank"])
+    need_id = _need(client, w["firm"])
+    body = {"need_id": need_id, "product_id": product_id}
+    app_id = client.post("/api/v1/market/applications", json=body, headers=w["firm"]).json()["id"]
+    assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["bank"]).status_code == 200
+    consent_id = client.get("/api/v1/finance/consents", headers=w["firm"]).json()[0]["id"]
+    assert client.post(f"/api/v1/finance/consents/{consent_id}/revoke", headers=w["firm"]).status_code == 200
+    refused = client.get(f"/api/v1/market/applications/{app_id}", headers=w["bank"])
+    assert refused.status_code == 403 and "revoked" in refused.json()["detail"]
+    assert client.get(f"/api/v1/market/needs/{need_id}", headers=w["bank"]).status_code == 403
+    # the borrower still sees it, with its timeline
+    assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()["state"] == "submitted"
