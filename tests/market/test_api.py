@@ -259,3 +259,46 @@ def test_a_revoked_consent_closes_the_application_to_the_bank(
     assert client.get(f"/api/v1/market/needs/{need_id}", headers=w["bank"]).status_code == 403
     # the borrower still sees it, with its timeline
     assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()["state"] == "submitted"
+
+
+def test_policies_and_subsidies_over_http(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    policy = {
+        "title": "绿色贷款贴息",
+        "valid_from": "2025-01-01",
+        "valid_to": "2025-12-31",
+        "subsidy_rate_bp": 100,
+        "budget_fen": 1_500_000,
+    }
+    assert client.post("/api/v1/market/policies", json=policy, headers=w["bank"]).status_code == 403
+    policy_id = client.post("/api/v1/market/policies", json=policy, headers=w["regulator"]).json()["id"]
+    loan = {
+        "loan_no": "OFF-1",
+        "borrower_code": USCC,
+        "borrower_name": "衢州测试纸业",
+        "amount_fen": 100_000_000,
+        "rate_bp": 345,
+        "term_months": 12,
+        "start_date": "2025-03-01",
+        "green_use": "3",
+    }
+    loan_id = client.post("/api/v1/loans", json=loan, headers=w["bank"]).json()["id"]
+    assert client.post("/api/v1/loans", json=loan, headers=w["bank"]).status_code == 409
+    grey = client.post("/api/v1/loans", json={**loan, "loan_no": "OFF-2", "green_use": None}, headers=w["bank"])
+    body = {"policy_id": policy_id, "loan_id": loan_id}
+    assert client.post("/api/v1/market/subsidies", json=body, headers=w["rival"]).status_code == 404
+    subsidy = client.post("/api/v1/market/subsidies", json=body, headers=w["firm"]).json()
+    assert subsidy["amount_fen"] == 1_000_000  # 100万元 × 1 % × 12/12 = 1万元
+    refused = client.post(
+        "/api/v1/market/subsidies", json={"policy_id": policy_id, "loan_id": grey.json()["id"]}, headers=w["firm"]
+    )
+    assert refused.status_code == 422 and "green" in refused.json()["detail"]
+    url = f"/api/v1/market/subsidies/{subsidy['id']}/review"
+    assert client.post(url, json={"decision": "approve"}, headers=w["firm"]).status_code == 403
+    assert client.post(url, json={"decision": "approve"}, headers=w["regulator"]).json()["status"] == "approved"
+    assert client.post(url, json={"decision": "pay"}, headers=w["regulator"]).json()["paid_fen"] == 1_000_000
+    [shown] = client.get("/api/v1/market/policies", headers=w["firm"]).json()
+    assert (shown["committed_fen"], shown["paid_fen"]) == (1_000_000, 1_000_000)
+    board = client.get("/api/v1/market/dashboard", headers=w["regulator"]).json()
+    assert board["policies"][0]["paid_fen"] == 1_000_000
+    assert client.get("/api/v1/market/dashboard", headers=w["bank"]).status_code == 403
