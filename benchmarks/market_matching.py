@@ -215,7 +215,7 @@ def main() -> None:
     )  # fmt: skip
     rng = random.Random(7)
     try:
-        for _ in range(150):
+        for _ in range(600):
             try:
                 probe = http.client.HTTPConnection("127.0.0.1", args.port, timeout=5)
                 probe.request("GET", "/health")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenfin.auth.models import AuditEvent
 from greenfin.market import service
 from tests.conftest import make_organisation
 
@@ -102,6 +104,10 @@ def test_the_contract_end_to_end(client: TestClient, session: Session, headers_f
     )
     assert after.status_code == 409
 
+    audited = session.scalars(
+        select(AuditEvent.after).where(AuditEvent.entity_type == "market_application", AuditEvent.entity_id == app_id)
+    ).all()
+    assert [a["state"] for a in audited if "state" in a] == ["submitted", "accepted", "approved", "disbursed"]
     timeline = client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()
     assert [e["action"] for e in timeline["events"]] == ["submit", "accept", "approve", "disburse"]
     assert timeline["loan_id"] == loan.json()["id"]
@@ -205,3 +211,94 @@ def test_product_versions_are_kept(client: TestClient, session: Session, headers
     assert [(p["version"], p["status"]) for p in mine] == [(1, "superseded"), (2, "published")]
     shelf = client.get("/api/v1/market/products", headers=w["firm"]).json()["items"]
     assert [p["id"] for p in shelf] == [second] and shelf[0]["rate_bp"] == service.lpr_bp() + 20
+
+
+def test_the_bank_list_follows_needs_and_products(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    product_id = _published(client, w["bank"], eligible_labels=None)
+
+    def served() -> list[str]:
+        items = client.get("/api/v1/market/needs/matching", headers=w["bank"]).json()["items"]
+        return [s["need"]["id"] for s in items]
+
+    first, second = _need(client, w["firm"]), _need(client, w["firm"], amount_fen=200_000_000)
+    assert served() == [second, first]  # newest first
+    assert client.get("/api/v1/market/needs/matching", headers=w["other"]).json()["items"] == []
+    # an edit out of the product's range drops it; withdrawing drops it
+    assert (
+        client.patch(f"/api/v1/market/needs/{second}", json={"amount_fen": 900_000_000}, headers=w["firm"]).status_code
+        == 200
+    )
+    assert served() == [first]
+    assert client.post(f"/api/v1/market/needs/{first}/withdraw", headers=w["firm"]).status_code == 200
+    assert served() == []
+    third = _need(client, w["firm"])
+    assert served() == [third]
+    assert client.post(f"/api/v1/market/products/{product_id}/withdraw", headers=w["bank"]).status_code == 200
+    assert served() == []
+    # the other bank publishes later: existing open needs show up at once
+    _published(client, w["other"])
+    assert [
+        s["need"]["id"] for s in client.get("/api/v1/market/needs/matching", headers=w["other"]).json()["items"]
+    ] == [third]
+
+
+def test_a_revoked_consent_closes_the_application_to_the_bank(
+    client: TestClient, session: Session, headers_for: Any
+) -> None:
+    w = _world(session, headers_for)
+    product_id = _published(client, w["bank"])
+    need_id = _need(client, w["firm"])
+    body = {"need_id": need_id, "product_id": product_id}
+    app_id = client.post("/api/v1/market/applications", json=body, headers=w["firm"]).json()["id"]
+    assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["bank"]).status_code == 200
+    consent_id = client.get("/api/v1/finance/consents", headers=w["firm"]).json()[0]["id"]
+    assert client.post(f"/api/v1/finance/consents/{consent_id}/revoke", headers=w["firm"]).status_code == 200
+    refused = client.get(f"/api/v1/market/applications/{app_id}", headers=w["bank"])
+    assert refused.status_code == 403 and "revoked" in refused.json()["detail"]
+    assert client.get(f"/api/v1/market/needs/{need_id}", headers=w["bank"]).status_code == 403
+    # the borrower still sees it, with its timeline
+    assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()["state"] == "submitted"
+
+
+def test_policies_and_subsidies_over_http(client: TestClient, session: Session, headers_for: Any) -> None:
+    w = _world(session, headers_for)
+    policy = {
+        "title": "绿色贷款贴息",
+        "valid_from": "2025-01-01",
+        "valid_to": "2025-12-31",
+        "subsidy_rate_bp": 100,
+        "budget_fen": 1_500_000,
+    }
+    assert client.post("/api/v1/market/policies", json=policy, headers=w["bank"]).status_code == 403
+    policy_id = client.post("/api/v1/market/policies", json=policy, headers=w["regulator"]).json()["id"]
+    loan = {
+        "loan_no": "OFF-1",
+        "borrower_code": USCC,
+        "borrower_name": "衢州测试纸业",
+        "amount_fen": 100_000_000,
+        "rate_bp": 345,
+        "term_months": 12,
+        "start_date": "2025-03-01",
+        "green_use": "3",
+    }
+    loan_id = client.post("/api/v1/loans", json=loan, headers=w["bank"]).json()["id"]
+    assert client.post("/api/v1/loans", json=loan, headers=w["bank"]).status_code == 409
+    grey = client.post("/api/v1/loans", json={**loan, "loan_no": "OFF-2", "green_use": None}, headers=w["bank"])
+    body = {"policy_id": policy_id, "loan_id": loan_id}
+    assert client.post("/api/v1/market/subsidies", json=body, headers=w["rival"]).status_code == 404
+    subsidy = client.post("/api/v1/market/subsidies", json=body, headers=w["firm"]).json()
+    assert subsidy["amount_fen"] == 1_000_000  # 100万元 × 1 % × 12/12 = 1万元
+    refused = client.post(
+        "/api/v1/market/subsidies", json={"policy_id": policy_id, "loan_id": grey.json()["id"]}, headers=w["firm"]
+    )
+    assert refused.status_code == 422 and "green" in refused.json()["detail"]
+    url = f"/api/v1/market/subsidies/{subsidy['id']}/review"
+    assert client.post(url, json={"decision": "approve"}, headers=w["firm"]).status_code == 403
+    assert client.post(url, json={"decision": "approve"}, headers=w["regulator"]).json()["status"] == "approved"
+    assert client.post(url, json={"decision": "pay"}, headers=w["regulator"]).json()["paid_fen"] == 1_000_000
+    [shown] = client.get("/api/v1/market/policies", headers=w["firm"]).json()
+    assert (shown["committed_fen"], shown["paid_fen"]) == (1_000_000, 1_000_000)
+    board = client.get("/api/v1/market/dashboard", headers=w["regulator"]).json()
+    assert board["policies"][0]["paid_fen"] == 1_000_000
+    assert client.get("/api/v1/market/dashboard", headers=w["bank"]).status_code == 403

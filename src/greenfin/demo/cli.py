@@ -57,6 +57,8 @@ def _print_summary(summary: DemoSummary, where: region.Place) -> None:
         farms = ", ".join(f"{key} {value:,}" for key, value in summary.farms.items())
         residents = ", ".join(f"{key} {value:,}" for key, value in summary.residents.items())
         typer.echo(f"farms: {farms}; consents to the demo bank: {summary.consents}; residents: {residents}")
+    if summary.market:
+        typer.echo("financing platform: " + ", ".join(f"{key} {value:,}" for key, value in summary.market.items()))
 
 
 def demo(

@@ -99,6 +99,7 @@ class DemoSummary:
     farms: dict[str, int] = field(default_factory=dict)
     consents: int = 0
     residents: dict[str, int] = field(default_factory=dict)
+    market: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     digest: str = ""
 
@@ -439,6 +440,11 @@ def _other_accounts(
         )
     progress("accounts", 3, 3)
     summary.seconds["accounts"] = time.perf_counter() - started
+    from greenfin.market.demo import add_market_demo
+
+    started = time.perf_counter()
+    summary.market = add_market_demo(session, seed=seed)
+    summary.seconds["market"] = time.perf_counter() - started
 
 
 def label_region(
