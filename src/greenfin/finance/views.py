@@ -31,7 +31,7 @@ from greenfin.auth.service import Principal
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.finance import report as report_text
 from greenfin.finance import service
-from greenfin.finance.policy import load_lpr
+from greenfin.finance.policy import COAL_ENERGIES, load_lpr
 from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatIf, FarmWhatIfIn, ReportRequest
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.industry.methodology import industry_name
@@ -47,8 +47,7 @@ templates.globals.update(
 )
 
 CHINA = timezone(timedelta(hours=8), "CST")
-COAL = ("raw_coal", "anthracite", "bituminous_coal", "lignite", "washed_coal", "other_washed_coal", "briquette")
-"""Energies the "coal to electricity" field moves (coal products such as coke are left alone)."""
+COAL = COAL_ENERGIES
 DEFAULT_CONSENT_DAYS = 365
 
 Pct = Annotated[Decimal, Query(ge=0, le=100)]
