@@ -6,8 +6,12 @@ The seeded region (``tests/web/conftest.py``) carries the demo login ``farm``: a
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from pathlib import Path
 
+import openpyxl
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -126,3 +130,40 @@ def test_a_browser_asking_for_an_unknown_page_gets_the_error_page(visit: Visit, 
     expect(visit.page.locator(".error-sentence")).to_have_text(translate("error.404", lang))
     api = visit.page.request.get(region.base_url + "/api/v1/no-such-thing")
     assert api.status == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+def _download(visit: Visit, selector: str) -> bytes:
+    with visit.page.expect_download() as info:
+        visit.page.click(selector)
+    path = info.value.path()
+    return Path(path).read_bytes()
+
+
+def test_the_enterprise_list_sorts_pages_and_exports_exactly_what_is_filtered(visit: Visit, region: Region) -> None:
+    visit.login("regulator")
+    county = region.enterprises[1].county
+    in_county = sorted((e for e in region.enterprises if e.county == county), key=lambda e: e.name, reverse=True)
+    visit.go(f"/industry/enterprises?county={county}")
+    page = visit.page
+    # Sort by name, then the other way: the filter stays in the URL.
+    page.click("th a[data-sort=name]")
+    page.click("th a[data-sort=name]")
+    expect(page).to_have_url(re.compile(rf"county={county}.*sort=name.*dir=desc|sort=name.*dir=desc.*county={county}"))
+    names = page.locator("#enterprise-table tbody tr td:first-child").all_inner_texts()
+    assert names == [e.name for e in in_county]
+    # Page size: 20, 50, 100; the region's 24 enterprises fit one page of 50.
+    visit.go("/industry/enterprises")
+    page.select_option("#page-size", "50")
+    page.click("#page-size-submit")
+    expect(page.locator("#enterprise-table tbody tr")).to_have_count(len(region.enterprises))
+    assert page.locator(".pager").count() == 0
+    # Exports hold exactly the filtered rows, names first.
+    visit.go(f"/industry/enterprises?county={county}&sort=name&dir=desc")
+    workbook = openpyxl.load_workbook(io.BytesIO(_download(visit, "#export-xlsx")), read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("企业", "统一社会信用代码", "所在区县")
+    assert [row[0] for row in rows[1:]] == [e.name for e in in_county]
+    assert [row[1] for row in rows[1:]] == [e.uscc for e in in_county]
+    text = _download(visit, "#export-csv").decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert [line[1] for line in lines[1:]] == [e.uscc for e in in_county]
