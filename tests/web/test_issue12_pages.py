@@ -167,3 +167,39 @@ def test_the_enterprise_list_sorts_pages_and_exports_exactly_what_is_filtered(vi
     text = _download(visit, "#export-csv").decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text)))
     assert [line[1] for line in lines[1:]] == [e.uscc for e in in_county]
+
+
+def test_the_regulator_has_a_farm_list_that_exports_exactly_what_is_filtered(visit: Visit, region: Region) -> None:
+    visit.login("regulator")
+    page = visit.page
+    page.click(f"nav a:text-is('{translate('nav.farms', 'zh')}')")
+    expect(page.locator("h1")).to_have_text(translate("list.farms_title", "zh"))
+    page.select_option("#farm_type", "pig_farm")
+    page.select_option("#account", "yes")
+    with page.expect_navigation():
+        page.click("#farm-filter-submit")
+    expect(page).to_have_url(re.compile(r"farm_type=pig_farm.*account=yes"))
+    page.select_option("#page-size", "100")
+    with page.expect_navigation():
+        page.click("#page-size-submit")
+    expect(page).to_have_url(re.compile(r"farm_type=pig_farm.*size=100"))
+    total = int(page.locator("#farm-results").get_attribute("data-total") or "0")
+    rows = page.locator("#farm-table tbody tr[data-farm]")
+    expect(rows).to_have_count(min(total, 100))
+    assert total > 0
+    shown = rows.locator("td:first-child").all_inner_texts()
+    assert all(
+        translate("list.account_open", "zh") == text for text in rows.locator("td:nth-child(6)").all_inner_texts()
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(_download(visit, "#export-xlsx")), read_only=True)
+    exported = list(workbook.active.iter_rows(values_only=True))
+    assert exported[0][0] == translate("list.farm_name", "zh")
+    assert len(exported) - 1 == total  # every filtered row, not just this page
+    assert [row[0] for row in exported[1 : len(shown) + 1]] == shown  # in the order shown
+    assert {row[1] for row in exported[1:]} == {translate("agri.category.pig_farm", "zh")}
+    assert all("北京时间" in row[-1] for row in exported[1:])
+    # Sorted by name descending, the first page begins with the last names of all filtered.
+    page.click("th a[data-sort=name]")
+    page.click("th a[data-sort=name]")
+    every = sorted((str(row[0]) for row in exported[1:]), reverse=True)
+    assert rows.locator("td:first-child").all_inner_texts() == every[: min(total, 100)]
