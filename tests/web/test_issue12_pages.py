@@ -203,3 +203,28 @@ def test_the_regulator_has_a_farm_list_that_exports_exactly_what_is_filtered(vis
     page.click("th a[data-sort=name]")
     every = sorted((str(row[0]) for row in exported[1:]), reverse=True)
     assert rows.locator("td:first-child").all_inner_texts() == every[: min(total, 100)]
+
+
+def test_the_ledger_export_holds_exactly_the_filtered_entries(visit: Visit, region: Region) -> None:
+    visit.login("resident")
+    visit.go("/personal/account?kind=earn")
+    total = int(visit.page.locator("#ledger-results").get_attribute("data-total") or "0")
+    assert total > 20  # more than one page: the export is not just the page shown
+    workbook = openpyxl.load_workbook(io.BytesIO(_download(visit, "#ledger-export-xlsx")), read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert len(rows) - 1 == total
+    assert {row[1] for row in rows[1:]} == {translate("personal.kind.earn", "zh")}
+    assert all(row[2] for row in rows[1:])  # every earning names its scenarios
+    first = visit.page.locator("#ledger-table tbody tr").first
+    expect(first.locator(".what")).to_have_text(str(rows[1][2]))
+
+
+def test_the_borrower_exports_who_read_its_reports(visit: Visit) -> None:
+    visit.login("enterprise")
+    visit.go("/finance/consents")
+    shown = visit.page.locator("#report-reads tbody tr[data-actor]").count()
+    workbook = openpyxl.load_workbook(io.BytesIO(_download(visit, "#reads-export-xlsx")), read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert rows[0][0] == translate("fin.read_at", "zh")
+    assert len(rows) - 1 == shown
+    assert all("北京时间" in str(row[0]) for row in rows[1:])

@@ -37,6 +37,7 @@ from greenfin.http import SessionDep, SettingsDep
 from greenfin.industry.methodology import industry_name
 from greenfin.web.formatting import has_chinese, name_code
 from greenfin.web.i18n import translate
+from greenfin.web.listing import export_rows
 from greenfin.web.pages import LangDep, PagePrincipalDep, nav_provider, page_router, render, templates
 
 router = page_router()
@@ -266,15 +267,7 @@ def _consents_page(
     consents = service.list_consents(session, principal)
     is_borrower = principal.role == "enterprise"
     borrowers = service.own_borrowers(session, principal) if is_borrower else []
-    reads = sorted(
-        (
-            r
-            for b in borrowers
-            for r in service.report_reads(session, principal, farm_ref=b.ref if b.kind == "farm" else None)
-        ),
-        key=lambda r: r.at,
-        reverse=True,
-    )
+    reads = _borrower_reads(session, principal)
     known_banks = sorted({c.bank_code for c in consents})
     bank_names = auth.organisation_names(session, {c.bank_code for c in consents} | {r.bank_code or "" for r in reads})
     borrower_names = {} if is_borrower else _borrower_names(session, consents)
@@ -293,6 +286,38 @@ def _consents_page(
         "error": error,
     }
     return render(request, "finance/consents.html", context, lang=lang, status=status)
+
+
+def _borrower_reads(session: SessionDep, principal: Principal) -> list[Any]:
+    """Every read of the reports about the borrowers the principal acts for, newest first."""
+    borrowers = service.own_borrowers(session, principal) if principal.role == "enterprise" else []
+    reads = (
+        r
+        for b in borrowers
+        for r in service.report_reads(session, principal, farm_ref=b.ref if b.kind == "farm" else None)
+    )
+    return sorted(reads, key=lambda r: r.at, reverse=True)
+
+
+def _export_reads(session: SessionDep, principal: Principal, lang: str, fmt: str) -> Response:
+    """Who read the borrower's reports, as a file: time (Beijing), reader, bank by name, form, report."""
+    if principal.role != "enterprise":
+        raise Forbidden(translate("fin.err_reads_borrower", lang))
+    reads = _borrower_reads(session, principal)
+    banks = auth.organisation_names(session, {r.bank_code or "" for r in reads})
+    keys = ("fin.read_at", "fin.reader", "fin.bank", "fin.form", "fin.report_id")
+    rows = [
+        [
+            r.at,
+            r.actor.split(":", 1)[-1] + (f" · {translate('role.' + r.actor_role, lang)}" if r.actor_role else ""),
+            name_code(banks.get(r.bank_code or ""), r.bank_code, lang) if r.bank_code else "",
+            translate(f"fin.form.{r.form}", lang) if r.form in ("issue", "json", "pdf", "page") else (r.form or ""),
+            r.report_id or "",
+        ]
+        for r in reads
+    ]
+    header = [translate(key, lang) for key in keys]
+    return export_rows(header, rows, name=translate("fin.reads_title", lang), fmt=fmt, lang=lang, total=len(rows))
 
 
 def _borrower_names(session: SessionDep, consents: list[ConsentRead]) -> dict[str, str]:
@@ -331,8 +356,12 @@ def consents_page(
     lang: LangDep,
     granted: Annotated[str | None, Query(max_length=40)] = None,
     revoked: Annotated[int | None, Query(ge=0, le=1)] = None,
+    export: Annotated[str | None, Query(pattern="^(xlsx|csv)$")] = None,
 ) -> Response:
-    """The borrower's consents (grant, revoke) and who read its reports; a bank's consents held."""
+    """The borrower's consents (grant, revoke) and who read its reports (``export``: the reads as a file);
+    a bank's consents held."""
+    if export:
+        return _export_reads(session, principal, lang, export)
     notice = None
     if granted:
         name = auth.organisation_names(session, [granted]).get(granted)

@@ -108,5 +108,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "list.uscc_or_holder": ("统一社会信用代码 / 经营者身份证号（脱敏）", "USCC / holder ID (masked)"),
     "list.size": ("面积（亩）/ 存栏（头）", "Area (mu) / herd (head)"),
     "nav.farms": ("农业主体名录", "Farms"),
+    "fin.err_reads_borrower": ("查阅记录只对借款人本人开放。", "Only the borrower sees who read its reports."),
+    "personal.ledger_what": ("事项", "For"),
+    "personal.export_co2_g": ("减少碳排放（克）", "CO₂ avoided (g)"),
     "industry.export_co2": ("排放总量（tCO₂）", "Total emissions (tCO₂)"),
 }
