@@ -242,3 +242,29 @@ def test_names_come_first_where_codes_were(visit: Visit, region: Region) -> None
     visit.login("enterprise")
     visit.go("/finance/consents")
     expect(visit.page.locator("#consent-list .bank-name").first).to_contain_text("衢州绿色银行")
+
+
+def test_the_bank_enters_amount_and_term_and_gets_a_report_fit_for_a_credit_file(visit: Visit, region: Region) -> None:
+    from pypdf import PdfReader
+
+    visit.login("bank")
+    visit.go("/finance/reports")
+    page = visit.page
+    page.select_option("#borrower", f"enterprise:{region.own.uscc}")
+    page.fill("#amount_wan", "150")
+    page.fill("#term_months", "36")
+    with page.expect_navigation():
+        page.click("#request-submit")
+    expect(page.locator("#borrower-name")).to_have_text(region.own.name)
+    expect(page.locator("#issued-at")).to_contain_text("北京时间")
+    terms = page.locator("#report-terms")
+    expect(terms).to_contain_text("1,500,000.00 元（150.00 万元）")  # the amount the bank entered
+    expect(terms).to_contain_text("36 个月")
+    expect(page.locator("#reference-rate")).to_contain_text("LPR")
+    expect(page.locator("#terms-adjustments .basis").first).to_contain_text("《衢州市碳账户金融差异化政策表 第1版》")
+    expect(page.locator("#report-qr svg")).to_be_visible()
+    assert not _identifiers(_visible_text(visit))
+    href = page.locator("#pdf-link").get_attribute("href") or ""
+    pdf = page.context.request.get(region.base_url + href).body()
+    text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    assert region.own.name in text and "北京时间" in text and "150.00万元" in text

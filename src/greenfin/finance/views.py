@@ -20,8 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+import segno
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from greenfin.agriculture import service as agriculture
@@ -226,6 +228,9 @@ def report_page(
         **report_names(report, lang),
         "terms": report["terms"],
         "products": product_names(),
+        # The id and SHA-256 as a QR code a reader scans to match this page with the signed JSON.
+        "qr_svg": Markup(segno.make_qr(report_text.qr_payload(envelope), error="m").svg_inline(scale=3)),
+        "qr_payload": report_text.qr_payload(envelope),
     }
     return render(request, "finance/report.html", context, lang=lang)
 
