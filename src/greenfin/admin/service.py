@@ -23,7 +23,7 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,12 +41,12 @@ from greenfin.auth import service as auth
 from greenfin.auth.models import ApiKey, Organisation, Registration, User
 from greenfin.auth.schemas import ApiKeyCreated, ApiKeyRead, AuditEventRead
 from greenfin.auth.service import Principal
+from greenfin.clock import BEIJING
 from greenfin.db import utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from greenfin.settings import Settings
 
 # One home for Beijing time is coming with the region data; until then this module's own.
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 PLATFORM_CODE = "platform"
 ORGANISATION_KINDS = ("regulator", "bank", "guarantor", "insurer", "enterprise", "farm", "data_source", "partner")
 # The organisation kinds a user of each role may act for (a resident acts for none).

@@ -22,6 +22,7 @@ from greenfin.admin.api import csv_response
 from greenfin.admin.schemas import RegistrationCreate
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
+from greenfin.clock import BEIJING
 from greenfin.errors import GreenfinError, InvalidInput
 from greenfin.http import SESSION_COOKIE, SessionDep, SettingsDep
 from greenfin.web.i18n import CATALOGUE, translate
@@ -36,7 +37,7 @@ FormText = Annotated[str, Form(max_length=2000)]
 
 def beijing(moment: datetime | None) -> str:
     """A moment as pages show it: Beijing time, to the minute."""
-    return moment.astimezone(service.BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "—"
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if moment else "—"
 
 
 def _refusal(exc: GreenfinError, lang: str) -> str:

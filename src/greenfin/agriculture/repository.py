@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from greenfin.agriculture.models import Assessment, Baseline, Farm, PracticeRecord
@@ -51,8 +51,15 @@ def list_farms(
     organisation_code: str | None,
     offset: int,
     limit: int,
+    order: str = "county",
+    descending: bool = False,
+    q: str | None = None,
 ) -> tuple[Sequence[Farm], int]:
     query = select(Farm)
+    if q:
+        query = query.where(
+            or_(Farm.name.contains(q, autoescape=True), Farm.uscc.startswith(q.upper(), autoescape=True))
+        )
     if farm_type:
         query = query.where(Farm.farm_type == farm_type)
     if county_code:
@@ -62,7 +69,16 @@ def list_farms(
     if organisation_code:
         query = query.where(Farm.organisation_code == organisation_code)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Farm.county_code, Farm.name, Farm.id).offset(offset).limit(limit)).all()
+    columns: dict[str, Any] = {
+        "county": Farm.county_code,
+        "name": Farm.name,
+        "type": Farm.farm_type,
+        "account": Farm.account_opened_at,
+        "registered": Farm.registered_at,
+    }
+    column = columns.get(order, Farm.county_code)
+    ordered = query.order_by(column.desc() if descending else column.asc(), Farm.name, Farm.id)
+    rows = session.scalars(ordered.offset(offset).limit(limit)).all()
     return rows, total
 
 

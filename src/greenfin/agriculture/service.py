@@ -227,8 +227,12 @@ def list_farms(
     with_account: bool | None = None,
     offset: int = 0,
     limit: int = 50,
+    order: str = "county",
+    descending: bool = False,
+    q: str | None = None,
 ) -> tuple[list[FarmRead], int]:
-    """One page of the register: staff see every farm, a farm organisation its own."""
+    """One page of the register: staff see every farm, a farm organisation its own; ``order`` is one of
+    county, name, type, account, registered; ``q`` part of a name or the start of a USCC."""
     require_role(principal, "regulator", "enterprise")
     organisation_code = None if principal.is_staff else (principal.organisation_code or "-")
     rows, total = repository.list_farms(
@@ -239,6 +243,9 @@ def list_farms(
         organisation_code=organisation_code,
         offset=offset,
         limit=limit,
+        order=order,
+        descending=descending,
+        q=q,
     )
     return [farm_read(row) for row in rows], total
 

@@ -16,11 +16,13 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from greenfin.agriculture import service
-from greenfin.agriculture.schemas import AssessmentRead, CoverageRead
+from greenfin.agriculture.methodology import FARM_TYPES
+from greenfin.agriculture.schemas import AssessmentRead, CoverageRead, FarmRead
 from greenfin.http import SessionDep
 from greenfin.region.service import county_label
 from greenfin.web.formatting import chart_number
 from greenfin.web.i18n import translate
+from greenfin.web.listing import EXPORT_LIMIT, export_rows, list_query
 from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
 
 router = page_router()
@@ -98,6 +100,87 @@ def practice_chart(assessment: AssessmentRead, lang: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+# --- the regulator's farm list ---------------------------------------------------------------
+
+FARM_SORTS = ("name", "type", "county", "account", "registered")
+
+
+@router.get("/agriculture/farms", response_class=HTMLResponse)
+def farms_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    farm_type: Annotated[str | None, Query(max_length=40)] = None,
+    county: Annotated[str | None, Query(max_length=6)] = None,
+    account: Annotated[str | None, Query(max_length=4)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Every farm on the register (a farm's own login: its own), filtered, sorted, paged or exported."""
+    farm_type = farm_type if farm_type in FARM_TYPES else None
+    county, q = county or None, (q or "").strip() or None
+    with_account = {"yes": True, "no": False}.get(account or "")
+    filters = {
+        "farm_type": farm_type,
+        "county": county,
+        "account": account if with_account is not None else None,
+        "q": q,
+    }
+    listed = list_query(request, sorts=FARM_SORTS, default_sort="county", filters=filters)
+
+    def page(offset: int, limit: int) -> tuple[list[FarmRead], int]:
+        return service.list_farms(
+            session,
+            principal,
+            farm_type=farm_type,
+            county_code=county,
+            with_account=with_account,
+            q=q,
+            order=listed.sort or "county",
+            descending=listed.descending,
+            offset=offset,
+            limit=limit,
+        )
+
+    if listed.export:
+        everything, total = page(0, EXPORT_LIMIT + 1)
+        return _export_farms(everything, total, listed.export, lang)
+    farms, total = page(listed.offset, listed.size)
+    counties = sorted({row.county_code for row in service.coverage(session, principal).by_county if row.county_code})
+    context = {
+        "farms": farms,
+        "total": total,
+        "list": listed,
+        "filters": filters,
+        "farm_types": FARM_TYPES,
+        "counties": [(code, county_label(code, lang)) for code in counties],
+        "county_names": {farm.county_code: county_label(farm.county_code, lang) for farm in farms},
+    }
+    return render(request, "agriculture/farms.html", context, lang=lang)
+
+
+def _export_farms(farms: list[FarmRead], total: int, fmt: str, lang: str) -> Response:
+    keys = ("list.farm_name", "list.farm_type", "list.county", "agri.township", "agri.uscc", "agri.holder_id")
+    header = [translate(key, lang) for key in keys]
+    header += [translate(key, lang) for key in ("agri.area", "agri.herd", "list.account", "list.registered_at")]
+    rows = [
+        [
+            farm.name,
+            farm.farm_type_name_zh if lang == "zh" else farm.farm_type_name_en,
+            county_label(farm.county_code, lang),
+            farm.township,
+            farm.uscc,
+            farm.holder_id_masked,
+            farm.area_mu,
+            farm.herd_heads,
+            translate("list.account_open" if farm.has_account else "list.account_none", lang),
+            farm.registered_at,
+        ]
+        for farm in farms
+    ]
+    return export_rows(header, rows, name=translate("list.farms_title", lang), fmt=fmt, lang=lang, total=total)
 
 
 # --- the regulator's coverage ---------------------------------------------------------------

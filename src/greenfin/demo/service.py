@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, cast
 
 import polars as pl
@@ -401,6 +402,7 @@ def build_region(
     summary.seconds["build"] = time.perf_counter() - started
     if label:
         label_region(session, principal, summary=summary, progress=report)
+        showcase_yellow_enterprise(session)
     _other_accounts(session, seed=seed, settings=settings, residents=residents, summary=summary, progress=report)
     return summary
 
@@ -445,6 +447,59 @@ def _other_accounts(
     started = time.perf_counter()
     summary.market = add_market_demo(session, seed=seed)
     summary.seconds["market"] = time.perf_counter() - started
+
+
+SHOWCASE_COAL_PCT = Decimal(60)
+"""The what-if the demo ``enterprise`` is chosen by: 60 % of its coal moved to an industrial heat pump."""
+SHOWCASE_CANDIDATES = 40
+
+
+def showcase_yellow_enterprise(session: Session) -> str | None:
+    """Let the demo ``enterprise`` act for a 黄 enterprise whose what-if reaches 浅绿.
+
+    A 深绿 showcase could never show a better label. Among the first 黄 enterprises of the
+    latest labelled year, the first whose "60 % of coal to a heat pump" what-if earns 浅绿 (or
+    better) becomes the login's organisation (its code, name and county follow). Returns its
+    USCC, or None when no candidate reaches 浅绿 (the login then keeps its first enterprise).
+    """
+    from greenfin.auth import repository as auth_repository
+    from greenfin.finance import service as finance
+    from greenfin.finance.policy import COAL_ENERGIES
+    from greenfin.finance.schemas import EnterpriseWhatIf
+
+    user = auth_repository.user_by_username(session, "enterprise")
+    organisation = (
+        auth_repository.organisation_by_id(session, user.organisation_id) if user and user.organisation_id else None
+    )
+    if organisation is None:
+        return None
+    candidates, _ = industry.list_enterprises(session, SYSTEM, label="yellow", limit=SHOWCASE_CANDIDATES)
+    for candidate in candidates:
+        principal = Principal(
+            actor="demo", role="enterprise", organisation_kind="enterprise", organisation_code=candidate.uscc
+        )
+        current = finance.enterprise_what_if(session, principal, what_if_in=EnterpriseWhatIf(uscc=candidate.uscc))
+        coal = [line.energy for line in current.energies if line.before_quantity and line.energy in COAL_ENERGIES]
+        if not coal:
+            continue
+        changes = [
+            {
+                "kind": "shift",
+                "from_energy": energy,
+                "to_energy": "electricity",
+                "share_pct": str(SHOWCASE_COAL_PCT),
+                "technology": "heat_pump",
+            }
+            for energy in coal
+        ]
+        what_if = EnterpriseWhatIf.model_validate({"uscc": candidate.uscc, "year": current.year, "changes": changes})
+        after = finance.enterprise_what_if(session, principal, what_if_in=what_if).after.label
+        if after in ("light_green", "dark_green"):
+            organisation.code, organisation.name = candidate.uscc, candidate.name
+            organisation.region_code = candidate.county_code
+            session.flush()
+            return candidate.uscc
+    return None
 
 
 def label_region(

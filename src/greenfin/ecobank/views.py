@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from greenfin.clock import BEIJING
 from greenfin.ecobank import service
 from greenfin.http import SessionDep
 from greenfin.web.i18n import translate
@@ -24,7 +24,6 @@ from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
 router = page_router()
 
 PAGE_SIZE = 50
-BEIJING = timezone(timedelta(hours=8), "CST")
 
 
 def _filters(county: str | None, kind: str | None) -> tuple[str | None, str | None]:

@@ -543,6 +543,18 @@ def load_what_if_method(version: str = "v1") -> WhatIfMethod:
     )
 
 
+COAL_ENERGIES: tuple[str, ...] = (
+    "raw_coal",
+    "anthracite",
+    "bituminous_coal",
+    "lignite",
+    "washed_coal",
+    "other_washed_coal",
+    "briquette",
+)
+"""Energies a "coal to electricity" what-if moves (coal products such as coke are left alone)."""
+
+
 # --- the loan prime rate (LPR) ------------------------------------------------------------------
 
 LONG_TERM_MONTHS = 60

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 
 from greenfin.agriculture.schemas import AssessmentRead, PracticeIn
 from greenfin.bounds import MAX_DIGITS, MAX_QUANTITY
+from greenfin.clock import BEIJING
 from greenfin.finance.policy import load_lpr
-from greenfin.web.formatting import BEIJING
 
 
 def _json_number(value: Decimal) -> int | float:

@@ -43,6 +43,7 @@ from greenfin.auth import repository as auth_repository
 from greenfin.auth import service as auth_service
 from greenfin.auth.schemas import ConsentRecord
 from greenfin.auth.service import SYSTEM, Principal, record, require_role, require_tenant
+from greenfin.clock import BEIJING
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Conflict, Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.finance import repository, signing
@@ -72,7 +73,6 @@ from greenfin.finance.schemas import (
     reference_offer,
 )
 from greenfin.settings import Settings
-from greenfin.web.formatting import BEIJING
 
 REPORT_SCHEMA = "greenfin.carbon-credit-report/3"
 """/3 adds ``next_label_en`` beside ``next_label_zh``; /2 adds English names (industry, county,

@@ -20,8 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+import segno
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from greenfin.agriculture import service as agriculture
@@ -31,13 +33,14 @@ from greenfin.clock import BEIJING
 from greenfin.errors import Forbidden, GreenfinError, InvalidInput, NotFound
 from greenfin.finance import report as report_text
 from greenfin.finance import service
-from greenfin.finance.policy import load_lpr
+from greenfin.finance.policy import COAL_ENERGIES, load_lpr
 from greenfin.finance.schemas import ConsentCreate, ConsentRead, EnterpriseWhatIf, FarmWhatIfIn, ReportRequest
 from greenfin.http import SessionDep, SettingsDep
 from greenfin.industry.service import industry_name
 from greenfin.region.service import county_label
 from greenfin.web.formatting import has_chinese, name_code
 from greenfin.web.i18n import translate
+from greenfin.web.listing import export_rows
 from greenfin.web.pages import (
     LangDep,
     PagePrincipalDep,
@@ -55,8 +58,7 @@ templates.globals.update(
     reference_rate_sentence=report_text.reference_rate_sentence,
 )
 
-COAL = ("raw_coal", "anthracite", "bituminous_coal", "lignite", "washed_coal", "other_washed_coal", "briquette")
-"""Energies the "coal to electricity" field moves (coal products such as coke are left alone)."""
+COAL = COAL_ENERGIES
 DEFAULT_CONSENT_DAYS = 365
 
 Pct = Annotated[Decimal, Query(ge=0, le=100)]
@@ -234,6 +236,9 @@ def report_page(
         **report_names(report, lang),
         "terms": report["terms"],
         "products": product_names(),
+        # The id and SHA-256 as a QR code a reader scans to match this page with the signed JSON.
+        "qr_svg": Markup(segno.make_qr(report_text.qr_payload(envelope), error="m").svg_inline(scale=3)),
+        "qr_payload": report_text.qr_payload(envelope),
     }
     return render(request, "finance/report.html", context, lang=lang)
 
@@ -275,15 +280,7 @@ def _consents_page(
     consents = service.list_consents(session, principal)
     is_borrower = principal.role == "enterprise"
     borrowers = service.own_borrowers(session, principal) if is_borrower else []
-    reads = sorted(
-        (
-            r
-            for b in borrowers
-            for r in service.report_reads(session, principal, farm_ref=b.ref if b.kind == "farm" else None)
-        ),
-        key=lambda r: r.at,
-        reverse=True,
-    )
+    reads = _borrower_reads(session, principal)
     known_banks = sorted({c.bank_code for c in consents})
     bank_names = auth.organisation_names(session, {c.bank_code for c in consents} | {r.bank_code or "" for r in reads})
     borrower_names = {} if is_borrower else _borrower_names(session, consents)
@@ -302,6 +299,38 @@ def _consents_page(
         "error": error,
     }
     return render(request, "finance/consents.html", context, lang=lang, status=status)
+
+
+def _borrower_reads(session: SessionDep, principal: Principal) -> list[Any]:
+    """Every read of the reports about the borrowers the principal acts for, newest first."""
+    borrowers = service.own_borrowers(session, principal) if principal.role == "enterprise" else []
+    reads = (
+        r
+        for b in borrowers
+        for r in service.report_reads(session, principal, farm_ref=b.ref if b.kind == "farm" else None)
+    )
+    return sorted(reads, key=lambda r: r.at, reverse=True)
+
+
+def _export_reads(session: SessionDep, principal: Principal, lang: str, fmt: str) -> Response:
+    """Who read the borrower's reports, as a file: time (Beijing), reader, bank by name, form, report."""
+    if principal.role != "enterprise":
+        raise Forbidden(translate("fin.err_reads_borrower", lang))
+    reads = _borrower_reads(session, principal)
+    banks = auth.organisation_names(session, {r.bank_code or "" for r in reads})
+    keys = ("fin.read_at", "fin.reader", "fin.bank", "fin.form", "fin.report_id")
+    rows = [
+        [
+            r.at,
+            r.actor.split(":", 1)[-1] + (f" · {translate('role.' + r.actor_role, lang)}" if r.actor_role else ""),
+            name_code(banks.get(r.bank_code or ""), r.bank_code, lang) if r.bank_code else "",
+            translate(f"fin.form.{r.form}", lang) if r.form in ("issue", "json", "pdf", "page") else (r.form or ""),
+            r.report_id or "",
+        ]
+        for r in reads
+    ]
+    header = [translate(key, lang) for key in keys]
+    return export_rows(header, rows, name=translate("fin.reads_title", lang), fmt=fmt, lang=lang, total=len(rows))
 
 
 def _borrower_names(session: SessionDep, consents: list[ConsentRead]) -> dict[str, str]:
@@ -340,8 +369,12 @@ def consents_page(
     lang: LangDep,
     granted: Annotated[str | None, Query(max_length=40)] = None,
     revoked: Annotated[int | None, Query(ge=0, le=1)] = None,
+    export: Annotated[str | None, Query(pattern="^(xlsx|csv)$")] = None,
 ) -> Response:
-    """The borrower's consents (grant, revoke) and who read its reports; a bank's consents held."""
+    """The borrower's consents (grant, revoke) and who read its reports (``export``: the reads as a file);
+    a bank's consents held."""
+    if export:
+        return _export_reads(session, principal, lang, export)
     notice = None
     if granted:
         name = auth.organisation_names(session, [granted]).get(granted)

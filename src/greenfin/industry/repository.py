@@ -482,6 +482,10 @@ def _run_condition(year: int, run: tuple[str, str]) -> Any:
     return and_(Label.year == year, Label.methodology_version == run[0], Label.factor_set_version == run[1])
 
 
+LABEL_ORDER = ("dark_green", "light_green", "yellow", "red")
+"""Labels best first: the order a list sorted by label shows."""
+
+
 def list_enterprises(
     session: Session,
     *,
@@ -494,8 +498,10 @@ def list_enterprises(
     q: str | None,
     offset: int,
     limit: int,
+    order: str = "uscc",
+    descending: bool = False,
 ) -> tuple[list[tuple[Enterprise, Label | None]], int]:
-    """A page of enterprises with their label of ``year``'s latest run, and the total."""
+    """A page of enterprises with their label of ``year``'s latest run, in ``order``, and the total."""
     e = Enterprise
     if year is not None and run is not None:
         join_on = and_(Label.enterprise_id == e.id, _run_condition(year, run))
@@ -517,7 +523,19 @@ def list_enterprises(
         conditions.append(or_(e.name.contains(pattern, autoescape=True), e.uscc.startswith(pattern.upper())))
     stmt = base.where(*conditions)
     total = session.scalar(select(func.count()).select_from(stmt.with_only_columns(e.id).subquery())) or 0
-    rows = session.execute(stmt.order_by(e.uscc).offset(offset).limit(limit))
+    rank = case({code: i for i, code in enumerate(LABEL_ORDER)}, value=Label.label, else_=len(LABEL_ORDER))
+    columns: dict[str, Any] = {
+        "uscc": e.uscc,
+        "name": e.name,
+        "county": e.county_code,
+        "industry": e.industry_code,
+        "co2": Label.energy_co2_g + Label.process_co2_g,
+        "label": rank,
+    }
+    column = columns.get(order, e.uscc)
+    sort = column.desc() if descending else column.asc()
+    # Missing labels (and figures) go last either way; the USCC keeps equal rows in a stable order.
+    rows = session.execute(stmt.order_by(column.is_(None), sort, e.uscc).offset(offset).limit(limit))
     return [(ent, lab) for ent, lab in rows], int(total)
 
 

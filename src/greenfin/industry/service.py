@@ -409,8 +409,11 @@ def list_enterprises(
     q: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    order: str = "uscc",
+    descending: bool = False,
 ) -> tuple[list[EnterpriseListItem], int]:
-    """One page of enterprises with their label of ``year`` (default: the latest labelled year), and the total."""
+    """One page of enterprises with their label of ``year`` (default: the latest labelled year), and the total;
+    ``order`` is one of uscc, name, county, industry, co2, label."""
     _require_reader(principal)
     if label is not None and label not in LABELS:
         raise InvalidInput(f"unknown label {label!r}; known: {', '.join(LABELS)}")
@@ -430,6 +433,8 @@ def list_enterprises(
         q=q,
         offset=offset,
         limit=limit,
+        order=order,
+        descending=descending,
     )
     items = [
         EnterpriseListItem(

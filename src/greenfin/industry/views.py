@@ -10,7 +10,7 @@ whole page, or only its results table when htmx asks (``HX-Request``), NetBox st
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Path, Query, Request
@@ -18,13 +18,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from greenfin.auth.service import Principal
+from greenfin.clock import BEIJING
 from greenfin.errors import InvalidInput
 from greenfin.http import SessionDep
 from greenfin.industry import service
 from greenfin.industry.methodology import industry_name
-from greenfin.industry.schemas import AccountRead, ConflictRead, ConflictResolve, GroupCount, OverviewRead
+from greenfin.industry.schemas import (
+    AccountRead,
+    ConflictRead,
+    ConflictResolve,
+    EnterpriseListItem,
+    GroupCount,
+    OverviewRead,
+)
 from greenfin.web.formatting import chart_number, tonnes_scale
 from greenfin.web.i18n import LABELS, month_name, process_name, translate
+from greenfin.web.listing import EXPORT_LIMIT, export_rows, list_query
 from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render, templates
 from greenfin.web.views import default_year
 
@@ -83,9 +92,6 @@ def account_page(
         "monthly_chart": monthly_chart(account, lang),
     }
     return render(request, "industry/account.html", context, lang=lang)
-
-
-BEIJING = timezone(timedelta(hours=8), "CST")
 
 
 def _beijing(moment: datetime | None, lang: str) -> str:
@@ -257,6 +263,9 @@ def trend_chart(summary: OverviewRead, lang: str) -> dict[str, Any]:
 # --- the enterprise list -------------------------------------------------------------------
 
 
+ENTERPRISE_SORTS = ("name", "uscc", "county", "industry", "co2", "label")
+
+
 @router.get("/industry/enterprises", response_class=HTMLResponse)
 def enterprises_page(
     request: Request,
@@ -268,22 +277,10 @@ def enterprises_page(
     label: Annotated[str | None, Query(max_length=12)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     year: YearQuery = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    """Enterprises with their labels, filtered; htmx gets only the results table."""
+    """Enterprises with their labels, filtered, sorted and paged (or exported); htmx gets only the table."""
     county, industry, q = county or None, industry or None, (q or "").strip() or None
     label = label if label in LABELS else None
-    items, total = service.list_enterprises(
-        session,
-        principal,
-        year=year,
-        county_code=county,
-        industry_code=industry,
-        label=label,
-        q=q,
-        offset=offset,
-        limit=PAGE_SIZE,
-    )
     filters: dict[str, str | int | None] = {
         "county": county,
         "industry": industry,
@@ -291,14 +288,32 @@ def enterprises_page(
         "q": q,
         "year": year,
     }
-    query = {key: value for key, value in filters.items() if value is not None}
+    listed = list_query(request, sorts=ENTERPRISE_SORTS, default_sort="uscc", filters=filters)
+
+    def page(offset: int, limit: int) -> tuple[list[EnterpriseListItem], int]:
+        return service.list_enterprises(
+            session,
+            principal,
+            year=year,
+            county_code=county,
+            industry_code=industry,
+            label=label,
+            q=q,
+            order=listed.sort or "uscc",
+            descending=listed.descending,
+            offset=offset,
+            limit=limit,
+        )
+
+    if listed.export:
+        everything, total = page(0, EXPORT_LIMIT + 1)
+        return _export_enterprises(everything, total, listed.export, lang)
+    items, total = page(listed.offset, listed.size)
     context: dict[str, Any] = {
         "items": items,
         "total": total,
-        "offset": offset,
-        "limit": PAGE_SIZE,
+        "list": listed,
         "filters": filters,
-        "query": query,
         "labels": LABELS,
     }
     fragment = request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") is None
@@ -309,6 +324,36 @@ def enterprises_page(
         response = render(request, "industry/enterprises.html", context, lang=lang)
     response.headers["Vary"] = "HX-Request"
     return response
+
+
+def _export_enterprises(items: list[EnterpriseListItem], total: int, fmt: str, lang: str) -> Response:
+    """The filtered enterprises as a file: names first, then codes, the label by name."""
+    header = [
+        translate(key, lang)
+        for key in (
+            "industry.enterprise",
+            "industry.uscc",
+            "industry.county",
+            "industry.industry",
+            "common.year",
+            "industry.export_co2",
+            "industry.label",
+        )
+    ]
+    zh = lang == "zh"
+    rows = [
+        [
+            item.name,
+            item.uscc,
+            item.county_name_zh if zh else item.county_name_en,
+            item.industry_name_zh if zh else item.industry_name_en,
+            item.year,
+            item.total_co2_t,
+            translate(f"label.{item.label or 'none'}", lang),
+        ]
+        for item in items
+    ]
+    return export_rows(header, rows, name=translate("industry.list_title", lang), fmt=fmt, lang=lang, total=total)
 
 
 def _filter_options(session: SessionDep, principal: Principal, lang: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from greenfin.personal import service
 from greenfin.personal.schemas import AccountOpen
 from greenfin.web.formatting import chart_number, grouped, name_code
 from greenfin.web.i18n import CATALOGUE, month_name, translate
+from greenfin.web.listing import EXPORT_LIMIT, export_rows
 from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_response, page_router, render
 
 if TYPE_CHECKING:
@@ -85,9 +86,9 @@ def _filters(kind: str | None, scenario: str | None, first_day: date | None, las
 
 
 def _ledger_context(
-    session: SessionDep, account: Account, lang: str, filters: dict[str, Any], offset: int
+    session: SessionDep, account: Account, lang: str, filters: dict[str, Any], offset: int, limit: int = PAGE_SIZE
 ) -> dict[str, Any]:
-    rows, total = service.history(session, account, offset=offset, limit=PAGE_SIZE, **filters)
+    rows, total = service.history(session, account, offset=offset, limit=limit, **filters)
     query = {
         "kind": filters["kind"],
         "scenario": filters["scenario"],
@@ -222,8 +223,10 @@ def account_page(
     redeemed: Annotated[str | None, Query(max_length=32)] = None,
     granted: Annotated[str | None, Query(max_length=40)] = None,
     revoked: Annotated[int | None, Query(ge=0, le=1)] = None,
+    export: Annotated[str | None, Query(pattern="^(xlsx|csv)$")] = None,
 ) -> Response:
-    """The resident's own account; htmx gets only the ledger table; without one, the form to open it."""
+    """The resident's own account; htmx gets only the ledger table; ``export`` the filtered ledger as a
+    file; without an account, the form to open it."""
     if principal.role == "resident":
         try:
             service.account_for(session, principal, "me")
@@ -245,7 +248,29 @@ def account_page(
     elif revoked:
         notice = translate("personal.revoked", lang)
     filters = _filters(kind or None, scenario or None, _day(first_day, "from"), _day(last_day, "to"))
+    if export:
+        return _export_ledger(session, principal, lang, filters, export)
     return _account_page(request, session, principal, lang, filters=filters, offset=offset, notice=notice)
+
+
+def _export_ledger(session: SessionDep, principal: Principal, lang: str, filters: dict[str, Any], fmt: str) -> Response:
+    """The filtered ledger as a file: day, kind, what it was for, points, CO₂ avoided (g)."""
+    account = service.account_for(session, principal, "me")
+    ledger = _ledger_context(session, account, lang, filters, 0, limit=EXPORT_LIMIT + 1)
+    keys = ("personal.date", "personal.kind", "personal.ledger_what", "personal.points", "personal.export_co2_g")
+    rows = [
+        [
+            entry["day"],
+            translate(f"personal.kind.{entry['kind']}", lang) if entry["kind"] in KINDS else entry["kind"],
+            entry["what"] or entry["reason"] or "",
+            entry["points"],
+            entry["avoided_co2_g"],
+        ]
+        for entry in ledger["entries"]
+    ]
+    header = [translate(key, lang) for key in keys]
+    title = translate("personal.ledger_title", lang)
+    return export_rows(header, rows, name=title, fmt=fmt, lang=lang, total=ledger["total"])
 
 
 def _open_page(

@@ -18,13 +18,14 @@ Worked examples (the paper's green-loan balance is 1181.58 亿元 = 11,815,800,0
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from greenfin.clock import BEIJING
+
 Number = int | Decimal | float | str
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 """Beijing time (UTC+8, no daylight saving since 1991): the time every person reads on greenfin."""
 
 _WAN = Decimal(10_000)

@@ -33,7 +33,7 @@ from greenfin.auth.service import Principal
 from greenfin.clock import BEIJING
 from greenfin.errors import GreenfinError, Unauthenticated
 from greenfin.http import SESSION_COOKIE, SessionDep
-from greenfin.web import formatting
+from greenfin.web import formatting, listing
 from greenfin.web.i18n import CATALOGUE, LANGUAGES, label_name, process_name, translate
 
 LANG_COOKIE = "lang"
@@ -188,7 +188,9 @@ def _build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(t=_t, static=static_url, version=__version__, name_code=_name_code)
+    environment.globals.update(
+        t=_t, static=static_url, version=__version__, name_code=_name_code, list_sizes=listing.SIZES
+    )
     environment.filters.update(
         money=_lang_filter(formatting.money),
         tco2=_lang_filter(formatting.tco2),
