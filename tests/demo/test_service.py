@@ -171,8 +171,9 @@ def test_demo_command_builds_once_then_serves_what_is_there(tmp_path: Path, monk
         assert third.exit_code == 0 and "reset: removed the demo region" in third.output
         assert "14 enterprises" in third.output
         monkeypatch.setenv("GREENFIN_ENVIRONMENT", "production")
-        monkeypatch.setenv("GREENFIN_SECRET_KEY", "a-private-production-secret")
+        monkeypatch.setenv("GREENFIN_SECRET_KEY", "pV7c0Qz-K2mXw9RtLb4Ns8JfYh3GdUe6AqZo1Ti5")  # weak ones: refused
         monkeypatch.setenv("GREENFIN_COOKIE_SECURE", "true")
+        monkeypatch.setenv("GREENFIN_SIGNING_KEY_FILE", "unused.pem")
         get_settings.cache_clear()
         refused = runner.invoke(app, ["demo", "--no-serve"])
         assert isinstance(refused.exception, Forbidden)
