@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Playwright, sync_playwright
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,16 @@ from greenfin.settings import Settings
 POSTGRES_ADMIN_URL = os.environ.get("GREENFIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
 PASSWORD = "correct-horse-battery"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _postgres_url(worker: str) -> str:
@@ -164,3 +175,23 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     engine.dispose()
     yield tmp_path
     get_settings.cache_clear()
+
+
+# --- the browser: one Playwright and one chromium per test worker ------------------------
+# Playwright's sync API marks the worker's main thread as running its event loop while it is
+# active, so a second sync_playwright() in the same process fails: every page test shares these.
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium`")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()

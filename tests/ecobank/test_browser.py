@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from greenfin.app import create_app
 from greenfin.auth import service as auth
@@ -25,7 +25,7 @@ from greenfin.ecobank import service
 from greenfin.ecobank.schemas import AssetCreate, OperatorCreate, ValuationCreate
 from greenfin.settings import Settings
 from tests.ecobank.test_registry import asset_body
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _free_socket
+from tests.web.conftest import PASSWORD, _free_socket
 
 pytestmark = pytest.mark.browser
 
@@ -88,16 +88,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     thread.join(timeout=10)
     sock.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium`")
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, Request, sync_playwright
+from playwright.sync_api import Browser, Page, Request
 from stdnum.cn import uscc as uscc_number
 
 from greenfin.app import create_app
@@ -36,16 +36,6 @@ from greenfin.auth import service as auth
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.settings import Settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "greenfin-demo"
 YEARS = (2023, 2024, 2025)
 COUNTIES = ("330802", "330803", "330822", "330881")
@@ -310,21 +300,6 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
     thread.join(timeout=10)
     sock.close()
     app.state.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium`")
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 @dataclass

@@ -97,7 +97,7 @@ def org_create(
     kind: str = typer.Option(..., "--kind", help=", ".join(service.ORGANISATION_KINDS)),
     code: str = typer.Option(..., "--code", help="Bank or data-source code, or the USCC (18 characters, checked)"),
     name: str = typer.Option(..., "--name", help="The organisation's name"),
-    region: str = typer.Option(None, "--region", help="GB/T 2260 division code, e.g. 330800"),
+    region: str = typer.Option(None, "--region", help="GB/T 2260 division code, e.g. 110105"),
 ) -> None:
     """Register an organisation; a duplicate code is refused."""
     with cli_session() as session:

@@ -142,7 +142,7 @@ def create_organisation(
     if not name:
         raise InvalidInput("an organisation needs a name")
     if region_code is not None and not (len(region_code) == 6 and region_code.isdigit()):
-        raise InvalidInput(f"region {region_code!r}: a GB/T 2260 code has 6 digits, e.g. 330800")
+        raise InvalidInput(f"region {region_code!r}: a GB/T 2260 code has 6 digits, e.g. 110105")
     if region_code is None and len(code) == 18:
         region_code = code[2:8]  # a USCC names the division of the authority that registered it
     organisation = auth.create_organisation(session, kind=kind, name=name, code=code, region_code=region_code)

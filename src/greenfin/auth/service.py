@@ -413,7 +413,7 @@ def create_api_key(
         sorted({code.strip().upper() for code in organisation_codes if code.strip()}) if organisation_codes else None
     )
     if region_code is not None and not (len(region_code) == 6 and region_code.isascii() and region_code.isdigit()):
-        raise InvalidInput(f"region {region_code!r}: a GB/T 2260 code has 6 digits, e.g. 330800")
+        raise InvalidInput(f"region {region_code!r}: a GB/T 2260 code has 6 digits, e.g. 110105")
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput("the key's expiry must lie in the future")
     prefix = secrets.token_hex(6)

@@ -91,7 +91,7 @@ class CalculationRequest(BaseModel):
     region: str = Field(
         min_length=1,
         max_length=40,
-        description="GB/T 2260 division code (330881), province code (33) or a grid: national, east_china, zhejiang.",
+        description="GB/T 2260 division code (110105), province code (33) or a grid: national, east_china, zhejiang.",
     )
     items: list[CalculationItemIn] = Field(min_length=1, max_length=10_000)
     factor_set: str | None = Field(default=None, max_length=20, description="Factor-set version; default set.")

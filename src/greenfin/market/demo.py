@@ -24,6 +24,7 @@ from greenfin.auth.service import SYSTEM
 from greenfin.db import new_id
 from greenfin.market import rules, service
 from greenfin.market.models import Application, ApplicationEvent, Loan, Need, Policy, Product
+from greenfin.region.service import county_names
 
 BANK_NAMES = (
     "中国工商银行衢州分行", "中国农业银行衢州分行", "中国银行衢州分行", "中国建设银行衢州分行", "交通银行衢州分行",
@@ -39,7 +40,13 @@ GUARANTOR_NAMES = (
     "江山市融资担保有限公司", "常山县融资担保有限公司", "开化县融资担保有限公司",
 )  # fmt: skip
 PRODUCT_NAMES = ("碳账户贷", "绿色技改贷", "光伏贷", "节能贷", "生态贷", "共富贷", "两山贷", "碳融通", "胡柚贷")
-COUNTIES = ("330802", "330803", "330822", "330824", "330825", "330881")
+
+
+def _counties() -> tuple[str, ...]:
+    """The configured region's county codes (the region file), in its order."""
+    return tuple(county_names())
+
+
 PURPOSES = {
     "1": "节能设备更新改造",
     "2": "清洁生产技术改造",
@@ -71,12 +78,14 @@ def _institutions(session: Session, rng: random.Random) -> list[tuple[str, str, 
     for i, name in enumerate(BANK_NAMES[: 32 - len(out)]):
         code = f"qz-bank-{i + 1:02d}"
         if auth_repository.organisation_by_code(session, code) is None:
-            auth.create_organisation(session, kind="bank", name=name, code=code, region_code=rng.choice(COUNTIES))
+            auth.create_organisation(session, kind="bank", name=name, code=code, region_code=rng.choice(_counties()))
         out.append((code, name, "bank"))
     for i, name in enumerate(GUARANTOR_NAMES):
         code = f"qz-guarantor-{i + 1}"
         if auth_repository.organisation_by_code(session, code) is None:
-            auth.create_organisation(session, kind="guarantor", name=name, code=code, region_code=COUNTIES[i % 6])
+            auth.create_organisation(
+                session, kind="guarantor", name=name, code=code, region_code=_counties()[i % len(_counties())]
+            )
         out.append((code, name, "guarantor"))
     return out
 
@@ -107,7 +116,7 @@ def _product_rows(institutions: list[tuple[str, str, str]], rng: random.Random, 
                     "for_enterprise": True,
                     "for_farm": rng.random() < 0.4,
                     "for_resident": rng.random() < 0.2,
-                    "counties": None if rng.random() < 0.7 else rng.sample(COUNTIES, 3),
+                    "counties": None if rng.random() < 0.7 else rng.sample(_counties(), 3),
                     "industries": None,
                     "carbon_labels": ["dark_green", "light_green"] if green and rng.random() < 0.5 else None,
                     "agricultural_labels": None,
