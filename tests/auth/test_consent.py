@@ -135,11 +135,15 @@ def test_the_resident_sees_grants_and_reads_on_the_history_page(
     bank = make_organisation(session, kind="bank", code="BANK-H", name="衢州农商银行")
     resident = make_user(session, "history-resident", "resident")
     principal = auth.principal_for_user(session, resident)
+    on = settings.model_copy(update={"personal_self_service": "code"})  # the operator verified the holder
+    code = personal.verification_code(on, id_number=ID_NUMBER, days=1)
     personal.open_account(
         session,
         principal,
-        settings=settings,
-        account_in=AccountOpen(id_number=ID_NUMBER, name="王小明", consent=True, consent_ref="terms-v1"),
+        settings=on,
+        account_in=AccountOpen(
+            id_number=ID_NUMBER, name="王小明", consent=True, consent_ref="terms-v1", verification_code=code
+        ),
     )
     granted = personal.grant_consent(session, principal, bank_code=bank.code, days=30)
     account_ref = granted.subject_ref

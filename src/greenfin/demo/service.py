@@ -445,7 +445,7 @@ def _other_accounts(
     from greenfin.market.demo import add_market_demo
 
     started = time.perf_counter()
-    summary.market = add_market_demo(session, seed=seed)
+    summary.market = add_market_demo(session, seed=seed, region=settings.region)
     summary.seconds["market"] = time.perf_counter() - started
 
 

@@ -24,27 +24,40 @@ from greenfin.auth.service import SYSTEM
 from greenfin.db import new_id
 from greenfin.market import rules, service
 from greenfin.market.models import Application, ApplicationEvent, Loan, Need, Policy, Product
-from greenfin.region.service import county_names
+from greenfin.region.schemas import Region
+from greenfin.region.service import county_names, current_region
 
-BANK_NAMES = (
-    "中国工商银行衢州分行", "中国农业银行衢州分行", "中国银行衢州分行", "中国建设银行衢州分行", "交通银行衢州分行",
-    "中国邮政储蓄银行衢州市分行", "国家开发银行浙江省分行", "中国农业发展银行衢州市分行", "招商银行衢州分行",
-    "浙商银行衢州分行", "兴业银行衢州分行", "中信银行衢州分行", "浦发银行衢州分行", "民生银行衢州分行",
-    "光大银行衢州分行", "华夏银行衢州分行", "平安银行衢州分行", "杭州银行衢州分行", "宁波银行衢州分行",
-    "泰隆银行衢州分行", "稠州银行衢州分行", "民泰银行衢州分行", "衢江农商银行", "龙游农商银行", "江山农商银行",
-    "常山农商银行", "开化农商银行", "衢州柯城农村商业银行", "衢江上银村镇银行", "龙游义商村镇银行",
-    "江山建信村镇银行",
+# The city branches of national and joint-stock banks a prefecture-level city usually hosts; the
+# county-level rural commercial banks come from the region file, so a Huzhou demo names Huzhou's.
+BRANCH_BANKS = (
+    "中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "交通银行", "中国邮政储蓄银行", "国家开发银行",
+    "中国农业发展银行", "招商银行", "浙商银行", "兴业银行", "中信银行", "浦发银行", "民生银行", "光大银行",
+    "华夏银行", "平安银行", "杭州银行", "宁波银行", "泰隆银行", "稠州银行", "民泰银行", "广发银行", "渤海银行",
+    "恒丰银行", "上海银行", "北京银行", "温州银行", "台州银行", "金华银行", "绍兴银行",
 )  # fmt: skip
-GUARANTOR_NAMES = (
-    "衢州市融资担保有限公司", "柯城区融资担保有限公司", "衢江区融资担保有限公司", "龙游县融资担保有限公司",
-    "江山市融资担保有限公司", "常山县融资担保有限公司", "开化县融资担保有限公司",
-)  # fmt: skip
+GUARANTORS = 7  # the seed's count of state guarantee companies
+
+
+def _bank_names(region: Region) -> list[str]:
+    """31 banks of the region: its counties' rural commercial banks, then the city branches."""
+    county_banks = [f"{county.name_zh[:-1]}农商银行" for county in region.counties]
+    branches = [f"{bank}{region.short_name}分行" for bank in BRANCH_BANKS]
+    return (county_banks + branches)[:31]
+
+
+def _guarantor_names(region: Region) -> list[str]:
+    """The city's guarantee company and one per county, as many as the seed counts."""
+    names = [f"{region.name_zh}融资担保有限公司"] + [f"{c.name_zh}融资担保有限公司" for c in region.counties]
+    names += [f"{region.name_zh}农业融资担保有限公司", f"{region.name_zh}科技融资担保有限公司"]
+    return names[:GUARANTORS]
+
+
 PRODUCT_NAMES = ("碳账户贷", "绿色技改贷", "光伏贷", "节能贷", "生态贷", "共富贷", "两山贷", "碳融通", "胡柚贷")
 
 
-def _counties() -> tuple[str, ...]:
-    """The configured region's county codes (the region file), in its order."""
-    return tuple(county_names())
+def _counties(region: str | None) -> tuple[str, ...]:
+    """The region's county codes (the region file), in its order; the configured region if None."""
+    return tuple(county_names(region))
 
 
 PURPOSES = {
@@ -67,7 +80,7 @@ class _Borrower:
     label: str | None
 
 
-def _institutions(session: Session, rng: random.Random) -> list[tuple[str, str, str]]:
+def _institutions(session: Session, rng: random.Random, region_code: str | None) -> list[tuple[str, str, str]]:
     """(code, name, kind) of the 32 banks (the demo bank first) and 7 guarantors, created if missing."""
     out: list[tuple[str, str, str]] = []
     bank_user = auth_repository.user_by_username(session, "bank")
@@ -75,22 +88,26 @@ def _institutions(session: Session, rng: random.Random) -> list[tuple[str, str, 
         bank = auth_repository.organisation_by_id(session, bank_user.organisation_id)
         if bank is not None:
             out.append((bank.code, bank.name, "bank"))
-    for i, name in enumerate(BANK_NAMES[: 32 - len(out)]):
+    region = current_region(region_code)
+    counties = _counties(region_code)
+    for i, name in enumerate(_bank_names(region)[: 32 - len(out)]):
         code = f"qz-bank-{i + 1:02d}"
         if auth_repository.organisation_by_code(session, code) is None:
-            auth.create_organisation(session, kind="bank", name=name, code=code, region_code=rng.choice(_counties()))
+            auth.create_organisation(session, kind="bank", name=name, code=code, region_code=rng.choice(counties))
         out.append((code, name, "bank"))
-    for i, name in enumerate(GUARANTOR_NAMES):
+    for i, name in enumerate(_guarantor_names(region)):
         code = f"qz-guarantor-{i + 1}"
         if auth_repository.organisation_by_code(session, code) is None:
             auth.create_organisation(
-                session, kind="guarantor", name=name, code=code, region_code=_counties()[i % len(_counties())]
+                session, kind="guarantor", name=name, code=code, region_code=counties[i % len(counties)]
             )
         out.append((code, name, "guarantor"))
     return out
 
 
-def _product_rows(institutions: list[tuple[str, str, str]], rng: random.Random, now: datetime) -> list[dict[str, Any]]:
+def _product_rows(
+    institutions: list[tuple[str, str, str]], rng: random.Random, now: datetime, counties: tuple[str, ...]
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for code, org_name, kind in institutions:
         for n in range(rng.randint(6, 10) if kind == "bank" else rng.randint(2, 4)):
@@ -116,7 +133,7 @@ def _product_rows(institutions: list[tuple[str, str, str]], rng: random.Random, 
                     "for_enterprise": True,
                     "for_farm": rng.random() < 0.4,
                     "for_resident": rng.random() < 0.2,
-                    "counties": None if rng.random() < 0.7 else rng.sample(_counties(), 3),
+                    "counties": None if rng.random() < 0.7 else rng.sample(counties, 3),
                     "industries": None,
                     "carbon_labels": ["dark_green", "light_green"] if green and rng.random() < 0.5 else None,
                     "agricultural_labels": None,
@@ -135,14 +152,14 @@ def _product_rows(institutions: list[tuple[str, str, str]], rng: random.Random, 
     return rows
 
 
-def add_market_demo(session: Session, *, seed: int, needs: int = 3000) -> dict[str, int]:
+def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: str | None = None) -> dict[str, int]:
     """Institutions, products, needs, applications (with timelines), loans and one subsidy policy."""
     from greenfin.industry import service as industry
 
     rng = random.Random(seed * 7919 + 13)
     now = datetime.now(UTC).replace(microsecond=0)
-    institutions = _institutions(session, rng)
-    products = _product_rows(institutions, rng, now)
+    institutions = _institutions(session, rng, region)
+    products = _product_rows(institutions, rng, now, _counties(region))
     session.execute(insert(Product), products)
     items, _ = industry.list_enterprises(session, SYSTEM, limit=5000)
     borrowers = [_Borrower(e.uscc, e.name, e.county_code, e.industry_code, e.label) for e in items]
