@@ -3,7 +3,7 @@
 Nothing else in greenfin reads the environment. ``get_settings()`` builds the object once
 per process; tests build their own and pass it in.
 
-Production means it (docs/security-trust.md): it refuses to start with a secret key shorter
+Production means it (docs/security.md): it refuses to start with a secret key shorter
 than 32 bytes or not random-looking (a known default, a word such as "demo" or "secret", a
 repeated pattern, too few distinct characters), without secure cookies or without a signing
 key file; ``greenfin.app`` also refuses a database holding a demo login. No error message

@@ -64,7 +64,7 @@ QUALITY_RANK = {"declared": 0, "metered": 1, "audited": 2}
 """Weakest first: an assessment is as good as its weakest input."""
 
 HIGHEST_QUALITY = {"enterprise": "declared", "data_source": "metered", "regulator": "audited", "admin": "audited"}
-"""The highest data quality each role may give (docs/security-trust.md): a farm's own figures are
+"""The highest data quality each role may give (docs/security.md): a farm's own figures are
 declarations, a data source's at most metered, verified figures come from the regulator."""
 
 _MILLI = Decimal(1000)

@@ -15,7 +15,7 @@ organisation, when). A row of lower authority never replaces the current row of 
 is stored beside it, not current, with ``conflict = 'open'`` when its figure differs, until a
 regulator accepts it (``'accepted'``: current, and from then on of audited weight) or rejects
 it (``'rejected'``). A newer row of at least the same authority closes an older open conflict
-(``'superseded'``). See ``docs/security-trust.md``.
+(``'superseded'``). See ``docs/security.md``.
 
 A **label** is the graded result for one enterprise and year under one methodology and
 factor-set version, with every figure that produced it; a **label run** is one row per

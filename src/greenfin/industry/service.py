@@ -95,7 +95,7 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # 50 MiB: ~1 million CSV rows; split larger
 MAX_ERRORS_SHOWN = 1_000  # the problem lists the first 1,000 bad cells; the detail gives the total
 
 # Who may set which data quality (see docs/methodology/industry.md §1 and
-# docs/security-trust.md): an enterprise's own figures are declarations; "metered" (readings
+# docs/security.md): an enterprise's own figures are declarations; "metered" (readings
 # from a utility's or an online monitoring system's meters) comes from a data-source
 # organisation's key; "audited" (checked by a verifier) is entered by the regulator. The
 # quality is the authority of the figure: a lower one never replaces a higher one.
