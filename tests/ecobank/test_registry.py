@@ -137,9 +137,10 @@ def test_owners_see_their_own_only(client: TestClient, headers_for: Any, session
 
     user = make_user(session, "farmer-li", "resident")
     principal = auth.principal_for_user(session, user)
-    personal.open_account(
-        session, principal, settings=settings, account_in=AccountOpen(id_number=number, name="李四", consent=True)
-    )
+    on = settings.model_copy(update={"personal_self_service": "code"})  # the operator verified the holder
+    code = personal.verification_code(on, id_number=number, days=1)
+    account_in = AccountOpen(id_number=number, name="李四", consent=True, verification_code=code)
+    personal.open_account(session, principal, settings=on, account_in=account_in)
     resident = bearer(session, settings, user)
     assert [i["id"] for i in client.get("/api/v1/ecobank/assets", headers=resident).json()["items"]] == [theirs["id"]]
     assert client.get(f"/api/v1/ecobank/assets/{ours['id']}", headers=resident).status_code == 403

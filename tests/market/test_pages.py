@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.web.conftest import Region, Visit, browser, playwright, region, visit  # noqa: F401
+from tests.web.conftest import Region, Visit, region, visit  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
