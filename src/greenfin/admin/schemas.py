@@ -23,7 +23,9 @@ class OrganisationCreate(BaseModel):
         description="A bank's or data source's code, or the unified social credit code (18 characters, checked)",
     )
     name: str = Field(min_length=1, max_length=200)
-    region_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 division code")
+    region_code: str | None = Field(
+        default=None, max_length=6, pattern=r"^\d{6}$", description="GB/T 2260 division code"
+    )
 
 
 class OrganisationRead(BaseModel):
@@ -38,7 +40,7 @@ class OrganisationRead(BaseModel):
 
 
 class UserCreate(BaseModel):
-    username: str = Field(pattern=USERNAME_PATTERN, description="3–80 letters, digits, . _ @ -")
+    username: str = Field(max_length=80, pattern=USERNAME_PATTERN, description="3–80 letters, digits, . _ @ -")
     role: Role
     organisation_code: str | None = Field(default=None, max_length=40, description="None only for a resident")
     display_name: str | None = Field(default=None, max_length=200)
@@ -70,13 +72,15 @@ class RegistrationCreate(BaseModel):
     kind: Literal["enterprise", "farm"]
     uscc: str = Field(min_length=18, max_length=18, description="Unified social credit code (case-insensitive)")
     name: str = Field(min_length=2, max_length=200)
-    county_code: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 county-level code")
-    industry_code: str | None = Field(default=None, pattern=r"^\d{4}$", description="GB/T 4754 class (enterprises)")
+    county_code: str = Field(max_length=6, pattern=r"^\d{6}$", description="GB/T 2260 county-level code")
+    industry_code: str | None = Field(
+        default=None, max_length=4, pattern=r"^\d{4}$", description="GB/T 4754 class (enterprises)"
+    )
     farm_type: FarmType | None = Field(default=None, description="Farm type (farms)")
     township: str | None = Field(default=None, max_length=100, description="Township (farms)")
     contact_name: str = Field(min_length=1, max_length=100)
-    contact_phone: str = Field(pattern=r"^[0-9+\- ]{7,20}$")
-    username: str = Field(pattern=USERNAME_PATTERN)
+    contact_phone: str = Field(max_length=20, pattern=r"^[0-9+\- ]{7,20}$")
+    username: str = Field(max_length=80, pattern=USERNAME_PATTERN)
     password: str = Field(min_length=1, max_length=256)
 
 

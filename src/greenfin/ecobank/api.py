@@ -91,7 +91,9 @@ def asset_ltv(
     asset_id: str,
     principal: PrincipalDep,
     session: SessionDep,
-    yearly_income_fen: Annotated[int | None, Query(ge=0, description="for caps set on a yearly income")] = None,
+    yearly_income_fen: Annotated[
+        int | None, Query(ge=0, le=10**15, description="for caps set on a yearly income, fen")
+    ] = None,
 ) -> LtvRead:
     """The loan-to-value cap of the asset's kind and the largest loan it allows on the latest appraisal."""
     asset = service.get_asset(session, principal, asset_id)

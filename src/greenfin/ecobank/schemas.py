@@ -24,8 +24,10 @@ assert tuple(AssetKind.__args__) == ASSET_KINDS  # type: ignore[attr-defined]  #
 Method = Literal["income", "market", "cost", "gep"]
 OwnerKind = Literal["collective", "farmer"]
 
+MAX_FEN = 10**15  # 10 万亿元: above any single asset, payment or rent
+
 Yuan = Annotated[Decimal, Field(allow_inf_nan=False, description="yuan")]
-Mu = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, description="亩")]
+Mu = Annotated[Decimal, Field(gt=0, le=10**9, max_digits=16, allow_inf_nan=False, description="亩")]
 Fraction = Annotated[Decimal, Field(allow_inf_nan=False)]
 
 
@@ -104,7 +106,7 @@ class ValuationResult(BaseModel):
 
 # --- the registry --------------------------------------------------------------------------
 
-CountyCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 county code")]
+CountyCode = Annotated[str, Field(min_length=6, max_length=6, pattern=r"^\d{6}$", description="GB/T 2260 county code")]
 
 
 class OwnerIn(_In):
@@ -131,8 +133,8 @@ class AssetCreate(_In):
     crop: str | None = Field(None, max_length=60, description="an orchard's or tea garden's crop (胡柚, 茶 …)")
     owner: OwnerIn
     county_code: CountyCode
-    township_code: str = Field(pattern=r"^\d{9}$", description="9-digit township code")
-    village_code: str = Field(pattern=r"^\d{12}$", description="12-digit village code")
+    township_code: str = Field(min_length=9, max_length=9, pattern=r"^\d{9}$", description="9-digit township code")
+    village_code: str = Field(min_length=12, max_length=12, pattern=r"^\d{12}$", description="12-digit village code")
     area_mu: Mu = Field(description="亩, up to three decimals")
     certificates: list[Annotated[str, Field(min_length=3, max_length=60)]] = Field(min_length=1, max_length=10)
     right_start: date | None = None
@@ -271,7 +273,9 @@ class DepositCreate(_In):
     income_kind: Literal["rent", "dividend"] = Field(
         description="a fixed yearly rent, or dividends of a pooled project"
     )
-    rent_fen_per_year: int | None = Field(None, gt=0, description="the agreed yearly rent in fen (rent deposits)")
+    rent_fen_per_year: int | None = Field(
+        None, gt=0, le=MAX_FEN, description="the agreed yearly rent in fen (rent deposits)"
+    )
     operator_code: str | None = Field(
         None, max_length=40, description="the ecological bank taking the deposit (staff must name it)"
     )
@@ -301,7 +305,7 @@ class DepositRead(BaseModel):
 
 class PaymentCreate(_In):
     paid_on: date
-    amount_fen: int = Field(gt=0, description="fen paid to the depositor")
+    amount_fen: int = Field(gt=0, le=MAX_FEN, description="fen paid to the depositor")
     period: str = Field(min_length=1, max_length=20, description="what it pays for, e.g. 2026 or 2026-H1")
 
 
@@ -329,7 +333,7 @@ class ProjectCreate(_In):
     county_code: CountyCode
     operator_code: str | None = Field(None, max_length=40, description="the ecological bank (staff must name it)")
     transferee: str | None = Field(None, max_length=200, description="the operator the pooled rights go to (流转)")
-    transfer_price_fen_per_year: int | None = Field(None, gt=0)
+    transfer_price_fen_per_year: int | None = Field(None, gt=0, le=MAX_FEN)
     transfer_start: date | None = None
     transfer_end: date | None = None
 
@@ -347,7 +351,7 @@ class ProjectCreate(_In):
 
 class ShareCreate(_In):
     deposit_id: str = Field(min_length=1, max_length=32)
-    shares: int = Field(gt=0, description="the household's shares (trees, thousandths of a 亩 …)")
+    shares: int = Field(gt=0, le=10**12, description="the household's shares (trees, thousandths of a 亩 …)")
 
 
 class ShareRead(BaseModel):
@@ -372,6 +376,6 @@ class ProjectRead(BaseModel):
 
 
 class DistributionCreate(_In):
-    amount_fen: int = Field(gt=0, description="the dividend to share out, in fen")
+    amount_fen: int = Field(gt=0, le=MAX_FEN, description="the dividend to share out, in fen")
     paid_on: date
     period: str = Field(min_length=1, max_length=20)

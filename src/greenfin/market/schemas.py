@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -52,16 +52,22 @@ class ProductCreate(_Contract):
     min_term_months: int = Field(gt=0, le=MAX_TERM_MONTHS, description="Shortest term, months")
     max_term_months: int = Field(gt=0, le=MAX_TERM_MONTHS, description="Longest term, months")
     rate_spread_bp: int = Field(default=0, ge=-300, le=2000, description="Annual rate over the one-year LPR, bp")
-    borrower_kinds: list[BorrowerKind] = Field(default=["enterprise"], min_length=1)
-    counties: list[str] | None = Field(default=None, description="County codes (6 digits); null = the whole region")
-    industries: list[str] | None = Field(default=None, description="GB/T 4754-2017 code prefixes; null = any")
-    eligible_labels: list[IndustrialLabel] | None = Field(
-        default=None, description="Industrial carbon labels accepted; null = any (also without a label)"
+    borrower_kinds: list[BorrowerKind] = Field(default=["enterprise"], min_length=1, max_length=3)
+    counties: list[Annotated[str, Field(max_length=6)]] | None = Field(
+        default=None, max_length=200, description="County codes (6 digits); null = the whole region"
     )
-    agricultural_labels: list[AgriculturalLabel] | None = None
-    personal_grades: list[PersonalGrade] | None = None
-    green_uses: list[str] | None = Field(default=None, description="Green use category codes financed; null = any")
-    documents: list[str] = Field(default_factory=list, max_length=30)
+    industries: list[Annotated[str, Field(max_length=4)]] | None = Field(
+        default=None, max_length=500, description="GB/T 4754-2017 code prefixes; null = any"
+    )
+    eligible_labels: list[IndustrialLabel] | None = Field(
+        default=None, max_length=4, description="Industrial carbon labels accepted; null = any (also without a label)"
+    )
+    agricultural_labels: list[AgriculturalLabel] | None = Field(default=None, max_length=3)
+    personal_grades: list[PersonalGrade] | None = Field(default=None, max_length=10)
+    green_uses: list[Annotated[str, Field(max_length=20)]] | None = Field(
+        default=None, max_length=300, description="Green use category codes financed; null = any"
+    )
+    documents: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=30)
     accept_days: int | None = Field(default=None, ge=1, le=60, description="Working days to accept; default 1")
     decide_days: int | None = Field(default=None, ge=1, le=60, description="Working days to decide; default 9")
     description: str = Field(default="", max_length=4000)

@@ -13,7 +13,16 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from greenfin.stats.rules import AssetClass, FinancedEmissions, PortfolioTotals
 
@@ -43,17 +52,23 @@ Amount = Annotated[
     Decimal,
     BeforeValidator(_json_number),
     Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": int(MAX_AMOUNT)}),
 ]
 Denominator = Annotated[
     Decimal,
     BeforeValidator(_json_number),
     Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": int(MAX_AMOUNT)}),
 ]
 Tonnes = Annotated[
     Decimal,
     BeforeValidator(_json_number),
     Field(ge=0, le=MAX_TONNES, allow_inf_nan=False),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": int(MAX_TONNES)}),
 ]
+
+
+MAX_EXPOSURES = 1_000_000  # a large bank's whole book in one call
 
 
 class ExposureIn(BaseModel):
@@ -61,9 +76,10 @@ class ExposureIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | StrictInt = Field(
-        description="The caller's identifier of the loan or investment, echoed back."
-    )
+    id: (
+        Annotated[str, StringConstraints(min_length=1, max_length=200)]
+        | Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+    ) = Field(description="The caller's identifier of the loan or investment, echoed back.")
     asset_class: AssetClass = Field(description="PCAF asset class.")
     outstanding: Amount = Field(description="Outstanding amount at the accounting date.")
     denominator: Denominator | None = Field(
@@ -83,7 +99,7 @@ class ExposureIn(BaseModel):
     )
 
 
-class ExposureList(RootModel[list[ExposureIn]]):
+class ExposureList(RootModel[Annotated[list[ExposureIn], Field(max_length=MAX_EXPOSURES)]]):
     """The body of the financed-emissions contract: a JSON list of exposures."""
 
 
@@ -180,7 +196,7 @@ class DivisionCreate(_In):
         description="The unit's name, e.g. 衢州分行绿色金融事业部."
     )
     kind: DivisionKind = Field(description="绿色金融事业部 (division), 绿色专营机构 (specialised_branch) or 绿色支行.")
-    county_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = Field(
+    county_code: Annotated[str, Field(max_length=6, pattern=r"^\d{6}$")] | None = Field(
         default=None, description="GB/T 2260 code of the county where it sits."
     )
     established_on: date = Field(description="Day it was established.")
