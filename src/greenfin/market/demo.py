@@ -341,6 +341,8 @@ def _application(
                             "project_investment_fen": need["amount_fen"] * 2 if need["green_use"] else None,
                             "annual_co2_reduction_g": rng.randint(50, 3000) * 1_000_000 if need["green_use"] else None,
                             "created_at": disbursed,
+                            "county_code": b.county,
+                            "industry_code": b.industry,
                         }
                     )
             else:

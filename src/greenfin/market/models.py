@@ -208,6 +208,9 @@ class Loan(Base):
     project_investment_fen: Mapped[int | None] = mapped_column(BigInteger)
     annual_co2_reduction_g: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the borrower's county and GB/T 4754 class when the loan was made: green-loan statistics group by them
+    county_code: Mapped[str | None] = mapped_column(String(6))
+    industry_code: Mapped[str | None] = mapped_column(String(4), doc="GB/T 4754-2017 class")
 
 
 class BalanceImport(Base):

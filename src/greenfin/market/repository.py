@@ -329,3 +329,64 @@ def decided_times(session: Session) -> Sequence[Any]:
     return session.execute(
         select(Application.submitted_at, Application.decided_at).where(Application.decided_at.is_not(None))
     ).all()
+
+
+# --- set-based reads of the loan book for the statistics domain --------------------------------------------
+
+BOOK_DIMENSIONS: dict[str, Any] = {
+    "bank": LoanBalance.bank_code,
+    "county": Loan.county_code,
+    "borrower_kind": Loan.borrower_kind,
+    "industry": func.substr(Loan.industry_code, 1, 2),  # GB/T 4754 division (大类): the class's first two digits
+    "quality": LoanBalance.quality,
+    "catalogue": Loan.green_catalogue,
+    "category": Loan.green_use,
+}
+
+
+def book_balances(
+    session: Session, *, dates: Sequence[date], group_by: Sequence[str], bank_code: str | None
+) -> list[tuple[Any, ...]]:
+    """(as_of, *group keys, green fen, all fen) summed over the balances reported on ``dates``.
+
+    A loan is green when it carries a green use code. One grouped scan of the balances
+    joined to their loans; ``group_by`` names keys of :data:`BOOK_DIMENSIONS`.
+    """
+    keys = [BOOK_DIMENSIONS[name].label(name) for name in group_by]
+    green = func.sum(case((Loan.green_use.is_not(None), LoanBalance.balance_fen), else_=0))
+    query = (
+        select(LoanBalance.as_of, *keys, green, func.sum(LoanBalance.balance_fen))
+        .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
+        .where(LoanBalance.as_of.in_(list(dates)))
+        .group_by(LoanBalance.as_of, *keys)
+    )
+    if bank_code is not None:
+        query = query.where(LoanBalance.bank_code == bank_code)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
+    """Every loan with a balance on ``as_of``: (loan id, bank, loan number, borrower kind, borrower code,
+    industry, green use, project investment fen, balance fen, the borrower's balance over the whole book fen)."""
+    borrower_total = func.sum(LoanBalance.balance_fen).over(partition_by=Loan.borrower_code)
+    inner = (
+        select(
+            Loan.id,
+            Loan.bank_code,
+            Loan.loan_no,
+            Loan.borrower_kind,
+            Loan.borrower_code,
+            Loan.industry_code,
+            Loan.green_use,
+            Loan.project_investment_fen,
+            LoanBalance.balance_fen,
+            borrower_total.label("borrower_fen"),
+        )
+        .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
+        .where(LoanBalance.as_of == as_of)
+        .subquery()
+    )
+    query = select(inner)
+    if bank_code is not None:
+        query = query.where(inner.c.bank_code == bank_code)
+    return [tuple(row) for row in session.execute(query)]

@@ -271,6 +271,8 @@ class LoanCreate(_In):
     collateral: Collateral = "none"
     project_investment_fen: int | None = Field(default=None, gt=0, le=10**14)
     annual_co2_reduction_g: int | None = Field(default=None, ge=0, le=10**15)
+    county_code: str | None = Field(default=None, min_length=6, max_length=6, description="The borrower's county")
+    industry_code: str | None = Field(default=None, min_length=1, max_length=4, description="GB/T 4754-2017 class")
 
 
 class LoanRead(BaseModel):

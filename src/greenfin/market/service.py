@@ -988,6 +988,8 @@ def disburse(session: Session, principal: Principal, *, application_id: str, dis
         collateral=need.collateral,
         project_investment_fen=disbursement.project_investment_fen,
         annual_co2_reduction_g=disbursement.annual_co2_reduction_g,
+        county_code=need.county_code,
+        industry_code=need.industry_code,
     )
     if repository.loan_by_number(session, loan.bank_code, loan.loan_no) is not None:
         raise Conflict(f"loan number {loan.loan_no} is in your loan book already")
@@ -1254,3 +1256,54 @@ def dashboard(session: Session, principal: Principal) -> dict[str, Any]:
 def record_bulk(session: Session, principal: Principal, *, action: str, entity_id: str, after: dict[str, Any]) -> None:
     """One audit event for a bulk write."""
     record(session, principal, action=action, entity_type="market_loan_balance", entity_id=entity_id, after=after)
+
+
+# --- set-based reads of the loan book (the statistics domain's source) --------------------------------------
+
+BOOK_DIMENSIONS = tuple(repository.BOOK_DIMENSIONS)
+
+
+def _book_scope(principal: Principal, bank_code: str | None) -> str | None:
+    """The bank whose book a principal may read: staff any (None = the region), a bank only its own."""
+    require_role(principal, "regulator", "bank")
+    if principal.is_staff:
+        return bank_code
+    own = principal.organisation_code
+    if not own or (bank_code is not None and bank_code != own):
+        raise Forbidden("a bank sees only its own loan book")
+    return own
+
+
+def book_balances(
+    session: Session,
+    principal: Principal,
+    *,
+    dates: Sequence[date],
+    group_by: Sequence[str] = (),
+    bank_code: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """Green and all-loan balances (fen) summed per reporting day and group: rows (as_of, *keys, green, all).
+
+    ``group_by`` names :data:`BOOK_DIMENSIONS` (bank, county, borrower_kind, industry — the GB/T
+    4754 division —, quality, catalogue, category). Regulators read the region (or one bank),
+    a bank only its own book.
+    """
+    unknown = [name for name in group_by if name not in repository.BOOK_DIMENSIONS]
+    if unknown:
+        raise InvalidInput(f"unknown loan-book dimension {unknown[0]!r}; known: {', '.join(BOOK_DIMENSIONS)}")
+    scope = _book_scope(principal, bank_code)
+    rows = repository.book_balances(session, dates=dates, group_by=group_by, bank_code=scope)
+    return [(*row[:-2], int(row[-2] or 0), int(row[-1] or 0)) for row in rows]
+
+
+def book_loans_on(
+    session: Session, principal: Principal, *, as_of: date, bank_code: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Every loan with a balance on a day, with its borrower's balance over the region's whole book.
+
+    Rows (loan id, bank, loan number, borrower kind, borrower code, industry, green use,
+    project investment fen, balance fen, borrower's balance fen). Scoped as :func:`book_balances`;
+    the borrower's balance always sums the whole region's book (the denominator of attribution).
+    """
+    scope = _book_scope(principal, bank_code)
+    return repository.book_loans_on(session, as_of=as_of, bank_code=scope)

@@ -1,4 +1,4 @@
-"""Statistics API: green use catalogues, the registered green-finance divisions and pilot banks."""
+"""Statistics API: green-loan statistics, green use catalogues, divisions and pilot banks, financed emissions."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from greenfin.http import PrincipalDep, SessionDep, raw_json_body
 from greenfin.stats import service
 from greenfin.stats.schemas import (
+    DIMENSIONS,
     CategoryBrief,
     CategoryMappingRead,
     CategoryRead,
+    Dimension,
     DivisionClose,
     DivisionCreate,
     DivisionRead,
     ExposureList,
+    GreenLoanStatisticsRead,
     PilotBankCreate,
     PilotBankRead,
     RegisteredFactsRead,
@@ -93,3 +96,65 @@ async def financed_emissions(request: Request, principal: PrincipalDep) -> Respo
     """
     report = service.financed_emissions_report(principal, text=await request.body())
     return Response(json_text(report), media_type="application/json")
+
+
+Day = Annotated[date, Query(description="A month-end, YYYY-MM-DD.")]
+By = Annotated[
+    list[Dimension],
+    Query(max_length=len(DIMENSIONS), description="Dimensions to group by, each on its own."),
+]
+Catalogue = Annotated[
+    str | None, Query(pattern=r"^[a-z]+-[0-9]{4}$", max_length=20, description="Catalogue version, e.g. gic-2019.")
+]
+BankCode = Annotated[str | None, Query(max_length=40, description="One bank's organisation code (regulators).")]
+Level = Annotated[int, Query(ge=1, le=4, description="Category level counted (1 = top).")]
+
+
+@router.get("/green-loans", response_model=GreenLoanStatisticsRead)
+def green_loans(
+    principal: PrincipalDep,
+    session: SessionDep,
+    as_of: Day,
+    base: Annotated[date | None, Query(description="A base date to compare with.")] = None,
+    by: By = [],  # noqa: B006 - FastAPI copies query defaults
+    catalogue_version: Catalogue = None,
+    category_level: Level = 1,
+    bank_code: BankCode = None,
+) -> GreenLoanStatisticsRead:
+    """Green-loan statistics of a month-end: balances, share, growth, points above all loans, by dimension."""
+    return service.green_loan_statistics(
+        session,
+        principal,
+        as_of=as_of,
+        base=base,
+        by=by,
+        catalogue_version=catalogue_version,
+        category_level=category_level,
+        bank_code=bank_code,
+    )
+
+
+@router.get("/green-loans/series", response_model=list[GreenLoanStatisticsRead])
+def green_loan_series(
+    principal: PrincipalDep,
+    session: SessionDep,
+    start: Day,
+    end: Day,
+    base: Annotated[date | None, Query(description="A base date to compare with.")] = None,
+    by: By = [],  # noqa: B006 - FastAPI copies query defaults
+    catalogue_version: Catalogue = None,
+    category_level: Level = 1,
+    bank_code: BankCode = None,
+) -> list[GreenLoanStatisticsRead]:
+    """The statistics of every quarter-end of a period, oldest first."""
+    return service.quarterly_series(
+        session,
+        principal,
+        start=start,
+        end=end,
+        base=base,
+        by=by,
+        catalogue_version=catalogue_version,
+        category_level=category_level,
+        bank_code=bank_code,
+    )

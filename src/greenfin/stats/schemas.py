@@ -294,3 +294,66 @@ class CategoryMappingRead(BaseModel):
     source: str
     target: str
     counterparts: list[CounterpartRead]
+
+
+# --- green-loan statistics over the loan book --------------------------------------------------------------
+
+Dimension = Literal["category", "bank", "county", "borrower_kind", "industry", "quality"]
+DIMENSIONS: tuple[str, ...] = ("category", "bank", "county", "borrower_kind", "industry", "quality")
+RATIO_PLACES = 4  # fractions to 0.0001: a percentage with two decimals, as PBoC releases print them
+POINT_PLACES = 2  # percentage points to 0.01
+
+
+def ratio_out(value: Decimal | None) -> Decimal | None:
+    """A fraction rounded half-even to :data:`RATIO_PLACES` (0.3646 for 36.46 %)."""
+    return None if value is None else _rounded(value, RATIO_PLACES)
+
+
+def points_out(value: Decimal | None) -> Decimal | None:
+    """Percentage points rounded half-even to :data:`POINT_PLACES`."""
+    return None if value is None else _rounded(value, POINT_PLACES)
+
+
+class FiguresRead(BaseModel):
+    """The published figures of one as-of date (and one group): balances in fen, ratios as fractions.
+
+    Growth figures are None when the earlier balance is missing or zero; points are
+    percentage points (green growth − all-loan growth) × 100.
+    """
+
+    as_of: date
+    green_balance_fen: int = Field(description="Green-loan balance, fen (本外币)")
+    all_balance_fen: int = Field(description="All-loan balance of the same scope, fen")
+    share: Decimal | None = Field(description="Green ÷ all loans, a fraction rounded to 4 places")
+    share_of_green: Decimal | None = Field(
+        default=None, description="This group's green balance ÷ the scope's green balance (groups only)"
+    )
+    last_year_green_fen: int | None = Field(description="Green balance twelve months before, fen")
+    yoy_growth: Decimal | None = Field(description="(B_t − B_{t−12m}) ÷ B_{t−12m}, a fraction")
+    all_yoy_growth: Decimal | None = Field(description="The same for all loans")
+    yoy_points_above_all: Decimal | None = Field(description="高于各项贷款增速 X 个百分点 (year on year)")
+    year_start_green_fen: int | None = Field(description="Green balance at 31 December of the year before, fen")
+    ytd_growth: Decimal | None = Field(description="Growth since the start of the year (较年初), a fraction")
+    all_ytd_growth: Decimal | None = Field(description="The same for all loans")
+    ytd_points_above_all: Decimal | None = Field(description="高于各项贷款增速 X 个百分点 (year to date)")
+    base: date | None = Field(description="The base date asked for")
+    base_balance_fen: int | None = Field(description="Green balance on the base date, fen")
+    growth_vs_base: Decimal | None = Field(description="(B_t − B_base) ÷ B_base, a fraction")
+    multiple_of_base: Decimal | None = Field(description='B_t ÷ B_base ("about 5×"), rounded to 4 places')
+
+
+class GroupFiguresRead(FiguresRead):
+    """The figures of one group of a dimension (a category, bank, county, …)."""
+
+    dimension: str
+    key: str | None = Field(description="The group's code (null: not recorded on the loans)")
+    name: str = Field(description="The group's name (Chinese) or its code when it has none")
+
+
+class GreenLoanStatisticsRead(BaseModel):
+    """Green-loan statistics of one as-of date: the scope's figures and each asked dimension's groups."""
+
+    scope: str = Field(description="'region' for a regulator's view, else the bank's organisation code")
+    catalogue_version: str = Field(description="The catalogue version categories are counted in")
+    totals: FiguresRead
+    groups: dict[str, list[GroupFiguresRead]] = Field(default_factory=dict)

@@ -10,8 +10,11 @@ by regulators and banks; a bank sees the registrations of its own organisation o
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -20,18 +23,27 @@ from sqlalchemy.orm import Session
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.errors import Conflict, InvalidInput, NotFound
+from greenfin.market import service as market
+from greenfin.region import service as region
 from greenfin.stats import repository
 from greenfin.stats.methodology import load_catalogues
 from greenfin.stats.models import GreenFinanceDivision, PilotBank
 from greenfin.stats.rules import (
+    Balances,
     Exposure,
     GreenUseCategory,
+    PeriodFigures,
     financed_emissions,
+    one_year_before,
+    period_figures,
     portfolio_totals,
+    quarter_ends,
     share,
     weighted_data_quality,
+    year_start_base,
 )
 from greenfin.stats.schemas import (
+    DIMENSIONS,
     MAX_EXPOSURES,
     CategoryBrief,
     CategoryMappingRead,
@@ -40,11 +52,16 @@ from greenfin.stats.schemas import (
     DivisionCreate,
     DivisionRead,
     ExposureIn,
+    FiguresRead,
+    GreenLoanStatisticsRead,
+    GroupFiguresRead,
     PilotBankCreate,
     PilotBankRead,
     RegisteredFactsRead,
     coverage_out,
     item_out,
+    points_out,
+    ratio_out,
     score_out,
     totals_out,
 )
@@ -279,3 +296,255 @@ def financed_emissions_report(principal: Principal, *, text: str | bytes) -> dic
         "weighted_data_quality": score_out(weighted_data_quality(scored)),
         "data_quality_coverage": coverage_out(coverage),
     }
+
+
+# --- green-loan statistics over the loan book ---------------------------------------------------------------
+
+DEFAULT_CATALOGUE = "gic-2019"
+"""The catalogue the PBoC's green-loan statistics count uses by (绿色产业指导目录 2019)."""
+CATALOGUE_ALIASES = {"2019": "gic-2019", "2024": "glt-2024", "2025": "gfs-2025"}
+"""The market's catalogue version names (the year) read as the statistics domain's versions."""
+UNMAPPED = "unmapped"
+_RELATION_ORDER = {"exact": 0, "narrower": 1, "broader": 2, "overlap": 3}
+_GROUP_COLUMNS = {
+    "category": ("catalogue", "category"),
+    "bank": ("bank",),
+    "county": ("county",),
+    "borrower_kind": ("borrower_kind",),
+    "industry": ("industry",),
+    "quality": ("quality",),
+}
+
+
+@cache
+def _category_in(catalogue: str | None, code: str | None, target: str, level: int) -> str | None:
+    """The code of ``target`` at ``level`` a loan's (catalogue, code) is counted under; None if not green.
+
+    A code is followed through the version mappings; where it has several counterparts the
+    closest relation (exact, narrower, broader, overlap) and then the lowest code is taken, so
+    every green loan is counted once. A code no mapping reaches is counted as "unmapped".
+    """
+    if code is None:
+        return None
+    catalogues = load_catalogues()
+    version = CATALOGUE_ALIASES.get(catalogue or "", catalogue or DEFAULT_CATALOGUE)
+    try:
+        mapped = catalogues.map_code(code, source=version, target=target)
+    except InvalidInput:
+        return UNMAPPED
+    if not mapped:
+        return UNMAPPED
+    best = min(mapped, key=lambda m: (_RELATION_ORDER[m.relation], m.category.code))
+    chain = (*catalogues.catalogue(target).ancestors(best.category.code), best.category)
+    return next((c.code for c in chain if c.level == level), best.category.code)
+
+
+def _figures_out(figures: PeriodFigures, green_total: int | None = None) -> dict[str, Any]:
+    last_year = figures.yoy_growth
+    return {
+        "as_of": figures.as_of,
+        "green_balance_fen": figures.green_fen,
+        "all_balance_fen": figures.all_fen,
+        "share": ratio_out(figures.share),
+        "share_of_green": ratio_out(share(figures.green_fen, green_total)) if green_total else None,
+        "last_year_green_fen": None,
+        "yoy_growth": ratio_out(last_year),
+        "all_yoy_growth": ratio_out(figures.all_yoy_growth),
+        "yoy_points_above_all": points_out(figures.yoy_points_above_all),
+        "year_start_green_fen": None,
+        "ytd_growth": ratio_out(figures.ytd_growth),
+        "all_ytd_growth": ratio_out(figures.all_ytd_growth),
+        "ytd_points_above_all": points_out(figures.ytd_points_above_all),
+        "base": figures.base,
+        "base_balance_fen": figures.base_green_fen,
+        "growth_vs_base": ratio_out(figures.growth_vs_base),
+        "multiple_of_base": ratio_out(figures.multiple_of_base),
+    }
+
+
+def _figures(balances: dict[date, Balances], as_of: date, base: date | None, green_total: int | None) -> dict[str, Any]:
+    out = _figures_out(period_figures(balances, as_of, base=base), green_total)
+    last_year, year_start = balances.get(one_year_before(as_of)), balances.get(year_start_base(as_of))
+    out["last_year_green_fen"] = last_year.green_fen if last_year else None
+    out["year_start_green_fen"] = year_start.green_fen if year_start else None
+    return out
+
+
+def _comparison_dates(as_ofs: Sequence[date], base: date | None) -> list[date]:
+    dates = {d for day in as_ofs for d in (day, one_year_before(day), year_start_base(day))}
+    if base is not None:
+        dates.add(base)
+    return sorted(dates)
+
+
+class _Namer:
+    """Names of group keys: catalogue names, bank names, county names; codes otherwise."""
+
+    def __init__(self, session: Session, version: str) -> None:
+        self.session = session
+        self.catalogue = load_catalogues().catalogue(version)
+        self.banks: dict[str, str] = {}
+
+    def __call__(self, dimension: str, key: str | None) -> str:
+        if key is None:
+            return "—"
+        if dimension == "category" and key in self.catalogue:
+            return self.catalogue.get(key).name
+        if dimension == "county":
+            return region.county_name(key).name_zh
+        if dimension == "bank":
+            if key not in self.banks:
+                organisation = auth.organisation_by_code(self.session, key)
+                self.banks[key] = organisation.name if organisation is not None else key
+            return self.banks[key]
+        return key
+
+
+def _book_figures(
+    session: Session,
+    principal: Principal,
+    *,
+    as_ofs: Sequence[date],
+    base: date | None,
+    by: Sequence[str],
+    catalogue_version: str | None,
+    category_level: int,
+    bank_code: str | None,
+) -> list[GreenLoanStatisticsRead]:
+    unknown = [name for name in by if name not in DIMENSIONS]
+    if unknown:
+        raise InvalidInput(
+            f"unknown dimension {unknown[0]!r}; known: {', '.join(DIMENSIONS)}",
+            errors=[{"field": "by", "reason": "unknown dimension"}],
+        )
+    version = catalogue_version or DEFAULT_CATALOGUE
+    load_catalogues().catalogue(version)  # InvalidInput for an unknown version
+    if not 1 <= category_level <= 4:
+        raise InvalidInput("category_level is 1 (top level) to 4", errors=[{"field": "category_level"}])
+    dates = _comparison_dates(as_ofs, base)
+    totals: dict[date, Balances] = {
+        day: Balances(green, every)
+        for day, green, every in market.book_balances(session, principal, dates=dates, bank_code=bank_code)
+    }
+    missing = [day for day in (*as_ofs, *([base] if base else [])) if day not in totals]
+    if missing and (base in missing or len(as_ofs) == 1):
+        raise InvalidInput(
+            f"no loan balances are reported on {missing[0].isoformat()}; balances are month-end figures",
+            errors=[{"field": "as_of" if missing[0] != base else "base", "reason": "no balances on that day"}],
+        )
+    grouped: dict[str, dict[str | None, dict[date, list[int]]]] = {}
+    for dimension in by:
+        groups: dict[str | None, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        columns = _GROUP_COLUMNS[dimension]
+        for row in market.book_balances(session, principal, dates=dates, group_by=columns, bank_code=bank_code):
+            day, keys, green, every = row[0], row[1:-2], row[-2], row[-1]
+            if dimension == "category":
+                key = _category_in(keys[0], keys[1], version, category_level)
+                if key is None:
+                    continue
+            else:
+                key = keys[0]
+            pair = groups[key][day]
+            pair[0] += green
+            pair[1] += every
+        grouped[dimension] = groups
+    namer = _Namer(session, version)
+    scope = "region" if principal.is_staff and bank_code is None else (bank_code or principal.organisation_code or "")
+    out: list[GreenLoanStatisticsRead] = []
+    for as_of in as_ofs:
+        if as_of not in totals:
+            continue
+        green_total = totals[as_of].green_fen
+        result = GreenLoanStatisticsRead(
+            scope=scope,
+            catalogue_version=version,
+            totals=FiguresRead(**_figures(totals, as_of, base, None)),
+        )
+        for dimension, groups in grouped.items():
+            items = []
+            for key in sorted(groups, key=lambda k: (k is None, k or "")):
+                series = {day: Balances(g, a) for day, (g, a) in groups[key].items()}
+                if as_of not in series:
+                    continue
+                items.append(
+                    GroupFiguresRead(
+                        dimension=dimension,
+                        key=key,
+                        name=namer(dimension, key),
+                        **_figures(series, as_of, base if base in series else None, green_total),
+                    )
+                )
+            result.groups[dimension] = items
+        out.append(result)
+    return out
+
+
+def green_loan_statistics(
+    session: Session,
+    principal: Principal,
+    *,
+    as_of: date,
+    base: date | None = None,
+    by: Sequence[str] = (),
+    catalogue_version: str | None = None,
+    category_level: int = 1,
+    bank_code: str | None = None,
+) -> GreenLoanStatisticsRead:
+    """Green-loan statistics of a month-end from the loan book, optionally grouped by dimensions.
+
+    ``totals`` has the green and all-loan balances (fen), the share, year-on-year growth,
+    growth since the start of the year, growth and multiple against ``base``, and the points
+    by which green growth exceeds all-loan growth (rules: ``stats.rules.period_figures``).
+    ``by`` names any of :data:`~greenfin.stats.schemas.DIMENSIONS` — category (in
+    ``catalogue_version``, default gic-2019, at ``category_level``; loans classified under
+    another version are counted through the version mappings), bank, county, borrower_kind,
+    industry (GB/T 4754 division) and quality (five-class, on each date) — each grouped on its
+    own. Regulators see the region (or ``bank_code``), a bank only itself. InvalidInput when
+    nothing is reported on ``as_of`` or ``base``.
+    """
+    return _book_figures(
+        session,
+        principal,
+        as_ofs=[as_of],
+        base=base,
+        by=by,
+        catalogue_version=catalogue_version,
+        category_level=category_level,
+        bank_code=bank_code,
+    )[0]
+
+
+def quarterly_series(
+    session: Session,
+    principal: Principal,
+    *,
+    start: date,
+    end: date,
+    base: date | None = None,
+    by: Sequence[str] = (),
+    catalogue_version: str | None = None,
+    category_level: int = 1,
+    bank_code: str | None = None,
+) -> list[GreenLoanStatisticsRead]:
+    """The statistics of every quarter-end from ``start`` to ``end`` that has balances, oldest first.
+
+    Same figures, dimensions and scope as :func:`green_loan_statistics`; each quarter's
+    comparisons (a year before, 31 December before, ``base``) are read in the same queries.
+    """
+    if end < start:
+        raise InvalidInput("the period ends before it starts", errors=[{"field": "end", "reason": "before start"}])
+    days = quarter_ends(start, end)
+    if len(days) > 200:
+        raise InvalidInput("a series covers at most 200 quarters (50 years)", errors=[{"field": "start"}])
+    if not days:
+        return []
+    return _book_figures(
+        session,
+        principal,
+        as_ofs=list(days),
+        base=base,
+        by=by,
+        catalogue_version=catalogue_version,
+        category_level=category_level,
+        bank_code=bank_code,
+    )
