@@ -928,3 +928,27 @@ LEFT JOIN prev p ON p.enterprise_id = c.enterprise_id
         bindparam("ungradable", type_=String()),
     )
     return _rowcount(session.execute(stmt, params))
+
+
+def account_energy_totals(session: Session, year: int) -> list[tuple[Any, ...]]:
+    """Every account's current energy use of a year: (uscc, county, energy, quantity_milli, weakest quality rank)."""
+    r, e = EnergyRecord.__table__, Enterprise
+    stmt = (
+        select(e.uscc, e.county_code, r.c.energy, func.sum(r.c.quantity_milli), func.min(_rank(r)))
+        .join(e, e.id == r.c.enterprise_id)
+        .where(r.c.year == year, r.c.is_current.is_(True))
+        .group_by(e.uscc, e.county_code, r.c.energy)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def account_process_totals(session: Session, year: int) -> list[tuple[Any, ...]]:
+    """Every account's current process CO2 of a year: (uscc, co2_g, weakest quality rank)."""
+    p, e = ProcessEmission.__table__, Enterprise
+    stmt = (
+        select(e.uscc, func.sum(p.c.co2_g), func.min(_rank(p)))
+        .join(e, e.id == p.c.enterprise_id)
+        .where(p.c.year == year, p.c.is_current.is_(True))
+        .group_by(e.uscc)
+    )
+    return [tuple(row) for row in session.execute(stmt)]

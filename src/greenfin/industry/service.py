@@ -1312,3 +1312,37 @@ def _quality_refusal(principal: Principal, quality: str) -> str:
         f"a {principal.role} delivers data as at most '{_highest_quality(principal)}'; '{quality}' data are "
         "entered by the regulator (verified reports)"
     )
+
+
+# --- the accounts' emissions, set-based, for other domains (financed emissions) ------------------------------
+
+QUALITY_OF_RANK = {rank: quality for quality, rank in repository.AUTHORITY.items()}
+
+
+def account_emissions(session: Session, principal: Principal, *, year: int) -> dict[str, tuple[int, int, str]]:
+    """Every carbon account's emissions of a year: ``{uscc: (scope 1 g, scope 2 g, weakest data quality)}``.
+
+    Scope 1 is fuel combustion and process CO2, scope 2 purchased electricity and heat, each
+    energy with the factor of the enterprise's county and the year (as the account itself);
+    the data quality is the weakest of the year's current records (declared < metered <
+    audited). Banks and regulators read it for financed emissions (PCAF).
+    """
+    auth.require_role(principal, "regulator", "bank")
+    factor_set = load_factor_set()
+    factors: dict[str, dict[str, int]] = {}
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 3])
+    for uscc, county, energy, quantity, rank in repository.account_energy_totals(session, year):
+        if county not in factors:
+            factors[county] = {
+                r.energy: r.co2_mg_per_unit for r in factor_rows(factor_set, years=[year], region=county)
+            }
+        mg = factors[county].get(energy)
+        line = out[uscc]
+        if mg is not None:
+            line[_scope(factor_set, energy) - 1] += _grams(int(quantity), mg)
+        line[2] = min(line[2], int(rank))
+    for uscc, co2_g, rank in repository.account_process_totals(session, year):
+        line = out[uscc]
+        line[0] += int(co2_g)
+        line[2] = min(line[2], int(rank))
+    return {uscc: (s1, s2, QUALITY_OF_RANK[rank]) for uscc, (s1, s2, rank) in out.items()}

@@ -339,3 +339,52 @@ def load_data_quality(version: str = "v1") -> DataQualityTable:
         scores={(o.asset_class, o.option): o.score for o in data.options},
         sources={s.kind: s.option for s in data.greenfin_sources},
     )
+
+
+# ---------------------------------------------------------------------------- sector intensities (PCAF 3b)
+
+
+class NumberSource(_Strict):
+    """Where one input number of a derived factor comes from."""
+
+    number: Text
+    source: Text
+
+
+class SectorIntensity(_Strict):
+    """One sector's emission factor per 万元 outstanding, with its derivation and sources."""
+
+    sector: Annotated[str, Field(pattern=r"^(\*|[0-9]{2})$", description="GB/T 4754 division (2 digits), or * for any")]
+    name: Text
+    tco2e_per_wan: Annotated[Decimal, Field(ge=0, le=1000)]
+    scope1_share: Annotated[Decimal, Field(ge=0, le=1)]
+    derivation: Text
+    confidence: Confidence
+    sources: list[NumberSource] = Field(min_length=1)
+
+
+class SectorIntensityFile(_Strict):
+    """A versioned table of sector intensities; ``*`` is required (the fallback)."""
+
+    version: Annotated[str, Field(pattern=r"^v[1-9][0-9]*$")]
+    unit: Text
+    pcaf_option: Annotated[str, Field(pattern=r"^[1-3][a-c]?$")]
+    covers: list[Literal["enterprise", "farm", "resident"]] = Field(min_length=1)
+    source: Text
+    sectors: list[SectorIntensity] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fallback(self) -> SectorIntensityFile:
+        codes = [s.sector for s in self.sectors]
+        if "*" not in codes or len(codes) != len(set(codes)):
+            raise ValueError("the table needs exactly one entry per sector and a '*' fallback")
+        return self
+
+
+@cache
+def load_sector_intensities(version: str = "v1") -> SectorIntensityFile:
+    """The sector-intensity table ``version`` (cached)."""
+    item = _data("pcaf", f"sector-intensity-{version}.toml")
+    if not item.is_file():
+        raise NotFound(f"sector-intensity table {version!r} not found")
+    return _read(item, SectorIntensityFile)
