@@ -59,6 +59,8 @@ def _print_summary(summary: DemoSummary, where: region.Place) -> None:
         typer.echo(f"farms: {farms}; consents to the demo bank: {summary.consents}; residents: {residents}")
     if summary.market:
         typer.echo("financing platform: " + ", ".join(f"{key} {value:,}" for key, value in summary.market.items()))
+    if summary.stats:
+        typer.echo("green-loan book: " + ", ".join(f"{key} {value:,}" for key, value in summary.stats.items()))
 
 
 def demo(

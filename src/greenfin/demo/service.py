@@ -101,6 +101,7 @@ class DemoSummary:
     consents: int = 0
     residents: dict[str, int] = field(default_factory=dict)
     market: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     digest: str = ""
 
@@ -447,6 +448,11 @@ def _other_accounts(
     started = time.perf_counter()
     summary.market = add_market_demo(session, seed=seed, region=settings.region)
     summary.seconds["market"] = time.perf_counter() - started
+    from greenfin.stats.demo import add_stats_demo
+
+    started = time.perf_counter()
+    summary.stats = add_stats_demo(session, seed=seed, region=settings.region)
+    summary.seconds["stats"] = time.perf_counter() - started
 
 
 SHOWCASE_COAL_PCT = Decimal(60)

@@ -161,7 +161,6 @@ def import_balances(
 
 def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame) -> int:
     """Insert the rows not stored yet (key: bank, loan number, as-of date); the number inserted."""
-    columns = "bank_code,loan_no,as_of,balance_fen,quality,import_id"
     full = frame.select(
         pl.lit(bank_code).alias("bank_code"),
         "loan_no",
@@ -170,6 +169,14 @@ def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame)
         "quality",
         pl.lit(import_id).alias("import_id"),
     )
+    return write_rows(session, full)
+
+
+def write_rows(session: Session, full: pl.DataFrame) -> int:
+    """Insert balance rows of any banks (columns bank_code, loan_no, as_of, balance_fen, quality,
+    import_id) not stored yet; the number inserted. ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+    columns = "bank_code,loan_no,as_of,balance_fen,quality,import_id"
+    full = full.select(columns.split(","))
     session.flush()
     raw: Any = session.connection().connection.dbapi_connection
     if session.get_bind().dialect.name == "postgresql":

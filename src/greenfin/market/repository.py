@@ -390,3 +390,8 @@ def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> li
     if bank_code is not None:
         query = query.where(inner.c.bank_code == bank_code)
     return [tuple(row) for row in session.execute(query)]
+
+
+def add_loans(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert loan rows in one multi-row statement (bulk loads)."""
+    session.execute(insert(Loan), list(rows))

@@ -1307,3 +1307,26 @@ def book_loans_on(
     """
     scope = _book_scope(principal, bank_code)
     return repository.book_loans_on(session, as_of=as_of, bank_code=scope)
+
+
+def load_book(session: Session, principal: Principal, *, loans: Sequence[dict[str, Any]], balances: Any) -> int:
+    """Bulk-load a loan book (admins: the demo, benchmarks): loan rows, then a Polars frame of balances.
+
+    ``balances`` has the columns bank_code, loan_no, as_of, balance_fen, quality, import_id;
+    rows already stored are skipped. One audit event for the batch; the balances written.
+    """
+    from greenfin.market.balances import write_rows
+
+    require_role(principal, "admin")
+    if loans:
+        repository.add_loans(session, loans)
+    written = write_rows(session, balances)
+    record(
+        session,
+        principal,
+        action="load_book",
+        entity_type="market_loan_balance",
+        entity_id=new_id(),
+        after={"loans": len(loans), "balances": written},
+    )
+    return written
