@@ -233,6 +233,8 @@ class LoanBalance(Base):
 
     __tablename__ = "market_loan_balance"
     __audit__ = False  # written in bulk; each file is one audit event
+    # statistics read every loan's balance on a few month-ends: one index range per day
+    __table_args__ = (Index("ix_market_loan_balance_as_of", "as_of"),)
 
     bank_code: Mapped[str] = mapped_column(String(40), primary_key=True)
     loan_no: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -344,41 +344,18 @@ BOOK_DIMENSIONS: dict[str, Any] = {
 }
 
 
-def book_balances(
-    session: Session, *, dates: Sequence[date], group_by: Sequence[str], bank_code: str | None
-) -> list[tuple[Any, ...]]:
-    """(as_of, *group keys, green fen, all fen) summed over the balances reported on ``dates``.
-
-    A loan is green when it carries a green use code. One grouped scan of the balances
-    joined to their loans; ``group_by`` names keys of :data:`BOOK_DIMENSIONS`.
-    """
-    keys = [BOOK_DIMENSIONS[name].label(name) for name in group_by]
-    green = func.sum(case((Loan.green_use.is_not(None), LoanBalance.balance_fen), else_=0))
-    query = (
-        select(LoanBalance.as_of, *keys, green, func.sum(LoanBalance.balance_fen))
-        .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
-        .where(LoanBalance.as_of.in_(list(dates)))
-        .group_by(LoanBalance.as_of, *keys)
-    )
-    if bank_code is not None:
-        query = query.where(LoanBalance.bank_code == bank_code)
-    return [tuple(row) for row in session.execute(query)]
-
-
 def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
-    """Every loan with a balance on ``as_of``: (loan id, bank, loan number, borrower kind, borrower code,
-    industry, green use, project investment fen, balance fen, the borrower's balance over the whole book fen)."""
+    """Every loan with a balance on ``as_of``: (bank, loan number, borrower kind, borrower code, industry,
+    green (a boolean), balance fen, the borrower's balance over the whole book fen)."""
     borrower_total = func.sum(LoanBalance.balance_fen).over(partition_by=Loan.borrower_code)
     inner = (
         select(
-            Loan.id,
             Loan.bank_code,
             Loan.loan_no,
             Loan.borrower_kind,
             Loan.borrower_code,
             Loan.industry_code,
-            Loan.green_use,
-            Loan.project_investment_fen,
+            Loan.green_use.is_not(None).label("green"),
             LoanBalance.balance_fen,
             borrower_total.label("borrower_fen"),
         )
@@ -395,3 +372,25 @@ def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> li
 def add_loans(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert loan rows in one multi-row statement (bulk loads)."""
     session.execute(insert(Loan), list(rows))
+
+
+def book_cells(
+    session: Session, *, dates: Sequence[date], dimensions: Sequence[str], bank_code: str | None
+) -> list[tuple[Any, ...]]:
+    """Green and all-loan balances on ``dates`` summed per day and per combination of ``dimensions``
+    (names of :data:`BOOK_DIMENSIONS`): rows (as_of, *keys, green fen, all fen).
+
+    One join of the dates' balances to their loans and one grouping, however many dimensions:
+    the caller rolls the cells up to each dimension (far fewer cells than loans).
+    """
+    keys = [BOOK_DIMENSIONS[name].label(name) for name in dimensions]
+    green = func.sum(case((Loan.green_use.is_not(None), LoanBalance.balance_fen), else_=0))
+    query = (
+        select(LoanBalance.as_of, *keys, green, func.sum(LoanBalance.balance_fen))
+        .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
+        .where(LoanBalance.as_of.in_(list(dates)))
+        .group_by(LoanBalance.as_of, *keys)
+    )
+    if bank_code is not None:
+        query = query.where(LoanBalance.bank_code == bank_code)
+    return [tuple(row) for row in session.execute(query)]

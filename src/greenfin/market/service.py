@@ -1274,35 +1274,13 @@ def _book_scope(principal: Principal, bank_code: str | None) -> str | None:
     return own
 
 
-def book_balances(
-    session: Session,
-    principal: Principal,
-    *,
-    dates: Sequence[date],
-    group_by: Sequence[str] = (),
-    bank_code: str | None = None,
-) -> list[tuple[Any, ...]]:
-    """Green and all-loan balances (fen) summed per reporting day and group: rows (as_of, *keys, green, all).
-
-    ``group_by`` names :data:`BOOK_DIMENSIONS` (bank, county, borrower_kind, industry — the GB/T
-    4754 division —, quality, catalogue, category). Regulators read the region (or one bank),
-    a bank only its own book.
-    """
-    unknown = [name for name in group_by if name not in repository.BOOK_DIMENSIONS]
-    if unknown:
-        raise InvalidInput(f"unknown loan-book dimension {unknown[0]!r}; known: {', '.join(BOOK_DIMENSIONS)}")
-    scope = _book_scope(principal, bank_code)
-    rows = repository.book_balances(session, dates=dates, group_by=group_by, bank_code=scope)
-    return [(*row[:-2], int(row[-2] or 0), int(row[-1] or 0)) for row in rows]
-
-
 def book_loans_on(
     session: Session, principal: Principal, *, as_of: date, bank_code: str | None = None
 ) -> list[tuple[Any, ...]]:
     """Every loan with a balance on a day, with its borrower's balance over the region's whole book.
 
-    Rows (loan id, bank, loan number, borrower kind, borrower code, industry, green use,
-    project investment fen, balance fen, borrower's balance fen). Scoped as :func:`book_balances`;
+    Rows (bank, loan number, borrower kind, borrower code, industry, green — a boolean —,
+    balance fen, borrower's balance fen). Scoped as :func:`book_cells`;
     the borrower's balance always sums the whole region's book (the denominator of attribution).
     """
     scope = _book_scope(principal, bank_code)
@@ -1330,3 +1308,27 @@ def load_book(session: Session, principal: Principal, *, loans: Sequence[dict[st
         after={"loans": len(loans), "balances": written},
     )
     return written
+
+
+def book_cells(
+    session: Session,
+    principal: Principal,
+    *,
+    dates: Sequence[date],
+    dimensions: Sequence[str] = (),
+    bank_code: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """Green and all-loan balances (fen) on ``dates``, summed per day and per combination of
+    ``dimensions``: rows (as_of, *keys, green fen, all fen), one join and one grouping.
+
+    ``dimensions`` name :data:`BOOK_DIMENSIONS` (bank, county, borrower_kind, industry — the
+    GB/T 4754 division —, quality, catalogue, category); the caller rolls the cells up to each
+    dimension. A loan is green when it carries a green use code. Regulators read the region
+    (or one bank), a bank only its own book.
+    """
+    unknown = [name for name in dimensions if name not in repository.BOOK_DIMENSIONS]
+    if unknown:
+        raise InvalidInput(f"unknown loan-book dimension {unknown[0]!r}; known: {', '.join(BOOK_DIMENSIONS)}")
+    scope = _book_scope(principal, bank_code)
+    rows = repository.book_cells(session, dates=dates, dimensions=dimensions, bank_code=scope)
+    return [(*row[:-2], int(row[-2] or 0), int(row[-1] or 0)) for row in rows]

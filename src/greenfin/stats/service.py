@@ -412,6 +412,7 @@ def _book_figures(
     category_level: int,
     bank_code: str | None,
 ) -> list[GreenLoanStatisticsRead]:
+    by = tuple(dict.fromkeys(by))  # each dimension once
     unknown = [name for name in by if name not in DIMENSIONS]
     if unknown:
         raise InvalidInput(
@@ -423,9 +424,16 @@ def _book_figures(
     if not 1 <= category_level <= 4:
         raise InvalidInput("category_level is 1 (top level) to 4", errors=[{"field": "category_level"}])
     dates = _comparison_dates(as_ofs, base)
+    columns = list(dict.fromkeys(c for dimension in by for c in _GROUP_COLUMNS[dimension]))
+    rows = market.book_cells(session, principal, dates=dates, dimensions=columns, bank_code=bank_code)
+    cells = pl.DataFrame(
+        rows,
+        schema={"as_of": pl.Date, **dict.fromkeys(columns, pl.Utf8), "green": pl.Int64, "all": pl.Int64},
+        orient="row",
+    )
     totals: dict[date, Balances] = {
         day: Balances(green, every)
-        for day, green, every in market.book_balances(session, principal, dates=dates, bank_code=bank_code)
+        for day, green, every in cells.group_by("as_of").agg(pl.col("green").sum(), pl.col("all").sum()).iter_rows()
     }
     missing = [day for day in (*as_ofs, *([base] if base else [])) if day not in totals]
     if missing and (base in missing or len(as_ofs) == 1):
@@ -433,21 +441,21 @@ def _book_figures(
             f"no loan balances are reported on {missing[0].isoformat()}; balances are month-end figures",
             errors=[{"field": "as_of" if missing[0] != base else "base", "reason": "no balances on that day"}],
         )
-    grouped: dict[str, dict[str | None, dict[date, list[int]]]] = {}
+    grouped: dict[str, dict[str | None, dict[date, tuple[int, int]]]] = {}
     for dimension in by:
-        groups: dict[str | None, dict[date, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-        columns = _GROUP_COLUMNS[dimension]
-        for row in market.book_balances(session, principal, dates=dates, group_by=columns, bank_code=bank_code):
-            day, keys, green, every = row[0], row[1:-2], row[-2], row[-1]
-            if dimension == "category":
-                key = _category_in(keys[0], keys[1], version, category_level)
-                if key is None:
-                    continue
-            else:
-                key = keys[0]
-            pair = groups[key][day]
-            pair[0] += green
-            pair[1] += every
+        if dimension == "category":
+            pairs = cells.select("catalogue", "category").unique()
+            keys = [_category_in(c, code, version, category_level) for c, code in pairs.iter_rows()]
+            mapped = pairs.with_columns(pl.Series("key", keys, dtype=pl.Utf8))
+            source = cells.join(mapped, on=["catalogue", "category"], how="left", nulls_equal=True).filter(
+                pl.col("category").is_not_null()
+            )
+        else:
+            source = cells.rename({dimension: "key"})
+        rolled = source.group_by("as_of", "key").agg(pl.col("green").sum(), pl.col("all").sum())
+        groups: dict[str | None, dict[date, tuple[int, int]]] = defaultdict(dict)
+        for day, key, green, every in rolled.iter_rows():
+            groups[key][day] = (green, every)
         grouped[dimension] = groups
     namer = _Namer(session, version)
     scope = "region" if principal.is_staff and bank_code is None else (bank_code or principal.organisation_code or "")
@@ -464,7 +472,7 @@ def _book_figures(
         for dimension, groups in grouped.items():
             items = []
             for key in sorted(groups, key=lambda k: (k is None, k or "")):
-                series = {day: Balances(g, a) for day, (g, a) in groups[key].items()}
+                series = {day: Balances(green, every) for day, (green, every) in groups[key].items()}
                 if as_of not in series:
                     continue
                 items.append(
@@ -556,18 +564,6 @@ def quarterly_series(
 GRAMS_PER_TONNE = 1_000_000
 ACCOUNT_SOURCES = ("audited", "metered", "declared")
 FEN_PER_WAN = 1_000_000
-_LOAN_COLUMNS = (
-    "loan_id",
-    "bank_code",
-    "loan_no",
-    "borrower_kind",
-    "borrower_code",
-    "industry_code",
-    "green_use",
-    "project_investment_fen",
-    "balance_fen",
-    "borrower_fen",
-)
 
 
 def _tonnes_of(grams: int) -> Decimal:
@@ -605,14 +601,12 @@ def _emissions_frame(
     loans = pl.DataFrame(
         rows,
         schema={
-            "loan_id": pl.Utf8,
             "bank_code": pl.Utf8,
             "loan_no": pl.Utf8,
             "borrower_kind": pl.Utf8,
             "borrower_code": pl.Utf8,
             "industry_code": pl.Utf8,
-            "green_use": pl.Utf8,
-            "project_investment_fen": pl.Int64,
+            "green": pl.Boolean,
             "balance_fen": pl.Int64,
             "borrower_fen": pl.Int64,
         },
@@ -722,7 +716,6 @@ def financed_emissions_of_book(
     outstanding = int(frame["balance_fen"].sum() or 0)
     covered = int(scored["balance_fen"].sum() or 0)
     scope = "region" if principal.is_staff and bank_code is None else (bank_code or principal.organisation_code or "")
-    green = frame.with_columns(pl.col("green_use").is_not_null().alias("green"))
     result: dict[str, Any] = {
         "method": METHOD,
         "scope": scope,
@@ -742,7 +735,7 @@ def financed_emissions_of_book(
         "by_source": _sums(frame, "source"),
         "by_bank": _sums(frame, "bank_code"),
         "by_industry": _sums(frame.with_columns(pl.col("industry_code").str.slice(0, 2).alias("division")), "division"),
-        "by_green": _sums(green, "green"),
+        "by_green": _sums(frame, "green"),
     }
     if items:
         result["items"] = [
