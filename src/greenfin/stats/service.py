@@ -379,12 +379,11 @@ def _comparison_dates(as_ofs: Sequence[date], base: date | None) -> list[date]:
 
 
 class _Namer:
-    """Names of group keys: catalogue names, bank names, county names; codes otherwise."""
+    """Names of group keys: catalogue names, bank names (one query), county names; codes otherwise."""
 
-    def __init__(self, session: Session, version: str) -> None:
-        self.session = session
+    def __init__(self, session: Session, version: str, banks: set[str]) -> None:
         self.catalogue = load_catalogues().catalogue(version)
-        self.banks: dict[str, str] = {}
+        self.banks = auth.organisation_names(session, sorted(banks))
 
     def __call__(self, dimension: str, key: str | None) -> str:
         if key is None:
@@ -394,10 +393,7 @@ class _Namer:
         if dimension == "county":
             return region.county_name(key).name_zh
         if dimension == "bank":
-            if key not in self.banks:
-                organisation = auth.organisation_by_code(self.session, key)
-                self.banks[key] = organisation.name if organisation is not None else key
-            return self.banks[key]
+            return self.banks.get(key, key)
         return key
 
 
@@ -457,7 +453,7 @@ def _book_figures(
         for day, key, green, every in rolled.iter_rows():
             groups[key][day] = (green, every)
         grouped[dimension] = groups
-    namer = _Namer(session, version)
+    namer = _Namer(session, version, {k for k in grouped.get("bank", {}) if k is not None})
     scope = "region" if principal.is_staff and bank_code is None else (bank_code or principal.organisation_code or "")
     out: list[GreenLoanStatisticsRead] = []
     for as_of in as_ofs:
