@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -116,3 +117,20 @@ def test_a_bank_reads_only_its_own(session: Session) -> None:
     _setup(session)
     with pytest.raises(Forbidden):
         service.financed_emissions_for_bank(session, BANK_A, bank_code="bank-b", as_of=AS_OF)
+
+
+def test_over_http(client: Any, session: Session, headers_for: Any) -> None:
+    from tests.conftest import make_organisation
+
+    bank_a = make_organisation(session, kind="bank", code="bank-a", name="衢州甲银行")
+    _setup(session)
+    url = "/api/v1/stats/financed-emissions/book"
+    own = client.get(url, params={"as_of": "2024-12-31"}, headers=headers_for("bank", bank_a))
+    assert own.status_code == 200, own.text
+    body = own.json(parse_float=Decimal)
+    assert body["scope"] == "bank-a" and body["totals"]["scope1_t"] == Decimal(5903)
+    other = client.get(url, params={"as_of": "2024-12-31", "bank_code": "bank-b"}, headers=headers_for("bank", bank_a))
+    assert other.status_code == 403
+    assert client.get(url, params={"as_of": "2024-12-31"}).status_code == 401
+    region = client.get(url, params={"as_of": "2024-12-31"}, headers=headers_for("regulator"))
+    assert region.status_code == 200 and region.json()["scope"] == "region"

@@ -158,3 +158,20 @@ def green_loan_series(
         category_level=category_level,
         bank_code=bank_code,
     )
+
+
+@router.get(
+    "/financed-emissions/book",
+    responses={200: {"description": "Financed emissions of the loan book (numbers as JSON numbers, tonnes exact)"}},
+)
+def book_financed_emissions(
+    principal: PrincipalDep,
+    session: SessionDep,
+    as_of: Day,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="The carbon accounts' year.")] = None,
+    bank_code: BankCode = None,
+) -> Response:
+    """PCAF financed emissions of the loan book on a month-end: a bank its own, a regulator the region or one bank."""
+    report = service.financed_emissions_of_book(session, principal, as_of=as_of, year=year, bank_code=bank_code)
+    report["as_of"] = as_of.isoformat()
+    return Response(json_text(report), media_type="application/json")
