@@ -346,26 +346,34 @@ BOOK_DIMENSIONS: dict[str, Any] = {
 
 def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
     """Every loan with a balance on ``as_of``: (bank, loan number, borrower kind, borrower code, industry,
-    green (a boolean), balance fen, the borrower's balance over the whole book fen)."""
-    borrower_total = func.sum(LoanBalance.balance_fen).over(partition_by=Loan.borrower_code)
-    inner = (
+    green (a boolean), balance fen)."""
+    query = (
         select(
             Loan.bank_code,
             Loan.loan_no,
             Loan.borrower_kind,
             Loan.borrower_code,
             Loan.industry_code,
-            Loan.green_use.is_not(None).label("green"),
+            Loan.green_use.is_not(None),
             LoanBalance.balance_fen,
-            borrower_total.label("borrower_fen"),
         )
         .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
         .where(LoanBalance.as_of == as_of)
-        .subquery()
     )
-    query = select(inner)
     if bank_code is not None:
-        query = query.where(inner.c.bank_code == bank_code)
+        query = query.where(LoanBalance.bank_code == bank_code)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def borrower_balances_on(session: Session, *, as_of: date, lender: str) -> list[tuple[Any, ...]]:
+    """(borrower code, balance fen over every bank) on ``as_of`` of the borrowers of one bank."""
+    theirs = select(Loan.borrower_code).where(Loan.bank_code == lender)
+    query = (
+        select(Loan.borrower_code, func.sum(LoanBalance.balance_fen))
+        .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
+        .where(LoanBalance.as_of == as_of, Loan.borrower_code.in_(theirs))
+        .group_by(Loan.borrower_code)
+    )
     return [tuple(row) for row in session.execute(query)]
 
 

@@ -1276,15 +1276,22 @@ def _book_scope(principal: Principal, bank_code: str | None) -> str | None:
 
 def book_loans_on(
     session: Session, principal: Principal, *, as_of: date, bank_code: str | None = None
-) -> list[tuple[Any, ...]]:
-    """Every loan with a balance on a day, with its borrower's balance over the region's whole book.
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None]:
+    """Every loan with a balance on a day, and its borrowers' balances over the region's whole book.
 
-    Rows (bank, loan number, borrower kind, borrower code, industry, green — a boolean —,
-    balance fen, borrower's balance fen). Scoped as :func:`book_cells`;
-    the borrower's balance always sums the whole region's book (the denominator of attribution).
+    Loans are rows (bank, loan number, borrower kind, borrower code, industry, green — a
+    boolean —, balance fen). For one bank's book the second list is (borrower code, balance fen
+    over every bank) of that bank's borrowers — the denominator of attribution, always the whole
+    region's; for the region's book it is None (the loans hold every borrower's balance).
+    Scoped as :func:`book_cells`.
     """
     scope = _book_scope(principal, bank_code)
-    return repository.book_loans_on(session, as_of=as_of, bank_code=scope)
+    loans = repository.book_loans_on(session, as_of=as_of, bank_code=scope)
+    if scope is None:
+        return loans, None
+    return loans, [
+        (code, int(fen)) for code, fen in repository.borrower_balances_on(session, as_of=as_of, lender=scope)
+    ]
 
 
 def load_book(session: Session, principal: Principal, *, loans: Sequence[dict[str, Any]], balances: Any) -> int:
