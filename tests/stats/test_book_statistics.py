@@ -156,3 +156,16 @@ def test_quarterly_series(session: Session) -> None:
     assert series[0].totals.yoy_growth is None
     assert series[1].totals.yoy_growth == Decimal("0.6043")
     assert {g.key for g in series[1].groups["bank"]} == {"bank-a", "bank-b"}
+
+
+def test_green_loans_for_the_benefits(session: Session) -> None:
+    """The green loans of a day with their projects (the disclosure's benefits read them), scoped."""
+    from greenfin.market import service as market
+
+    _book(session)
+    rows = market.green_loans_on(session, REGULATOR, as_of=END_2024)
+    assert sorted(r[1] for r in rows) == ["A1", "B1"]
+    assert sum(r[market.GREEN_LOAN_COLUMNS.index("balance_fen")] for r in rows) == GREEN_2024
+    assert [r[1] for r in market.green_loans_on(session, BANK_A, as_of=END_2024)] == ["A1"]
+    with pytest.raises(Forbidden):
+        market.green_loans_on(session, ENTERPRISE, as_of=END_2024)

@@ -377,6 +377,32 @@ def borrower_balances_on(session: Session, *, as_of: date, lender: str) -> list[
     return [tuple(row) for row in session.execute(query)]
 
 
+def green_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
+    """Every green loan with a balance on ``as_of``: (bank, loan number, borrower kind, borrower code, county,
+    industry, catalogue, green use, amount fen, balance fen, project investment fen, annual CO2 reduction g)."""
+    query = (
+        select(
+            Loan.bank_code,
+            Loan.loan_no,
+            Loan.borrower_kind,
+            Loan.borrower_code,
+            Loan.county_code,
+            Loan.industry_code,
+            Loan.green_catalogue,
+            Loan.green_use,
+            Loan.amount_fen,
+            LoanBalance.balance_fen,
+            Loan.project_investment_fen,
+            Loan.annual_co2_reduction_g,
+        )
+        .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
+        .where(LoanBalance.as_of == as_of, Loan.green_use.is_not(None))
+    )
+    if bank_code is not None:
+        query = query.where(LoanBalance.bank_code == bank_code)
+    return [tuple(row) for row in session.execute(query)]
+
+
 def add_loans(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert loan rows in one multi-row statement (bulk loads)."""
     session.execute(insert(Loan), list(rows))

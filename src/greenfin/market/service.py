@@ -1339,3 +1339,29 @@ def book_cells(
     scope = _book_scope(principal, bank_code)
     rows = repository.book_cells(session, dates=dates, dimensions=dimensions, bank_code=scope)
     return [(*row[:-2], int(row[-2] or 0), int(row[-1] or 0)) for row in rows]
+
+
+GREEN_LOAN_COLUMNS = (
+    "bank_code",
+    "loan_no",
+    "borrower_kind",
+    "borrower_code",
+    "county_code",
+    "industry_code",
+    "green_catalogue",
+    "green_use",
+    "amount_fen",
+    "balance_fen",
+    "project_investment_fen",
+    "annual_co2_reduction_g",
+)
+
+
+def green_loans_on(
+    session: Session, principal: Principal, *, as_of: date, bank_code: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Every green loan with a balance on a day, with its project's total investment and annual CO2
+    reduction (for environmental benefits): rows in the order of :data:`GREEN_LOAN_COLUMNS`.
+    Scoped as :func:`book_cells`."""
+    scope = _book_scope(principal, bank_code)
+    return repository.green_loans_on(session, as_of=as_of, bank_code=scope)

@@ -176,6 +176,13 @@ def add_stats_demo(session: Session, *, seed: int, region: str | None = None) ->
             "collateral": "none",
             "county_code": line["county"],
             "industry_code": line["industry"],
+            # a green line's projects: total investment 1.5–3× the loan, 0.2–2 tCO2 a year per 万元 lent (demo)
+            "project_investment_fen": peaks[(line["bank"], line["no"])] * rng.randint(15, 30) // 10
+            if line["green_use"]
+            else None,
+            "annual_co2_reduction_g": peaks[(line["bank"], line["no"])] * rng.randint(2, 20) // 10
+            if line["green_use"]
+            else None,
         }
         for line in lines
     ]
