@@ -33,7 +33,7 @@ import polars as pl
 from sqlalchemy import Engine, create_engine, insert, text
 
 from greenfin.auth.service import Principal
-from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
+from greenfin.db import ANALYTIC_SETTINGS, Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.industry.models import Enterprise, ProcessEmission
 from greenfin.region.service import county_names
 from greenfin.stats import service
@@ -167,6 +167,13 @@ def build(engine: Engine, loans: int) -> float:
     return time.perf_counter() - started
 
 
+def _same_settings(connection: Any) -> None:
+    """The hand-written SQL runs with the service's PostgreSQL settings (greenfin.db.ANALYTIC_SETTINGS)."""
+    if connection.dialect.name == "postgresql":
+        for name, value in ANALYTIC_SETTINGS.items():
+            connection.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+
+
 def _hand_statistics(engine: Engine, dates: list[date]) -> int:
     """The same aggregation written by hand: one join of the dates' balances, grouped every way."""
     listed = ", ".join(f"'{d.isoformat()}'" for d in dates)
@@ -184,6 +191,7 @@ def _hand_statistics(engine: Engine, dates: list[date]) -> int:
         f"WHERE b.as_of IN ({listed})) " + " UNION ALL ".join(parts)
     )
     with engine.connect() as connection:
+        _same_settings(connection)
         return len(connection.execute(text(sql)).all())
 
 
@@ -207,6 +215,7 @@ def _hand_emissions(engine: Engine) -> int:
     GROUP BY book.borrower_kind, account.uscc IS NOT NULL
     """
     with engine.connect() as connection:
+        _same_settings(connection)
         return len(connection.execute(text(sql), {"as_of": AS_OF}).all())
 
 

@@ -147,3 +147,25 @@ def session_scope(factory: sessionmaker[Session], *, writer: bool = False) -> It
         raise
     finally:
         session.close()
+
+
+ANALYTIC_SETTINGS = {"work_mem": "256MB", "jit": "off"}
+"""PostgreSQL planner settings for one large aggregation: hash tables stay in memory (the default
+4 MB spills them to disk), and no JIT compile of seconds for work of a few hundred milliseconds."""
+
+
+@contextmanager
+def postgres_settings(session: Session, settings: dict[str, str] = ANALYTIC_SETTINGS) -> Iterator[None]:
+    """PostgreSQL: ``settings`` for the block only (transaction-local, previous values put back); elsewhere a no-op."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    from sqlalchemy import text
+
+    saved = {name: connection.execute(text("SELECT current_setting(:n)"), {"n": name}).scalar() for name in settings}
+    for name, value in settings.items():
+        connection.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    yield
+    for name, before in saved.items():
+        connection.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": before})

@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, delete, false, func, insert, literal, or_, se
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from greenfin.db import postgres_settings
 from greenfin.market.models import (
     Application,
     ApplicationEvent,
@@ -362,7 +363,8 @@ def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> li
     )
     if bank_code is not None:
         query = query.where(LoanBalance.bank_code == bank_code)
-    return [tuple(row) for row in session.execute(query)]
+    with postgres_settings(session):
+        return [tuple(row) for row in session.execute(query)]
 
 
 def borrower_balances_on(session: Session, *, as_of: date, lender: str) -> list[tuple[Any, ...]]:
@@ -374,7 +376,8 @@ def borrower_balances_on(session: Session, *, as_of: date, lender: str) -> list[
         .where(LoanBalance.as_of == as_of, Loan.borrower_code.in_(theirs))
         .group_by(Loan.borrower_code)
     )
-    return [tuple(row) for row in session.execute(query)]
+    with postgres_settings(session):
+        return [tuple(row) for row in session.execute(query)]
 
 
 def green_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
@@ -400,7 +403,8 @@ def green_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> l
     )
     if bank_code is not None:
         query = query.where(LoanBalance.bank_code == bank_code)
-    return [tuple(row) for row in session.execute(query)]
+    with postgres_settings(session):
+        return [tuple(row) for row in session.execute(query)]
 
 
 def add_loans(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -427,4 +431,5 @@ def book_cells(
     )
     if bank_code is not None:
         query = query.where(LoanBalance.bank_code == bank_code)
-    return [tuple(row) for row in session.execute(query)]
+    with postgres_settings(session):
+        return [tuple(row) for row in session.execute(query)]
