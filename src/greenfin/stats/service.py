@@ -1,4 +1,9 @@
-"""Use cases of the statistics domain: green use categories, divisions and pilot banks.
+"""Use cases of the statistics domain: green-loan statistics and financed emissions over the loan
+book, green use categories, divisions and pilot banks.
+
+The statistics and the financed emissions read the market's loan book through its service
+(set-based reads) and are scoped: regulators see the region (or one bank), a bank only its
+own book (docs/methodology/stats.md §7–§9).
 
 Green use catalogues are public methodology: any signed-in principal reads them, and other
 domains (the loan book) check a loan's catalogue version and code with
