@@ -13,7 +13,7 @@ LoanMethod = Literal["credit", "guarantee", "mortgage", "pledge", "eco_pledge"]
 Collateral = Literal["none", "guarantee", "mortgage", "pledge", "eco_pledge"]
 IndustrialLabel = Literal["dark_green", "light_green", "yellow", "red"]
 AgriculturalLabel = Literal["dark_green", "light_green", "yellow"]
-PersonalGrade = Literal["deep_green", "mid_green", "light_green"]
+PersonalGrade = Literal["dark_green", "mid_green", "light_green"]  # greenfin.carbon.labels.GRADES
 Quality = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 DeclineReason = Literal[
     "insufficient_cash_flow",
