@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from greenfin.auth.service import Principal, record, require_role
 from greenfin.db import new_id
 from greenfin.errors import Forbidden, InvalidInput
+from greenfin.market import repository
 from greenfin.market.models import BalanceImport
 from greenfin.market.rules import QUALITY_CLASSES
 
@@ -60,6 +61,58 @@ def _read(filename: str, content: bytes) -> pl.DataFrame:
     return frame.select(pl.col(c).cast(pl.Utf8).str.strip_chars() for c in COLUMNS)
 
 
+def _refuse(filename: str, frame: pl.DataFrame, checks: list[tuple[str, pl.Expr, str]]) -> None:
+    """InvalidInput naming every row of ``frame`` (with its ``row`` number) that fails a check."""
+    bad = frame.select(
+        "row",
+        *[
+            pl.when(cond.fill_null(False)).then(pl.lit(f"{col}|{why}")).alias(f"c{i}")
+            for i, (col, cond, why) in enumerate(checks)
+        ],
+    )
+    problems = (
+        bad.unpivot(index="row", value_name="problem")
+        .drop_nulls("problem")
+        .sort("row", "variable")
+        .select("row", "problem")
+    )
+    if not problems.height:
+        return
+    errors: list[dict[str, Any]] = []
+    for row, problem in problems.head(MAX_ERRORS_LISTED).iter_rows():
+        column, reason = problem.split("|", 1)
+        errors.append({"row": row, "column": column, "reason": reason})
+    rows = problems["row"].n_unique()
+    first = errors[0]
+    raise InvalidInput(
+        f"{filename}: {rows} bad row(s), nothing was imported; first: line {first['row']}, "
+        f"{first['column']}: {first['reason']}",
+        errors=errors,
+    )
+
+
+def against_book(session: Session, bank_code: str, filename: str, frame: pl.DataFrame) -> None:
+    """Refuse rows the bank's loan book contradicts: an unknown loan, a balance above the loan, a date before it.
+
+    A loan number of another bank is "unknown" to this one: the answer tells nothing of others' books.
+    """
+    book = pl.DataFrame(
+        repository.loan_terms(session, bank_code),
+        schema={"loan_no": pl.Utf8, "amount_fen": pl.Int64, "start_date": pl.Date},
+        orient="row",
+    )
+    joined = frame.with_row_index("row", offset=2).join(book, on="loan_no", how="left", coalesce=True)
+    _refuse(
+        filename,
+        joined,
+        [
+            ("loan_no", pl.col("amount_fen").is_null(), "no loan with this number in your bank's loan book"),
+            ("balance_fen", pl.col("balance_fen") > pl.col("amount_fen"), "above the loan's amount"),
+            ("as_of", pl.col("as_of") < pl.col("start_date"), "before the loan was disbursed"),
+        ],
+    )
+
+
 def parse(filename: str, content: bytes) -> pl.DataFrame:
     """The file's rows, typed; InvalidInput naming every bad row (line numbers count the header as 1)."""
     if len(content) > MAX_FILE_BYTES:
@@ -93,48 +146,51 @@ def parse(filename: str, content: bytes) -> pl.DataFrame:
             "the same loan and date twice in the file",
         ),
     ]
-    bad = typed.select(
-        "row",
-        *[
-            pl.when(cond.fill_null(False)).then(pl.lit(f"{col}|{why}")).alias(f"c{i}")
-            for i, (col, cond, why) in enumerate(checks)
-        ],
-    )
-    problems = (
-        bad.unpivot(index="row", value_name="problem")
-        .drop_nulls("problem")
-        .sort("row", "variable")
-        .select("row", "problem")
-    )
-    if problems.height:
-        errors: list[dict[str, Any]] = []
-        for row, problem in problems.head(MAX_ERRORS_LISTED).iter_rows():
-            column, reason = problem.split("|", 1)
-            errors.append({"row": row, "column": column, "reason": reason})
-        rows = problems["row"].n_unique()
-        first = errors[0]
-        raise InvalidInput(
-            f"{filename}: {rows} bad row(s), nothing was imported; first: line {first['row']}, "
-            f"{first['column']}: {first['reason']}",
-            errors=errors,
-        )
+    _refuse(filename, typed, checks)
     if typed.height == 0:
         raise InvalidInput(f"{filename}: the file has no rows")
     return typed.select("loan_no", "as_of", "balance_fen", "quality")
 
 
 def import_balances(
-    session: Session, principal: Principal, *, filename: str, content: bytes
+    session: Session,
+    principal: Principal,
+    *,
+    filename: str,
+    content: bytes,
+    correction: str | None = None,
 ) -> tuple[str | None, int, int]:
-    """Import a bank's balance file: (import id or None when nothing was new, rows, rows inserted)."""
+    """Import a bank's balance file: (import id or None when nothing changed, rows, rows inserted or corrected).
+
+    Every row must fit the bank's loan book. A month already stored with the same figures is
+    skipped (a replay changes nothing); with other figures the file is refused, unless it is
+    sent as a ``correction`` (its reason): then those figures replace the stored ones and each
+    previous figure is kept in ``market_balance_correction``.
+    """
     require_role(principal, "bank")
     bank_code = principal.organisation_code
     if principal.is_staff or not bank_code:
         raise Forbidden("a balance file is the bank's own report")
     frame = parse(filename, content)
+    against_book(session, bank_code, filename, frame)
     import_id = new_id()
     inserted = write(session, bank_code, import_id, frame)
-    if inserted == 0:
+    corrected = 0
+    if inserted < frame.height:  # some months were stored already: the same figures, or corrections
+        changed = _changed(session, bank_code, frame)
+        if changed.height and correction is None:
+            _refuse(
+                filename,
+                changed.with_columns(pl.lit(True).alias("changed")),
+                [("balance_fen", pl.col("changed"), "already reported for this date with other figures; "
+                  "send the file as a correction, with its reason")],
+            )  # fmt: skip
+        if changed.height:
+            repository.correct_balances(
+                session, bank_code, import_id, (correction or "")[:500], changed.drop("row").to_dicts()
+            )
+            corrected = changed.height
+    if inserted + corrected == 0:
         return None, frame.height, 0
     session.add(
         BalanceImport(
@@ -143,20 +199,44 @@ def import_balances(
             filename=filename[:255],
             sha256=hashlib.sha256(content).hexdigest(),
             row_count=frame.height,
-            inserted=inserted,
+            inserted=inserted + corrected,
             imported_by=principal.actor,
         )
     )
     record(
         session,
         principal,
-        action="import",
+        action="correct" if corrected else "import",
         entity_type="market_loan_balance",
         entity_id=import_id,
-        after={"filename": filename, "rows": frame.height, "inserted": inserted},
-    )
+        after={"filename": filename, "rows": frame.height, "inserted": inserted, "corrected": corrected,
+               "reason": correction},
+    )  # fmt: skip
     session.flush()
-    return import_id, frame.height, inserted
+    return import_id, frame.height, inserted + corrected
+
+
+def _changed(session: Session, bank_code: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The file's rows whose month was stored with other figures: row, key, old and new figures."""
+    stored = pl.DataFrame(
+        repository.stored_balances(session, bank_code, frame["as_of"].unique().to_list()),
+        schema={"loan_no": pl.Utf8, "as_of": pl.Date, "old_balance_fen": pl.Int64, "old_quality": pl.Utf8},
+        orient="row",
+    )
+    return (
+        frame.with_row_index("row", offset=2)
+        .join(stored, on=["loan_no", "as_of"], how="inner")
+        .filter((pl.col("balance_fen") != pl.col("old_balance_fen")) | (pl.col("quality") != pl.col("old_quality")))
+        .select(
+            "row",
+            "loan_no",
+            "as_of",
+            "old_balance_fen",
+            "old_quality",
+            pl.col("balance_fen").alias("new_balance_fen"),
+            pl.col("quality").alias("new_quality"),
+        )
+    )
 
 
 def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame) -> int:

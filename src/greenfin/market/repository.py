@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from greenfin.market.models import (
     Application,
     ApplicationEvent,
+    BalanceCorrection,
     Loan,
     LoanBalance,
     Need,
@@ -329,3 +330,39 @@ def decided_times(session: Session) -> Sequence[Any]:
     return session.execute(
         select(Application.submitted_at, Application.decided_at).where(Application.decided_at.is_not(None))
     ).all()
+
+
+def loan_terms(session: Session, bank_code: str) -> list[tuple[str, int, date]]:
+    """(loan number, amount, start date) of every loan of a bank: what a balance file is checked against."""
+    query = select(Loan.loan_no, Loan.amount_fen, Loan.start_date).where(Loan.bank_code == bank_code)
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def stored_balances(session: Session, bank_code: str, dates: Sequence[date]) -> list[tuple[str, date, int, str]]:
+    """(loan number, as-of, balance, quality) a bank stored for these month-ends."""
+    query = select(LoanBalance.loan_no, LoanBalance.as_of, LoanBalance.balance_fen, LoanBalance.quality).where(
+        LoanBalance.bank_code == bank_code, LoanBalance.as_of.in_(list(dates))
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def correct_balances(session: Session, bank_code: str, import_id: str, reason: str, rows: list[dict[str, Any]]) -> None:
+    """Replace stored figures by corrected ones, keeping each previous figure (set-based)."""
+    session.execute(
+        insert(BalanceCorrection),
+        [{**row, "bank_code": bank_code, "import_id": import_id, "reason": reason} for row in rows],
+    )
+    session.execute(  # ORM bulk UPDATE by primary key: one executemany
+        update(LoanBalance),
+        [
+            {
+                "bank_code": bank_code,
+                "loan_no": row["loan_no"],
+                "as_of": row["as_of"],
+                "balance_fen": row["new_balance_fen"],
+                "quality": row["new_quality"],
+                "import_id": import_id,
+            }
+            for row in rows
+        ],
+    )

@@ -306,12 +306,18 @@ class BalanceIn(_In):
 
 class BalancesIn(_In):
     items: list[BalanceIn] = Field(min_length=1, max_length=100_000)
+    correction: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Why stored months are corrected; without it, other figures for a stored month are refused",
+    )
 
 
 class BalanceImportRead(BaseModel):
     import_id: str | None
     rows: int
-    inserted: int = Field(description="Rows new to the loan book; 0 when the file was replayed")
+    inserted: int = Field(description="Rows new to the loan book or corrected; 0 when the file was replayed")
 
 
 class PolicyCreate(_In):
