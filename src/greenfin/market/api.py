@@ -223,7 +223,7 @@ async def post_balance_file(
     file: UploadFile,
     principal: PrincipalDep,
     session: SessionDep,
-    correction: Annotated[str | None, Query(min_length=1, max_length=500, description="Why months are corrected")] = None,
+    correction: Annotated[str | None, Query(min_length=1, max_length=500, description="Why months change")] = None,
 ) -> BalanceImportRead:
     """A monthly balance file (CSV or XLSX): whole file or nothing, every bad row named."""
     content = await file.read()
