@@ -17,6 +17,7 @@ from greenfin.market import balances, service
 from greenfin.market.models import Application, LoanBalance, Policy
 from greenfin.market.schemas import (
     ApplicationCreate,
+    Decision,
     LoanCreate,
     NeedCreate,
     PolicyCreate,
@@ -249,5 +250,17 @@ def test_escalation_flags_overdue_applications(session: Session) -> None:
     assert [a.overdue_since for a in seen] == [application.due_on]
     with pytest.raises(Forbidden):
         service.escalate(session, FIRM)
+    # accepted late, then late again on the decision: escalated a second time, for the later deadline
+    first_due = application.due_on
+    service.decide(session, bank, application_id=application.id, decision=Decision(decision="accept"))
+    decide_due = application.due_on
+    assert decide_due is not None and decide_due > first_due
+    assert service.escalate(session, REGULATOR, today=decide_due) == 0
+    assert service.escalate(session, REGULATOR, today=decide_due + timedelta(days=1)) == 1
+    assert service.escalate(session, REGULATOR, today=decide_due + timedelta(days=2)) == 0
+    events = [e.action for e in service.get_application(session, FIRM, application_id=application.id).events]
+    assert events == ["submit", "escalate", "accept", "escalate"]
+    seen, _ = service.list_applications(session, FIRM, overdue=True)
+    assert [a.overdue_since for a in seen] == [decide_due]
     stored = session.get(Application, application.id)
     assert stored is not None and stored.consent_id is not None

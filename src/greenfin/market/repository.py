@@ -225,12 +225,15 @@ def events(session: Session, application_id: str) -> Sequence[ApplicationEvent]:
 
 
 def overdue_candidates(session: Session, today: date) -> Sequence[Application]:
-    """Applications still owing an answer whose deadline has passed and that are not flagged yet."""
+    """Applications still owing an answer whose deadline has passed and that are not flagged for it yet.
+
+    One flagged for an earlier deadline (accepted late) is flagged again when its decision is late too.
+    """
     return session.scalars(
         select(Application).where(
             Application.state.in_(("submitted", "accepted")),
             Application.due_on < today,
-            Application.overdue_since.is_(None),
+            or_(Application.overdue_since.is_(None), Application.overdue_since < Application.due_on),
         )
     ).all()
 
