@@ -16,12 +16,13 @@ import io
 from typing import Any
 
 import polars as pl
+from psycopg.errors import UniqueViolation
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from greenfin.auth.service import Principal, record, require_role
 from greenfin.db import new_id
-from greenfin.errors import Forbidden, InvalidInput
+from greenfin.errors import Conflict, Forbidden, InvalidInput
 from greenfin.market import repository
 from greenfin.market.models import BalanceImport
 from greenfin.market.rules import QUALITY_CLASSES
@@ -91,26 +92,46 @@ def _refuse(filename: str, frame: pl.DataFrame, checks: list[tuple[str, pl.Expr,
     )
 
 
-def against_book(session: Session, bank_code: str, filename: str, frame: pl.DataFrame) -> None:
-    """Refuse rows the bank's loan book contradicts: an unknown loan, a balance above the loan, a date before it.
+BOOK_CHECKS = [
+    ("loan_no", pl.col("unknown"), "no loan with this number in your bank's loan book"),
+    ("balance_fen", pl.col("above"), "above the loan's amount"),
+    ("as_of", pl.col("early"), "before the loan was disbursed"),
+]
+"""What the loan book refuses: an unknown loan (another bank's is unknown to this one: the
+answer tells nothing of others' books), a balance above the loan, a date before it."""
 
-    A loan number of another bank is "unknown" to this one: the answer tells nothing of others' books.
-    """
-    book = pl.DataFrame(
-        repository.loan_terms(session, bank_code),
-        schema={"loan_no": pl.Utf8, "amount_fen": pl.Int64, "start_date": pl.Date},
+
+def against_book(session: Session, bank_code: str, filename: str, frame: pl.DataFrame) -> None:
+    """Refuse the rows the bank's loan book contradicts (:data:`BOOK_CHECKS`), each named."""
+    book = repository.loan_terms(session, bank_code)
+    joined = frame.with_row_index("row", offset=2).join(book, on="loan_no", how="left", coalesce=True)
+    flags = joined.select(
+        "row",
+        pl.col("amount_fen").is_null().alias("unknown"),
+        (pl.col("balance_fen") > pl.col("amount_fen")).alias("above"),
+        (pl.col("as_of") < pl.col("start_date")).alias("early"),
+    )
+    _refuse(filename, flags, BOOK_CHECKS)
+
+
+def _staged_against_book(session: Session, filename: str, frame: pl.DataFrame) -> None:
+    """:func:`against_book` on PostgreSQL, in one join of the staged rows with the loan book."""
+    found = session.execute(
+        text(
+            f"SELECT s.loan_no, s.as_of, l.id IS NULL, s.balance_fen > l.amount_fen, s.as_of < l.start_date "
+            f"FROM {STAGE} s LEFT JOIN market_loan l ON l.bank_code = s.bank_code AND l.loan_no = s.loan_no "
+            "WHERE l.id IS NULL OR s.balance_fen > l.amount_fen OR s.as_of < l.start_date"
+        )
+    ).all()
+    if not found:
+        return
+    bad = pl.DataFrame(
+        [tuple(r) for r in found],
+        schema={"loan_no": pl.Utf8, "as_of": pl.Date, "unknown": pl.Boolean, "above": pl.Boolean, "early": pl.Boolean},
         orient="row",
     )
-    joined = frame.with_row_index("row", offset=2).join(book, on="loan_no", how="left", coalesce=True)
-    _refuse(
-        filename,
-        joined,
-        [
-            ("loan_no", pl.col("amount_fen").is_null(), "no loan with this number in your bank's loan book"),
-            ("balance_fen", pl.col("balance_fen") > pl.col("amount_fen"), "above the loan's amount"),
-            ("as_of", pl.col("as_of") < pl.col("start_date"), "before the loan was disbursed"),
-        ],
-    )
+    rows = frame.with_row_index("row", offset=2).join(bad, on=["loan_no", "as_of"], how="inner")
+    _refuse(filename, rows, BOOK_CHECKS)
 
 
 def parse(filename: str, content: bytes) -> pl.DataFrame:
@@ -172,9 +193,8 @@ def import_balances(
     if principal.is_staff or not bank_code:
         raise Forbidden("a balance file is the bank's own report")
     frame = parse(filename, content)
-    against_book(session, bank_code, filename, frame)
     import_id = new_id()
-    inserted = write(session, bank_code, import_id, frame)
+    inserted = write(session, bank_code, import_id, frame, filename=filename)
     corrected = 0
     if inserted < frame.height:  # some months were stored already: the same figures, or corrections
         changed = _changed(session, bank_code, frame)
@@ -239,8 +259,9 @@ def _changed(session: Session, bank_code: str, frame: pl.DataFrame) -> pl.DataFr
     )
 
 
-def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame) -> int:
-    """Insert the rows not stored yet (key: bank, loan number, as-of date); the number inserted."""
+def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame, *, filename: str) -> int:
+    """Check the rows against the loan book, then insert those not stored yet (key: bank, loan number,
+    as-of date); the number inserted. PostgreSQL checks the staged rows in SQL; SQLite in Polars."""
     columns = "bank_code,loan_no,as_of,balance_fen,quality,import_id"
     full = frame.select(
         pl.lit(bank_code).alias("bank_code"),
@@ -255,11 +276,26 @@ def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame)
     if session.get_bind().dialect.name == "postgresql":
         buffer = io.BytesIO()
         full.write_csv(buffer, include_header=False)
+        if not repository.has_balances(session, bank_code, frame["as_of"].unique().to_list()):
+            # A month not reported yet (the usual case): checked in Polars, then COPY straight into
+            # the table; the file has no duplicate keys (parse refuses them) and the key (the primary
+            # key) refuses a concurrent import of the same month.
+            against_book(session, bank_code, filename, frame)
+            try:
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(f"COPY market_loan_balance ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+                ):
+                    copy.write(buffer.getvalue())
+            except UniqueViolation as exc:
+                raise Conflict(f"{filename}: another import of the same month ran meanwhile; send it again") from exc
+            return frame.height
         session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE market_loan_balance) ON COMMIT DROP"))
         session.execute(text(f"TRUNCATE {STAGE}"))
         with raw.cursor() as cursor:
             with cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
                 copy.write(buffer.getvalue())
+            _staged_against_book(session, filename, frame)
             cursor.execute(
                 f"INSERT INTO market_loan_balance ({columns}) SELECT {columns} FROM {STAGE} "
                 "ON CONFLICT (bank_code, loan_no, as_of) DO NOTHING"
@@ -267,6 +303,7 @@ def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame)
             inserted = int(cursor.rowcount)
         session.execute(text(f"TRUNCATE {STAGE}"))
         return inserted
+    against_book(session, bank_code, filename, frame)
     rows = full.with_columns(pl.col("as_of").dt.strftime("%Y-%m-%d"))
     before = raw.total_changes
     raw.executemany(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import polars as pl
 from sqlalchemy import and_, case, delete, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -335,10 +337,35 @@ def decided_times(session: Session) -> Sequence[Any]:
     ).all()
 
 
-def loan_terms(session: Session, bank_code: str) -> list[tuple[str, int, date]]:
-    """(loan number, amount, start date) of every loan of a bank: what a balance file is checked against."""
-    query = select(Loan.loan_no, Loan.amount_fen, Loan.start_date).where(Loan.bank_code == bank_code)
-    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+LOAN_TERMS = {"loan_no": pl.Utf8, "amount_fen": pl.Int64, "start_date": pl.Date}
+
+
+def loan_terms(session: Session, bank_code: str) -> pl.DataFrame:
+    """Loan number, amount and start date of every loan of a bank: what a balance file is checked against.
+
+    Read straight into a frame (PostgreSQL ``COPY … TO STDOUT``; SQLite's cursor): a bank's
+    book holds up to millions of loans.
+    """
+    sql = "SELECT loan_no, amount_fen, start_date FROM market_loan WHERE bank_code = "
+    raw: Any = session.connection().connection.dbapi_connection
+    if session.get_bind().dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}%s) TO STDOUT (FORMAT csv)", (bank_code,)) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        if not buffer.getbuffer().nbytes:
+            return pl.DataFrame(schema=LOAN_TERMS)
+        buffer.seek(0)
+        return pl.read_csv(buffer, has_header=False, new_columns=list(LOAN_TERMS), schema=LOAN_TERMS)
+    rows = raw.execute(f"{sql}?", (bank_code,)).fetchall()
+    frame = pl.DataFrame(rows, schema={"loan_no": pl.Utf8, "amount_fen": pl.Int64, "start_date": pl.Utf8}, orient="row")
+    return frame.with_columns(pl.col("start_date").str.to_date("%Y-%m-%d"))
+
+
+def has_balances(session: Session, bank_code: str, dates: Sequence[date]) -> bool:
+    """Whether the bank stored any balance for these month-ends."""
+    query = select(literal(1)).where(LoanBalance.bank_code == bank_code, LoanBalance.as_of.in_(list(dates))).limit(1)
+    return session.scalar(query) is not None
 
 
 def stored_balances(session: Session, bank_code: str, dates: Sequence[date]) -> list[tuple[str, date, int, str]]:
