@@ -364,6 +364,11 @@ def _own_product(session: Session, principal: Principal, product_id: str) -> Pro
     return product
 
 
+def own_product(session: Session, principal: Principal, *, product_id: str) -> Product:
+    """One version of the institution's own product (NotFound for anyone else's)."""
+    return _own_product(session, principal, product_id)
+
+
 def update_product(session: Session, principal: Principal, *, product_id: str, product_in: ProductCreate) -> Product:
     """Edit a draft in place; editing a published version makes a new draft version (the old one stays)."""
     _institution(session, principal, family=product_in.family)
