@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from greenfin.auth.service import Principal
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
@@ -41,6 +41,42 @@ def database(db: str, workdir: Path) -> str:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return f"sqlite:///{path}"
+
+
+def _book(engine: Engine, loan_nos: pl.Series) -> None:
+    """The bank's loans, one per file row (100,000,000 fen from 2025-01-02), written in bulk."""
+    loans = pl.DataFrame({"loan_no": loan_nos}).select(
+        pl.col("loan_no").alias("id"),
+        pl.lit("bench_bank").alias("bank_code"),
+        "loan_no",
+        pl.lit("enterprise").alias("borrower_kind"),
+        pl.lit("91330802MA2XXXXX1A").alias("borrower_code"),
+        pl.lit("benchmark").alias("borrower_name"),
+        pl.lit("reported").alias("source"),
+        pl.lit(100_000_000).alias("amount_fen"),
+        pl.lit(350).alias("rate_bp"),
+        pl.lit(12).alias("term_months"),
+        pl.lit("2025-01-02").alias("start_date"),
+        pl.lit("2026-01-02").alias("maturity_date"),
+        pl.lit("").alias("purpose"),
+        pl.lit("none").alias("collateral"),
+        pl.lit("2025-01-02 00:00:00").alias("created_at"),
+    )
+    columns = ",".join(loans.columns)
+    with engine.begin() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        if engine.dialect.name == "postgresql":
+            out = io.BytesIO()
+            loans.write_csv(out, include_header=False)
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f"COPY market_loan ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+            ):
+                copy.write(out.getvalue())
+        else:
+            marks = ",".join("?" * len(loans.columns))
+            raw.executemany(f"INSERT INTO market_loan ({columns}) VALUES ({marks})", loans.iter_rows())
 
 
 def main() -> None:
@@ -68,6 +104,7 @@ def main() -> None:
     frame.write_csv(buffer)
     content = buffer.getvalue()
     print(f"{args.db}: file of {n:,} rows, {len(content) / 1e6:.1f} MB")
+    _book(engine, frame["loan_no"])  # every row is checked against the loan book: the loans exist first (untimed)
 
     t0 = time.perf_counter()
     with session_scope(factory) as session:

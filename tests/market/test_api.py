@@ -55,6 +55,16 @@ def _need(client: TestClient, h: dict[str, str], **changes: Any) -> str:
     return str(response.json()["id"])
 
 
+def _applied(client: TestClient, session: Session, headers_for: Any) -> tuple[dict[str, Any], str, str]:
+    """The world, with the firm's need applied for at qz_bank: (world, need id, application id)."""
+    w = _world(session, headers_for)
+    product_id = _published(client, w["bank"])
+    need_id = _need(client, w["firm"])
+    body = {"need_id": need_id, "product_id": product_id}
+    app_id = client.post("/api/v1/market/applications", json=body, headers=w["firm"]).json()["id"]
+    return w, need_id, str(app_id)
+
+
 def test_the_contract_end_to_end(client: TestClient, session: Session, headers_for: Any) -> None:
     w = _world(session, headers_for)
     product_id = _published(client, w["bank"])
@@ -246,11 +256,7 @@ def test_the_bank_list_follows_needs_and_products(client: TestClient, session: S
 def test_a_revoked_consent_closes_the_application_to_the_bank(
     client: TestClient, session: Session, headers_for: Any
 ) -> None:
-    w = _world(session, headers_for)
-    product_id = _published(client, w["bank"])
-    need_id = _need(client, w["firm"])
-    body = {"need_id": need_id, "product_id": product_id}
-    app_id = client.post("/api/v1/market/applications", json=body, headers=w["firm"]).json()["id"]
+    w, need_id, app_id = _applied(client, session, headers_for)
     assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["bank"]).status_code == 200
     consent_id = client.get("/api/v1/finance/consents", headers=w["firm"]).json()[0]["id"]
     assert client.post(f"/api/v1/finance/consents/{consent_id}/revoke", headers=w["firm"]).status_code == 200
@@ -302,3 +308,73 @@ def test_policies_and_subsidies_over_http(client: TestClient, session: Session, 
     board = client.get("/api/v1/market/dashboard", headers=w["regulator"]).json()
     assert board["policies"][0]["paid_fen"] == 1_000_000
     assert client.get("/api/v1/market/dashboard", headers=w["bank"]).status_code == 403
+
+
+def test_applying_grants_two_consents_in_auths_one_model(
+    client: TestClient, session: Session, headers_for: Any
+) -> None:
+    """The application's data and the credit report, under one reference; each read logged."""
+    from greenfin.auth import service as auth
+
+    w, need_id, app_id = _applied(client, session, headers_for)
+    given = auth.list_consents(session, subject_kind="enterprise", subject_ref=USCC)
+    assert sorted((c.scope, c.organisation_code, c.reference) for c in given) == [
+        ("application_data", "qz_bank", f"application:{app_id}"),
+        ("credit_report", "qz_bank", f"application:{app_id}"),
+    ]
+    assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["bank"]).status_code == 200
+    data = next(c for c in auth.list_consents(session, subject_ref=USCC) if c.scope == "application_data")
+    assert data.reads == 1  # the bank's read, logged against the consent
+    # the other bank holds no consent and sees nothing
+    assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["other"]).status_code == 404
+    assert client.get(f"/api/v1/market/needs/{need_id}", headers=w["other"]).status_code == 403
+
+
+def test_an_expired_consent_closes_the_application(client: TestClient, session: Session, headers_for: Any) -> None:
+    from datetime import timedelta
+
+    from greenfin.auth.models import Consent
+    from greenfin.db import utcnow
+
+    w, _need_id, app_id = _applied(client, session, headers_for)
+    for consent in session.scalars(select(Consent)):
+        consent.expires_at = utcnow() - timedelta(seconds=1)
+    session.flush()
+    refused = client.get(f"/api/v1/market/applications/{app_id}", headers=w["bank"])
+    assert refused.status_code == 403 and "expired" in refused.json()["detail"]
+
+
+def test_an_institution_publishes_its_own_family(client: TestClient, session: Session, headers_for: Any) -> None:
+    """A guarantor publishes guarantees, an insurer insurance, a bank green credit (the organisation's kind)."""
+    guarantor = headers_for("bank", make_organisation(session, kind="guarantor", code="qz_guar", name="衢州担保"))
+    bank = _world(session, headers_for)["bank"]
+    refused = client.post("/api/v1/market/products", json=PRODUCT, headers=guarantor)
+    assert refused.status_code == 422 and "family" in refused.text
+    assert (
+        client.post("/api/v1/market/products", json={**PRODUCT, "family": "guarantee"}, headers=guarantor).status_code
+        == 201
+    )
+    assert (
+        client.post("/api/v1/market/products", json={**PRODUCT, "family": "guarantee"}, headers=bank).status_code == 422
+    )
+
+
+def test_a_resident_borrows_on_their_personal_account(
+    client: TestClient, session: Session, settings: Any, headers_for: Any
+) -> None:
+    """The need carries the resident's green-credit grade; applying grants the grade and the application."""
+    from greenfin.auth import service as auth
+    from tests.personal.conftest import ID_A, make_resident
+
+    w = _world(session, headers_for)
+    resident = make_resident(session, settings, "resident-m", ID_A)
+    product_id = _published(client, w["bank"], borrower_kinds=["resident"], min_amount_fen=1_000_000)
+    need_id = _need(client, resident.headers, amount_fen=5_000_000)
+    need = client.get(f"/api/v1/market/needs/{need_id}", headers=resident.headers).json()
+    assert need["personal_grade"] == "light_green"  # no avoided CO2 yet: the first band (min 0 g)
+    body = {"need_id": need_id, "product_id": product_id}
+    created = client.post("/api/v1/market/applications", json=body, headers=resident.headers)
+    assert created.status_code == 201, created.text
+    scopes = sorted(c.scope for c in auth.list_consents(session, subject_kind="resident", subject_ref=resident.ref))
+    assert scopes == ["application_data", "personal_grade"]
+    assert client.get(f"/api/v1/market/applications/{created.json()['id']}", headers=w["bank"]).status_code == 200

@@ -17,6 +17,7 @@ from greenfin.market import balances, service
 from greenfin.market.models import Application, LoanBalance, Policy
 from greenfin.market.schemas import (
     ApplicationCreate,
+    Decision,
     LoanCreate,
     NeedCreate,
     PolicyCreate,
@@ -40,12 +41,73 @@ def _bank(session: Session) -> Principal:
     )
 
 
+def _booked(session: Session, *loan_nos: str) -> Principal:
+    """The bank, with these loans of 1,000,000 fen from 2025-06-01 in its book."""
+    bank = _bank(session)
+    for loan_no in loan_nos:
+        _loan(session, bank, 1_000_000, loan_no)
+    return bank
+
+
 def test_balance_file_is_idempotent(session: Session) -> None:
-    first = balances.import_balances(session, BANK, filename="oct.csv", content=GOOD.encode())
+    bank = _booked(session, "L1", "L2")
+    first = balances.import_balances(session, bank, filename="oct.csv", content=GOOD.encode())
     assert first[1:] == (2, 2)
-    assert balances.import_balances(session, BANK, filename="oct.csv", content=GOOD.encode()) == (None, 2, 0)
+    assert balances.import_balances(session, bank, filename="oct.csv", content=GOOD.encode()) == (None, 2, 0)
     rows = session.execute(select(LoanBalance.loan_no, LoanBalance.quality).order_by(LoanBalance.loan_no)).all()
     assert [tuple(r) for r in rows] == [("L1", "normal"), ("L2", "special_mention")]
+
+
+def test_rows_the_loan_book_contradicts_are_refused(session: Session) -> None:
+    """Unknown (or another bank's) loan, a balance above the loan, a date before it: each row named."""
+    bank = _booked(session, "L1", "L2")
+    other = Principal(actor="user:o", role="bank", organisation_kind="bank", organisation_code="other_bank")
+    make_organisation(session, kind="bank", code="other_bank", name="他行")
+    _loan(session, other, 1_000_000, "THEIRS")
+    content = (
+        "loan_no,as_of,balance_fen,quality\n"
+        "L1,2025-10-31,100000,normal\n"
+        "NOPE,2025-10-31,5000,normal\n"
+        "THEIRS,2025-10-31,5000,normal\n"
+        "L2,2025-10-31,1000001,normal\n"
+        "L2,2025-05-31,1000,normal\n"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        balances.import_balances(session, bank, filename="oct.csv", content=content.encode())
+    named = {(e["row"], e["column"], e["reason"]) for e in caught.value.errors}
+    assert named == {
+        (3, "loan_no", "no loan with this number in your bank's loan book"),
+        (4, "loan_no", "no loan with this number in your bank's loan book"),
+        (5, "balance_fen", "above the loan's amount"),
+        (6, "as_of", "before the loan was disbursed"),
+    }
+    assert session.scalar(select(func.count()).select_from(LoanBalance)) == 0
+
+
+def test_a_stored_month_changes_only_by_a_correction_keeping_the_old_figure(session: Session) -> None:
+    from greenfin.market.models import BalanceCorrection
+
+    bank = _booked(session, "L1", "L2")
+    balances.import_balances(session, bank, filename="oct.csv", content=GOOD.encode())
+    changed = GOOD.replace("L2,2025-10-31,5000,关注", "L2,2025-10-31,4000,次级") + "L1,2025-11-30,90000,normal\n"
+    with pytest.raises(InvalidInput, match="send the file as a correction") as caught:
+        balances.import_balances(session, bank, filename="oct2.csv", content=changed.encode())
+    assert [(e["row"], e["column"]) for e in caught.value.errors] == [(3, "balance_fen")]
+    session.rollback()  # the request's transaction: nothing of the refused file stays
+    bank = _booked(session, "L1", "L2")
+    balances.import_balances(session, bank, filename="oct.csv", content=GOOD.encode())
+    _, rows, written = balances.import_balances(
+        session, bank, filename="oct2.csv", content=changed.encode(), correction="核心系统重算十月余额"
+    )
+    assert (rows, written) == (3, 2)  # one new month, one corrected
+    stored = dict(session.execute(select(LoanBalance.loan_no, LoanBalance.balance_fen).where(
+        LoanBalance.as_of == date(2025, 10, 31))).all())  # type: ignore[arg-type]  # fmt: skip
+    assert stored == {"L1": 100000, "L2": 4000}
+    kept = session.scalars(select(BalanceCorrection)).one()
+    assert (kept.loan_no, kept.old_balance_fen, kept.old_quality, kept.new_balance_fen, kept.new_quality) == (
+        "L2", 5000, "special_mention", 4000, "substandard"
+    )  # fmt: skip
+    assert kept.reason == "核心系统重算十月余额"
 
 
 def test_a_bad_file_is_refused_whole_naming_every_row(session: Session) -> None:
@@ -57,7 +119,7 @@ def test_a_bad_file_is_refused_whole_naming_every_row(session: Session) -> None:
         "L1,2025-10-31,1,normal\n"
     )
     with pytest.raises(InvalidInput) as caught:
-        balances.import_balances(session, BANK, filename="bad.csv", content=content.encode())
+        balances.import_balances(session, _booked(session, "L1", "L2"), filename="bad.csv", content=content.encode())
     named = {(e["row"], e["column"]) for e in caught.value.errors}
     assert named == {(3, "as_of"), (4, "loan_no"), (4, "balance_fen"), (4, "quality"), (2, "loan_no"), (5, "loan_no")}
     assert session.scalar(select(func.count()).select_from(LoanBalance)) == 0
@@ -71,11 +133,12 @@ def test_xlsx_and_refusals(session: Session) -> None:
         sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    assert balances.import_balances(session, BANK, filename="nov.xlsx", content=buffer.getvalue())[1:] == (1, 1)
+    bank = _booked(session, "X1")
+    assert balances.import_balances(session, bank, filename="nov.xlsx", content=buffer.getvalue())[1:] == (1, 1)
     with pytest.raises(Forbidden):
         balances.import_balances(session, FIRM, filename="x.csv", content=GOOD.encode())
     with pytest.raises(InvalidInput, match="lacks the column"):
-        balances.import_balances(session, BANK, filename="x.csv", content=b"loan_no,as_of\nA,2025-01-01\n")
+        balances.import_balances(session, bank, filename="x.csv", content=b"loan_no,as_of\nA,2025-01-01\n")
 
 
 def _loan(session: Session, bank: Principal, amount_fen: int, loan_no: str) -> str:
@@ -187,5 +250,17 @@ def test_escalation_flags_overdue_applications(session: Session) -> None:
     assert [a.overdue_since for a in seen] == [application.due_on]
     with pytest.raises(Forbidden):
         service.escalate(session, FIRM)
+    # accepted late, then late again on the decision: escalated a second time, for the later deadline
+    first_due = application.due_on
+    service.decide(session, bank, application_id=application.id, decision=Decision(decision="accept"))
+    decide_due = application.due_on
+    assert decide_due is not None and decide_due > first_due
+    assert service.escalate(session, REGULATOR, today=decide_due) == 0
+    assert service.escalate(session, REGULATOR, today=decide_due + timedelta(days=1)) == 1
+    assert service.escalate(session, REGULATOR, today=decide_due + timedelta(days=2)) == 0
+    events = [e.action for e in service.get_application(session, FIRM, application_id=application.id).events]
+    assert events == ["submit", "escalate", "accept", "escalate"]
+    seen, _ = service.list_applications(session, FIRM, overdue=True)
+    assert [a.overdue_since for a in seen] == [decide_due]
     stored = session.get(Application, application.id)
     assert stored is not None and stored.consent_id is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from greenfin.auth import service as auth
 from greenfin.cli import app
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.errors import InvalidInput, NotFound
+from greenfin.market import service
+from greenfin.market.schemas import LoanCreate
 from greenfin.settings import get_settings
 
 
@@ -25,7 +28,24 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     with session_scope(make_session_factory(engine)) as session:
-        auth.create_organisation(session, kind="bank", name="衢州银行", code="qz_bank")
+        bank = auth.create_organisation(session, kind="bank", name="衢州银行", code="qz_bank")
+        principal = auth.Principal(
+            actor="user:bank",
+            role="bank",
+            organisation_id=bank.id,
+            organisation_kind="bank",
+            organisation_code="qz_bank",
+        )
+        loan = LoanCreate(
+            loan_no="L1",
+            borrower_code="91330802MA2XXXXX1A",
+            borrower_name="衢州测试纸业",
+            amount_fen=1_000_000,
+            rate_bp=350,
+            term_months=12,
+            start_date=date(2025, 6, 1),
+        )
+        service.report_loan(session, principal, loan_in=loan)  # the balance file's loan is in the book
     yield tmp_path
     engine.dispose()
     get_settings.cache_clear()

@@ -29,6 +29,12 @@ def test_demo_platform(session: Session) -> None:
     assert 38 * 2 <= counts["products"] <= 38 * 10
     assert counts["applications"] == session.scalar(select(func.count()).select_from(Application))
     assert counts["loans"] == session.scalar(select(func.count()).select_from(Loan)) > 0
+    # every demo application carries the consents applying grants (auth's one model)
+    from greenfin.auth.models import Consent
+
+    consents = session.scalar(select(func.count()).select_from(Consent).where(Consent.scope == "application_data"))
+    linked = session.scalar(select(func.count()).select_from(Application).where(Application.consent_id.is_not(None)))
+    assert consents == linked == counts["applications"]
     board = service.dashboard(session, REGULATOR)
     assert 930 <= board["success_milli"] <= 990  # about 96 % approved of decided
     # the bank list works on the demo's index

@@ -74,3 +74,40 @@ def test_regulator_dashboard(visit: Visit) -> None:  # noqa: F811
     visit.go("/market/dashboard")
     expect(visit.page.locator("h1")).to_have_text("衢融通平台监测")
     expect(visit.page.locator("#kpis")).to_be_visible()
+
+
+def test_product_editor(visit: Visit) -> None:  # noqa: F811
+    """A bank drafts a product on the page, is told which field is wrong, publishes, edits into version 2."""
+    visit.login("bank")
+    visit.go("/market/products")
+    visit.page.click("#new-product")
+    visit.page.fill("#name", "绿色技改贷")
+    visit.page.fill("#min_amount_wan", "500")
+    visit.page.fill("#max_amount_wan", "100")  # below the smallest: refused, the field named
+    visit.page.fill("#spread_percent", "0.35")
+    with visit.page.expect_navigation():
+        visit.page.click("#product-submit")
+    expect(visit.page.locator("#product-error")).to_contain_text("「最高额度（万元）」填写有误")
+    expect(visit.page.locator("#name")).to_have_value("绿色技改贷")  # what was typed is kept
+    visit.page.fill("#min_amount_wan", "10")
+    visit.page.fill("#max_amount_wan", "500")
+    with visit.page.expect_navigation():
+        visit.page.click("#product-submit")
+    row = visit.page.locator("#my-products tr[data-status='draft']", has_text="绿色技改贷")
+    expect(row).to_contain_text("草稿")
+    expect(row).to_contain_text("第 1 版")
+    with visit.page.expect_navigation():
+        row.locator("button", has_text="发布").click()
+    published = visit.page.locator("#my-products tr[data-status='published']", has_text="绿色技改贷")
+    expect(published).to_contain_text("已发布")
+    with visit.page.expect_navigation():
+        published.locator("a", has_text="编辑").click()
+    expect(visit.page.locator("main")).to_contain_text("生成新的草稿版本")
+    visit.page.fill("#spread_percent", "0.25")
+    with visit.page.expect_navigation():
+        visit.page.click("#product-submit")
+    versions = visit.page.locator("#my-products tr", has_text="绿色技改贷")
+    expect(versions).to_have_count(2)
+    expect(visit.page.locator("#my-products tr[data-status='draft']", has_text="绿色技改贷")).to_contain_text("第 2 版")
+    text = visit.page.locator("main").inner_text()
+    assert "draft" not in text and "published" not in text and "green_credit" not in text

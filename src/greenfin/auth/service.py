@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import String, event, inspect
+from sqlalchemy import String, event, insert, inspect
 from sqlalchemy.orm import Session
 
 from greenfin.auth import repository, rules
@@ -740,6 +740,36 @@ def grant_consent(
     session.add(consent)
     session.flush()
     return _consent_record(consent, organisation, now=now)
+
+
+def grant_consents(session: Session, principal: Principal, *, grants: Sequence[dict[str, Any]]) -> int:
+    """Record many consents collected outside a request at once (demo data, a bank's signed forms).
+
+    Each grant is a dict of :class:`Consent` columns with ``organisation_code`` in place of
+    the organisation's id (and ``id`` when the caller links to it); one set-based insert,
+    one audit record for the batch. Returns how many were written.
+    """
+    if not grants:
+        return 0
+    codes = {g["organisation_code"] for g in grants}
+    ids = {o.code: o.id for o in repository.organisations(session) if o.code in codes}
+    missing = sorted(codes - ids.keys())
+    if missing:
+        raise NotFound(f"no organisation with code {missing[0]}")
+    rows = []
+    for grant in grants:
+        if grant["scope"] not in CONSENT_SCOPES:
+            raise InvalidInput(f"a consent's scope is one of {', '.join(CONSENT_SCOPES)}, not {grant['scope']!r}")
+        if grant["subject_kind"] not in CONSENT_SUBJECT_KINDS:
+            raise InvalidInput(f"a consent's subject is one of {', '.join(CONSENT_SUBJECT_KINDS)}")
+        row = {k: v for k, v in grant.items() if k != "organisation_code"}
+        row.setdefault("id", new_id())
+        row.setdefault("granted_by", principal.actor)
+        row["organisation_id"] = ids[grant["organisation_code"]]
+        rows.append(row)
+    session.execute(insert(Consent), rows)
+    record(session, principal, action="create", entity_type="auth_consent", entity_id=f"batch:{len(rows)}")
+    return len(rows)
 
 
 def get_consent(session: Session, *, consent_id: str) -> ConsentRecord:

@@ -213,17 +213,22 @@ def post_balances(balances_in: BalancesIn, principal: PrincipalDep, session: Ses
     buffer = io.BytesIO()
     frame.write_csv(buffer)
     import_id, rows, inserted = balances.import_balances(
-        session, principal, filename="api.csv", content=buffer.getvalue()
+        session, principal, filename="api.csv", content=buffer.getvalue(), correction=balances_in.correction
     )
     return BalanceImportRead(import_id=import_id, rows=rows, inserted=inserted)
 
 
 @router.post("/loans/balances/file", response_model=BalanceImportRead, tags=["loans"])
-async def post_balance_file(file: UploadFile, principal: PrincipalDep, session: SessionDep) -> BalanceImportRead:
+async def post_balance_file(
+    file: UploadFile,
+    principal: PrincipalDep,
+    session: SessionDep,
+    correction: Annotated[str | None, Query(min_length=1, max_length=500, description="Why months change")] = None,
+) -> BalanceImportRead:
     """A monthly balance file (CSV or XLSX): whole file or nothing, every bad row named."""
     content = await file.read()
     import_id, rows, inserted = balances.import_balances(
-        session, principal, filename=file.filename or "balances.csv", content=content
+        session, principal, filename=file.filename or "balances.csv", content=content, correction=correction
     )
     return BalanceImportRead(import_id=import_id, rows=rows, inserted=inserted)
 

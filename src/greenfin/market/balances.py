@@ -16,12 +16,14 @@ import io
 from typing import Any
 
 import polars as pl
+from psycopg.errors import UniqueViolation
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from greenfin.auth.service import Principal, record, require_role
 from greenfin.db import new_id
-from greenfin.errors import Forbidden, InvalidInput
+from greenfin.errors import Conflict, Forbidden, InvalidInput
+from greenfin.market import repository
 from greenfin.market.models import BalanceImport
 from greenfin.market.rules import QUALITY_CLASSES
 
@@ -60,6 +62,58 @@ def _read(filename: str, content: bytes) -> pl.DataFrame:
     return frame.select(pl.col(c).cast(pl.Utf8).str.strip_chars() for c in COLUMNS)
 
 
+def _refuse(filename: str, frame: pl.DataFrame, checks: list[tuple[str, pl.Expr, str]]) -> None:
+    """InvalidInput naming every row of ``frame`` (with its ``row`` number) that fails a check."""
+    bad = frame.select(
+        "row",
+        *[
+            pl.when(cond.fill_null(False)).then(pl.lit(f"{col}|{why}")).alias(f"c{i}")
+            for i, (col, cond, why) in enumerate(checks)
+        ],
+    )
+    problems = (
+        bad.unpivot(index="row", value_name="problem")
+        .drop_nulls("problem")
+        .sort("row", "variable")
+        .select("row", "problem")
+    )
+    if not problems.height:
+        return
+    errors: list[dict[str, Any]] = []
+    for row, problem in problems.head(MAX_ERRORS_LISTED).iter_rows():
+        column, reason = problem.split("|", 1)
+        errors.append({"row": row, "column": column, "reason": reason})
+    rows = problems["row"].n_unique()
+    first = errors[0]
+    raise InvalidInput(
+        f"{filename}: {rows} bad row(s), nothing was imported; first: line {first['row']}, "
+        f"{first['column']}: {first['reason']}",
+        errors=errors,
+    )
+
+
+BOOK_CHECKS = [
+    ("loan_no", pl.col("unknown"), "no loan with this number in your bank's loan book"),
+    ("balance_fen", pl.col("above"), "above the loan's amount"),
+    ("as_of", pl.col("early"), "before the loan was disbursed"),
+]
+"""What the loan book refuses: an unknown loan (another bank's is unknown to this one: the
+answer tells nothing of others' books), a balance above the loan, a date before it."""
+
+
+def against_book(session: Session, bank_code: str, filename: str, frame: pl.DataFrame) -> None:
+    """Refuse the rows the bank's loan book contradicts (:data:`BOOK_CHECKS`), each named."""
+    book = repository.loan_terms(session, bank_code)
+    joined = frame.with_row_index("row", offset=2).join(book, on="loan_no", how="left", coalesce=True)
+    flags = joined.select(
+        "row",
+        pl.col("amount_fen").is_null().alias("unknown"),
+        (pl.col("balance_fen") > pl.col("amount_fen")).alias("above"),
+        (pl.col("as_of") < pl.col("start_date")).alias("early"),
+    )
+    _refuse(filename, flags, BOOK_CHECKS)
+
+
 def parse(filename: str, content: bytes) -> pl.DataFrame:
     """The file's rows, typed; InvalidInput naming every bad row (line numbers count the header as 1)."""
     if len(content) > MAX_FILE_BYTES:
@@ -93,48 +147,50 @@ def parse(filename: str, content: bytes) -> pl.DataFrame:
             "the same loan and date twice in the file",
         ),
     ]
-    bad = typed.select(
-        "row",
-        *[
-            pl.when(cond.fill_null(False)).then(pl.lit(f"{col}|{why}")).alias(f"c{i}")
-            for i, (col, cond, why) in enumerate(checks)
-        ],
-    )
-    problems = (
-        bad.unpivot(index="row", value_name="problem")
-        .drop_nulls("problem")
-        .sort("row", "variable")
-        .select("row", "problem")
-    )
-    if problems.height:
-        errors: list[dict[str, Any]] = []
-        for row, problem in problems.head(MAX_ERRORS_LISTED).iter_rows():
-            column, reason = problem.split("|", 1)
-            errors.append({"row": row, "column": column, "reason": reason})
-        rows = problems["row"].n_unique()
-        first = errors[0]
-        raise InvalidInput(
-            f"{filename}: {rows} bad row(s), nothing was imported; first: line {first['row']}, "
-            f"{first['column']}: {first['reason']}",
-            errors=errors,
-        )
+    _refuse(filename, typed, checks)
     if typed.height == 0:
         raise InvalidInput(f"{filename}: the file has no rows")
     return typed.select("loan_no", "as_of", "balance_fen", "quality")
 
 
 def import_balances(
-    session: Session, principal: Principal, *, filename: str, content: bytes
+    session: Session,
+    principal: Principal,
+    *,
+    filename: str,
+    content: bytes,
+    correction: str | None = None,
 ) -> tuple[str | None, int, int]:
-    """Import a bank's balance file: (import id or None when nothing was new, rows, rows inserted)."""
+    """Import a bank's balance file: (import id or None when nothing changed, rows, rows inserted or corrected).
+
+    Every row must fit the bank's loan book. A month already stored with the same figures is
+    skipped (a replay changes nothing); with other figures the file is refused, unless it is
+    sent as a ``correction`` (its reason): then those figures replace the stored ones and each
+    previous figure is kept in ``market_balance_correction``.
+    """
     require_role(principal, "bank")
     bank_code = principal.organisation_code
     if principal.is_staff or not bank_code:
         raise Forbidden("a balance file is the bank's own report")
     frame = parse(filename, content)
     import_id = new_id()
-    inserted = write(session, bank_code, import_id, frame)
-    if inserted == 0:
+    inserted = write(session, bank_code, import_id, frame, filename=filename)
+    corrected = 0
+    if inserted < frame.height:  # some months were stored already: the same figures, or corrections
+        changed = _changed(session, bank_code, frame)
+        if changed.height and correction is None:
+            _refuse(
+                filename,
+                changed.with_columns(pl.lit(True).alias("changed")),
+                [("balance_fen", pl.col("changed"), "already reported for this date with other figures; "
+                  "send the file as a correction, with its reason")],
+            )  # fmt: skip
+        if changed.height:
+            repository.correct_balances(
+                session, bank_code, import_id, (correction or "")[:500], changed.drop("row").to_dicts()
+            )
+            corrected = changed.height
+    if inserted + corrected == 0:
         return None, frame.height, 0
     session.add(
         BalanceImport(
@@ -143,24 +199,50 @@ def import_balances(
             filename=filename[:255],
             sha256=hashlib.sha256(content).hexdigest(),
             row_count=frame.height,
-            inserted=inserted,
+            inserted=inserted + corrected,
             imported_by=principal.actor,
         )
     )
     record(
         session,
         principal,
-        action="import",
+        action="correct" if corrected else "import",
         entity_type="market_loan_balance",
         entity_id=import_id,
-        after={"filename": filename, "rows": frame.height, "inserted": inserted},
-    )
+        after={"filename": filename, "rows": frame.height, "inserted": inserted, "corrected": corrected,
+               "reason": correction},
+    )  # fmt: skip
     session.flush()
-    return import_id, frame.height, inserted
+    return import_id, frame.height, inserted + corrected
 
 
-def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame) -> int:
-    """Insert the rows not stored yet (key: bank, loan number, as-of date); the number inserted."""
+def _changed(session: Session, bank_code: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The file's rows whose month was stored with other figures: row, key, old and new figures."""
+    stored = pl.DataFrame(
+        repository.stored_balances(session, bank_code, frame["as_of"].unique().to_list()),
+        schema={"loan_no": pl.Utf8, "as_of": pl.Date, "old_balance_fen": pl.Int64, "old_quality": pl.Utf8},
+        orient="row",
+    )
+    return (
+        frame.with_row_index("row", offset=2)
+        .join(stored, on=["loan_no", "as_of"], how="inner")
+        .filter((pl.col("balance_fen") != pl.col("old_balance_fen")) | (pl.col("quality") != pl.col("old_quality")))
+        .select(
+            "row",
+            "loan_no",
+            "as_of",
+            "old_balance_fen",
+            "old_quality",
+            pl.col("balance_fen").alias("new_balance_fen"),
+            pl.col("quality").alias("new_quality"),
+        )
+    )
+
+
+def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame, *, filename: str) -> int:
+    """Check the rows against the bank's loan book, then insert those not stored yet (key: bank, loan
+    number, as-of date); the number inserted."""
+    against_book(session, bank_code, filename, frame)
     full = frame.select(
         pl.lit(bank_code).alias("bank_code"),
         "loan_no",
@@ -169,12 +251,20 @@ def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame)
         "quality",
         pl.lit(import_id).alias("import_id"),
     )
-    return write_rows(session, full)
+    fresh = not repository.has_balances(session, bank_code, frame["as_of"].unique().to_list())
+    try:
+        return write_rows(session, full, fresh=fresh)
+    except UniqueViolation as exc:
+        raise Conflict(f"{filename}: another import of the same month ran meanwhile; send it again") from exc
 
 
-def write_rows(session: Session, full: pl.DataFrame) -> int:
+def write_rows(session: Session, full: pl.DataFrame, *, fresh: bool = False) -> int:
     """Insert balance rows of any banks (columns bank_code, loan_no, as_of, balance_fen, quality,
-    import_id) not stored yet; the number inserted. ``COPY`` on PostgreSQL, ``executemany`` on SQLite."""
+    import_id) not stored yet; the number inserted. ``COPY`` on PostgreSQL, ``executemany`` on SQLite.
+
+    ``fresh``: none of these keys can be stored yet (a month not reported before, no duplicate
+    key in the rows): PostgreSQL copies them straight into the table, whose primary key still
+    refuses a concurrent writer of the same keys (``UniqueViolation``)."""
     columns = "bank_code,loan_no,as_of,balance_fen,quality,import_id"
     full = full.select(columns.split(","))
     session.flush()
@@ -182,6 +272,13 @@ def write_rows(session: Session, full: pl.DataFrame) -> int:
     if session.get_bind().dialect.name == "postgresql":
         buffer = io.BytesIO()
         full.write_csv(buffer, include_header=False)
+        if fresh:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(f"COPY market_loan_balance ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+            ):
+                copy.write(buffer.getvalue())
+            return full.height
         session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (LIKE market_loan_balance) ON COMMIT DROP"))
         session.execute(text(f"TRUNCATE {STAGE}"))
         with raw.cursor() as cursor:

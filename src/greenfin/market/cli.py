@@ -46,6 +46,7 @@ def import_balances(
         ..., exists=True, dir_okay=False, help="CSV or XLSX: loan_no,as_of,balance_fen,quality"
     ),
     bank: str = typer.Option(..., help="The reporting bank's code"),
+    correction: str | None = typer.Option(None, help="Why stored months are corrected (else they are refused)"),
 ) -> None:
     """Import a bank's monthly balance file: whole file or nothing; replaying it changes nothing."""
     from greenfin.finance import service as finance
@@ -54,7 +55,7 @@ def import_balances(
         principal = finance.acting_for_bank(session, bank_code=bank)
         try:
             import_id, rows, inserted = balances.import_balances(
-                session, principal, filename=path.name, content=path.read_bytes()
+                session, principal, filename=path.name, content=path.read_bytes(), correction=correction
             )
         except InvalidInput as exc:
             for error in exc.errors[:20]:

@@ -171,6 +171,7 @@ def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: s
     app_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
     loan_rows: list[dict[str, Any]] = []
+    consent_rows: list[dict[str, Any]] = []
     for _ in range(needs):
         b = borrowers[rng.randrange(len(borrowers))]
         use = rng.choice(tuple(PURPOSES))
@@ -209,7 +210,9 @@ def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: s
             continue
         product = products[rng.choice(eligible)]
         _application(need, product, b, lpr, now, rng, app_rows, event_rows, loan_rows)
+        consent_rows += _consents(app_rows[-1], b)
     session.execute(insert(Need), need_rows)
+    auth.grant_consents(session, SYSTEM, grants=consent_rows)  # applying granted them (auth's one model)
     session.execute(insert(Application), app_rows)
     session.execute(insert(ApplicationEvent), event_rows)
     if loan_rows:
@@ -239,6 +242,26 @@ def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: s
         "applications": len(app_rows),
         "loans": len(loan_rows),
     }
+
+
+def _consents(application: dict[str, Any], b: _Borrower) -> list[dict[str, Any]]:
+    """The two consents applying granted the institution: the credit report and the application's data."""
+    granted = application["submitted_at"]
+    common = {
+        "subject_kind": "enterprise",
+        "subject_ref": b.code,
+        "subject_code": b.code,
+        "organisation_code": application["bank_code"],
+        "reference": f"application:{application['id']}",
+        "granted_by": "demo",
+        "granted_at": granted,
+        "expires_at": granted + timedelta(days=service.CONSENT_DAYS),
+    }
+    application["consent_id"] = new_id()
+    return [
+        {**common, "scope": "credit_report"},
+        {**common, "scope": service.APPLICATION_SCOPE, "id": application["consent_id"]},
+    ]
 
 
 class _Row:

@@ -244,6 +244,24 @@ class LoanBalance(Base):
     import_id: Mapped[str] = mapped_column(String(32))
 
 
+class BalanceCorrection(Base):
+    """A stored month's figure a bank corrected: the figure before and after, by which file, why."""
+
+    __tablename__ = "market_balance_correction"
+    __audit__ = False  # written in bulk; the correcting file is one audit event
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    bank_code: Mapped[str] = mapped_column(String(40))
+    loan_no: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[date] = mapped_column(Date)
+    old_balance_fen: Mapped[int] = mapped_column(BigInteger)
+    old_quality: Mapped[str] = mapped_column(String(16))
+    new_balance_fen: Mapped[int] = mapped_column(BigInteger)
+    new_quality: Mapped[str] = mapped_column(String(16))
+    import_id: Mapped[str] = mapped_column(String(32), index=True, doc="the correcting file")
+    reason: Mapped[str] = mapped_column(String(500))
+
+
 class Policy(Base):
     """A government policy offering interest subsidies within a budget."""
 

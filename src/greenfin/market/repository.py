@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import polars as pl
 from sqlalchemy import and_, case, delete, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -14,6 +16,7 @@ from greenfin.db import postgres_settings
 from greenfin.market.models import (
     Application,
     ApplicationEvent,
+    BalanceCorrection,
     Loan,
     LoanBalance,
     Need,
@@ -225,12 +228,15 @@ def events(session: Session, application_id: str) -> Sequence[ApplicationEvent]:
 
 
 def overdue_candidates(session: Session, today: date) -> Sequence[Application]:
-    """Applications still owing an answer whose deadline has passed and that are not flagged yet."""
+    """Applications still owing an answer whose deadline has passed and that are not flagged for it yet.
+
+    One flagged for an earlier deadline (accepted late) is flagged again when its decision is late too.
+    """
     return session.scalars(
         select(Application).where(
             Application.state.in_(("submitted", "accepted")),
             Application.due_on < today,
-            Application.overdue_since.is_(None),
+            or_(Application.overdue_since.is_(None), Application.overdue_since < Application.due_on),
         )
     ).all()
 
@@ -433,3 +439,64 @@ def book_cells(
         query = query.where(LoanBalance.bank_code == bank_code)
     with postgres_settings(session):
         return [tuple(row) for row in session.execute(query)]
+
+
+LOAN_TERMS = {"loan_no": pl.Utf8, "amount_fen": pl.Int64, "start_date": pl.Date}
+
+
+def loan_terms(session: Session, bank_code: str) -> pl.DataFrame:
+    """Loan number, amount and start date of every loan of a bank: what a balance file is checked against.
+
+    Read straight into a frame (PostgreSQL ``COPY … TO STDOUT``; SQLite's cursor): a bank's
+    book holds up to millions of loans.
+    """
+    sql = "SELECT loan_no, amount_fen, start_date FROM market_loan WHERE bank_code = "
+    raw: Any = session.connection().connection.dbapi_connection
+    if session.get_bind().dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}%s) TO STDOUT (FORMAT csv)", (bank_code,)) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        if not buffer.getbuffer().nbytes:
+            return pl.DataFrame(schema=LOAN_TERMS)
+        buffer.seek(0)
+        return pl.read_csv(buffer, has_header=False, new_columns=list(LOAN_TERMS), schema=LOAN_TERMS)
+    rows = raw.execute(f"{sql}?", (bank_code,)).fetchall()
+    frame = pl.DataFrame(rows, schema={"loan_no": pl.Utf8, "amount_fen": pl.Int64, "start_date": pl.Utf8}, orient="row")
+    return frame.with_columns(pl.col("start_date").str.to_date("%Y-%m-%d"))
+
+
+def has_balances(session: Session, bank_code: str, dates: Sequence[date]) -> bool:
+    """Whether the bank stored any balance for these month-ends."""
+    query = select(literal(1)).where(LoanBalance.bank_code == bank_code, LoanBalance.as_of.in_(list(dates))).limit(1)
+    return session.scalar(query) is not None
+
+
+def stored_balances(session: Session, bank_code: str, dates: Sequence[date]) -> list[tuple[str, date, int, str]]:
+    """(loan number, as-of, balance, quality) a bank stored for these month-ends."""
+    query = select(LoanBalance.loan_no, LoanBalance.as_of, LoanBalance.balance_fen, LoanBalance.quality).where(
+        LoanBalance.bank_code == bank_code, LoanBalance.as_of.in_(list(dates))
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def correct_balances(session: Session, bank_code: str, import_id: str, reason: str, rows: list[dict[str, Any]]) -> None:
+    """Replace stored figures by corrected ones, keeping each previous figure (set-based)."""
+    session.execute(
+        insert(BalanceCorrection),
+        [{**row, "bank_code": bank_code, "import_id": import_id, "reason": reason} for row in rows],
+    )
+    session.execute(  # ORM bulk UPDATE by primary key: one executemany
+        update(LoanBalance),
+        [
+            {
+                "bank_code": bank_code,
+                "loan_no": row["loan_no"],
+                "as_of": row["as_of"],
+                "balance_fen": row["new_balance_fen"],
+                "quality": row["new_quality"],
+                "import_id": import_id,
+            }
+            for row in rows
+        ],
+    )

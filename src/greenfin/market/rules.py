@@ -28,15 +28,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from greenfin.carbon import labels
 from greenfin.errors import Conflict
 
 BORROWER_KINDS = ("enterprise", "farm", "resident")
 FAMILIES = ("green_credit", "guarantee", "insurance")
+# The family of products each kind of institution publishes.
+FAMILY_OF_KIND = {"bank": "green_credit", "guarantor": "guarantee", "insurer": "insurance"}
 LOAN_METHODS = ("credit", "guarantee", "mortgage", "pledge", "eco_pledge")
 COLLATERALS = ("none", "guarantee", "mortgage", "pledge", "eco_pledge")
-INDUSTRIAL_LABELS = ("dark_green", "light_green", "yellow", "red")
-AGRICULTURAL_LABELS = ("dark_green", "light_green", "yellow")
-PERSONAL_GRADES = ("deep_green", "mid_green", "light_green")
+INDUSTRIAL_LABELS = labels.LABELS
+AGRICULTURAL_LABELS = labels.AGRICULTURAL_LABELS
+PERSONAL_GRADES = labels.GRADES
 QUALITY_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")
 DECLINE_REASONS = (
     "insufficient_cash_flow",

@@ -13,7 +13,7 @@ LoanMethod = Literal["credit", "guarantee", "mortgage", "pledge", "eco_pledge"]
 Collateral = Literal["none", "guarantee", "mortgage", "pledge", "eco_pledge"]
 IndustrialLabel = Literal["dark_green", "light_green", "yellow", "red"]
 AgriculturalLabel = Literal["dark_green", "light_green", "yellow"]
-PersonalGrade = Literal["deep_green", "mid_green", "light_green"]
+PersonalGrade = Literal["dark_green", "mid_green", "light_green"]  # greenfin.carbon.labels.GRADES
 Quality = Literal["normal", "special_mention", "substandard", "doubtful", "loss"]
 DeclineReason = Literal[
     "insufficient_cash_flow",
@@ -308,12 +308,18 @@ class BalanceIn(_In):
 
 class BalancesIn(_In):
     items: list[BalanceIn] = Field(min_length=1, max_length=100_000)
+    correction: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Why stored months are corrected; without it, other figures for a stored month are refused",
+    )
 
 
 class BalanceImportRead(BaseModel):
     import_id: str | None
     rows: int
-    inserted: int = Field(description="Rows new to the loan book; 0 when the file was replayed")
+    inserted: int = Field(description="Rows new to the loan book or corrected; 0 when the file was replayed")
 
 
 class PolicyCreate(_In):

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from greenfin.auth import repository as auth_repository
-from greenfin.auth.service import SYSTEM, Principal, organisation_of, record, require_role
+from greenfin.auth import service as auth_service
+from greenfin.auth.service import Principal, organisation_of, record, require_role
 from greenfin.db import new_id, utcnow
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from greenfin.market import repository, rules
@@ -149,8 +150,12 @@ def _borrower(session: Session, principal: Principal, farm_ref: str | None = Non
         raise Forbidden("only a borrower posts needs and applies; staff read them")
     require_role(principal, "enterprise", "resident")
     if principal.role == "resident":
+        from greenfin.personal import service as personal
+
         code = principal.organisation_code or principal.actor
-        return BorrowerFacts("resident", code, code, principal.actor)
+        account = personal.account_for(session, principal, "me")  # a resident borrows on their carbon account
+        grade, _ = personal.account_grade(session, account)
+        return BorrowerFacts("resident", code, account.ref, principal.actor, personal_grade=grade.code)
     from greenfin.agriculture import service as agriculture
     from greenfin.finance import service as finance
     from greenfin.industry import service as industry
@@ -183,46 +188,82 @@ def _borrower(session: Session, principal: Principal, farm_ref: str | None = Non
     )
 
 
-def _institution(session: Session, principal: Principal) -> tuple[str, str]:
-    """(code, name) of the bank, guarantor or insurer the principal acts for."""
+def _institution(session: Session, principal: Principal, *, family: str | None = None) -> tuple[str, str]:
+    """(code, name) of the bank, guarantor or insurer the principal acts for.
+
+    The ``bank`` role is every financial institution's role; the organisation's kind says
+    which it is, and a product's ``family`` must be its kind's (a guarantor publishes
+    guarantees, an insurer insurance, a bank green credit).
+    """
     require_role(principal, "bank")
     if principal.organisation_id is None:
         raise Forbidden("products are published by a bank, guarantor or insurer; you act for none")
     organisation = organisation_of(session, principal)
     if organisation.kind not in INSTITUTION_KINDS:
         raise Forbidden("products are published by a bank, guarantor or insurer")
+    if family is not None and rules.FAMILY_OF_KIND[organisation.kind] != family:
+        allowed = rules.FAMILY_OF_KIND[organisation.kind]
+        raise InvalidInput(
+            f"family: a {organisation.kind} publishes {allowed} products, not {family}",
+            errors=[{"field": "family", "reason": f"a {organisation.kind} publishes {allowed} products"}],
+        )
     return organisation.code, organisation.name
 
 
+APPLICATION_SCOPE = "application_data"  # the scope of auth's consent a bank reads an application under
+CONSENT_DAYS = 365  # how long the consent given by applying lasts (the borrower may revoke it earlier)
+
+
 def _consent(session: Session, principal: Principal, application: Application, *, grant: bool) -> str | None:
-    """The one place the platform touches consent (to be re-pointed at auth's consent model).
+    """The one place the platform touches consent (auth's one consent model).
 
-    ``grant``: the borrower applying grants the bank access to its carbon credit report and
-    the data the platform holds, in the same step; returns the consent id (None for a
-    resident: the application itself is the grant until auth holds personal consents).
-    Otherwise: refuse a bank whose consent for this application is no longer live.
+    ``grant``: the borrower applying grants the institution, in the same step, two consents:
+    its carbon credit report (``credit_report``; a resident's green-credit grade,
+    ``personal_grade``) and the application's data (``application_data``, referenced by
+    the application); returns the latter's id. Otherwise: refuse an institution whose
+    consent for this application is not live, and log the read it allows.
     """
-    from greenfin.finance import service as finance
-    from greenfin.finance.schemas import ConsentCreate
-
     if grant:
-        if application.borrower_kind == "resident":
-            return None
         farm_ref = application.borrower_code.removeprefix("farm-") if application.borrower_kind == "farm" else None
-        consent = finance.grant_consent(
-            session,
-            principal,
-            consent_in=ConsentCreate(
-                bank_code=application.bank_code, expires_at=utcnow() + timedelta(days=365), farm_ref=farm_ref
-            ),
-        )
+        subject = _borrower(session, principal, farm_ref)
+        expires_at = utcnow() + timedelta(days=CONSENT_DAYS)
+        reference = f"application:{application.id}"
+        report_scope = "personal_grade" if subject.kind == "resident" else "credit_report"
+        subject_code = None if subject.kind == "resident" else subject.code
+        for scope in (report_scope, APPLICATION_SCOPE):
+            consent = auth_service.grant_consent(
+                session,
+                principal,
+                subject_kind=subject.kind,
+                subject_ref=subject.ref,
+                subject_code=subject_code,
+                organisation_code=application.bank_code,
+                scope=scope,
+                expires_at=expires_at,
+                reference=reference,
+            )
         return consent.id
-    if principal.is_staff or principal.role != "bank" or application.consent_id is None:
+    if principal.is_staff or principal.role != "bank":  # the role of every bank, guarantor and insurer
         return application.consent_id
-    status = finance.consent_read(finance.get_consent(session, SYSTEM, consent_id=application.consent_id)).status
-    if status != "active":
-        raise Forbidden(f"the borrower's consent to your bank is {status}; the application's data is closed to you")
-    return application.consent_id
+    if application.consent_id is None:
+        raise Forbidden("the borrower has not consented to your institution reading this application")
+    consent = auth_service.get_consent(session, consent_id=application.consent_id)
+    # Applying granted two consents under one reference; revoking either closes the application.
+    given = auth_service.list_consents(
+        session,
+        subject_kind=consent.subject_kind,
+        subject_ref=consent.subject_ref,
+        organisation_code=application.bank_code,
+    )
+    for status in [c.status for c in given if c.reference == consent.reference] or [consent.status]:
+        if status != "active":
+            raise Forbidden(
+                f"the borrower's consent to your institution is {status}; the application's data is closed to you"
+            )
+    auth_service.use_consent(
+        session, principal, consent_id=consent.id, purpose=APPLICATION_SCOPE, entity_id=application.id
+    )
+    return consent.id
 
 
 # --- products -------------------------------------------------------------------------------------
@@ -306,7 +347,7 @@ def _apply_product_fields(product: Product, product_in: ProductCreate) -> None:
 
 def create_product(session: Session, principal: Principal, *, product_in: ProductCreate) -> Product:
     """A bank, guarantor or insurer drafts a product (version 1)."""
-    code, name = _institution(session, principal)
+    code, name = _institution(session, principal, family=product_in.family)
     product = Product(product_key=new_id(), version=1, status="draft", org_code=code, org_name=name)
     product.created_by = principal.actor
     _apply_product_fields(product, product_in)
@@ -323,8 +364,14 @@ def _own_product(session: Session, principal: Principal, product_id: str) -> Pro
     return product
 
 
+def own_product(session: Session, principal: Principal, *, product_id: str) -> Product:
+    """One version of the institution's own product (NotFound for anyone else's)."""
+    return _own_product(session, principal, product_id)
+
+
 def update_product(session: Session, principal: Principal, *, product_id: str, product_in: ProductCreate) -> Product:
     """Edit a draft in place; editing a published version makes a new draft version (the old one stays)."""
+    _institution(session, principal, family=product_in.family)
     product = _own_product(session, principal, product_id)
     if product.status == "draft":
         _apply_product_fields(product, product_in)

@@ -191,3 +191,174 @@ def dashboard(request: Request, session: SessionDep, principal: PagePrincipalDep
     """The regulator's platform dashboard."""
     data = service.dashboard(session, principal)
     return render(request, "market/dashboard.html", {"d": data}, lang=lang)
+
+
+# --- the product editor (a bank, guarantor or insurer) ---------------------------------------------------
+
+FIELD_KEYS = {
+    "name": "market.col_product",
+    "family": "market.form.family",
+    "loan_method": "market.col_method",
+    "min_amount_fen": "market.form.min_amount",
+    "max_amount_fen": "market.form.max_amount",
+    "min_term_months": "market.form.min_term",
+    "max_term_months": "market.form.max_term",
+    "rate_spread_bp": "market.form.spread",
+    "borrower_kinds": "market.filter_kind",
+    "counties": "market.form.counties",
+    "eligible_labels": "market.form.labels",
+    "green_uses": "market.form.green_uses",
+    "documents": "market.form.documents",
+    "accept_days": "market.form.accept_days",
+    "decide_days": "market.form.decide_days",
+    "description": "market.form.description",
+}
+
+
+def _form_problem(exc: Exception, lang: str) -> str:
+    """One readable sentence naming the first field a product form got wrong."""
+    from pydantic import ValidationError
+
+    from greenfin.web.i18n import translate
+
+    field = ""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else str(first.get("msg", "")).split(":", 1)[0].split()[-1]
+    else:
+        errors = getattr(exc, "errors", None) or [{}]
+        field = str(errors[0].get("field", ""))
+    label = translate(FIELD_KEYS[field], lang) if field in FIELD_KEYS else translate("market.form.fields", lang)
+    return translate("market.form.invalid", lang, field=label)
+
+
+def _product_form(
+    request: Request, lang: str, *, product: object | None, error: str | None = None, status: int = 200
+) -> Response:
+    from greenfin.region.service import county_names
+
+    context = {
+        "product": product,
+        "error": error,
+        "families": rules.FAMILIES,
+        "methods": rules.LOAN_METHODS,
+        "kinds": rules.BORROWER_KINDS,
+        "labels": rules.INDUSTRIAL_LABELS,
+        "counties": county_names(),
+        "catalogue": service.platform_data().catalogue,
+        "spread": lambda bp: f"{rules.bp_percent(bp)}",
+    }
+    return render(request, "market/product_form.html", context, lang=lang, status=status)
+
+
+@router.get("/market/products", response_class=HTMLResponse)
+def my_products(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
+    """The institution's products, every version with its state, and the actions on each."""
+    rows, total = service.list_products(session, principal, mine=True, limit=500)
+    lpr = service.lpr_bp()
+    context = {"products": [service.product_read(r, lpr) for r in rows], "total": total, "rate": _rate}
+    return render(request, "market/products.html", context, lang=lang)
+
+
+@router.get("/market/products/new", response_class=HTMLResponse)
+def new_product(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
+    service.list_products(session, principal, mine=True, limit=1)  # refuses anyone but an institution
+    return _product_form(request, lang, product=None)
+
+
+@router.get("/market/products/{product_id}/edit", response_class=HTMLResponse)
+def edit_product(
+    request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep, product_id: str
+) -> Response:
+    product = service.own_product(session, principal, product_id=product_id)
+    return _product_form(request, lang, product=service.product_read(product))
+
+
+@router.post("/market/products", response_class=HTMLResponse)
+@router.post("/market/products/{product_id}", response_class=HTMLResponse)
+def post_product(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    name: Annotated[str, Form(max_length=200)],
+    min_amount_wan: Annotated[str, Form(max_length=20)],
+    max_amount_wan: Annotated[str, Form(max_length=20)],
+    min_term_months: Annotated[str, Form(max_length=4)],
+    max_term_months: Annotated[str, Form(max_length=4)],
+    spread_percent: Annotated[str, Form(max_length=8)] = "0",
+    family: Annotated[str, Form(max_length=20)] = "green_credit",
+    loan_method: Annotated[str, Form(max_length=20)] = "credit",
+    borrower_kinds: Annotated[list[str] | None, Form(max_length=3)] = None,
+    counties: Annotated[list[str] | None, Form(max_length=200)] = None,
+    eligible_labels: Annotated[list[str] | None, Form(max_length=4)] = None,
+    green_uses: Annotated[list[str] | None, Form(max_length=300)] = None,
+    documents: Annotated[str, Form(max_length=6000)] = "",
+    accept_days: Annotated[str, Form(max_length=3)] = "",
+    decide_days: Annotated[str, Form(max_length=3)] = "",
+    description: Annotated[str, Form(max_length=4000)] = "",
+    product_id: str | None = None,
+) -> Response:
+    """Create a draft, or save an edit (a published version gets a new draft version); errors re-show the form."""
+    from decimal import Decimal, InvalidOperation
+
+    from greenfin.errors import InvalidInput
+    from greenfin.market.schemas import ProductCreate
+
+    def fen(wan: str) -> int:
+        return int(Decimal(wan) * 1_000_000)
+
+    raw: dict[str, object] = {
+        "name": name,
+        "family": family,
+        "loan_method": loan_method,
+        "min_term_months": min_term_months,
+        "max_term_months": max_term_months,
+        "borrower_kinds": borrower_kinds or [],
+        "counties": counties or None,
+        "eligible_labels": eligible_labels or None,
+        "green_uses": green_uses or None,
+        "documents": [line.strip() for line in documents.splitlines() if line.strip()],
+        "accept_days": accept_days or None,
+        "decide_days": decide_days or None,
+        "description": description,
+    }
+    try:
+        for key, value in (("min_amount_fen", min_amount_wan), ("max_amount_fen", max_amount_wan)):
+            try:
+                raw[key] = fen(value)
+            except (InvalidOperation, ValueError):
+                raise InvalidInput(key, errors=[{"field": key}]) from None
+        try:
+            raw["rate_spread_bp"] = int(Decimal(spread_percent) * 100)
+        except (InvalidOperation, ValueError):
+            raise InvalidInput("rate_spread_bp", errors=[{"field": "rate_spread_bp"}]) from None
+        product_in = ProductCreate.model_validate(raw)
+        if product_id is None:
+            service.create_product(session, principal, product_in=product_in)
+        else:
+            service.update_product(session, principal, product_id=product_id, product_in=product_in)
+    except (ValueError, InvalidInput) as exc:
+        shown = {**raw, "id": product_id, "min_amount_fen": None, "max_amount_fen": None}
+        return _product_form(request, lang, product=_Shown(shown), error=_form_problem(exc, lang), status=422)
+    return RedirectResponse("/market/products", status_code=303)
+
+
+class _Shown:
+    """What the institution typed, re-shown on a refused form."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        self.__dict__.update(values)
+        self.rate_spread_bp = values.get("rate_spread_bp", 0)
+
+
+@router.post("/market/products/{product_id}/publish", response_class=HTMLResponse)
+def post_publish(request: Request, session: SessionDep, principal: PagePrincipalDep, product_id: str) -> Response:
+    service.publish_product(session, principal, product_id=product_id)
+    return RedirectResponse("/market/products", status_code=303)
+
+
+@router.post("/market/products/{product_id}/withdraw", response_class=HTMLResponse)
+def post_withdraw(request: Request, session: SessionDep, principal: PagePrincipalDep, product_id: str) -> Response:
+    service.withdraw_product(session, principal, product_id=product_id)
+    return RedirectResponse("/market/products", status_code=303)
