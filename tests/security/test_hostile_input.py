@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from greenfin.personal.models import Event, LedgerEntry
+from greenfin.personal.models import Event, IntakeBatch, LedgerEntry
 from greenfin.settings import Settings
 from tests.conftest import PASSWORD, make_user
 from tests.personal.conftest import ID_A, Bank, Resident, make_bank, make_resident
@@ -199,6 +199,9 @@ def test_one_bad_event_is_refused_alone_in_a_batch_of_ten_thousand(
     assert read["results"][7_000]["status"] == "rejected"
     assert read["results"][4_322]["status"] == "accepted"
     assert session.scalar(select(func.count()).select_from(Event)) == 9_998
+    # the stored delivery adds up to what was sent: the schema's refusals are among its rejected
+    stored = session.scalars(select(IntakeBatch)).one()
+    assert (stored.accepted, stored.duplicates, stored.rejected) == (9_998, 0, 2)
 
 
 def test_a_batch_that_is_not_a_batch_is_still_refused_whole(client: TestClient, bank: Bank) -> None:
