@@ -66,6 +66,22 @@ def test_a_nul_byte_in_the_login_form_is_refused_not_a_500(client: TestClient, s
     _refused(client.post("/login", data={"username": "ali\x00ce", "password": PASSWORD}), location="body")
 
 
+def test_a_browser_gets_a_readable_page_for_a_nul_byte_or_an_oversized_form(client: TestClient) -> None:
+    """A page's form (login, registration …) refused by the input guard answers HTML in the page's language."""
+    html = {"Accept": "text/html,application/xhtml+xml", "Content-Type": "application/x-www-form-urlencoded"}
+    answer = client.post("/login", content=b"username=a%00b&password=x", headers=html)
+    assert answer.status_code == 422 and answer.headers["content-type"].startswith("text/html")
+    assert "空字符（NUL）" in answer.text and "problem" not in answer.text
+    client.cookies.set("lang", "en")
+    english = client.post("/register", content=b"name=%00", headers=html)
+    assert english.status_code == 422 and "invisible NUL character" in english.text
+    client.cookies.clear()
+    too_big = client.post("/login", content=b"username=" + b"a" * 2_000_000, headers=html)
+    assert too_big.status_code == 413 and "超过了允许的大小" in too_big.text
+    # the API keeps problem+json
+    _refused(client.post("/api/v1/auth/token", content=b"username=a%00b&password=x", headers=html), location="body")
+
+
 def test_a_nul_byte_in_json_a_query_or_a_path_is_refused(client: TestClient, headers_for) -> None:  # type: ignore[no-untyped-def]
     admin = headers_for("admin")
     farm = {"farm_type": "pig_farm", "name": "猪场\u0000", "county_code": "330881", "township": "x"}

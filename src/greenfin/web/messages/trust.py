@@ -32,4 +32,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "trust.annual": ("年度经济数据", "Annual figures"),
     "trust.annual_value": ("产值 {output} 元，增加值 {added} 元", "output {output} yuan, added value {added} yuan"),
     "trust.beijing_time": ("北京时间", "Beijing time"),
+    "error.input_nul": (
+        "提交的内容中含有不可见的空字符（NUL），系统不接受；请删除后重新填写提交。",
+        "What you sent holds an invisible NUL character, which no field accepts; remove it and submit again.",
+    ),
+    "error.input_too_large": (
+        "提交的内容超过了允许的大小；请缩小文件或分批提交。",
+        "What you sent is larger than allowed; send a smaller file or several smaller ones.",
+    ),
+    "error.url_too_long": (
+        "网址过长，无法处理；请缩短筛选条件后重试。",
+        "The address is too long; use fewer filters and try again.",
+    ),
 }
