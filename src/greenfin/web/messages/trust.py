@@ -44,4 +44,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "网址过长，无法处理；请缩短筛选条件后重试。",
         "The address is too long; use fewer filters and try again.",
     ),
+    "agri.conflicts_lead": (
+        "以下数据的可信等级低于该年度已采用的数据，已保存但未计入碳账户；由监管部门核实后采纳或驳回。",
+        "These figures rank below the year's figures in use: they are kept but not counted until a regulator "
+        "accepts or rejects them.",
+    ),
+    "agri.conflict_year": ("年度与内容", "Year and content"),
+    "agri.year_suffix": ("年", ""),
+    "agri.conflict_baseline": ("基线与实践记录", "baseline and practice records"),
+    "agri.conflict_records": ("实践记录", "practice records"),
 }
