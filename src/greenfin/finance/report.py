@@ -394,6 +394,44 @@ def _standing(s: Mapping[str, Any]) -> str:
     return f"{account}{year}「{s['name_zh']}」"
 
 
+SOURCE_KIND_ZH = {
+    "energy": "能耗",
+    "process": "工艺排放",
+    "annual": "年度经营数据",
+    "baseline": "基线",
+    "records": "实践记录",
+}
+QUALITY_ZH = {"declared": "申报", "metered": "计量", "audited": "核查"}
+
+
+def provenance_lines(year: Mapping[str, Any]) -> list[str]:
+    """What a year's figures rest on (each import: kind, authority, who, when) and its open conflicts, in words."""
+    lines = []
+    for source in year.get("sources") or []:
+        who = source.get("organisation_code") or (source.get("imported_by") or "—").split(":", 1)[-1]
+        when = beijing_time(source["imported_at"]) if source.get("imported_at") else "—"
+        lines.append(
+            f"数据来源：{SOURCE_KIND_ZH.get(source['kind'], source['kind'])} {source['rows']} 条，"
+            f"{QUALITY_ZH.get(source['data_quality'], source['data_quality'])}，由 {who} 于 {when} 导入"
+            f"（导入批次 {source.get('import_id') or '—'}）"
+        )
+    conflicts = year.get("conflicts") or []
+    if not conflicts:
+        lines.append("待裁决的数据冲突：无")
+    for c in conflicts:
+        item = c.get("item_name_zh") or SOURCE_KIND_ZH.get(c["kind"], c["kind"])
+        if c.get("month"):
+            item = f"{item}（{c['month']}月）"
+        who = (c.get("held_by") or "—").split(":", 1)[-1]
+        when = beijing_time(c["held_at"]) if c.get("held_at") else "—"
+        lines.append(
+            f"待裁决的数据冲突：{item}，{who} 于 {when} 报送的"
+            f"{QUALITY_ZH.get(c['held_quality'], c['held_quality'])}数据与在用的"
+            f"{QUALITY_ZH.get(c.get('current_quality') or '', '—')}数据不一致，未计入本报告，待监管部门裁决"
+        )
+    return lines
+
+
 def blocks(envelope: dict[str, Any]) -> list[Block]:
     """The content of the PDF, in order, as plain text (what :func:`render_pdf` lays out)."""
     report = envelope["report"]
@@ -427,6 +465,7 @@ def blocks(envelope: dict[str, Any]) -> list[Block]:
         out.append(Block("small", _peers(y, enterprise)))
         quality = y.get("data_quality_pct") if enterprise else y.get("data_quality")
         out.append(Block("small", f"数据质量（计量 / 申报 / 核查）：{_quality(quality)}"))
+        out += [Block("small", line) for line in provenance_lines(y)]
     out += [Block("h2", "四、已实现的减排"), _reductions(report, enterprise)]
 
     terms = report["terms"]

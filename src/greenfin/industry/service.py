@@ -77,6 +77,7 @@ from greenfin.industry.schemas import (
     ProcessRow,
     Provenance,
     RegionCounts,
+    SourceRead,
     ThresholdCheck,
     TrendPoint,
     VersionRead,
@@ -362,6 +363,21 @@ def get_account(session: Session, principal: Principal, *, uscc: str, year: int)
         label=label_read(label, enterprise.uscc) if label else None,
         history=_history(session, enterprise, factor_set),
         conflicts=_conflicts(session, enterprise_id=enterprise.id, year=year, status="open"),
+        sources=[
+            SourceRead(
+                kind=row.kind,
+                rows=row.rows,
+                provenance=Provenance(
+                    data_quality=row.data_quality,
+                    import_id=row.import_id,
+                    imported_by=row.imported_by,
+                    organisation_code=row.organisation_code,
+                    role=row.role,
+                    imported_at=row.imported_at,
+                ),
+            )
+            for row in repository.current_sources(session, enterprise.id, year)
+        ],
     )
 
 

@@ -53,4 +53,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agri.year_suffix": ("年", ""),
     "agri.conflict_baseline": ("基线与实践记录", "baseline and practice records"),
     "agri.conflict_records": ("实践记录", "practice records"),
+    "fin.source_line": (
+        "数据来源：{kind} {rows} 条，{quality}，由 {who} 于 {when} 导入",
+        "Source: {rows} {kind} row(s), {quality}, imported by {who} at {when}",
+    ),
+    "fin.source_kind.energy": ("能耗", "energy"),
+    "fin.source_kind.process": ("工艺排放", "process emissions"),
+    "fin.source_kind.annual": ("年度经营数据", "annual figures"),
+    "fin.source_kind.baseline": ("基线与实践记录", "baseline and practice records"),
+    "fin.source_kind.records": ("实践记录", "practice records"),
+    "fin.conflict_line": (
+        "待裁决的数据冲突：{item}，{who} 于 {when} 报送的{held}数据与在用的{current}数据不一致，未计入本报告",
+        "Open conflict: {item}, {held} figures sent by {who} at {when} differ from the {current} figures in use; "
+        "not counted in this report",
+    ),
+    "fin.no_conflicts": ("待裁决的数据冲突：无", "Open conflicts: none"),
 }
