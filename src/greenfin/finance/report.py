@@ -388,7 +388,8 @@ def product_names() -> dict[str, tuple[str, str]]:
     return {code: (p.name_zh, p.name_en) for code, p in load_policy().products.items()}
 
 
-def _standing(s: Mapping[str, Any]) -> str:
+def standing_text(s: Mapping[str, Any]) -> str:
+    """A label or grade a borrower holds, in words: 农业碳账户 2024 年「深绿」."""
     account = ACCOUNT_NAMES.get(str(s["account_type"]), (s["account_type"], ""))[0]
     year = f" {s['year']} 年" if s.get("year") else ""
     return f"{account}{year}「{s['name_zh']}」"
@@ -472,7 +473,7 @@ def blocks(envelope: dict[str, Any]) -> list[Block]:
     offer = terms["base_offer"]
     products = product_names()
     out.append(Block("h2", "五、可享受的授信条件"))
-    standings = "；".join(_standing(s) for s in terms.get("standings", []))
+    standings = "；".join(standing_text(s) for s in terms.get("standings", []))
     out.append(Block("p", f"依据的标签：{standings or '无'}"))
     out.append(
         Block(
