@@ -68,4 +68,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "not counted in this report",
     ),
     "fin.no_conflicts": ("待裁决的数据冲突：无", "Open conflicts: none"),
+    "admin.raw_record": ("查看原始记录（系统字段）", "Show the stored record (system fields)"),
 }
