@@ -56,7 +56,7 @@ from greenfin.auth import rules as identity
 from greenfin.auth.service import Principal, record, require_role, require_scope, require_tenant
 from greenfin.bounds import csv_header, csv_rows, decode_text_file
 from greenfin.db import utcnow
-from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
+from greenfin.errors import Conflict, Forbidden, GreenfinError, InvalidInput, NotFound
 
 COVERAGE_CATEGORIES: tuple[str, ...] = ("organic_fertiliser_producer", "pig_farm", "grain_grower")
 """The categories whose coverage the paper reports (100 % / 10.7 % / 20 %)."""
@@ -1091,3 +1091,14 @@ def farms_of_organisation(session: Session, *, organisation_code: str) -> list[F
 def first_farm_with_account(session: Session, *, farm_type: str) -> Farm | None:
     """The farm of a type with an account and a USCC that sorts first (demo data)."""
     return repository.first_farm_with_account(session, farm_type=farm_type)
+
+
+def methodology_title(version: str | None, lang: str) -> str:
+    """The title a reader sees for an assessment's methodology version (the version itself when unknown)."""
+    if not version:
+        return "—"
+    try:
+        found = load_methodology(version)
+    except (GreenfinError, FileNotFoundError, ValueError):
+        return version
+    return (found.title_en if lang == "en" else found.title_zh) or version

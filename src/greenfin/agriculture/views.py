@@ -67,6 +67,7 @@ def farm_page(
         "practice_chart": practice_chart(assessment, lang) if assessment else None,
         "can_simulate": principal.is_staff or principal.role == "enterprise",
         "can_resolve": principal.role == "regulator",
+        "methodology_title": service.methodology_title(assessment.methodology_version if assessment else None, lang),
         "beijing": lambda at: f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M} {translate('trust.beijing_time', lang)}",
     }
     return render(request, "agriculture/farm.html", context, lang=lang)

@@ -416,7 +416,9 @@ def provenance_lines(year: Mapping[str, Any]) -> list[str]:
             f"{QUALITY_ZH.get(source['data_quality'], source['data_quality'])}，由 {who} 于 {when} 导入"
             f"（导入批次 {source.get('import_id') or '—'}）"
         )
-    conflicts = year.get("conflicts") or []
+    if "conflicts" not in year:  # a report issued before reports stated their conflicts
+        return lines
+    conflicts = year["conflicts"]
     if not conflicts:
         lines.append("待裁决的数据冲突：无")
     for c in conflicts:

@@ -1328,3 +1328,20 @@ def _quality_refusal(principal: Principal, quality: str) -> str:
         f"a {principal.role} delivers data as at most '{_highest_quality(principal)}'; '{quality}' data are "
         "entered by the regulator (verified reports)"
     )
+
+
+def version_titles(methodology_version: str | None, factor_set_version: str | None, lang: str) -> tuple[str, str]:
+    """The titles a reader sees for a label's methodology and factor set (the version itself when unknown)."""
+    from greenfin.carbon.factors import load_factor_set
+    from greenfin.industry.methodology import load_methodology
+
+    def title(load: Callable[[str], Any], version: str | None) -> str:
+        if not version:
+            return "—"
+        try:
+            found = load(version)
+        except (GreenfinError, FileNotFoundError, ValueError):
+            return version
+        return str(found.title_en if lang == "en" else found.title_zh) or version
+
+    return title(load_methodology, methodology_version), title(load_factor_set, factor_set_version)

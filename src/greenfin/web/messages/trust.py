@@ -50,7 +50,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "accepts or rejects them.",
     ),
     "agri.conflict_year": ("年度与内容", "Year and content"),
-    "agri.year_suffix": ("年", ""),
+    "agri.conflict_year_value": ("{year} 年", "{year}"),
     "agri.conflict_baseline": ("基线与实践记录", "baseline and practice records"),
     "agri.conflict_records": ("实践记录", "practice records"),
     "fin.source_line": (
