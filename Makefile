@@ -24,8 +24,8 @@ demo: install ## Build the demo region on SQLite and serve it on http://127.0.0.
 	@$(UV) run greenfin demo
 
 .PHONY: chromium
-chromium: ## Install Debian's chromium for the page tests (if missing)
-	@(command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wqy) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
+chromium: ## Install Debian's chromium, a CJK font and poppler's pdftoppm for the page and PDF tests (if missing)
+	@(command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wqy) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei poppler-utils >/dev/null)
 
 .PHONY: postgres
 postgres: ## Start the machine's PostgreSQL if it is down

@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refuse_unsafe_production(settings, app.state.session_factory)
     install_audit(app.state.session_factory)
     install_problem_handlers(app)
-    install_input_guard(app, settings)
+    from greenfin.web.views import refused_input_page
+
+    install_input_guard(app, settings, page=refused_input_page)
     install_body_schemas(app)
 
     from greenfin.auth.api import router as auth_router

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from greenfin.auth import service as auth
@@ -256,6 +257,10 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
     return True
 
 
+PageRefusal = Callable[[Scope, int, str], Response | None]
+"""(scope, status, where: url | path | query | body) → the HTML page for a browser, or None for problem+json."""
+
+
 class InputGuard:
     """ASGI middleware: every request's size, NUL bytes and JSON depth checked before a route sees it.
 
@@ -270,9 +275,22 @@ class InputGuard:
     any byte: the file intakes refuse a bad row themselves.
     """
 
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, page: PageRefusal | None = None) -> None:
         self.app = app
         self.settings = settings
+        self.page = page
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, status: int, title: str, detail: str, *, location: str
+    ) -> None:
+        """problem+json, or the page a browser asking for a page gets (``page`` decides, by ``location``)."""
+        answer = self.page(scope, status, location) if self.page is not None else None
+        if answer is None:
+            await _refuse(scope, receive, send, status, title, detail, location=location)
+            return
+        if status == 413:
+            answer.headers["Connection"] = "close"
+        await answer(scope, receive, send)
 
     @staticmethod
     def _limit(settings: Settings, path: str, content_type: str) -> int:
@@ -289,13 +307,13 @@ class InputGuard:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
         if len(raw_path) + len(query) > MAX_URL_BYTES:
-            await _refuse(scope, receive, send, 414, "URI too long", f"the URL is longer than {MAX_URL_BYTES} bytes",
-                          location="url")  # fmt: skip
+            detail = f"the URL is longer than {MAX_URL_BYTES} bytes"
+            await self._refuse(scope, receive, send, 414, "URI too long", detail, location="url")
             return
         for part, where in ((raw_path, "path"), (query, "query")):
             if b"\x00" in part or b"%00" in part:
-                await _refuse(scope, receive, send, 422, "Invalid input", f"the {where} holds a NUL byte",
-                              location=where)  # fmt: skip
+                detail = f"the {where} holds a NUL byte"
+                await self._refuse(scope, receive, send, 422, "Invalid input", detail, location=where)
                 return
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
@@ -305,7 +323,9 @@ class InputGuard:
         limit = self._limit(settings, scope["path"], content_type)
         announced = headers.get(b"content-length", b"")
         if announced.isdigit() and int(announced) > limit:
-            await _too_large(scope, receive, send, limit)
+            await self._refuse(
+                scope, receive, send, 413, "Content too large", _too_large_detail(limit), location="body"
+            )
             return
         if (
             scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE")
@@ -324,14 +344,16 @@ class InputGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _too_large(scope, receive, send, limit)
+                await self._refuse(
+                    scope, receive, send, 413, "Content too large", _too_large_detail(limit), location="body"
+                )
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         problem_ = _body_problem(body, content_type, settings.max_json_depth)
         if problem_ is not None:
-            await _refuse(scope, receive, send, 422, "Invalid input", problem_, location="body")
+            await self._refuse(scope, receive, send, 422, "Invalid input", problem_, location="body")
             return
         replayed = False
 
@@ -360,9 +382,8 @@ def _body_problem(body: bytes, content_type: str, max_depth: int) -> str | None:
     return None
 
 
-async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    detail = f"the request body is larger than {limit:,} bytes"
-    await _refuse(scope, receive, send, 413, "Content too large", detail, location="body")
+def _too_large_detail(limit: int) -> str:
+    return f"the request body is larger than {limit:,} bytes"
 
 
 async def _refuse(
@@ -375,6 +396,6 @@ async def _refuse(
     await response(scope, receive, send)
 
 
-def install_input_guard(app: FastAPI, settings: Settings) -> None:
-    """Bound every request (:class:`InputGuard`)."""
-    app.add_middleware(InputGuard, settings=settings)
+def install_input_guard(app: FastAPI, settings: Settings, *, page: PageRefusal | None = None) -> None:
+    """Bound every request (:class:`InputGuard`); ``page`` answers a browser's refused page request."""
+    app.add_middleware(InputGuard, settings=settings, page=page)

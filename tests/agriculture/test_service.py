@@ -305,11 +305,67 @@ def test_a_farm_declaration_never_replaces_metered_or_audited_figures(session: S
     assert caught.value.errors[0]["column"] == "data_quality"
 
     service.submit_records(session, ADMIN, farm_ref=farm_id, submit=RecordsSubmit.model_validate(GROWER_RECORDS))
-    before = service.get_account(session, ADMIN, farm_ref=farm_id).latest
-    with pytest.raises(Conflict, match="holds audited figures"):
-        service.submit_records(session, own, farm_ref=farm_id, submit=RecordsSubmit.model_validate(declared))
-    after = service.get_account(session, ADMIN, farm_ref=farm_id).latest
-    assert before is not None and after is not None and after.co2e_kg == before.co2e_kg
+    before = service.get_account(session, ADMIN, farm_ref=farm_id)
+    held = service.submit_records(session, own, farm_ref=farm_id, submit=RecordsSubmit.model_validate(declared))
+    # kept beside the audited figures, visible, not used
+    assert held.farms == 0 and [(c.year, c.data_quality, c.held_against) for c in held.conflicts] == [
+        (2024, "declared", "audited")
+    ]
+    after = service.get_account(session, ADMIN, farm_ref=farm_id)
+    assert before.latest is not None and after.latest is not None and after.latest.co2e_kg == before.latest.co2e_kg
+    assert after.baselines == before.baselines and after.records == before.records
+    assert [c.id for c in after.conflicts] == [held.conflicts[0].id]
+    assert [c.id for c in service.list_conflicts(session, own)] == [held.conflicts[0].id]  # the farm sees its own
+    with pytest.raises(Forbidden):
+        service.resolve_conflict(session, own, conflict_id=held.conflicts[0].id, accept=True)
+    # the regulator rejects it: nothing changes but the conflict's state
+    regulator = Principal(actor="user:reg", role="regulator")
+    service.resolve_conflict(session, regulator, conflict_id=held.conflicts[0].id, accept=False, note="与核查报告不符")
+    assert service.get_account(session, ADMIN, farm_ref=farm_id).conflicts == []
+    with pytest.raises(Conflict):
+        service.resolve_conflict(session, regulator, conflict_id=held.conflicts[0].id, accept=True)
+    # held again, then accepted: the declared figures become the year's and the account follows them
+    again = service.submit_records(session, own, farm_ref=farm_id, submit=RecordsSubmit.model_validate(declared))
+    service.resolve_conflict(session, regulator, conflict_id=again.conflicts[0].id, accept=True)
+    accepted = service.get_account(session, ADMIN, farm_ref=farm_id)
+    assert [(b.data_quality, b.chemical_n_kg) for b in accepted.baselines if b.year == 2024] == [("declared", 1)]
+    assert accepted.conflicts == []
     # The farm still declares a year that holds no stronger figures.
     earlier = RecordsSubmit.model_validate(declared | {"year": 2023})
     service.submit_records(session, own, farm_ref=farm_id, submit=earlier)
+
+
+def test_farm_conflicts_over_http_and_on_the_farm_page(client, session: Session, headers_for) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import PASSWORD
+
+    farm_id = register(session)
+    farm = service.find_farm(session, ADMIN, farm_ref=farm_id)
+    service.submit_records(session, ADMIN, farm_ref=farm_id, submit=RecordsSubmit.model_validate(GROWER_RECORDS))
+    own = make_organisation(session, kind="farm", code=farm.organisation_code, name=farm.name)
+    other = make_organisation(session, kind="farm", code="91330881MA2OTHER00", name="他户")
+    make_user(session, "page-regulator", "regulator")
+    session.commit()
+    farmer, stranger, regulator = (
+        headers_for("enterprise", own),
+        headers_for("enterprise", other),
+        headers_for("regulator"),
+    )
+    declared = {"year": 2024, "baseline": {"chemical_n_kg": "1", "area_mu": "500"}, "records": []}
+    held = client.post(f"/api/v1/agriculture/farms/{farm_id}/records", json=declared, headers=farmer)
+    assert held.status_code == 201, held.text
+    assert held.json()["farms"] == 0 and len(held.json()["conflicts"]) == 1
+    conflict_id = held.json()["conflicts"][0]["id"]
+    assert [c["id"] for c in client.get("/api/v1/agriculture/conflicts", headers=regulator).json()] == [conflict_id]
+    assert client.get("/api/v1/agriculture/conflicts", headers=stranger).json() == []
+    assert client.get("/api/v1/agriculture/conflicts", headers=headers_for("bank")).status_code == 403
+    url = f"/api/v1/agriculture/conflicts/{conflict_id}/resolve"
+    assert client.post(url, json={"accept": True}, headers=farmer).status_code == 403
+
+    client.post("/login", data={"username": "page-regulator", "password": PASSWORD}, follow_redirects=False)
+    page = client.get(f"/agriculture/farms/{farm_id}").text
+    assert "待裁决的数据冲突" in page and "申报" in page and "北京时间" in page
+    action = f"/agriculture/conflicts/{conflict_id}/resolve"
+    assert action in page
+    done = client.post(action, data={"decision": "reject", "note": "以核查数据为准"})
+    assert done.status_code == 200 and "待裁决的数据冲突" not in done.text
+    assert client.post(url, json={"accept": True}, headers=regulator).status_code == 409

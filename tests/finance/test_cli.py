@@ -122,7 +122,18 @@ def test_consent_report_and_reads_through_the_cli(database: dict[str, object]) -
     result = run("terms", farm, "--farm", "--as-bank", BANK, "--json")
     assert result.exit_code == 0, result.output
     offered = json.loads(result.stdout)
-    assert (offered["rate_bp"], offered["amount_fen"], offered["bank_code"]) == (415, 120_000_000, BANK)
+    # the base offer starts from the 1-year LPR in force (3.00 %, 2025-05-20) + the table's 0.80 % spread
+    assert (offered["base_offer"]["rate_bp"], offered["base_offer"]["term_months"]) == (380, 12)
+    assert (offered["rate_bp"], offered["amount_fen"], offered["bank_code"]) == (360, 120_000_000, BANK)
+    human = run("terms", farm, "--farm", "--as-bank", BANK, "--amount-fen", "50000000", "--term-months", "72")
+    assert human.exit_code == 0, human.output
+    # 72 months: the 5-year LPR (3.50 %) + 0.80 %, less the 深绿 farm's 0.20 %
+    assert (
+        "年利率 4.10%" in human.stdout
+        and "600,000.00 元" in human.stdout
+        and "农业碳账户 2024 年「深绿」" in human.stdout
+    )
+    assert " bp" not in human.stdout and "carbon_account_loan" not in human.stdout and "碳账户贷" in human.stdout
 
     result = run(*issue, "--json")
     assert result.exit_code == 0, result.output

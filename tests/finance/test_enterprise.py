@@ -152,3 +152,51 @@ def test_enterprise_report_under_consent(session: Session) -> None:
     assert report["reductions"][0]["year"] == 2024
     reads = service.report_reads(session, _enterprise(A))
     assert [(r.actor, r.form) for r in reads] == [("user:officer", "issue")]
+
+
+def test_the_signed_report_states_its_sources_and_open_conflicts(session: Session) -> None:
+    """Issue 16: a bank must see what the figures rest on, and what is disputed, inside the signed report."""
+    from greenfin.auth.service import Principal
+    from greenfin.finance import report as pdf_report
+    from greenfin.finance import signing
+
+    _region(session)
+    own = _enterprise(A)
+    load(session, "energy", ENERGY_HEADER, [(A, 2024, 1, "natural_gas", "1", "10^4 Nm3", "declared")], own)
+    bank = make_organisation(session, kind="bank", code=make_uscc(43, prefix="91330802"), name="测试银行")
+    make_organisation(session, kind="enterprise", code=A, name="衢州测试纸业")
+    service.grant_consent(
+        session, own, consent_in=ConsentCreate(bank_code=bank.code, expires_at=datetime.now(UTC) + timedelta(days=10))
+    )
+    officer = Principal(actor="user:officer", role="bank", organisation_kind="bank", organisation_code=bank.code)
+    settings = Settings(environment="test")
+    envelope = service.issue_report(
+        session,
+        officer,
+        request=ReportRequest.model_validate({"borrower": {"kind": "enterprise", "ref": A}}),
+        settings=settings,
+    ).model_dump(mode="json")
+    year = envelope["report"]["years"][0]
+    assert year["year"] == 2024
+    assert {(s["kind"], s["data_quality"]) for s in year["sources"]} == {("energy", "metered"), ("annual", "audited")}
+    assert all(s["import_id"] and s["imported_at"] for s in year["sources"])
+    [conflict] = year["conflicts"]
+    assert (conflict["kind"], conflict["item_name_zh"], conflict["month"]) == ("energy", "天然气", 1)
+    assert (conflict["held_quality"], conflict["current_quality"], conflict["held_by"]) == (
+        "declared",
+        "metered",
+        A,  # the organisation it was imported for
+    )
+    assert conflict["held"]["quantity"] == "1" and conflict["current"]["quantity"] == "100"
+    lines = pdf_report.provenance_lines(year)
+    assert any(
+        line.startswith("待裁决的数据冲突：天然气（1月）") and "申报" in line and "计量" in line for line in lines
+    )
+    assert any("由" in line and "北京时间" in line for line in lines if line.startswith("数据来源"))
+    public = signing.load_public_key(service.signing_key(session, settings).public_key)
+    assert signing.verify(envelope, public)[0]
+    tampered = {
+        **envelope,
+        "report": {**envelope["report"], "years": [{**year, "conflicts": []}, *envelope["report"]["years"][1:]]},
+    }
+    assert not signing.verify(tampered, public)[0]  # dropping the conflict breaks the signature

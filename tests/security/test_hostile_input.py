@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from greenfin.personal.models import Event, LedgerEntry
+from greenfin.personal.models import Event, IntakeBatch, LedgerEntry
 from greenfin.settings import Settings
 from tests.conftest import PASSWORD, make_user
 from tests.personal.conftest import ID_A, Bank, Resident, make_bank, make_resident
@@ -64,6 +64,22 @@ def test_a_nul_byte_in_the_login_form_is_refused_not_a_500(client: TestClient, s
     _refused(client.post("/api/v1/auth/token", data={"username": "ali\x00ce", "password": PASSWORD}), location="body")
     _refused(client.post("/api/v1/auth/token", data={"username": "alice", "password": "x\x00"}), location="body")
     _refused(client.post("/login", data={"username": "ali\x00ce", "password": PASSWORD}), location="body")
+
+
+def test_a_browser_gets_a_readable_page_for_a_nul_byte_or_an_oversized_form(client: TestClient) -> None:
+    """A page's form (login, registration …) refused by the input guard answers HTML in the page's language."""
+    html = {"Accept": "text/html,application/xhtml+xml", "Content-Type": "application/x-www-form-urlencoded"}
+    answer = client.post("/login", content=b"username=a%00b&password=x", headers=html)
+    assert answer.status_code == 422 and answer.headers["content-type"].startswith("text/html")
+    assert "空字符（NUL）" in answer.text and "problem" not in answer.text
+    client.cookies.set("lang", "en")
+    english = client.post("/register", content=b"name=%00", headers=html)
+    assert english.status_code == 422 and "invisible NUL character" in english.text
+    client.cookies.clear()
+    too_big = client.post("/login", content=b"username=" + b"a" * 2_000_000, headers=html)
+    assert too_big.status_code == 413 and "超过了允许的大小" in too_big.text
+    # the API keeps problem+json
+    _refused(client.post("/api/v1/auth/token", content=b"username=a%00b&password=x", headers=html), location="body")
 
 
 def test_a_nul_byte_in_json_a_query_or_a_path_is_refused(client: TestClient, headers_for) -> None:  # type: ignore[no-untyped-def]
@@ -199,6 +215,9 @@ def test_one_bad_event_is_refused_alone_in_a_batch_of_ten_thousand(
     assert read["results"][7_000]["status"] == "rejected"
     assert read["results"][4_322]["status"] == "accepted"
     assert session.scalar(select(func.count()).select_from(Event)) == 9_998
+    # the stored delivery adds up to what was sent: the schema's refusals are among its rejected
+    stored = session.scalars(select(IntakeBatch)).one()
+    assert (stored.accepted, stored.duplicates, stored.rejected) == (9_998, 0, 2)
 
 
 def test_a_batch_that_is_not_a_batch_is_still_refused_whole(client: TestClient, bank: Bank) -> None:

@@ -72,13 +72,24 @@ def _pages_of(role: str, region: Region) -> list[str]:
         f"/agriculture/farms/{farm}",
         "/finance/reports",
         "/personal/overview",
+        "/market/dashboard",
+        "/ecobank/assets",
     ]
+    admin = ["/admin/organisations", "/admin/users", "/admin/api-keys", "/admin/audit", "/admin/registrations"]
     return {
-        "regulator": staff,
-        "admin": staff,
-        "bank": ["/finance/reports", "/finance/consents"],
-        "enterprise": [f"/industry/enterprises/{own}", "/finance/what-if", "/finance/consents", "/finance/reports"],
-        "resident": ["/personal/account"],
+        "regulator": [*staff, "/admin/registrations"],
+        "admin": [*staff, *admin],
+        "bank": ["/finance/reports", "/finance/consents", "/market/applications"],
+        "enterprise": [
+            f"/industry/enterprises/{own}",
+            "/finance/what-if",
+            "/finance/consents",
+            "/finance/reports",
+            "/market",
+            "/market/needs/new",
+            "/market/applications",
+        ],
+        "resident": ["/personal/account", "/personal/vouchers", "/market"],
     }[role]
 
 
@@ -232,6 +243,7 @@ def test_the_borrower_exports_who_read_its_reports(visit: Visit) -> None:
 
 def test_names_come_first_where_codes_were(visit: Visit, region: Region) -> None:
     visit.login("bank")
+    expect(visit.page.locator("#who")).to_contain_text("衢州绿色银行")  # the organisation's name beside the user's
     visit.go("/finance/consents")
     borrowers = visit.page.locator("#consent-list .borrower-name").all_inner_texts()
     assert any(region.own.name in text for text in borrowers)  # the enterprise by name, not its USCC

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, UploadFile
 
 from greenfin.agriculture import service
 from greenfin.agriculture.schemas import (
     AssessmentRead,
+    ConflictResolve,
     CoverageRead,
     FarmAccountRead,
+    FarmConflictRead,
     FarmCreate,
     FarmRead,
     FarmType,
@@ -90,6 +92,26 @@ def assess(
 def what_if(farm_ref: str, what_if_in: FarmWhatIf, principal: PrincipalDep, session: SessionDep) -> FarmWhatIfRead:
     """The reduction and label the farm would have with these practices added (nothing stored)."""
     return service.what_if(session, principal, farm_ref=farm_ref, what_if_in=what_if_in)
+
+
+@router.get("/conflicts", response_model=list[FarmConflictRead])
+def conflicts(
+    principal: PrincipalDep,
+    session: SessionDep,
+    status: Annotated[Literal["open", "accepted", "rejected", "superseded"] | None, Query()] = "open",
+) -> list[FarmConflictRead]:
+    """Submissions held beside a farm-year's stronger figures (staff: every farm; a farm: its own)."""
+    return service.list_conflicts(session, principal, status=status)
+
+
+@router.post("/conflicts/{conflict_id}/resolve", response_model=FarmConflictRead)
+def resolve_conflict(
+    conflict_id: str, resolve_in: ConflictResolve, principal: PrincipalDep, session: SessionDep
+) -> FarmConflictRead:
+    """A regulator accepts the held figures (they become the farm-year's) or rejects them."""
+    return service.resolve_conflict(
+        session, principal, conflict_id=conflict_id, accept=resolve_in.accept, note=resolve_in.note
+    )
 
 
 @router.get("/coverage", response_model=CoverageRead)

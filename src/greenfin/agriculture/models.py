@@ -124,6 +124,32 @@ class ImportBatch(Base):
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class FarmConflict(Base):
+    """A submission of lower authority for a farm-year that holds stronger figures: kept, not used.
+
+    Its rows are stored (``import_id``) but not current; a regulator accepts it (its rows
+    become the farm-year's current figures) or rejects it. A later submission of at least the
+    stored authority supersedes an open conflict of the same farm-year.
+    """
+
+    __tablename__ = "agriculture_conflict"
+    __table_args__ = (Index("ix_agriculture_conflict_farm_year", "farm_id", "year", "status"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    farm_id: Mapped[str] = mapped_column(ForeignKey("agriculture_farm.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    import_id: Mapped[str] = mapped_column(String(32), doc="the held submission's rows")
+    baseline: Mapped[bool] = mapped_column(doc="the submission names a baseline (else practice records only)")
+    data_quality: Mapped[str] = mapped_column(String(10), doc="the strongest quality the submitter may give")
+    held_against: Mapped[str] = mapped_column(String(10), doc="the strongest quality stored for the farm-year")
+    status: Mapped[str] = mapped_column(String(12), default="open", doc="open | accepted | rejected | superseded")
+    submitted_by: Mapped[str] = mapped_column(String(120))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
 class Assessment(Base):
     """A farm's reduction and label for one year under one methodology version, explained."""
 

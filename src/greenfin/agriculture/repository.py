@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from greenfin.agriculture.models import Assessment, Baseline, Farm, PracticeRecord
+from greenfin.agriculture.models import Assessment, Baseline, Farm, FarmConflict, PracticeRecord
 
 
 def farm_by_id(session: Session, farm_id: str) -> Farm | None:
@@ -167,6 +167,59 @@ def retire_records(session: Session, farm_id: str, year: int, *, baseline: bool)
         )
         count += int(getattr(result, "rowcount", 0) or 0)
     return count
+
+
+def hold_rows(session: Session, farm_id: str, year: int, import_id: str) -> None:
+    """Keep a held submission's rows out of the account (stored, not current)."""
+    for table in (Baseline, PracticeRecord):
+        session.execute(
+            update(table)
+            .where(table.farm_id == farm_id, table.year == year, table.import_id == import_id)
+            .values(is_current=False)
+        )
+
+
+def make_current(session: Session, farm_id: str, year: int, import_id: str) -> None:
+    """Make a submission's rows the farm-year's current figures (a regulator accepted them)."""
+    for table in (Baseline, PracticeRecord):
+        session.execute(
+            update(table)
+            .where(table.farm_id == farm_id, table.year == year, table.import_id == import_id)
+            .values(is_current=True)
+        )
+
+
+def supersede_conflicts(session: Session, farm_id: str, year: int) -> None:
+    """Open conflicts of a farm-year that a submission of at least the stored authority answers."""
+    session.execute(
+        update(FarmConflict)
+        .where(FarmConflict.farm_id == farm_id, FarmConflict.year == year, FarmConflict.status == "open")
+        .values(status="superseded")
+    )
+
+
+def conflicts(
+    session: Session,
+    *,
+    organisation_code: str | None = None,
+    farm_id: str | None = None,
+    status: str | None,
+    limit: int = 500,
+) -> Sequence[tuple[FarmConflict, Farm]]:
+    """Held submissions with their farm, newest first; of one organisation's farms, of one farm, or all."""
+    query = select(FarmConflict, Farm).join(Farm, Farm.id == FarmConflict.farm_id)
+    if organisation_code is not None:
+        query = query.where(Farm.organisation_code == organisation_code)
+    if farm_id is not None:
+        query = query.where(FarmConflict.farm_id == farm_id)
+    if status is not None:
+        query = query.where(FarmConflict.status == status)
+    rows = session.execute(query.order_by(FarmConflict.submitted_at.desc(), FarmConflict.id).limit(limit))
+    return [(c, f) for c, f in rows]
+
+
+def conflict(session: Session, conflict_id: str) -> FarmConflict | None:
+    return session.get(FarmConflict, conflict_id, with_for_update=True)
 
 
 def insert_records(session: Session, rows: list[dict[str, Any]]) -> None:

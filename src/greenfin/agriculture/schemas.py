@@ -131,12 +131,43 @@ class RecordsSubmit(_In):
     records: list[PracticeIn] = Field(default_factory=list, max_length=1_000)
 
 
+class FarmConflictRead(BaseModel):
+    """A submission kept beside a farm-year's stronger figures (not used until a regulator accepts it)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    farm_id: str
+    farm_name: str | None = None
+    year: int
+    import_id: str = Field(description="The held submission (its rows are stored, not current)")
+    baseline: bool = Field(description="The submission names a baseline (else practice records only)")
+    data_quality: str = Field(description="The strongest quality its submitter may give")
+    held_against: str = Field(description="The strongest quality stored for the farm-year")
+    status: str = Field(description="open | accepted | rejected | superseded")
+    submitted_by: str
+    submitted_at: datetime
+    resolved_by: str | None
+    resolved_at: datetime | None
+    note: str
+
+
+class ConflictResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    accept: bool = Field(description="true: the held figures become the farm-year's; false: they are rejected")
+    note: str = Field(default="", max_length=500)
+
+
 class ImportRead(BaseModel):
     id: str
     filename: str
     sha256: str
     rows: int
     farms: int = Field(description="Farm-years assessed anew")
+    conflicts: list[FarmConflictRead] = Field(
+        default_factory=list, description="Farm-years held beside stronger figures (open conflicts), not used"
+    )
     imported_by: str
     imported_at: datetime
 
@@ -226,6 +257,9 @@ class FarmAccountRead(BaseModel):
     assessments: list[AssessmentRead] = Field(description="Newest year first")
     baselines: list[BaselineRead]
     records: list[PracticeRead]
+    conflicts: list[FarmConflictRead] = Field(
+        default_factory=list, description="Open conflicts: submissions held beside stronger figures, not used"
+    )
 
 
 # --- coverage -----------------------------------------------------------------------------

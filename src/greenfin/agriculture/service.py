@@ -27,7 +27,7 @@ from stdnum.exceptions import ValidationError
 
 from greenfin.agriculture import repository, rules
 from greenfin.agriculture.methodology import FARM_TYPES, Methodology, load_methodology
-from greenfin.agriculture.models import DATA_QUALITY, PRACTICES, Assessment, Baseline, Farm, ImportBatch
+from greenfin.agriculture.models import DATA_QUALITY, PRACTICES, Assessment, Baseline, Farm, FarmConflict, ImportBatch
 from greenfin.agriculture.models import PracticeRecord as RecordRow
 from greenfin.agriculture.schemas import (
     AssessmentRead,
@@ -38,6 +38,7 @@ from greenfin.agriculture.schemas import (
     CoverageRead,
     CoverageRow,
     FarmAccountRead,
+    FarmConflictRead,
     FarmCreate,
     FarmRead,
     FarmWhatIf,
@@ -55,7 +56,7 @@ from greenfin.auth import rules as identity
 from greenfin.auth.service import Principal, record, require_role, require_scope, require_tenant
 from greenfin.bounds import csv_header, csv_rows, decode_text_file
 from greenfin.db import utcnow
-from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
+from greenfin.errors import Conflict, Forbidden, GreenfinError, InvalidInput, NotFound
 
 COVERAGE_CATEGORIES: tuple[str, ...] = ("organic_fertiliser_producer", "pig_farm", "grain_grower")
 """The categories whose coverage the paper reports (100 % / 10.7 % / 20 %)."""
@@ -480,11 +481,26 @@ def _store(
         groups.setdefault((row.farm.id, row.year), []).append(row)
     baseline_rows: list[dict[str, Any]] = []
     record_rows: list[dict[str, Any]] = []
+    held: list[FarmConflict] = []
     for (farm_id, year), group in groups.items():
         has_baseline = any(row.practice == "baseline" for row in group)
-        _refuse_lower_authority(session, principal, farm_id, year, baseline=has_baseline)
+        stronger = _stronger_stored(session, principal, farm_id, year, baseline=has_baseline)
         baseline_version, record_version = repository.next_versions(session, farm_id, year)
-        repository.retire_records(session, farm_id, year, baseline=has_baseline)
+        if stronger is None:
+            repository.supersede_conflicts(session, farm_id, year)
+            repository.retire_records(session, farm_id, year, baseline=has_baseline)
+        else:  # kept beside the stronger figures, not used until a regulator accepts it
+            held.append(
+                FarmConflict(
+                    farm_id=farm_id,
+                    year=year,
+                    import_id=batch.id,
+                    baseline=has_baseline,
+                    data_quality=HIGHEST_QUALITY.get(principal.role, "declared"),
+                    held_against=stronger,
+                    submitted_by=principal.actor,
+                )
+            )
         for row in group:
             v = row.values
             if row.practice == "baseline":
@@ -498,7 +514,7 @@ def _store(
                         "product_t_milli": _milli_or_none(v.get("product_t")),
                         "data_quality": row.data_quality,
                         "version": baseline_version,
-                        "is_current": True,
+                        "is_current": stronger is None,
                         "import_id": batch.id,
                     }
                 )
@@ -521,22 +537,25 @@ def _store(
                     **stored,
                     "data_quality": row.data_quality,
                     "version": record_version,
-                    "is_current": True,
+                    "is_current": stronger is None,
                     "import_id": batch.id,
                 }
             )
     repository.insert_baselines(session, baseline_rows)
     repository.insert_records(session, record_rows)
+    session.add_all(held)
     record(
         session,
         principal,
         action="import",
         entity_type="agriculture_import",
         entity_id=batch.id,
-        after={"filename": batch.filename, "rows": len(rows), "farm_years": len(groups)},
+        after={"filename": batch.filename, "rows": len(rows), "farm_years": len(groups), "held": len(held)},
     )
     session.flush()
-    for farm_id, year in groups:
+    kept = {(c.farm_id, c.year) for c in held}
+    assessed = [key for key in groups if key not in kept]
+    for farm_id, year in assessed:
         farm = repository.farm_by_id(session, farm_id)
         assert farm is not None
         _assess(session, farm, year, methodology)
@@ -545,25 +564,66 @@ def _store(
         filename=batch.filename,
         sha256=batch.sha256,
         rows=len(rows),
-        farms=len(groups),
+        farms=len(assessed),
+        conflicts=[_conflict_read(c, None) for c in held],
         imported_by=batch.imported_by,
         imported_at=batch.imported_at,
     )
 
 
-def _refuse_lower_authority(session: Session, principal: Principal, farm_id: str, year: int, *, baseline: bool) -> None:
-    """A farm-year's figures are replaced as a whole: never by someone who may give only weaker figures
-    than the ones stored (a farm's declaration never replaces a meter's or a verifier's figures)."""
+def _stronger_stored(session: Session, principal: Principal, farm_id: str, year: int, *, baseline: bool) -> str | None:
+    """The farm-year's strongest stored quality when it outranks what the submitter may give, else None.
+
+    A farm's declaration never replaces a meter's or a verifier's figures: it is kept beside
+    them as an open conflict (:class:`FarmConflict`) that a regulator resolves.
+    """
     stored = repository.current_qualities(session, farm_id, year, baseline=baseline)
     if not stored:
-        return
+        return None
     strongest = max(stored, key=QUALITY_RANK.__getitem__)
     highest = HIGHEST_QUALITY.get(principal.role, "declared")
-    if QUALITY_RANK[highest] < QUALITY_RANK[strongest]:
-        raise Conflict(
-            f"farm {farm_id} holds {strongest} figures for {year}; {highest} figures never replace them "
-            "(nothing was stored); ask the regulator to correct them"
-        )
+    return strongest if QUALITY_RANK[highest] < QUALITY_RANK[strongest] else None
+
+
+def _conflict_read(conflict: FarmConflict, farm: Farm | None) -> FarmConflictRead:
+    read = FarmConflictRead.model_validate(conflict)
+    return read if farm is None else read.model_copy(update={"farm_name": farm.name})
+
+
+def list_conflicts(session: Session, principal: Principal, *, status: str | None = "open") -> list[FarmConflictRead]:
+    """Submissions held beside stronger figures: staff see every farm's, a farm its own."""
+    if principal.is_staff:
+        code = None
+    else:
+        require_role(principal, "enterprise")
+        code = principal.organisation_code or "-"
+    rows = repository.conflicts(session, organisation_code=code, status=status)
+    return [_conflict_read(c, f) for c, f in rows]
+
+
+def resolve_conflict(
+    session: Session, principal: Principal, *, conflict_id: str, accept: bool, note: str = ""
+) -> FarmConflictRead:
+    """A regulator accepts a held submission (its figures become the farm-year's) or rejects it."""
+    require_role(principal, "regulator")
+    conflict = repository.conflict(session, conflict_id)
+    if conflict is None:
+        raise NotFound(f"no conflict {conflict_id}")
+    if conflict.status != "open":
+        raise Conflict(f"the conflict is {conflict.status} already")
+    conflict.status = "accepted" if accept else "rejected"
+    conflict.resolved_by = principal.actor
+    conflict.resolved_at = utcnow()
+    conflict.note = note[:500]
+    if accept:
+        repository.retire_records(session, conflict.farm_id, conflict.year, baseline=conflict.baseline)
+        repository.make_current(session, conflict.farm_id, conflict.year, conflict.import_id)
+        session.flush()
+        farm = repository.farm_by_id(session, conflict.farm_id)
+        assert farm is not None
+        _assess(session, farm, conflict.year, load_methodology())
+    session.flush()
+    return _conflict_read(conflict, None)
 
 
 def _milli_or_none(value: Decimal | int | None) -> int | None:
@@ -943,6 +1003,7 @@ def _account(session: Session, farm: Farm) -> FarmAccountRead:
         assessments=assessments,
         baselines=baselines,
         records=records,
+        conflicts=[_conflict_read(c, f) for c, f in repository.conflicts(session, farm_id=farm.id, status="open")],
     )
 
 
@@ -1030,3 +1091,14 @@ def farms_of_organisation(session: Session, *, organisation_code: str) -> list[F
 def first_farm_with_account(session: Session, *, farm_type: str) -> Farm | None:
     """The farm of a type with an account and a USCC that sorts first (demo data)."""
     return repository.first_farm_with_account(session, farm_type=farm_type)
+
+
+def methodology_title(version: str | None, lang: str) -> str:
+    """The title a reader sees for an assessment's methodology version (the version itself when unknown)."""
+    if not version:
+        return "—"
+    try:
+        found = load_methodology(version)
+    except (GreenfinError, FileNotFoundError, ValueError):
+        return version
+    return (found.title_en if lang == "en" else found.title_zh) or version

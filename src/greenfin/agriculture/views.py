@@ -10,14 +10,15 @@ picks the year, names things in the page's language and shapes the chart's figur
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from greenfin.agriculture import service
 from greenfin.agriculture.methodology import FARM_TYPES
 from greenfin.agriculture.schemas import AssessmentRead, CoverageRead, FarmRead
+from greenfin.clock import BEIJING
 from greenfin.http import SessionDep
 from greenfin.region.service import county_label
 from greenfin.web.formatting import chart_number
@@ -65,8 +66,27 @@ def farm_page(
         "county_name": county_label(account.farm.county_code, lang),
         "practice_chart": practice_chart(assessment, lang) if assessment else None,
         "can_simulate": principal.is_staff or principal.role == "enterprise",
+        "can_resolve": principal.role == "regulator",
+        "methodology_title": service.methodology_title(assessment.methodology_version if assessment else None, lang),
+        "beijing": lambda at: f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M} {translate('trust.beijing_time', lang)}",
     }
     return render(request, "agriculture/farm.html", context, lang=lang)
+
+
+@router.post("/agriculture/conflicts/{conflict_id}/resolve", response_class=HTMLResponse)
+def resolve_conflict(
+    request: Request,
+    conflict_id: str,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    decision: Annotated[Literal["accept", "reject"], Form()],
+    note: Annotated[str, Form(min_length=1, max_length=500)],
+) -> Response:
+    """The regulator's decision on a held submission, from the farm's page."""
+    resolved = service.resolve_conflict(
+        session, principal, conflict_id=conflict_id, accept=decision == "accept", note=note
+    )
+    return RedirectResponse(f"/agriculture/farms/{resolved.farm_id}?year={resolved.year}", status_code=303)
 
 
 def next_band(assessment: AssessmentRead) -> dict[str, Any] | None:

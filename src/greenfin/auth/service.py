@@ -68,6 +68,9 @@ class Principal:
     scopes: frozenset[str] | None = None
     scope_organisations: frozenset[str] | None = None
     scope_region: str | None = None
+    # What a person reads in the page header: the user's name and the organisation's (names, not codes).
+    display_name: str | None = None
+    organisation_name: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -231,6 +234,8 @@ def principal_for_user(session: Session, user: User) -> Principal:
         organisation_id=organisation.id if organisation else None,
         organisation_kind=organisation.kind if organisation else None,
         organisation_code=organisation.code if organisation else None,
+        display_name=user.display_name,
+        organisation_name=organisation.name if organisation else None,
     )
 
 

@@ -26,8 +26,17 @@ from greenfin.clock import BEIJING
 from greenfin.errors import InvalidInput
 from greenfin.finance import report as report_pdf
 from greenfin.finance import service, signing
-from greenfin.finance.schemas import BaseOfferIn, BorrowerRef, ConsentCreate, ConsentRead, ReportRequest, TermsRequest
+from greenfin.finance.schemas import (
+    BaseOfferIn,
+    BorrowerRef,
+    ConsentCreate,
+    ConsentRead,
+    ReportRequest,
+    TermsRequest,
+    reference_offer,
+)
 from greenfin.settings import get_settings
+from greenfin.web import formatting
 
 app = typer.Typer(help="Carbon-linked finance (碳账户金融).", no_args_is_help=True)
 consent_app = typer.Typer(help="Borrowers' consents to banks (授权).", no_args_is_help=True)
@@ -77,10 +86,12 @@ def _consent_line(c: ConsentRead) -> str:
 def terms_command(
     borrower: str = typer.Argument(..., help="USCC of an enterprise, or id/USCC of a farm (with --farm)"),
     farm: bool = typer.Option(False, "--farm", help="The borrower is a farm"),
-    rate_bp: int = typer.Option(435, help="Base annual rate, basis points"),
-    amount_fen: int = typer.Option(100_000_000, help="Base amount, fen"),
-    term_months: int = typer.Option(12, help="Term, months"),
-    guarantee_fee_bp: int = typer.Option(0, help="Guarantee fee, basis points"),
+    rate_bp: int | None = typer.Option(
+        None, help="Base annual rate, basis points; default the LPR in force (1-year, 5-year above 60 months) + spread"
+    ),
+    amount_fen: int | None = typer.Option(None, help="Amount the bank offers, fen (default: the table's)"),
+    term_months: int | None = typer.Option(None, help="Term, months (default: the table's)"),
+    guarantee_fee_bp: int | None = typer.Option(None, help="Guarantee fee, basis points (default: the table's)"),
     bank: str | None = typer.Option(None, help="Bank code whose overrides apply (as the operator)"),
     as_bank: str | None = typer.Option(
         None, "--as-bank", help="Act for this bank: its overrides, and only under the borrower's consent"
@@ -91,10 +102,14 @@ def terms_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
 ) -> None:
     """Which terms the borrower's current labels (and, with --resident, personal grade) earn on a base offer."""
+    reference = reference_offer(amount_fen=amount_fen, term_months=term_months)
     request = TermsRequest(
         borrower=BorrowerRef(kind="farm" if farm else "enterprise", ref=borrower),
         base_offer=BaseOfferIn(
-            rate_bp=rate_bp, amount_fen=amount_fen, term_months=term_months, guarantee_fee_bp=guarantee_fee_bp
+            rate_bp=reference.rate_bp if rate_bp is None else rate_bp,
+            amount_fen=reference.amount_fen,
+            term_months=reference.term_months,
+            guarantee_fee_bp=reference.guarantee_fee_bp if guarantee_fee_bp is None else guarantee_fee_bp,
         ),
         bank_code=bank,
         resident_ref=resident,
@@ -106,13 +121,15 @@ def terms_command(
         typer.echo(terms.model_dump_json(indent=2))
         return
     for standing in terms.standings:
-        typer.echo(f"{standing.account_type}: {standing.name_zh} ({standing.year or '-'})")
+        typer.echo(report_pdf.standing_text(standing.model_dump()))
+    products = report_pdf.product_names()
     typer.echo(
-        f"rate {terms.rate_bp} bp, amount {terms.amount_fen} fen, guarantee fee {terms.guarantee_fee_bp} bp, "
-        f"fast track {'yes' if terms.fast_track else 'no'}, products {', '.join(terms.eligible_products) or '-'}"
+        f"年利率 {formatting.rate_bp(terms.rate_bp)}，额度 {formatting.yuan_exact(terms.amount_fen)}，"
+        f"担保费率 {formatting.rate_bp(terms.guarantee_fee_bp)}，快速审批 {'是' if terms.fast_track else '否'}，"
+        f"可申请产品 {'、'.join(products.get(p, (p, p))[0] for p in terms.eligible_products) or '无'}"
     )
     for adjustment in terms.adjustments:
-        typer.echo(f"  {adjustment.reason_zh}  [{adjustment.rule_id}]")
+        typer.echo(f"  {report_pdf.basis_sentence(adjustment.model_dump(), products, 'zh')}")
 
 
 # --- consent ---------------------------------------------------------------------------------

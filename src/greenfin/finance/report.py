@@ -388,10 +388,51 @@ def product_names() -> dict[str, tuple[str, str]]:
     return {code: (p.name_zh, p.name_en) for code, p in load_policy().products.items()}
 
 
-def _standing(s: Mapping[str, Any]) -> str:
+def standing_text(s: Mapping[str, Any]) -> str:
+    """A label or grade a borrower holds, in words: 农业碳账户 2024 年「深绿」."""
     account = ACCOUNT_NAMES.get(str(s["account_type"]), (s["account_type"], ""))[0]
     year = f" {s['year']} 年" if s.get("year") else ""
     return f"{account}{year}「{s['name_zh']}」"
+
+
+SOURCE_KIND_ZH = {
+    "energy": "能耗",
+    "process": "工艺排放",
+    "annual": "年度经营数据",
+    "baseline": "基线",
+    "records": "实践记录",
+}
+QUALITY_ZH = {"declared": "申报", "metered": "计量", "audited": "核查"}
+
+
+def provenance_lines(year: Mapping[str, Any]) -> list[str]:
+    """What a year's figures rest on (each import: kind, authority, who, when) and its open conflicts, in words."""
+    lines = []
+    for source in year.get("sources") or []:
+        who = source.get("organisation_code") or (source.get("imported_by") or "—").split(":", 1)[-1]
+        when = beijing_time(source["imported_at"]) if source.get("imported_at") else "—"
+        lines.append(
+            f"数据来源：{SOURCE_KIND_ZH.get(source['kind'], source['kind'])} {source['rows']} 条，"
+            f"{QUALITY_ZH.get(source['data_quality'], source['data_quality'])}，由 {who} 于 {when} 导入"
+            f"（导入批次 {source.get('import_id') or '—'}）"
+        )
+    if "conflicts" not in year:  # a report issued before reports stated their conflicts
+        return lines
+    conflicts = year["conflicts"]
+    if not conflicts:
+        lines.append("待裁决的数据冲突：无")
+    for c in conflicts:
+        item = c.get("item_name_zh") or SOURCE_KIND_ZH.get(c["kind"], c["kind"])
+        if c.get("month"):
+            item = f"{item}（{c['month']}月）"
+        who = (c.get("held_by") or "—").split(":", 1)[-1]
+        when = beijing_time(c["held_at"]) if c.get("held_at") else "—"
+        lines.append(
+            f"待裁决的数据冲突：{item}，{who} 于 {when} 报送的"
+            f"{QUALITY_ZH.get(c['held_quality'], c['held_quality'])}数据与在用的"
+            f"{QUALITY_ZH.get(c.get('current_quality') or '', '—')}数据不一致，未计入本报告，待监管部门裁决"
+        )
+    return lines
 
 
 def blocks(envelope: dict[str, Any]) -> list[Block]:
@@ -427,13 +468,14 @@ def blocks(envelope: dict[str, Any]) -> list[Block]:
         out.append(Block("small", _peers(y, enterprise)))
         quality = y.get("data_quality_pct") if enterprise else y.get("data_quality")
         out.append(Block("small", f"数据质量（计量 / 申报 / 核查）：{_quality(quality)}"))
+        out += [Block("small", line) for line in provenance_lines(y)]
     out += [Block("h2", "四、已实现的减排"), _reductions(report, enterprise)]
 
     terms = report["terms"]
     offer = terms["base_offer"]
     products = product_names()
     out.append(Block("h2", "五、可享受的授信条件"))
-    standings = "；".join(_standing(s) for s in terms.get("standings", []))
+    standings = "；".join(standing_text(s) for s in terms.get("standings", []))
     out.append(Block("p", f"依据的标签：{standings or '无'}"))
     out.append(
         Block(

@@ -530,6 +530,33 @@ def _enterprise_section(session: Session, reader: Principal, uscc: str, year: in
                     "next_label_zh": explanation.next_label.text_zh if explanation and explanation.next_label else None,
                     "next_label_en": explanation.next_label.text_en if explanation and explanation.next_label else None,
                 },
+                "sources": [
+                    {
+                        "kind": source.kind,
+                        "rows": source.rows,
+                        "data_quality": source.provenance.data_quality,
+                        "import_id": source.provenance.import_id,
+                        "imported_by": source.provenance.imported_by,
+                        "organisation_code": source.provenance.organisation_code,
+                        "imported_at": _iso(source.provenance.imported_at),
+                    }
+                    for source in account.sources
+                ],
+                "conflicts": [
+                    {
+                        "kind": c.kind,
+                        "item_name_zh": c.item_name_zh,
+                        "item_name_en": c.item_name_en,
+                        "month": c.month,
+                        "held": c.held,
+                        "held_quality": c.held_provenance.data_quality,
+                        "held_by": c.held_provenance.organisation_code or c.held_provenance.imported_by,
+                        "held_at": _iso(c.held_provenance.imported_at),
+                        "current": c.current,
+                        "current_quality": c.current_provenance.data_quality if c.current_provenance else None,
+                    }
+                    for c in account.conflicts
+                ],
                 "peers": None
                 if explanation is None
                 else {
@@ -552,6 +579,10 @@ def _enterprise_section(session: Session, reader: Principal, uscc: str, year: in
             change = Decimal(newer["total_co2_t"]) - Decimal(older["total_co2_t"])
             reductions.append({"year": newer["year"], "total_co2_change_t": str(change)})
     return {"identity": identity, "years": years, "reductions": reductions}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def _farm_section(session: Session, reader: Principal, farm_id: str, year: int | None) -> dict[str, Any]:
@@ -589,6 +620,17 @@ def _farm_section(session: Session, reader: Principal, farm_id: str, year: int |
                     "assumption": a.label_assumption,
                 },
                 "by_practice": [{"practice": r.practice, "co2e_kg": _s(r.co2e_kg)} for r in a.reductions],
+                "conflicts": [
+                    {
+                        "kind": "baseline" if c.baseline else "records",
+                        "held_quality": c.data_quality,
+                        "held_by": c.submitted_by,
+                        "held_at": _iso(c.submitted_at),
+                        "current_quality": c.held_against,
+                    }
+                    for c in account.conflicts
+                    if c.year == a.year
+                ],
                 "peers": None if position is None else {"rank": position[0], "of": position[1]},
             }
         )

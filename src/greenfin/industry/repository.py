@@ -37,7 +37,21 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from greenfin.carbon import FactorRow
@@ -952,3 +966,25 @@ def account_process_totals(session: Session, year: int) -> list[tuple[Any, ...]]
         .group_by(e.uscc)
     )
     return [tuple(row) for row in session.execute(stmt)]
+
+
+def current_sources(session: Session, enterprise_id: int, year: int) -> list[Any]:
+    """The imports whose current rows make up an enterprise-year: kind, import, quality, rows, who, when."""
+    parts: list[Any] = [
+        select(
+            literal_column(f"'{kind}'").label("kind"),
+            table.import_id,
+            table.data_quality,
+            func.count().label("rows"),
+        )
+        .where(table.enterprise_id == enterprise_id, table.year == year, table.is_current.is_(True))
+        .group_by(table.import_id, table.data_quality)
+        for kind, table in (("energy", EnergyRecord), ("process", ProcessEmission), ("annual", AnnualFigures))
+    ]
+    found = union_all(*parts).subquery()
+    query = (
+        select(found, ImportBatch.imported_by, ImportBatch.organisation_code, ImportBatch.role, ImportBatch.imported_at)
+        .outerjoin(ImportBatch, ImportBatch.id == found.c.import_id)
+        .order_by(found.c.kind, ImportBatch.imported_at, found.c.import_id)
+    )
+    return list(session.execute(query))

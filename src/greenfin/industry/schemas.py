@@ -166,6 +166,14 @@ class Provenance(BaseModel):
     imported_at: datetime | None
 
 
+class SourceRead(BaseModel):
+    """One import whose current rows make up part of an account-year (what the figures rest on)."""
+
+    kind: Literal["energy", "process", "annual"]
+    rows: int
+    provenance: Provenance
+
+
 class ProcessLine(BaseModel):
     source: str
     tco2: Number
@@ -248,6 +256,9 @@ class AccountRead(BaseModel):
     history: list[HistoryLine]
     conflicts: list[ConflictRead] = Field(
         default_factory=list, description="Open conflicts of the year: lower-authority figures kept aside, not used"
+    )
+    sources: list[SourceRead] = Field(
+        default_factory=list, description="The imports the year's figures in use come from, with their authority"
     )
 
 

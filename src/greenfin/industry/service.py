@@ -77,6 +77,7 @@ from greenfin.industry.schemas import (
     ProcessRow,
     Provenance,
     RegionCounts,
+    SourceRead,
     ThresholdCheck,
     TrendPoint,
     VersionRead,
@@ -362,6 +363,21 @@ def get_account(session: Session, principal: Principal, *, uscc: str, year: int)
         label=label_read(label, enterprise.uscc) if label else None,
         history=_history(session, enterprise, factor_set),
         conflicts=_conflicts(session, enterprise_id=enterprise.id, year=year, status="open"),
+        sources=[
+            SourceRead(
+                kind=row.kind,
+                rows=row.rows,
+                provenance=Provenance(
+                    data_quality=row.data_quality,
+                    import_id=row.import_id,
+                    imported_by=row.imported_by,
+                    organisation_code=row.organisation_code,
+                    role=row.role,
+                    imported_at=row.imported_at,
+                ),
+            )
+            for row in repository.current_sources(session, enterprise.id, year)
+        ],
     )
 
 
@@ -1346,3 +1362,20 @@ def account_emissions(session: Session, principal: Principal, *, year: int) -> d
         line[0] += int(co2_g)
         line[2] = min(line[2], int(rank))
     return {uscc: (s1, s2, QUALITY_OF_RANK[rank]) for uscc, (s1, s2, rank) in out.items()}
+
+
+def version_titles(methodology_version: str | None, factor_set_version: str | None, lang: str) -> tuple[str, str]:
+    """The titles a reader sees for a label's methodology and factor set (the version itself when unknown)."""
+    from greenfin.carbon.factors import load_factor_set
+    from greenfin.industry.methodology import load_methodology
+
+    def title(load: Callable[[str], Any], version: str | None) -> str:
+        if not version:
+            return "—"
+        try:
+            found = load(version)
+        except (GreenfinError, FileNotFoundError, ValueError):
+            return version
+        return str(found.title_en if lang == "en" else found.title_zh) or version
+
+    return title(load_methodology, methodology_version), title(load_factor_set, factor_set_version)

@@ -90,6 +90,11 @@ def account_page(
         "label_colours": LABEL_COLOURS,
         "sources_chart": sources_chart(account, lang),
         "monthly_chart": monthly_chart(account, lang),
+        "titles": service.version_titles(
+            account.label.methodology_version if account.label else None,
+            account.label.factor_set_version if account.label else account.factor_set_version,
+            lang,
+        ),
     }
     return render(request, "industry/account.html", context, lang=lang)
 
@@ -209,6 +214,7 @@ def overview_page(
         "county_chart": groups_chart(summary.by_county, lang, horizontal=False),
         "industry_chart": groups_chart(summary.by_industry, lang, horizontal=True),
         "trend_chart": trend_chart(summary, lang),
+        "titles": service.version_titles(summary.methodology_version, summary.factor_set_version, lang),
     }
     return render(request, "industry/overview.html", context, lang=lang)
 

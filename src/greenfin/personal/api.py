@@ -110,12 +110,12 @@ def _request_error(exc: ValidationError, body: bytes) -> RequestValidationError:
     return RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()])
 
 
-def _intake(app: FastAPI, principal: Principal, events: list[EventIn]) -> IntakeRead:
-    """One intake transaction of a data source's events (the caller's thread)."""
+def _intake(app: FastAPI, principal: Principal, events: list[EventIn], refused: int = 0) -> IntakeRead:
+    """One intake transaction of a data source's events (the caller's thread); ``refused`` by their schema."""
     settings: Settings = app.state.settings
     with session_scope(app.state.session_factory) as session:
         session.info["actor"] = principal
-        return service.intake_events(session, principal, settings=settings, events=events)
+        return service.intake_events(session, principal, settings=settings, events=events, refused=refused)
 
 
 def _coalescer(app: FastAPI) -> Coalescer:
@@ -149,7 +149,7 @@ async def post_events(request: Request) -> Response:
         refused: dict[int, EventResult] = {}
     except ValidationError as exc:
         events, refused = _valid_events(exc, body)  # a bad event is refused alone, the others taken
-    read = await run_in_threadpool(_intake, request.app, principal, events) if events else None
+    read = await run_in_threadpool(_intake, request.app, principal, events, len(refused)) if events else None
     if refused:
         read = _with_refused(read, refused)
     assert read is not None

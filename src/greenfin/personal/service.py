@@ -469,8 +469,12 @@ def intake_events(
     settings: Settings,
     events: Sequence[EventIn],
     now: datetime | None = None,
+    refused: int = 0,
 ) -> IntakeRead:
     """Store events from a data source: each accepted, a duplicate or rejected with a reason.
+
+    ``refused``: events of the same delivery its schema refused before they got here; the
+    stored delivery counts them among its rejected, so its record adds up to what was sent.
 
     Idempotent on (source, external_id): the first delivery of a key is stored, a later one
     (in this delivery or another, concurrent or after a restart) is a duplicate. An accepted
@@ -558,7 +562,7 @@ def intake_events(
             actor=principal.actor,
             received_at=now,
             duplicates=sum(r.status == "duplicate" for r in done),
-            rejected=sum(r.status == "rejected" for r in done),
+            rejected=sum(r.status == "rejected" for r in done) + refused,
         )
         for row in rows:
             index = indexes[row["external_id"]]

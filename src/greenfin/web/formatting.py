@@ -290,12 +290,42 @@ _TEXT_UNITS_ZH = (
     ("kg CO2e", "kg CO₂e"),
     ("tCO2", "tCO₂"),
 )
-_FORMULA_WORDS_ZH = (
+_FORMULA_WORDS_ZH = (  # longest first: a symbol inside another is replaced after it
+    ("EF_CH4,manure", "粪便管理甲烷排放因子"),
+    ("EF_N2O,manure", "粪便管理氧化亚氮排放因子"),
+    ("EF_CH4(g/kg)", "焚烧甲烷排放因子(g/kg)"),
+    ("EF_N2O(g/kg)", "焚烧氧化亚氮排放因子(g/kg)"),
+    ("MCF_digester", "沼气池甲烷转化因子"),
+    ("EF3_digester", "沼气池氧化亚氮排放因子"),
+    ("NCV_CH4", "甲烷低位热值"),
+    ("FracLEACH", "淋溶径流比例"),
+    ("FracGASF", "化肥氨挥发比例"),
+    ("FracGASM", "有机肥氨挥发比例"),
+    ("GWP_N2O", "氧化亚氮全球增温潜势"),
+    ("GWP_CH4", "甲烷全球增温潜势"),
+    ("N_before", "替代前化肥氮(kg)"),
+    ("N_after", "替代后化肥氮(kg)"),
+    ("burn share", "焚烧比例"),
     ("m3 produced", "产气量(m³)"),
     ("m3 used", "利用量(m³)"),
     ("CH4 share", "甲烷含量"),
+    ("N_AG", "秸秆含氮率"),
     ("heads", "头数"),
     ("days", "天数"),
+    ("EF1", "直接排放因子"),
+    ("EF4", "挥发沉降排放因子"),
+    ("EF5", "淋溶径流排放因子"),
+    ("N%", "含氮率(%)"),
+    ("DM", "干物质比例"),
+    ("Cf", "燃烧效率"),
+    ("VS", "挥发性固体"),
+    ("B0", "最大产甲烷能力"),
+    ("44/28", "44/28（N₂O-N 折 N₂O）"),
+    ("44/12", "44/12（C 折 CO₂）"),
+    ("Nex", "年排氮量"),
+    ("CC", "单位热值含碳量"),
+    ("OF", "碳氧化率"),
+    ("t ×", "吨数 ×"),
 )
 
 
@@ -310,7 +340,7 @@ def text_units(text: str | None, lang: str = "zh") -> str:
 
 
 def formula_text(formula: str | None, lang: str = "zh") -> str:
-    """A methodology formula with its counted quantities named in the page's language (symbols stay)."""
+    """A methodology formula with its quantities and factors named in the page's language (English: symbols)."""
     result = formula or ""
     if lang == "zh":
         for plain, shown in _FORMULA_WORDS_ZH:

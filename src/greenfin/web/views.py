@@ -20,11 +20,12 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagge
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from greenfin.auth import service as auth
 from greenfin.errors import TooManyRequests
 from greenfin.http import SESSION_COOKIE, SessionDep, SettingsDep
-from greenfin.web.i18n import LABELS, LANGUAGES
+from greenfin.web.i18n import LABELS, LANGUAGES, translate
 from greenfin.web.pages import (
     LANG_COOKIE,
     STATIC_DIR,
@@ -125,6 +126,17 @@ def _wants_html(request: Request) -> bool:
         return False
     accept = request.headers.get("accept", "")
     return "text/html" in accept
+
+
+def refused_input_page(scope: Scope, status: int, where: str) -> Response | None:
+    """The HTML page for a browser's request the input guard refused (a NUL byte in a form, a body
+    too large …): one sentence in the page's language; None for the API (problem+json)."""
+    request = Request(scope)
+    if not _wants_html(request):
+        return None
+    lang = page_lang(request)
+    key = {413: "error.input_too_large", 414: "error.url_too_long"}.get(status, "error.input_nul")
+    return error_page(request, status=status, detail=translate(key, lang), lang=lang)
 
 
 def _html_errors_for_browsers(app: FastAPI) -> None:
