@@ -79,7 +79,13 @@ def _pages_of(role: str, region: Region) -> list[str]:
     return {
         "regulator": [*staff, "/admin/registrations"],
         "admin": [*staff, *admin],
-        "bank": ["/finance/reports", "/finance/consents", "/market/applications"],
+        "bank": [
+            "/finance/reports",
+            "/finance/consents",
+            "/market/applications",
+            "/market/products",
+            "/market/products/new",
+        ],
         "enterprise": [
             f"/industry/enterprises/{own}",
             "/finance/what-if",
