@@ -227,7 +227,7 @@ def test_the_ledger_export_holds_exactly_the_filtered_entries(visit: Visit, regi
     visit.go("/personal/account?kind=earn")
     total = int(visit.page.locator("#ledger-results").get_attribute("data-total") or "0")
     assert total > 20  # more than one page: the export is not just the page shown
-    workbook = openpyxl.load_workbook(io.BytesIO(_download(visit, "#ledger-export-xlsx")), read_only=True)
+    workbook = openpyxl.load_workbook(io.BytesIO(_download(visit, "#ledger-results #export-xlsx")), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     assert len(rows) - 1 == total
     assert {row[1] for row in rows[1:]} == {translate("personal.kind.earn", "zh")}

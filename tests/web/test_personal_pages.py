@@ -134,9 +134,13 @@ def test_the_ledger_filter_swaps_only_the_table(visit: Visit, region: Region) ->
     assert page.evaluate("window.__notReloaded") is True
 
     page.select_option("#scenario", "")
-    page.locator(".pager a").first.click()  # the next page, swapped in as well
-    expect(page).to_have_url(re.compile(r"offset=20"))
-    expect(page.locator("#ledger-count")).to_contain_text("第 21–")
+    page.locator(".pager a.page-number").first.click()  # page 2 by its number, swapped in as well
+    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(page.locator("#ledger-results .list-count")).to_contain_text("21")
+    page.locator("#ledger-table th a.sort[data-sort=points]").click()  # sorted by points, back to page 1
+    expect(page).to_have_url(re.compile(r"sort=points"))
+    points = [int(p.replace(",", "").replace("+", "")) for p in page.locator("#ledger-table td.points").all_inner_texts()]
+    assert points == sorted(points)
     assert page.evaluate("window.__notReloaded") is True
 
     # The same URL asked by htmx answers only the table (the page's own cookies ride along).

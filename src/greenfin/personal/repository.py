@@ -701,7 +701,11 @@ def history(
     end: datetime | None,
     offset: int,
     limit: int,
+    sort: str = "date",
+    descending: bool = True,
 ) -> tuple[Sequence[LedgerEntry], int]:
+    """One page of an account's ledger, filtered; in the chosen order (``date``: the ledger's own
+    order, ``points``, ``co2``), ties newest first."""
     query = select(LedgerEntry).where(LedgerEntry.account_id == account_id)
     if kind:
         query = query.where(LedgerEntry.kind == kind)
@@ -728,7 +732,9 @@ def history(
                 ),
             ),
         )
-    return page_of(session, query.order_by(LedgerEntry.seq.desc()), offset=offset, limit=limit)
+    column = {"date": LedgerEntry.seq, "points": LedgerEntry.points, "co2": LedgerEntry.avoided_co2_g}[sort]
+    order = [column.desc() if descending else column.asc(), LedgerEntry.seq.desc()]
+    return page_of(session, query.order_by(*order), offset=offset, limit=limit)
 
 
 def events_of_account(

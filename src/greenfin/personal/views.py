@@ -33,7 +33,7 @@ from greenfin.personal import service
 from greenfin.personal.schemas import AccountOpen
 from greenfin.web.formatting import chart_number, grouped, name_code
 from greenfin.web.i18n import CATALOGUE, month_name, translate
-from greenfin.web.listing import EXPORT_LIMIT, export_rows
+from greenfin.web.listing import EXPORT_LIMIT, ListQuery, export_rows, list_query
 from greenfin.web.pages import LangDep, PagePrincipalDep, consent_history_response, page_router, render
 
 if TYPE_CHECKING:
@@ -85,16 +85,40 @@ def _filters(kind: str | None, scenario: str | None, first_day: date | None, las
     }
 
 
-def _ledger_context(
-    session: SessionDep, account: Account, lang: str, filters: dict[str, Any], offset: int, limit: int = PAGE_SIZE
-) -> dict[str, Any]:
-    rows, total = service.history(session, account, offset=offset, limit=limit, **filters)
+LEDGER_SORTS = ("date", "points", "co2")
+
+
+def _ledger_list(request: Request, filters: dict[str, Any]) -> ListQuery:
+    """The ledger's list state in the URL: its filters, sort (newest first by default), page and size."""
     query = {
         "kind": filters["kind"],
         "scenario": filters["scenario"],
         "from": filters["first_day"].isoformat() if filters["first_day"] else None,
         "to": filters["last_day"].isoformat() if filters["last_day"] else None,
     }
+    return list_query(request, sorts=LEDGER_SORTS, default_sort="date", filters=query, default_descending=True)
+
+
+def _ledger_context(
+    session: SessionDep,
+    account: Account,
+    lang: str,
+    filters: dict[str, Any],
+    ledger: ListQuery,
+    *,
+    export: bool = False,
+) -> dict[str, Any]:
+    offset, limit = (0, EXPORT_LIMIT + 1) if export else (ledger.offset, ledger.size)
+    rows, total = service.history(
+        session,
+        account,
+        offset=offset,
+        limit=limit,
+        sort=ledger.sort or "date",
+        descending=ledger.descending,
+        **filters,
+    )
+    query = dict(ledger.filters)
     names = scenario_names(lang)
     separator = "、" if lang == "zh" else ", "
     scenarios = service.entry_scenarios(session, rows)
@@ -120,7 +144,8 @@ def _ledger_context(
         "entries": entries,
         "total": total,
         "offset": offset,
-        "limit": PAGE_SIZE,
+        "limit": ledger.size,
+        "ledger": ledger,
         "filters": filters,
         "query": {key: value for key, value in query.items() if value},
     }
@@ -166,14 +191,13 @@ def _account_page(
     lang: str,
     *,
     filters: dict[str, Any],
-    offset: int = 0,
     notice: str | None = None,
     redeem_error: str | None = None,
     consent_error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     account = service.account_for(session, principal, "me")
-    ledger = _ledger_context(session, account, lang, filters, offset)
+    ledger = _ledger_context(session, account, lang, filters, _ledger_list(request, filters))
     if _is_htmx(request):
         response = render(request, "personal/_ledger_table.html", {**ledger, "kinds": KINDS}, lang=lang)
         response.headers["Vary"] = "HX-Request"
@@ -219,7 +243,6 @@ def account_page(
     scenario: Annotated[str | None, Query(max_length=40)] = None,
     first_day: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     last_day: Annotated[str | None, Query(alias="to", max_length=10)] = None,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     redeemed: Annotated[str | None, Query(max_length=32)] = None,
     granted: Annotated[str | None, Query(max_length=40)] = None,
     revoked: Annotated[int | None, Query(ge=0, le=1)] = None,
@@ -249,14 +272,16 @@ def account_page(
         notice = translate("personal.revoked", lang)
     filters = _filters(kind or None, scenario or None, _day(first_day, "from"), _day(last_day, "to"))
     if export:
-        return _export_ledger(session, principal, lang, filters, export)
-    return _account_page(request, session, principal, lang, filters=filters, offset=offset, notice=notice)
+        return _export_ledger(request, session, principal, lang, filters, export)
+    return _account_page(request, session, principal, lang, filters=filters, notice=notice)
 
 
-def _export_ledger(session: SessionDep, principal: Principal, lang: str, filters: dict[str, Any], fmt: str) -> Response:
-    """The filtered ledger as a file: day, kind, what it was for, points, CO₂ avoided (g)."""
+def _export_ledger(
+    request: Request, session: SessionDep, principal: Principal, lang: str, filters: dict[str, Any], fmt: str
+) -> Response:
+    """The filtered ledger as a file, in the list's order: day, kind, what it was for, points, CO₂ avoided (g)."""
     account = service.account_for(session, principal, "me")
-    ledger = _ledger_context(session, account, lang, filters, 0, limit=EXPORT_LIMIT + 1)
+    ledger = _ledger_context(session, account, lang, filters, _ledger_list(request, filters), export=True)
     keys = ("personal.date", "personal.kind", "personal.ledger_what", "personal.points", "personal.export_co2_g")
     rows = [
         [

@@ -46,6 +46,7 @@ class ListQuery:
     page: int = 1
     size: int = DEFAULT_SIZE
     export: str | None = None
+    default_descending: bool = False  # a list read newest first (a ledger) says so; its URL then names "asc"
 
     @property
     def offset(self) -> int:
@@ -56,7 +57,7 @@ class ListQuery:
         values: dict[str, Any] = {
             **self.filters,
             "sort": self.sort,
-            "dir": "desc" if self.descending else None,
+            "dir": None if self.descending == self.default_descending else ("desc" if self.descending else "asc"),
             "page": self.page if self.page != 1 else None,
             "size": self.size if self.size != DEFAULT_SIZE else None,
         }
@@ -71,7 +72,7 @@ class ListQuery:
     def sort_url(self, key: str) -> str:
         """The URL sorting by ``key``: ascending first, the other way on a second click; back to page 1."""
         descending = self.sort == key and not self.descending
-        return self.url(sort=key, dir="desc" if descending else None, page=None)
+        return self.url(sort=key, dir="desc" if descending else "asc", page=None)
 
     def pages(self, total: int) -> list[int | None]:
         """Page numbers to offer: the first, the last, and two either side of this one (None = a gap)."""
@@ -94,6 +95,7 @@ def list_query(
     sorts: Sequence[str],
     default_sort: str | None = None,
     filters: Mapping[str, Any] | None = None,
+    default_descending: bool = False,
 ) -> ListQuery:
     """The list state of ``request``: unknown sort keys, pages and sizes fall back to the defaults."""
     params = request.query_params
@@ -114,7 +116,8 @@ def list_query(
         path=request.url.path,
         filters=kept,
         sort=sort,
-        descending=params.get("dir") == "desc",
+        descending=params.get("dir") == "desc" if "dir" in params else default_descending,
+        default_descending=default_descending,
         page=page,
         size=size if size in SIZES else DEFAULT_SIZE,
         export=export if export in EXPORTS else None,
