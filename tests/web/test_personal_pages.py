@@ -10,7 +10,9 @@ assertion on the balance is relative to what the test read first, so any order w
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -241,6 +243,24 @@ def test_the_regulator_overview_shows_the_figures_and_charts(visit: Visit, regio
     page.click("#lang-switch")
     expect(page.locator("h1")).to_have_text(translate("personal.overview_title", "en"))
     expect(page.locator("#scenario-table tbody tr[data-scenario=qr_payment] td").first).to_have_text("QR-code payment")
+
+    # Any range of days, kept in the URL; the export holds exactly the period's figures.
+    last = re.findall(r"\d{4}-\d{2}-\d{2}", page.locator("#overview-period").inner_text())[-1]
+    page.fill("#from", last)
+    page.fill("#to", last)
+    with page.expect_navigation():
+        page.click("#range-submit")
+    expect(page).to_have_url(re.compile(rf"from={last}&to={last}"))
+    expect(page.locator("#overview-period")).to_contain_text("1 day")
+    one_day = int(figures.locator("[data-figure=events_30d] .tile-value").inner_text().replace(",", ""))
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    import openpyxl
+
+    content = Path(download.value.path()).read_bytes()
+    sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))[1:]
+    assert sum(int(r[2]) for r in rows if r[0] == last) == one_day  # the day's row counts the period's events
 
 
 def test_the_language_switch_works_on_the_account_page(visit: Visit) -> None:

@@ -837,30 +837,31 @@ def points_by_kind(session: Session) -> dict[str, int]:
     return {k: int(p or 0) for k, p in rows}
 
 
-def events_per_day(session: Session, *, first_day: date) -> list[tuple[date, int, int]]:
+def events_per_day(session: Session, *, first_day: date, last_day: date) -> list[tuple[date, int, int]]:
     rows = session.execute(
         select(Event.local_day, func.count(), func.sum(Event.avoided_co2_g))
-        .where(Event.local_day >= first_day)
+        .where(Event.local_day >= first_day, Event.local_day <= last_day)
         .group_by(Event.local_day)
         .order_by(Event.local_day)
     )
     return [(d, int(n), int(c or 0)) for d, n, c in rows]
 
 
-def co2_by_scenario(session: Session, *, first_day: date) -> list[tuple[str, int, int]]:
+def co2_by_scenario(session: Session, *, first_day: date, last_day: date) -> list[tuple[str, int, int]]:
     rows = session.execute(
         select(Event.scenario, func.count(), func.sum(Event.avoided_co2_g))
-        .where(Event.local_day >= first_day)
+        .where(Event.local_day >= first_day, Event.local_day <= last_day)
         .group_by(Event.scenario)
         .order_by(func.sum(Event.avoided_co2_g).desc())
     )
     return [(s, int(n), int(c or 0)) for s, n, c in rows]
 
 
-def accounts_with_events(session: Session, *, first_day: date) -> int:
-    return int(
-        session.scalar(select(func.count(func.distinct(Event.account_id))).where(Event.local_day >= first_day)) or 0
+def accounts_with_events(session: Session, *, first_day: date, last_day: date) -> int:
+    query = select(func.count(func.distinct(Event.account_id))).where(
+        Event.local_day >= first_day, Event.local_day <= last_day
     )
+    return int(session.scalar(query) or 0)
 
 
 # --- checkpoints ---------------------------------------------------------------------------

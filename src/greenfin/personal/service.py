@@ -1179,17 +1179,38 @@ def entry_scenarios(session: Session, entries: Sequence[LedgerEntry]) -> dict[in
 # --- overview ------------------------------------------------------------------------------
 
 
-def overview(session: Session, principal: Principal, *, days: int = 30) -> dict[str, Any]:
-    """Region-wide figures for the regulator: accounts, events per day, CO2 by scenario, points."""
+OVERVIEW_MAX_DAYS = 366
+
+
+def overview(
+    session: Session,
+    principal: Principal,
+    *,
+    days: int = 30,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> dict[str, Any]:
+    """Region-wide figures for the regulator: accounts, events per day, CO2 by scenario, points.
+
+    The period is ``first_day``–``last_day`` (Beijing days, both counted), or the last ``days``
+    days up to today; at most a year.
+    """
     auth.require_role(principal, "admin", "regulator")
-    first = utcnow().astimezone(BEIJING).date() - timedelta(days=days - 1)
+    last = last_day or utcnow().astimezone(BEIJING).date()
+    first = first_day or last - timedelta(days=days - 1)
+    if first > last:
+        raise InvalidInput("from: the first day is after the last day", errors=[{"field": "from"}])
+    if (last - first).days + 1 > OVERVIEW_MAX_DAYS:
+        raise InvalidInput(f"to: a period of at most {OVERVIEW_MAX_DAYS} days", errors=[{"field": "to"}])
     by_kind = repo.points_by_kind(session)
     names = {s.code: (s.name_zh, s.name_en) for s in catalogue().scenarios}
-    per_day = repo.events_per_day(session, first_day=first)
-    by_scenario = repo.co2_by_scenario(session, first_day=first)
+    per_day = repo.events_per_day(session, first_day=first, last_day=last)
+    by_scenario = repo.co2_by_scenario(session, first_day=first, last_day=last)
     return {
+        "first_day": first.isoformat(),
+        "last_day": last.isoformat(),
         "accounts": repo.account_count(session),
-        "active_accounts_30d": repo.accounts_with_events(session, first_day=first),
+        "active_accounts_30d": repo.accounts_with_events(session, first_day=first, last_day=last),
         "points_issued": by_kind.get("earn", 0),
         "points_redeemed": -by_kind.get("redeem", 0),
         "points_expired": -by_kind.get("expire", 0),

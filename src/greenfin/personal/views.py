@@ -16,7 +16,7 @@ sentence. Every figure comes from ``personal.service``.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -298,6 +298,19 @@ def _export_ledger(
     return export_rows(header, rows, name=title, fmt=fmt, lang=lang, total=ledger["total"])
 
 
+def _export_overview(figures: dict[str, Any], rows: list[dict[str, Any]], lang: str, fmt: str) -> Response:
+    """The overview's figures as a file: each scenario's events and CO₂ avoided in the period, then each day's."""
+    period = f"{figures['first_day']} – {figures['last_day']}"
+    header = [translate(key, lang) for key in ("personal.period_days", "personal.scenario", "personal.events")]
+    header.append(translate("personal.export_co2_g", lang))
+    name = "name_en" if lang == "en" else "name_zh"
+    table: list[list[Any]] = [[period, r[name], r["events"], r["avoided_co2_g"]] for r in rows]
+    table += [[day["day"], translate("personal.export_all_scenarios", lang), day["events"], day["avoided_co2_g"]]
+              for day in figures["events_per_day"]]  # fmt: skip
+    title = translate("personal.overview_title", lang)
+    return export_rows(header, table, name=title, fmt=fmt, lang=lang, total=len(table))
+
+
 def _open_page(
     request: Request, lang: str, *, error: str | None = None, values: dict[str, str] | None = None, status: int = 200
 ) -> Response:
@@ -550,19 +563,34 @@ def overview_page(
     principal: PagePrincipalDep,
     lang: LangDep,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
+    first_day: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    last_day: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    export: Annotated[str | None, Query(pattern="^(xlsx|csv)$")] = None,
 ) -> Response:
-    """Region-wide figures of the personal carbon account over the last ``days`` days (regulator and admin only)."""
-    figures = service.overview(session, principal, days=days)
+    """Region-wide figures of the personal carbon account over a period: the last ``days`` days, or
+    ``from``–``to`` (Beijing days); ``export`` the figures by scenario and by day as a file
+    (regulator and admin only)."""
+    first, last = _day(first_day, "from"), _day(last_day, "to")
+    figures = service.overview(session, principal, days=days, first_day=first, last_day=last)
     rows = sorted(figures["co2_by_scenario"], key=lambda r: -int(r["avoided_co2_g"]))
+    if export:
+        return _export_overview(figures, rows, lang, export)
+    shown_first, shown_last = date.fromisoformat(figures["first_day"]), date.fromisoformat(figures["last_day"])
+    span = (shown_last - shown_first).days + 1
+    query = {"from": first_day, "to": last_day} if first or last else {"days": str(days)}
     context = {
         "figures": figures,
         "scenario_rows": rows,
         "events_30d": sum(int(p["events"]) for p in figures["events_per_day"]),
         "events_chart": events_chart(figures["events_per_day"], lang),
         "scenario_chart": scenario_chart(figures["co2_by_scenario"], lang),
-        "first_day": service.today() - timedelta(days=days - 1),
-        "days": days,
+        "first_day": shown_first,
+        "last_day": shown_last,
+        "ranged": bool(first or last),
+        "days": span,
         "day_choices": sorted({*OVERVIEW_DAYS, days}),
+        "chosen_days": days,
+        "export_query": {key: value for key, value in query.items() if value},
         "co2_kg": lambda grams: co2_kg(grams, lang),
     }
     return render(request, "personal/overview.html", context, lang=lang)

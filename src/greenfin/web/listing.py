@@ -33,6 +33,7 @@ EXPORT_LIMIT = 100_000
 """The most rows one export holds (a larger selection is refused with a sentence: filter it first)."""
 EXPORTS = ("xlsx", "csv")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_NOT_IN_SHEET_TITLES = str.maketrans({c: " " for c in "[]:*?/\\"})  # Excel refuses them in a sheet's title
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def export_rows(
     from openpyxl import Workbook  # type: ignore[import-untyped]
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=name[:31])
+    sheet = workbook.create_sheet(title=name.translate(_NOT_IN_SHEET_TITLES)[:31] or "export")
     sheet.append(list(header))
     for row in rows:
         sheet.append([_cell(value, lang) for value in row])

@@ -112,4 +112,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "personal.ledger_what": ("事项", "For"),
     "personal.export_co2_g": ("减少碳排放（克）", "CO₂ avoided (g)"),
     "industry.export_co2": ("排放总量（tCO₂）", "Total emissions (tCO₂)"),
+    "personal.overview_range": (
+        "{first} 至 {last}（北京时间，共 {days} 天）",
+        "{first} to {last} (Beijing time, {days} days)",
+    ),
+    "personal.range_from": ("起始日", "From"),
+    "personal.range_to": ("截止日", "To"),
+    "personal.export_all_scenarios": ("当日全部场景", "all scenarios that day"),
 }
