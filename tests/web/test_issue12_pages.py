@@ -240,11 +240,20 @@ def test_the_borrower_exports_who_read_its_reports(visit: Visit) -> None:
     visit.login("enterprise")
     visit.go("/finance/consents")
     shown = visit.page.locator("#report-reads tbody tr[data-actor]").count()
-    workbook = openpyxl.load_workbook(io.BytesIO(_download(visit, "#reads-export-xlsx")), read_only=True)
+    workbook = openpyxl.load_workbook(io.BytesIO(_download(visit, "#export-xlsx")), read_only=True)
     rows = list(workbook.active.iter_rows(values_only=True))
     assert rows[0][0] == translate("fin.read_at", "zh")
     assert len(rows) - 1 == shown
     assert all("北京时间" in str(row[0]) for row in rows[1:])
+    # sortable by bank: the page and the export follow the same order
+    visit.page.locator("#report-reads th a.sort[data-sort=bank]").click()
+    expect(visit.page).to_have_url(re.compile(r"sort=bank"))
+    sorted_rows = list(
+        openpyxl.load_workbook(io.BytesIO(_download(visit, "#export-xlsx")), read_only=True).active.iter_rows(
+            values_only=True
+        )
+    )
+    assert [row[2] for row in sorted_rows[1:]] == sorted(row[2] for row in sorted_rows[1:])
 
 
 def test_names_come_first_where_codes_were(visit: Visit, region: Region) -> None:

@@ -40,7 +40,7 @@ from greenfin.industry.service import industry_name
 from greenfin.region.service import county_label
 from greenfin.web.formatting import has_chinese, name_code
 from greenfin.web.i18n import translate
-from greenfin.web.listing import export_rows
+from greenfin.web.listing import ListQuery, export_rows, list_query
 from greenfin.web.pages import (
     LangDep,
     PagePrincipalDep,
@@ -280,14 +280,21 @@ def _consents_page(
     consents = service.list_consents(session, principal)
     is_borrower = principal.role == "enterprise"
     borrowers = service.own_borrowers(session, principal) if is_borrower else []
-    reads = _borrower_reads(session, principal)
+    every_read = _borrower_reads(session, principal)
     known_banks = sorted({c.bank_code for c in consents})
-    bank_names = auth.organisation_names(session, {c.bank_code for c in consents} | {r.bank_code or "" for r in reads})
+    bank_names = auth.organisation_names(
+        session, {c.bank_code for c in consents} | {r.bank_code or "" for r in every_read}
+    )
+    reads_list = _reads_list(request)
+    ordered = _ordered_reads(every_read, reads_list, bank_names)
+    reads = ordered[reads_list.offset : reads_list.offset + reads_list.size]
     borrower_names = {} if is_borrower else _borrower_names(session, consents)
     default_expiry = (datetime.now(BEIJING).date() + timedelta(days=DEFAULT_CONSENT_DAYS)).isoformat()
     context = {
         "consents": consents,
         "reads": reads,
+        "reads_list": reads_list,
+        "reads_total": len(ordered),
         "is_borrower": is_borrower,
         "borrowers": borrowers,
         "known_banks": known_banks,
@@ -312,12 +319,32 @@ def _borrower_reads(session: SessionDep, principal: Principal) -> list[Any]:
     return sorted(reads, key=lambda r: r.at, reverse=True)
 
 
-def _export_reads(session: SessionDep, principal: Principal, lang: str, fmt: str) -> Response:
-    """Who read the borrower's reports, as a file: time (Beijing), reader, bank by name, form, report."""
+READ_SORTS = ("at", "bank", "form")
+
+
+def _reads_list(request: Request) -> ListQuery:
+    """The report reads' list state in the URL: sort (newest first by default), page and size."""
+    return list_query(request, sorts=READ_SORTS, default_sort="at", default_descending=True)
+
+
+def _ordered_reads(reads: list[Any], listed: ListQuery, bank_names: dict[str, str]) -> list[Any]:
+    """A borrower's reads (tens, not millions) in the list's order; ties newest first."""
+    key = {
+        "at": lambda r: r.at,
+        "bank": lambda r: bank_names.get(r.bank_code or "", r.bank_code or ""),
+        "form": lambda r: r.form or "",
+    }[listed.sort or "at"]
+    newest = sorted(reads, key=lambda r: r.at, reverse=True)
+    return sorted(newest, key=key, reverse=listed.descending)
+
+
+def _export_reads(request: Request, session: SessionDep, principal: Principal, lang: str, fmt: str) -> Response:
+    """Who read the borrower's reports, as a file in the list's order: time (Beijing), reader, bank, form, report."""
     if principal.role != "enterprise":
         raise Forbidden(translate("fin.err_reads_borrower", lang))
-    reads = _borrower_reads(session, principal)
-    banks = auth.organisation_names(session, {r.bank_code or "" for r in reads})
+    every_read = _borrower_reads(session, principal)
+    banks = auth.organisation_names(session, {r.bank_code or "" for r in every_read})
+    reads = _ordered_reads(every_read, _reads_list(request), banks)
     keys = ("fin.read_at", "fin.reader", "fin.bank", "fin.form", "fin.report_id")
     rows = [
         [
@@ -374,7 +401,7 @@ def consents_page(
     """The borrower's consents (grant, revoke) and who read its reports (``export``: the reads as a file);
     a bank's consents held."""
     if export:
-        return _export_reads(session, principal, lang, export)
+        return _export_reads(request, session, principal, lang, export)
     notice = None
     if granted:
         name = auth.organisation_names(session, [granted]).get(granted)
