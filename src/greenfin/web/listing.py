@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
+from greenfin.clock import BEIJING
 from greenfin.errors import InvalidInput
 from greenfin.web.formatting import beijing_time
 
@@ -125,8 +126,15 @@ def list_query(
     )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A text cell starting with one of these is read as a formula by Excel/WPS (CSV injection, OWASP)."""
+
+
 def _cell(value: Any, lang: str) -> Any:
-    """A value as a spreadsheet cell: numbers stay numbers, moments read in Beijing time."""
+    """A value as a spreadsheet cell: numbers stay numbers, moments read in Beijing time, and text a
+    spreadsheet would run as a formula is kept as text (a leading apostrophe)."""
+    if isinstance(value, str):
+        return f"'{value}" if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, datetime):
         return beijing_time(value, lang, seconds=True)
     if isinstance(value, date):
@@ -149,7 +157,7 @@ def export_rows(
             else f"The selection holds {total:,} rows, more than one export may hold ({EXPORT_LIMIT:,}); filter first."
         )
         raise InvalidInput(message)
-    stamp = datetime.now().strftime("%Y%m%d")
+    stamp = datetime.now(BEIJING).strftime("%Y%m%d")
     filename = f"{name}-{stamp}.{fmt}"
     disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
     if fmt == "csv":
