@@ -74,6 +74,8 @@ class ListQuery:
     def sort_url(self, key: str) -> str:
         """The URL sorting by ``key``: ascending first, the other way on a second click; back to page 1."""
         descending = self.sort == key and not self.descending
+        if descending == self.default_descending:
+            return self.url(sort=key, dir=None, page=None)
         return self.url(sort=key, dir="desc" if descending else "asc", page=None)
 
     def pages(self, total: int) -> list[int | None]:
