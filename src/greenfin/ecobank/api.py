@@ -24,6 +24,9 @@ from greenfin.ecobank.schemas import (
     OperatorRead,
     PaymentCreate,
     PaymentRead,
+    PledgeCreate,
+    PledgeEnd,
+    PledgeRead,
     ProjectCreate,
     ProjectRead,
     ReversalCreate,
@@ -213,3 +216,27 @@ def distribute(
 ) -> list[PaymentRead]:
     """Share a dividend out by household shares (largest remainder, to the fen) into the deposits' ledgers."""
     return service.distribute(session, principal, project_id=project_id, distribution_in=distribution_in)
+
+
+@router.post("/pledges", response_model=PledgeRead, status_code=201)
+def pledge_asset(pledge_in: PledgeCreate, principal: PrincipalDep, session: SessionDep) -> PledgeRead:
+    """A bank pledges an asset for one of its loans, within the loan-to-value cap; one active pledge per asset."""
+    return service.pledge_asset(session, principal, pledge_in=pledge_in)
+
+
+@router.post("/pledges/{pledge_id}/release", response_model=PledgeRead)
+def release_pledge(pledge_id: str, end_in: PledgeEnd, principal: PrincipalDep, session: SessionDep) -> PledgeRead:
+    """The lending bank releases the pledge (the loan repaid)."""
+    return service.end_pledge(session, principal, pledge_id=pledge_id, how="released", end_in=end_in)
+
+
+@router.post("/pledges/{pledge_id}/enforce", response_model=PledgeRead)
+def enforce_pledge(pledge_id: str, end_in: PledgeEnd, principal: PrincipalDep, session: SessionDep) -> PledgeRead:
+    """The lending bank records the pledge's enforcement (处置)."""
+    return service.end_pledge(session, principal, pledge_id=pledge_id, how="enforced", end_in=end_in)
+
+
+@router.get("/assets/{asset_id}/pledges", response_model=list[PledgeRead])
+def asset_pledges(asset_id: str, principal: PrincipalDep, session: SessionDep) -> list[PledgeRead]:
+    """An asset's pledges: its owner, its ecological bank and staff see all; a bank its own."""
+    return service.asset_pledges(session, principal, asset_id=asset_id)

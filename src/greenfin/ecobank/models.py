@@ -200,3 +200,39 @@ class ProjectShare(Base):
     deposit_id: Mapped[str] = mapped_column(ForeignKey("ecobank_deposit.id"), unique=True)
     shares: Mapped[int] = mapped_column(BigInteger)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Pledge(Base):
+    """An asset (or its income right) pledged (质押) for a loan of the loan book, by the lending bank.
+
+    At most one pledge of an asset is active at a time (a partial unique index, so two
+    concurrent pledges cannot both win). The amount is at most the loan-to-value cap of the
+    asset's kind on its latest appraisal, under the cap version recorded here. A pledge ends
+    released (the loan repaid) or enforced (处置); neither is ever deleted.
+    """
+
+    __tablename__ = "ecobank_pledge"
+    __table_args__ = (
+        Index(
+            "uq_ecobank_pledge_active_asset",
+            "asset_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("ecobank_asset.id"), index=True)
+    loan_id: Mapped[str] = mapped_column(String(32), index=True, doc="a loan of the loan book (market)")
+    bank_code: Mapped[str] = mapped_column(String(40), index=True, doc="the lending bank")
+    pledged_right: Mapped[str] = mapped_column(String(10), doc="asset | income: the right itself or its income")
+    amount_fen: Mapped[int] = mapped_column(BigInteger, doc="the amount the pledge secures")
+    max_loan_fen: Mapped[int] = mapped_column(BigInteger, doc="the cap it was checked against")
+    ltv_policy_version: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active | released | enforced
+    pledged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pledged_by: Mapped[str] = mapped_column(String(120))
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(String(500), default="")

@@ -16,6 +16,7 @@ from greenfin.ecobank.models import (
     Document,
     Operator,
     Payment,
+    Pledge,
     Project,
     ProjectShare,
     Valuation,
@@ -157,3 +158,21 @@ def project_holders(session: Session, project_id: str) -> list[tuple[ProjectShar
         .order_by(ProjectShare.joined_at, ProjectShare.id)
     )
     return [(share, deposit, asset) for share, deposit, asset in session.execute(query)]
+
+
+def active_pledge(session: Session, asset_id: str) -> Pledge | None:
+    return session.scalar(select(Pledge).where(Pledge.asset_id == asset_id, Pledge.status == "active"))
+
+
+def pledge(session: Session, pledge_id: str, *, lock: bool = False) -> Pledge | None:
+    return session.get(Pledge, pledge_id, with_for_update=lock)
+
+
+def pledges(session: Session, *, asset_id: str | None = None, bank_code: str | None = None) -> Sequence[Pledge]:
+    """Pledges, newest first, of one asset or of one bank."""
+    query = select(Pledge)
+    if asset_id is not None:
+        query = query.where(Pledge.asset_id == asset_id)
+    if bank_code is not None:
+        query = query.where(Pledge.bank_code == bank_code)
+    return session.scalars(query.order_by(Pledge.pledged_at.desc(), Pledge.id).limit(1000)).all()

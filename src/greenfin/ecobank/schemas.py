@@ -379,3 +379,38 @@ class DistributionCreate(_In):
     amount_fen: int = Field(gt=0, le=MAX_FEN, description="the dividend to share out, in fen")
     paid_on: date
     period: str = Field(min_length=1, max_length=20)
+
+
+class PledgeCreate(_In):
+    """A bank pledges an asset (or its income right) for one of its own loans."""
+
+    asset_id: str = Field(min_length=1, max_length=32)
+    loan_id: str = Field(min_length=1, max_length=32, description="a loan of the bank's own loan book")
+    amount_fen: int = Field(gt=0, le=MAX_FEN, description="the amount the pledge secures, fen")
+    pledged_right: Literal["asset", "income"] = Field("asset", description="the right itself, or its income")
+    yearly_income_fen: int | None = Field(
+        None, gt=0, le=MAX_FEN, description="the right's yearly income, fen (kinds capped on a yearly income)"
+    )
+
+
+class PledgeEnd(_In):
+    note: str = Field("", max_length=500, description="e.g. the repayment or the enforcement's reference")
+
+
+class PledgeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    asset_id: str
+    loan_id: str
+    bank_code: str
+    pledged_right: str
+    amount_fen: int
+    max_loan_fen: int
+    ltv_policy_version: str
+    status: str = Field(description="active | released | enforced")
+    pledged_at: datetime
+    pledged_by: str
+    ended_at: datetime | None
+    ended_by: str | None
+    note: str

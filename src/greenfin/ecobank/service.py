@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from greenfin.auth import rules as identity
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
+from greenfin.clock import beijing_today
 from greenfin.db import utcnow
 from greenfin.ecobank import repository as repo
 from greenfin.ecobank import rules
@@ -33,6 +34,7 @@ from greenfin.ecobank.models import (
     Document,
     Operator,
     Payment,
+    Pledge,
     Project,
     ProjectShare,
     Valuation,
@@ -56,6 +58,9 @@ from greenfin.ecobank.schemas import (
     OperatorCreate,
     PaymentCreate,
     PaymentRead,
+    PledgeCreate,
+    PledgeEnd,
+    PledgeRead,
     ProjectCreate,
     ProjectRead,
     ReversalCreate,
@@ -66,6 +71,7 @@ from greenfin.ecobank.schemas import (
     ValuationResult,
 )
 from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
+from greenfin.region import service as region
 
 M = TypeVar("M", bound=BaseModel)
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -276,7 +282,7 @@ def remaining_years(right_end: date | None, *, today: date | None = None) -> int
     """Whole years left until ``right_end`` (0 once it has passed; None without an end)."""
     if right_end is None:
         return None
-    today = today or date.today()
+    today = today or beijing_today()
     years = right_end.year - today.year - ((right_end.month, right_end.day) < (today.month, today.day))
     return max(years, 0)
 
@@ -491,8 +497,8 @@ def appraise(session: Session, principal: Principal, *, asset_id: str, valuation
         raise InvalidInput(f"GEP is accounted for forest, water and carbon-sink assets, not {asset.kind}")
     inputs = _with_asset_defaults(asset, valuation_in.method, valuation_in.inputs)
     result = calculate(valuation_in.method, inputs)
-    valued_on = valuation_in.valued_on or date.today()
-    if valued_on > date.today():
+    valued_on = valuation_in.valued_on or beijing_today()
+    if valued_on > beijing_today():
         raise InvalidInput("valued_on is in the future", errors=[{"field": "valued_on", "reason": "in the future"}])
     valuation = Valuation(
         asset_id=asset.id,
@@ -542,18 +548,13 @@ def ltv(asset: Asset, *, yearly_income_fen: int | None = None) -> LtvRead:
 
 
 def _region_counties() -> list[str]:
-    """The region's named counties (their home is moving from industry's data to ``region``)."""
-    from greenfin.industry.methodology import counties as named
-
-    return list(named())
+    """The configured region's county codes (``greenfin.region``)."""
+    return list(region.county_names())
 
 
 def county_name(code: str, lang: str) -> str:
-    """A county's name in ``lang`` (the code when unlisted); the region's names are moving to ``region``."""
-    from greenfin.industry.methodology import county_name as names
-
-    name = names(code)
-    return str(name.name_en if lang == "en" else name.name_zh)
+    """A county's name in ``lang`` (the code when it is no county of the shipped regions)."""
+    return region.county_label(code, lang)
 
 
 def kinds() -> Sequence[str]:
@@ -662,7 +663,7 @@ def reverse_payment(
         raise Conflict("this payment is reversed already")
     reversal = Payment(
         deposit_id=original.deposit_id,
-        paid_on=date.today(),
+        paid_on=beijing_today(),
         amount_fen=-original.amount_fen,
         period=original.period,
         reverses_id=original.id,
@@ -792,3 +793,79 @@ def distribute(
     session.add_all(entries)
     session.flush()
     return [PaymentRead.model_validate(entry, from_attributes=True) for entry in entries]
+
+
+# --- pledges (质押) on loans of the loan book ---------------------------------------------------------
+
+
+def pledge_asset(session: Session, principal: Principal, *, pledge_in: PledgeCreate) -> PledgeRead:
+    """A bank pledges an asset for one of its loans, within the cap of the asset's kind; one active pledge per asset."""
+    from greenfin.market import service as market
+
+    if principal.is_staff:
+        raise Forbidden("a pledge is registered by the lending bank, for a loan of its own")
+    loan = market.own_loan(session, principal, loan_id=pledge_in.loan_id)
+    asset = repo.asset_by_id(session, pledge_in.asset_id)
+    if asset is None:
+        raise NotFound(f"no ecological asset {pledge_in.asset_id}")
+    cap = ltv(asset, yearly_income_fen=pledge_in.yearly_income_fen)
+    if cap.max_loan_fen is None:
+        field = "appraised_value" if cap.basis == "appraised_value" else "yearly_income_fen"
+        raise InvalidInput(
+            f"{field}: the asset's cap is set on its {cap.basis.replace('_', ' ')}, which is not known yet",
+            errors=[{"field": field}],
+        )
+    if pledge_in.amount_fen > cap.max_loan_fen:
+        raise InvalidInput(
+            f"amount_fen: {pledge_in.amount_fen} fen is above the cap of {cap.max_loan_fen} fen "
+            f"({cap.ratio} × the {cap.basis.replace('_', ' ')}, caps {cap.policy_version})",
+            errors=[{"field": "amount_fen", "max": cap.max_loan_fen}],
+        )
+    if pledge_in.amount_fen > loan.amount_fen:
+        raise InvalidInput("amount_fen: above the loan's amount", errors=[{"field": "amount_fen"}])
+    if repo.active_pledge(session, asset.id) is not None:
+        raise Conflict("this asset is pledged already; release that pledge first")
+    pledge = Pledge(
+        asset_id=asset.id,
+        loan_id=loan.id,
+        bank_code=loan.bank_code,
+        pledged_right=pledge_in.pledged_right,
+        amount_fen=pledge_in.amount_fen,
+        max_loan_fen=cap.max_loan_fen,
+        ltv_policy_version=cap.policy_version,
+        status="active",
+        pledged_at=utcnow(),
+        pledged_by=principal.actor,
+    )
+    session.add(pledge)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the partial unique index: another pledge won the race
+        raise Conflict("this asset was pledged at the same moment by another request") from exc
+    return PledgeRead.model_validate(pledge)
+
+
+def end_pledge(session: Session, principal: Principal, *, pledge_id: str, how: str, end_in: PledgeEnd) -> PledgeRead:
+    """The lending bank releases a pledge (the loan repaid) or records its enforcement (处置)."""
+    auth.require_role(principal, "bank")
+    pledge = repo.pledge(session, pledge_id, lock=True)
+    if pledge is None or principal.is_staff or pledge.bank_code != principal.organisation_code:
+        raise NotFound(f"no pledge {pledge_id} of your bank")
+    if pledge.status != "active":
+        raise Conflict(f"the pledge is {pledge.status} already")
+    pledge.status = how
+    pledge.ended_at = utcnow()
+    pledge.ended_by = principal.actor
+    pledge.note = end_in.note
+    session.flush()
+    return PledgeRead.model_validate(pledge)
+
+
+def asset_pledges(session: Session, principal: Principal, *, asset_id: str) -> list[PledgeRead]:
+    """An asset's pledges, newest first: for its owner, its ecological bank and staff; a bank sees its own."""
+    if principal.role == "bank" and not principal.is_staff:
+        rows = [p for p in repo.pledges(session, asset_id=asset_id) if p.bank_code == principal.organisation_code]
+    else:
+        asset = get_asset(session, principal, asset_id)
+        rows = list(repo.pledges(session, asset_id=asset.id))
+    return [PledgeRead.model_validate(p) for p in rows]

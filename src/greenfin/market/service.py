@@ -1157,6 +1157,15 @@ def list_loans(
     return [LoanRead.model_validate(r) for r in rows], total
 
 
+def own_loan(session: Session, principal: Principal, *, loan_id: str) -> LoanRead:
+    """A loan of the bank's own book (NotFound for another bank's, as for a loan that does not exist)."""
+    require_role(principal, "bank")
+    loan = repository.loan(session, loan_id)
+    if loan is None or principal.is_staff or loan.bank_code != principal.organisation_code:
+        raise NotFound(f"no loan {loan_id} in your bank's book")
+    return LoanRead.model_validate(loan)
+
+
 # --- policies and interest subsidies ------------------------------------------------------------------------
 
 
