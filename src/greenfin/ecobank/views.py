@@ -7,18 +7,18 @@ an ecological bank its county, an owner its own assets) and renders a template u
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from greenfin.auth import service as auth
 from greenfin.clock import BEIJING
 from greenfin.ecobank import service
 from greenfin.http import SessionDep
 from greenfin.web.i18n import translate
+from greenfin.web.listing import export_rows
 from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
 
 router = page_router()
@@ -70,61 +70,41 @@ def registry_page(
     return response
 
 
-@router.get("/ecobank/assets.csv")
+@router.get("/ecobank/assets.{fmt}")
 def registry_export(
     session: SessionDep,
     principal: PagePrincipalDep,
     lang: LangDep,
+    fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")],
     county: Annotated[str | None, Query(max_length=6)] = None,
     kind: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    """The filtered registry as CSV (UTF-8 with BOM, so that spreadsheet programs read the Chinese)."""
+    """The filtered registry as CSV or XLSX (web/listing: the page's headings, Chinese-safe, formula-guarded)."""
     county, kind = _filters(county, kind)
     rows = service.export_assets(session, principal, county_code=county, kind=kind)
-    header = [
-        translate(key, lang)
-        for key in (
-            "eco.csv.id",
-            "eco.asset",
-            "eco.kind",
-            "eco.crop",
-            "eco.owner",
-            "eco.county",
-            "eco.village",
-            "eco.area",
-            "eco.certificate",
-            "eco.right_end",
-            "eco.value",
-            "eco.valued_on",
-        )
+    keys = (
+        *("eco.csv.id", "eco.asset", "eco.kind", "eco.crop", "eco.owner", "eco.county", "eco.village", "eco.area"),
+        *("eco.certificate", "eco.right_end", "eco.value", "eco.valued_on"),
+    )
+    table = [
+        [
+            item.id,
+            item.name,
+            translate(f"eco.kind.{item.kind}", lang),
+            item.crop or "",
+            item.owner_display,
+            service.county_name(item.county_code, lang),
+            item.village_code,
+            f"{Decimal(item.area_milli_mu) / 1000:.3f}",
+            item.certificate,
+            item.right_end.isoformat() if item.right_end else "",
+            f"{Decimal(item.value_fen) / 100:.2f}" if item.value_fen is not None else "",
+            item.valued_on.isoformat() if item.valued_on else "",
+        ]
+        for item in rows
     ]
-
-    # Written within the request's transaction (a streamed body would outlive it): 100,000 rows are ~15 MB.
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for item in rows:
-        writer.writerow(
-            [
-                item.id,
-                item.name,
-                translate(f"eco.kind.{item.kind}", lang),
-                item.crop or "",
-                item.owner_display,
-                service.county_name(item.county_code, lang),
-                item.village_code,
-                f"{Decimal(item.area_milli_mu) / 1000:.3f}",
-                item.certificate,
-                item.right_end.isoformat() if item.right_end else "",
-                f"{Decimal(item.value_fen) / 100:.2f}" if item.value_fen is not None else "",
-                item.valued_on.isoformat() if item.valued_on else "",
-            ]
-        )
-
-    filename = "ecobank-assets" + (f"-{county}" if county else "") + (f"-{kind}" if kind else "") + ".csv"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
-    return Response(buffer.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
+    header = [translate(key, lang) for key in keys]
+    return export_rows(header, table, name=translate("eco.registry_title", lang), fmt=fmt, lang=lang, total=len(table))
 
 
 @router.get("/ecobank/assets/{asset_id}", response_class=HTMLResponse)
@@ -136,6 +116,7 @@ def asset_page(
     read = service.asset_read(session, asset)
     history = service.valuations(session, principal, asset_id=asset_id)
     gep = next((v for v in history if v.method == "gep"), None)
+    pledges = service.asset_pledges(session, principal, asset_id=asset_id)
     context = {
         "asset": read,
         "kind_name": translate(f"eco.kind.{read.kind}", lang),
@@ -147,5 +128,7 @@ def asset_page(
         "documents": service.documents(session, principal, asset_id=asset_id),
         "deposits": service.deposits(session, principal, asset_id=asset_id),
         "operator_names": service.operator_names(session),
+        "pledges": pledges,
+        "bank_names": auth.organisation_names(session, {p.bank_code for p in pledges}),
     }
     return render(request, "ecobank/asset.html", context, lang=lang)
