@@ -136,6 +136,19 @@ def test_the_admin_registers_a_data_source_creates_a_user_and_a_key(page_on: Vis
     expect(first).to_contain_text(translate("action.create", "zh"))
     expect(first).to_contain_text("root")
     assert "entity_type=auth_organisation" in (page.locator("#audit-csv").get_attribute("href") or "")
+    # sortable, paged by number, and the XLSX export holds exactly the filtered rows
+    page.locator("#audit-table th a.sort[data-sort=actor]").click()
+    expect(page).to_have_url(re.compile(r"sort=actor"))
+    href = page.locator("#export-xlsx").get_attribute("href") or ""
+    assert "entity_type=auth_organisation" in href and "export=xlsx" in href
+    import io
+
+    import openpyxl
+
+    answer = page.request.get(f"{page_on.base_url}{href}")
+    rows = list(openpyxl.load_workbook(io.BytesIO(answer.body()), read_only=True).active.iter_rows(values_only=True))
+    shown = page.locator("#audit-table tbody tr[data-entity]").count()
+    assert len(rows) - 1 == shown and all(row[3] == translate("entity.auth_organisation", "zh") for row in rows[1:])
     page.click("#lang-switch")
     expect(page.locator("h1")).to_have_text(translate("admin.audit", "en"))
     page.screenshot(path="/tmp/greenfin-admin-audit.png", full_page=True)

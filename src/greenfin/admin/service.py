@@ -378,8 +378,11 @@ def audit(
     until: date | None = None,
     offset: int = 0,
     limit: int = 50,
+    sort: str = "at",
+    descending: bool = True,
 ) -> tuple[list[AuditEventRead], int]:
-    """Audit events filtered by actor, entity and Beijing days ``since``–``until`` (both included), newest first."""
+    """Audit events filtered by actor, entity and Beijing days ``since``–``until`` (both included), newest first
+    (or by ``sort``: at, actor, action, entity)."""
     _reader(principal)
     if since is not None and until is not None and until < since:
         raise InvalidInput("the end of the range lies before its start")
@@ -392,6 +395,8 @@ def audit(
         until=beijing_day_start(until + timedelta(days=1)) if until else None,
         offset=offset,
         limit=limit,
+        sort=sort if sort in auth_repository.AUDIT_SORTS else "at",
+        descending=descending,
     )
     return [AuditEventRead.model_validate(row) for row in rows], total
 

@@ -26,6 +26,7 @@ from greenfin.clock import BEIJING
 from greenfin.errors import GreenfinError, InvalidInput
 from greenfin.http import SESSION_COOKIE, SessionDep, SettingsDep
 from greenfin.web.i18n import CATALOGUE, translate
+from greenfin.web.listing import EXPORT_LIMIT, export_rows, list_query
 from greenfin.web.pages import LangDep, OptionalPagePrincipalDep, PagePrincipalDep, page_router, render
 
 router = page_router()
@@ -300,6 +301,9 @@ def _day(value: str | None) -> date | None:
         raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+AUDIT_SORTS = ("at", "actor", "action", "entity")
+
+
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
@@ -311,10 +315,12 @@ def audit_page(
     entity_id: TextQuery = None,
     since: DayQuery = None,
     until: DayQuery = None,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    """The audit log, newest first, filtered by actor, entity and a range of Beijing days; CSV export."""
+    """The audit log, newest first or by a column, filtered by actor, entity and a range of Beijing days;
+    numbered pages, a page size, and export (``?export=xlsx|csv``) of what is filtered (web/listing)."""
     filters = {"actor": actor, "entity_type": entity_type, "entity_id": entity_id, "since": since, "until": until}
+    listed = list_query(request, sorts=AUDIT_SORTS, default_sort="at", filters=filters, default_descending=True)
+    exporting = listed.export is not None
     events, total = service.audit(
         session,
         principal,
@@ -323,20 +329,43 @@ def audit_page(
         entity_id=entity_id,
         since=_day(since),
         until=_day(until),
-        offset=offset,
-        limit=AUDIT_PAGE,
+        offset=0 if exporting else listed.offset,
+        limit=EXPORT_LIMIT + 1 if exporting else listed.size,
+        sort=listed.sort or "at",
+        descending=listed.descending,
     )
+    if listed.export is not None:
+        return _export_audit(events, total, lang, listed.export)
     query = {key: str(value) for key, value in filters.items() if value}
     context = {
         "events": events,
         "total": total,
-        "offset": offset,
-        "limit": AUDIT_PAGE,
+        "listed": listed,
         "filters": filters,
         "query": query,
         "entity_types": service.audit_entity_types(session, principal),
     }
     return _page(request, "audit", principal, lang, context)
+
+
+def _export_audit(events: list[Any], total: int, lang: str, fmt: str) -> Response:
+    """The filtered audit log as a file in the list's order: time (北京时间), actor, action and entity in words,
+    the stored records as they are."""
+    keys = ("admin.audit_at", "admin.actor", "admin.action", "admin.entity", "admin.entity_id", "admin.before")
+    header = [translate(key, lang) for key in (*keys, "admin.after")]
+    rows = [
+        [
+            e.at,
+            e.actor.split(":", 1)[-1] + (f" · {translate('role.' + e.actor_role, lang)}" if e.actor_role else ""),
+            action_name(e.action, lang),
+            entity_name(e.entity_type, lang),
+            e.entity_id or "",
+            json.dumps(e.before, ensure_ascii=False, sort_keys=True) if e.before is not None else "",
+            json.dumps(e.after, ensure_ascii=False, sort_keys=True) if e.after is not None else "",
+        ]
+        for e in events
+    ]
+    return export_rows(header, rows, name=translate("admin.audit", lang), fmt=fmt, lang=lang, total=total)
 
 
 @router.get("/admin/audit.csv")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -170,6 +171,8 @@ def _audit_query(
     entity_id: str | None,
     since: datetime | None,
     until: datetime | None,
+    sort: str = "at",
+    descending: bool = True,
 ) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if actor:
@@ -182,7 +185,17 @@ def _audit_query(
         query = query.where(AuditEvent.at >= since)
     if until is not None:
         query = query.where(AuditEvent.at < until)
-    return query.order_by(AuditEvent.at.desc(), AuditEvent.id)
+    column = AUDIT_SORTS[sort]
+    return query.order_by(column.desc() if descending else column.asc(), AuditEvent.at.desc(), AuditEvent.id)
+
+
+AUDIT_SORTS: dict[str, Any] = {
+    "at": AuditEvent.at,
+    "actor": AuditEvent.actor,
+    "action": AuditEvent.action,
+    "entity": AuditEvent.entity_type,
+}
+"""The audit log's sortable columns."""
 
 
 def audit_search(
@@ -195,9 +208,19 @@ def audit_search(
     until: datetime | None,
     offset: int,
     limit: int,
+    sort: str = "at",
+    descending: bool = True,
 ) -> tuple[Sequence[AuditEvent], int]:
-    """One page of the audit log filtered by actor, entity and a time range ``[since, until)``."""
-    query = _audit_query(actor=actor, entity_type=entity_type, entity_id=entity_id, since=since, until=until)
+    """One page of the audit log filtered by actor, entity and a time range ``[since, until)``, in a column's order."""
+    query = _audit_query(
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        since=since,
+        until=until,
+        sort=sort,
+        descending=descending,
+    )
     return page_of(session, query, offset=offset, limit=limit)
 
 
