@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from greenfin.auth.models import Organisation
 from greenfin.auth.service import SYSTEM, Principal, install_audit
 from greenfin.db import make_session_factory
 from greenfin.ecobank import service
@@ -161,4 +162,5 @@ def test_two_pledges_of_one_asset_at_the_same_moment_on_postgresql(engines: dict
             cleanup.execute(delete(Certificate).where(Certificate.asset_id == asset_id))
             cleanup.execute(delete(Asset).where(Asset.id == asset_id))
             cleanup.execute(delete(Loan).where(Loan.id.in_(loans)))
+            cleanup.execute(delete(Organisation).where(Organisation.code == f"b{tag}"))  # later tests count banks
             cleanup.commit()
