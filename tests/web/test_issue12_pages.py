@@ -128,7 +128,8 @@ def test_api_docs_work_offline_with_the_password_flow(visit: Visit, region: Regi
     expect(visit.page.get_by_role("textbox", name="username:")).to_be_visible()  # the OAuth2 password flow
     expect(visit.page.get_by_text("/api/v1/auth/token").first).to_be_visible()
     visit.go("/redoc")
-    expect(visit.page.locator("h1").first).to_contain_text("greenfin")
+    # ReDoc lays out the whole document (hundreds of operations) before its title: allow a loaded machine time
+    expect(visit.page.locator("h1").first).to_contain_text("greenfin", timeout=30_000)
     local = (region.base_url + "/", "data:", "blob:")
     assert [url for url in finished if not url.startswith(local)] == []  # nothing fetched from elsewhere
     # ReDoc's footer asks for its maker's logo on a CDN; the page's policy refuses it before it leaves.
