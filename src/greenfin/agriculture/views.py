@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from greenfin.agriculture import service
 from greenfin.agriculture.methodology import FARM_TYPES
-from greenfin.agriculture.schemas import AssessmentRead, CoverageRead, FarmRead
+from greenfin.agriculture.schemas import AssessmentRead, CoverageRead, FarmConflictRead, FarmRead
 from greenfin.clock import BEIJING
 from greenfin.http import SessionDep
 from greenfin.region.service import county_label
@@ -68,9 +68,26 @@ def farm_page(
         "can_simulate": principal.is_staff or principal.role == "enterprise",
         "can_resolve": principal.role == "regulator",
         "methodology_title": service.methodology_title(assessment.methodology_version if assessment else None, lang),
-        "beijing": lambda at: f"{at.astimezone(BEIJING):%Y-%m-%d %H:%M} {translate('trust.beijing_time', lang)}",
+        "conflicts": [conflict_line(c, lang) for c in account.conflicts],
     }
     return render(request, "agriculture/farm.html", context, lang=lang)
+
+
+def conflict_line(conflict: FarmConflictRead, lang: str) -> dict[str, Any]:
+    """A held submission as the conflicts card shows it (the same card as the industrial account's)."""
+    part = "agri.conflict_baseline" if conflict.baseline else "agri.conflict_records"
+    when = f"{conflict.submitted_at.astimezone(BEIJING):%Y-%m-%d %H:%M} {translate('trust.beijing_time', lang)}"
+    return {
+        "kind": "farm",
+        "id": conflict.id,
+        "item": f"{translate('agri.conflict_year_value', lang, year=conflict.year)} · {translate(part, lang)}",
+        "held": translate(f"quality.{conflict.data_quality}", lang),
+        "held_source": f"{conflict.submitted_by.split(':', 1)[-1]} · {when}",
+        "current": translate(f"quality.{conflict.held_against}", lang),
+        "current_source": "",
+        "action": f"/agriculture/conflicts/{conflict.id}/resolve",
+        "hidden": {},
+    }
 
 
 @router.post("/agriculture/conflicts/{conflict_id}/resolve", response_class=HTMLResponse)

@@ -29,6 +29,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from greenfin.db import Base, new_id, utcnow
 
 
+def one_active_per_asset(name: str) -> Index:
+    """A partial unique index: at most one row of an asset with ``status = 'active'`` (also under concurrency)."""
+    active = text("status = 'active'")
+    return Index(name, "asset_id", unique=True, sqlite_where=active, postgresql_where=active)
+
+
 class Operator(Base):
     """An organisation acting as a county's ecological bank (两山银行 / 两山合作社)."""
 
@@ -131,15 +137,7 @@ class Deposit(Base):
     """
 
     __tablename__ = "ecobank_deposit"
-    __table_args__ = (
-        Index(
-            "uq_ecobank_deposit_active_asset",
-            "asset_id",
-            unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
-        ),
-    )
+    __table_args__ = (one_active_per_asset("uq_ecobank_deposit_active_asset"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     asset_id: Mapped[str] = mapped_column(ForeignKey("ecobank_asset.id"), index=True)
@@ -212,15 +210,7 @@ class Pledge(Base):
     """
 
     __tablename__ = "ecobank_pledge"
-    __table_args__ = (
-        Index(
-            "uq_ecobank_pledge_active_asset",
-            "asset_id",
-            unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
-        ),
-    )
+    __table_args__ = (one_active_per_asset("uq_ecobank_pledge_active_asset"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     asset_id: Mapped[str] = mapped_column(ForeignKey("ecobank_asset.id"), index=True)

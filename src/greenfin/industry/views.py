@@ -82,7 +82,14 @@ def account_page(
     years = sorted({line.year for line in account.history} | {account.year}, reverse=True)
     context = {
         "account": account,
-        "conflicts": [conflict_line(c, lang) for c in account.conflicts],
+        "conflicts": [
+            {
+                **conflict_line(c, lang),
+                "action": f"/industry/conflicts/{c.kind}/{c.id}/resolve",
+                "hidden": {"uscc": account.enterprise.uscc, "year": account.year},
+            }
+            for c in account.conflicts
+        ],
         "can_resolve": principal.role in ("regulator", "admin"),
         "resolved": request.query_params.get("resolved"),
         "years": years,
