@@ -590,6 +590,11 @@ def overview_page(
         "days": span,
         "day_choices": sorted({*OVERVIEW_DAYS, days}),
         "chosen_days": days,
+        "period_words": (
+            translate("personal.period_range", lang, first=shown_first.isoformat(), last=shown_last.isoformat())
+            if first or last
+            else translate("personal.days_recent", lang, days=span)
+        ),
         "export_query": {key: value for key, value in query.items() if value},
         "co2_kg": lambda grams: co2_kg(grams, lang),
     }

@@ -573,7 +573,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "personal.points_outstanding": ("未使用积分", "Points outstanding"),
     "personal.events": ("行为笔数", "Events"),
     "personal.events_chart": ("每日低碳行为与减排量", "Events and CO₂ avoided per day"),
-    "personal.scenario_chart": ("各场景减少碳排放（近30天）", "CO₂ avoided by scenario (last 30 days)"),
     "fin.borrower_farm": ("农业经营主体", "farm"),
 }
 

@@ -119,4 +119,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "personal.range_from": ("起始日", "From"),
     "personal.range_to": ("截止日", "To"),
     "personal.export_all_scenarios": ("当日全部场景", "all scenarios that day"),
+    "personal.range_chosen": ("自选区间", "Chosen range"),
+    "personal.active_accounts_range": ("期间活跃账户", "Active in the period"),
+    "personal.events_range": ("期间低碳行为", "Events in the period"),
+    "personal.co2_range": ("期间减少碳排放", "CO₂ avoided in the period"),
+    "personal.scenario_chart_period": ("各场景减少碳排放（{period}）", "CO₂ avoided by scenario ({period})"),
+    "personal.period_range": ("{first} 至 {last}", "{first} to {last}"),
+    "personal.days_recent": ("近 {days} 天", "last {days} days"),
 }
