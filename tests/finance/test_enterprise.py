@@ -200,3 +200,9 @@ def test_the_signed_report_states_its_sources_and_open_conflicts(session: Sessio
         "report": {**envelope["report"], "years": [{**year, "conflicts": []}, *envelope["report"]["years"][1:]]},
     }
     assert not signing.verify(tampered, public)[0]  # dropping the conflict breaks the signature
+
+
+def test_a_borrower_without_a_login_is_named_from_the_register(session: Session) -> None:
+    """Names before codes: an enterprise on the register but with no organisation of its own reads by name."""
+    _region(session)
+    assert service.resolve_borrower(session, kind="enterprise", ref=B).name == "衢州对照纸业"

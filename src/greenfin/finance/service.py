@@ -109,8 +109,10 @@ def resolve_borrower(session: Session, *, kind: str, ref: str) -> Borrower:
         farm = agriculture.find_farm(session, SYSTEM, farm_ref=ref)
         return Borrower("farm", farm.id, farm.organisation_code, farm.name)
     if kind == "enterprise":
+        from greenfin.industry import service as industry
+
         organisation = auth_repository.organisation_by_code(session, ref)
-        name = organisation.name if organisation else ref
+        name = organisation.name if organisation else (industry.enterprise_name(session, ref) or ref)
         return Borrower("enterprise", ref, ref, name)
     raise InvalidInput(f"unknown borrower kind {kind!r}; expected enterprise or farm")
 

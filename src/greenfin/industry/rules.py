@@ -252,7 +252,8 @@ def explain(f: Figures, m: Methodology, label: str | None = None) -> Explanation
         reason_zh = f"缺少正的{m.basis}或基准，无法计算 K：暂评为{zh}"
         reason_en = f"no positive {m.basis} or no benchmark, so K cannot be computed: {en} until reported"
     else:
-        reason_zh = f"{k_shown}，强度同比 {yoy_shown}：{zh}"
+        yoy_zh = "无上年数据" if change is None else yoy_shown
+        reason_zh = f"{k_shown}，强度同比 {yoy_zh}：{zh}"
         reason_en = f"{k_shown}, intensity year on year {yoy_shown}: {en}"
     return Explanation(label, k, change, checks, reason_zh, reason_en, _next_step(label, f, m))
 

@@ -143,6 +143,12 @@ def _enterprise(session: Session, principal: Principal, uscc: str) -> Any:
     return enterprise
 
 
+def enterprise_name(session: Session, uscc: str) -> str | None:
+    """The name an enterprise has on the register (None when it is not on it); identity only, no account data."""
+    enterprise = repository.enterprise_by_uscc(session, uscc)
+    return enterprise.name if enterprise is not None else None
+
+
 # --- small conversions --------------------------------------------------------------------
 
 
