@@ -116,6 +116,7 @@ def test_the_contract_end_to_end(client: TestClient, session: Session, headers_f
 
     audited = session.scalars(
         select(AuditEvent.after).where(AuditEvent.entity_type == "market_application", AuditEvent.entity_id == app_id)
+        .order_by(AuditEvent.at)
     ).all()
     assert [a["state"] for a in audited if "state" in a] == ["submitted", "accepted", "approved", "disbursed"]
     timeline = client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()
