@@ -102,7 +102,8 @@ def test_every_write_is_audited_with_before_and_after(session: Session) -> None:
     user.display_name = "Erin Chen"
     session.flush()
     events = session.scalars(
-        select(AuditEvent).where(AuditEvent.entity_type == User.__tablename__, AuditEvent.entity_id == user.id)
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == User.__tablename__, AuditEvent.entity_id == user.id)
         .order_by(AuditEvent.at)
     ).all()
     assert [event.action for event in events] == ["create", "update"]

@@ -115,7 +115,8 @@ def test_the_contract_end_to_end(client: TestClient, session: Session, headers_f
     assert after.status_code == 409
 
     audited = session.scalars(
-        select(AuditEvent.after).where(AuditEvent.entity_type == "market_application", AuditEvent.entity_id == app_id)
+        select(AuditEvent.after)
+        .where(AuditEvent.entity_type == "market_application", AuditEvent.entity_id == app_id)
         .order_by(AuditEvent.at)
     ).all()
     assert [a["state"] for a in audited if "state" in a] == ["submitted", "accepted", "approved", "disbursed"]

@@ -141,7 +141,7 @@ def test_xlsx_and_refusals(session: Session) -> None:
         balances.import_balances(session, bank, filename="x.csv", content=b"loan_no,as_of\nA,2025-01-01\n")
 
 
-def _loan(session: Session, bank: Principal, amount_fen: int, loan_no: str) -> str:
+def _loan(session: Session, bank: Principal, amount_fen: int, loan_no: str, green_use: str | None = "3") -> str:
     loan = service.report_loan(
         session,
         bank,
@@ -153,7 +153,7 @@ def _loan(session: Session, bank: Principal, amount_fen: int, loan_no: str) -> s
             rate_bp=350,
             term_months=12,
             start_date=date(2025, 6, 1),
-            green_use="3",
+            green_use=green_use,
         ),
     )
     return loan.id
@@ -264,3 +264,48 @@ def test_escalation_flags_overdue_applications(session: Session) -> None:
     assert [a.overdue_since for a in seen] == [decide_due]
     stored = session.get(Application, application.id)
     assert stored is not None and stored.consent_id is not None
+
+
+def _summary(session: Session, bank: Principal, day: date) -> dict[tuple[str, str | None], tuple[int, int]]:
+    rows = service.book_summary(session, bank, dates=[day], dimensions=["bank", "quality", "category"])
+    return {(dimension, key): (green, every) for _, dimension, _, key, green, every in rows}
+
+
+def test_the_book_summary_follows_every_write_of_balances(session: Session) -> None:
+    """Statistics read the summary; it must say what the balances say after each kind of write.
+
+    L1 is green (use 3), L2 and L3 are not. oct.csv: L1 100,000 正常, L2 5,000 关注 → green
+    100,000 of 105,000. A second file of October, L3 7,000 正常 → 100,000 of 112,000 (正常
+    100,000 of 107,000). A correction of L1 to 80,000 次级 → 80,000 of 92,000; 正常 0 of 7,000,
+    次级 80,000 of 80,000, 关注 0 of 5,000; the green use 3 holds 80,000.
+    """
+    bank = _booked(session, "L1")
+    for loan_no in ("L2", "L3"):
+        _loan(session, bank, 1_000_000, loan_no, green_use=None)
+    october = date(2025, 10, 31)
+    balances.import_balances(session, bank, filename="oct.csv", content=GOOD.encode())
+    assert _summary(session, bank, october) == {
+        ("total", None): (100_000, 105_000),
+        ("bank", "qz_bank"): (100_000, 105_000),
+        ("quality", "normal"): (100_000, 100_000),
+        ("quality", "special_mention"): (0, 5_000),
+        ("category", "3"): (100_000, 100_000),
+        ("category", None): (0, 5_000),
+    }
+    second = "loan_no,as_of,balance_fen,quality\nL3,2025-10-31,7000,正常\n"
+    balances.import_balances(session, bank, filename="oct-b.csv", content=second.encode())
+    summed = _summary(session, bank, october)
+    assert summed[("total", None)] == (100_000, 112_000) and summed[("quality", "normal")] == (100_000, 107_000)
+    corrected = "loan_no,as_of,balance_fen,quality\nL1,2025-10-31,80000,次级\n"
+    balances.import_balances(session, bank, filename="oct-c.csv", content=corrected.encode(), correction="重算")
+    assert _summary(session, bank, october) == {
+        ("total", None): (80_000, 92_000),
+        ("bank", "qz_bank"): (80_000, 92_000),
+        ("quality", "normal"): (0, 7_000),
+        ("quality", "special_mention"): (0, 5_000),
+        ("quality", "substandard"): (80_000, 80_000),
+        ("category", "3"): (80_000, 80_000),
+        ("category", None): (0, 12_000),
+    }
+    with pytest.raises(Forbidden):  # another bank's summary is not this bank's to read
+        service.book_summary(session, bank, dates=[october], bank_code="other_bank")

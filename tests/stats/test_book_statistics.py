@@ -13,17 +13,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import polars as pl
 import pytest
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from greenfin.auth.service import Principal
 from greenfin.errors import Forbidden, InvalidInput
-from greenfin.market.models import Loan, LoanBalance
+from greenfin.market import service as market
 from greenfin.stats import service
 
 WAN = 1_000_000  # fen in 1 万元
 REGULATOR = Principal(actor="r", role="regulator")
+ADMIN = Principal(actor="admin", role="admin")
 BANK_A = Principal(actor="a", role="bank", organisation_code="bank-a")
 ENTERPRISE = Principal(actor="e", role="enterprise", organisation_code="91330802MA2TEST001")
 END_2023, END_2024 = date(2023, 12, 31), date(2024, 12, 31)
@@ -74,8 +75,7 @@ def _book(session: Session, rows: list[tuple[Any, ...]] = BOOK) -> None:
                 {"bank_code": bank, "loan_no": number, "as_of": day, "balance_fen": balance, "quality": quality}
             )
             balances[-1]["import_id"] = "test"
-    session.execute(insert(Loan), loans)
-    session.execute(insert(LoanBalance), balances)
+    market.load_book(session, ADMIN, loans=loans, balances=pl.DataFrame(balances))  # the book's own write path
     session.flush()
 
 

@@ -101,8 +101,9 @@ BOOK_CHECKS = [
 answer tells nothing of others' books), a balance above the loan, a date before it."""
 
 
-def against_book(session: Session, bank_code: str, filename: str, frame: pl.DataFrame) -> None:
-    """Refuse the rows the bank's loan book contradicts (:data:`BOOK_CHECKS`), each named."""
+def against_book(session: Session, bank_code: str, filename: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Refuse the rows the bank's loan book contradicts (:data:`BOOK_CHECKS`), each named; else the rows
+    with their loans' terms and keys (``repository.LOAN_TERMS``)."""
     book = repository.loan_terms(session, bank_code)
     joined = frame.with_row_index("row", offset=2).join(book, on="loan_no", how="left", coalesce=True)
     flags = joined.select(
@@ -112,6 +113,41 @@ def against_book(session: Session, bank_code: str, filename: str, frame: pl.Data
         (pl.col("as_of") < pl.col("start_date")).alias("early"),
     )
     _refuse(filename, flags, BOOK_CHECKS)
+    return joined
+
+
+def summary_cells(rows: pl.DataFrame) -> pl.DataFrame:
+    """The ``market_book_summary`` cells of balance rows joined to their loans (columns bank_code, as_of,
+    balance_fen, quality and the keys of ``repository.LOAN_TERMS``): what
+    ``repository.refresh_book_summary`` sums in SQL, summed here from a file already in memory."""
+    keyed = rows.select(
+        "as_of",
+        "bank_code",
+        pl.col("county_code").fill_null("").alias("county"),
+        "borrower_kind",
+        pl.col("industry_code").str.slice(0, 2).fill_null("").alias("industry"),
+        "quality",
+        pl.col("green_catalogue").fill_null("").alias("catalogue"),
+        pl.col("green_use").fill_null("").alias("category"),
+        pl.when(pl.col("green_use").is_not_null()).then(pl.col("balance_fen")).otherwise(0).alias("green_fen"),
+        pl.col("balance_fen").alias("all_fen"),
+    )
+    parts = []
+    for dimension in repository.SUMMARY_DIMENSIONS:
+        keys = [] if dimension == "total" else [dimension, *(["catalogue"] if dimension == "category" else [])]
+        part = keyed.group_by("as_of", "bank_code", *keys).agg(pl.col("green_fen").sum(), pl.col("all_fen").sum())
+        parts.append(
+            part.select(
+                "as_of",
+                "bank_code",
+                pl.lit(dimension).alias("dimension"),
+                (pl.col("catalogue") if dimension == "category" else pl.lit("")).alias("catalogue"),
+                (pl.lit("") if dimension == "total" else pl.col(dimension)).alias("key"),
+                "green_fen",
+                "all_fen",
+            )
+        )
+    return pl.concat(parts)
 
 
 def parse(filename: str, content: bytes) -> pl.DataFrame:
@@ -174,7 +210,7 @@ def import_balances(
         raise Forbidden("a balance file is the bank's own report")
     frame = parse(filename, content)
     import_id = new_id()
-    inserted = write(session, bank_code, import_id, frame, filename=filename)
+    inserted, summed = write(session, bank_code, import_id, frame, filename=filename)
     corrected = 0
     if inserted < frame.height:  # some months were stored already: the same figures, or corrections
         changed = _changed(session, bank_code, frame)
@@ -192,6 +228,8 @@ def import_balances(
             corrected = changed.height
     if inserted + corrected == 0:
         return None, frame.height, 0
+    if not summed:  # a month stored before: its summary is summed again from its rows
+        repository.refresh_book_summary(session, bank_codes=[bank_code], dates=frame["as_of"].unique().to_list())
     session.add(
         BalanceImport(
             id=import_id,
@@ -239,10 +277,12 @@ def _changed(session: Session, bank_code: str, frame: pl.DataFrame) -> pl.DataFr
     )
 
 
-def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame, *, filename: str) -> int:
+def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame, *, filename: str) -> tuple[int, bool]:
     """Check the rows against the bank's loan book, then insert those not stored yet (key: bank, loan
-    number, as-of date); the number inserted."""
-    against_book(session, bank_code, filename, frame)
+    number, as-of date): the number inserted, and whether the book's summary is up to date — so it
+    is when the months are reported for the first time (their cells are added from the file); a
+    month already (partly) stored is summed again by the caller, after any correction."""
+    book = against_book(session, bank_code, filename, frame)
     full = frame.select(
         pl.lit(bank_code).alias("bank_code"),
         "loan_no",
@@ -253,9 +293,12 @@ def write(session: Session, bank_code: str, import_id: str, frame: pl.DataFrame,
     )
     fresh = not repository.has_balances(session, bank_code, frame["as_of"].unique().to_list())
     try:
-        return write_rows(session, full, fresh=fresh)
+        inserted = write_rows(session, full, fresh=fresh)
     except UniqueViolation as exc:
         raise Conflict(f"{filename}: another import of the same month ran meanwhile; send it again") from exc
+    if fresh:
+        repository.add_book_summary(session, summary_cells(book.with_columns(pl.lit(bank_code).alias("bank_code"))))
+    return inserted, fresh
 
 
 def write_rows(session: Session, full: pl.DataFrame, *, fresh: bool = False) -> int:

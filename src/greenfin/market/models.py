@@ -244,6 +244,29 @@ class LoanBalance(Base):
     import_id: Mapped[str] = mapped_column(String(32))
 
 
+class BookSummary(Base):
+    """The loan book's balances on a month-end summed per bank and per value of one dimension.
+
+    Derived from ``market_loan_balance`` joined to ``market_loan`` and kept in step by every
+    write of balances (a fresh month adds its cells; a re-sent or corrected month is summed
+    again from the rows): green-loan statistics read a few hundred cells a day instead of
+    every loan. ``dimension`` is ``total`` (key ""), county, borrower_kind, industry (GB/T
+    4754 division), quality or category (``catalogue`` and the loan's green-use code; key ""
+    for loans that are not green). An empty key stands for a value the loan does not carry.
+    """
+
+    __tablename__ = "market_book_summary"
+    __audit__ = False  # derived from the balances, which are audited per file
+
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    bank_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    catalogue: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    green_fen: Mapped[int] = mapped_column(BigInteger)
+    all_fen: Mapped[int] = mapped_column(BigInteger)
+
+
 class BalanceCorrection(Base):
     """A stored month's figure a bank corrected: the figure before and after, by which file, why."""
 

@@ -8,7 +8,22 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import and_, case, delete, false, func, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -17,6 +32,7 @@ from greenfin.market.models import (
     Application,
     ApplicationEvent,
     BalanceCorrection,
+    BookSummary,
     Loan,
     LoanBalance,
     Need,
@@ -340,16 +356,6 @@ def decided_times(session: Session) -> Sequence[Any]:
 
 # --- set-based reads of the loan book for the statistics domain --------------------------------------------
 
-BOOK_DIMENSIONS: dict[str, Any] = {
-    "bank": LoanBalance.bank_code,
-    "county": Loan.county_code,
-    "borrower_kind": Loan.borrower_kind,
-    "industry": func.substr(Loan.industry_code, 1, 2),  # GB/T 4754 division (大类): the class's first two digits
-    "quality": LoanBalance.quality,
-    "catalogue": Loan.green_catalogue,
-    "category": Loan.green_use,
-}
-
 
 def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
     """Every loan with a balance on ``as_of``: (bank, loan number, borrower kind, borrower code, industry,
@@ -418,39 +424,126 @@ def add_loans(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     session.execute(insert(Loan), list(rows))
 
 
-def book_cells(
+SUMMARY_KEYS: dict[str, Any] = {
+    "county": func.coalesce(Loan.county_code, ""),
+    "borrower_kind": Loan.borrower_kind,
+    "industry": func.coalesce(func.substr(Loan.industry_code, 1, 2), ""),  # GB/T 4754 division (大类)
+    "quality": LoanBalance.quality,
+    "catalogue": func.coalesce(Loan.green_catalogue, ""),
+    "category": func.coalesce(Loan.green_use, ""),
+}
+"""The keys of :class:`BookSummary` cells, read off a balance and its loan ("" where the loan has none)."""
+
+SUMMARY_DIMENSIONS = ("total", "county", "borrower_kind", "industry", "quality", "category")
+
+
+def refresh_book_summary(session: Session, *, bank_codes: Sequence[str], dates: Sequence[date]) -> None:
+    """Sum the summary cells of these banks' month-ends again from their balances (a set-based rebuild).
+
+    One grouping of the balances joined to their loans by every key, then one roll-up of those
+    cells per dimension; what was summed before for these banks and days is replaced.
+    """
+    if not bank_codes or not dates:
+        return
+    session.execute(
+        delete(BookSummary).where(BookSummary.bank_code.in_(list(bank_codes)), BookSummary.as_of.in_(list(dates)))
+    )
+    green = func.sum(case((Loan.green_use.is_not(None), LoanBalance.balance_fen), else_=0))
+    keys = [expression.label(name) for name, expression in SUMMARY_KEYS.items()]
+    cells = (
+        select(LoanBalance.as_of, LoanBalance.bank_code, *keys, green.label("green_fen"),
+               func.sum(LoanBalance.balance_fen).label("all_fen"))
+        .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
+        .where(LoanBalance.bank_code.in_(list(bank_codes)), LoanBalance.as_of.in_(list(dates)))
+        .group_by(LoanBalance.as_of, LoanBalance.bank_code, *SUMMARY_KEYS.values())
+        .cte("cells")
+    )  # fmt: skip
+    empty = literal_column("''", String)
+    rollups = []
+    for dimension in SUMMARY_DIMENSIONS:
+        catalogue = cells.c.catalogue if dimension == "category" else empty
+        key = empty if dimension == "total" else cells.c[dimension]
+        grouping = [cells.c.as_of, cells.c.bank_code, *([] if dimension == "total" else [key])]
+        if dimension == "category":
+            grouping.append(catalogue)
+        rollups.append(
+            select(
+                cells.c.as_of,
+                cells.c.bank_code,
+                literal_column(f"'{dimension}'", String),
+                catalogue,
+                key,
+                func.sum(cells.c.green_fen),
+                func.sum(cells.c.all_fen),
+            ).group_by(*grouping)
+        )
+    columns = ["as_of", "bank_code", "dimension", "catalogue", "key", "green_fen", "all_fen"]
+    with postgres_settings(session):
+        session.execute(insert(BookSummary).from_select(columns, union_all(*rollups)))
+
+
+def add_book_summary(session: Session, cells: pl.DataFrame) -> None:
+    """Insert summary cells (``balances.summary_cells``) of month-ends not summed before (a fresh month)."""
+    if cells.height:
+        session.execute(insert(BookSummary), cells.to_dicts())
+
+
+def book_summary(
     session: Session, *, dates: Sequence[date], dimensions: Sequence[str], bank_code: str | None
 ) -> list[tuple[Any, ...]]:
-    """Green and all-loan balances on ``dates`` summed per day and per combination of ``dimensions``
-    (names of :data:`BOOK_DIMENSIONS`): rows (as_of, *keys, green fen, all fen).
-
-    One join of the dates' balances to their loans and one grouping, however many dimensions:
-    the caller rolls the cells up to each dimension (far fewer cells than loans).
-    """
-    keys = [BOOK_DIMENSIONS[name].label(name) for name in dimensions]
-    green = func.sum(case((Loan.green_use.is_not(None), LoanBalance.balance_fen), else_=0))
+    """Green and all-loan balances on ``dates`` per dimension value, over the region or one bank: rows
+    (as_of, dimension, catalogue, key, green fen, all fen); always the ``total`` rows, and ``bank``
+    rows (key: the bank) when asked. A few hundred cells a day, whatever the size of the book."""
+    stored = [name for name in dimensions if name in SUMMARY_DIMENSIONS and name != "total"]
     query = (
-        select(LoanBalance.as_of, *keys, green, func.sum(LoanBalance.balance_fen))
-        .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
-        .where(LoanBalance.as_of.in_(list(dates)))
-        .group_by(LoanBalance.as_of, *keys)
+        select(
+            BookSummary.as_of,
+            BookSummary.dimension,
+            BookSummary.catalogue,
+            BookSummary.key,
+            func.sum(BookSummary.green_fen),
+            func.sum(BookSummary.all_fen),
+        )
+        .where(BookSummary.as_of.in_(list(dates)), BookSummary.dimension.in_(["total", *stored]))
+        .group_by(BookSummary.as_of, BookSummary.dimension, BookSummary.catalogue, BookSummary.key)
     )
     if bank_code is not None:
-        query = query.where(LoanBalance.bank_code == bank_code)
-    with postgres_settings(session):
-        return [tuple(row) for row in session.execute(query)]
+        query = query.where(BookSummary.bank_code == bank_code)
+    rows = [tuple(row) for row in session.execute(query)]
+    if "bank" in dimensions:
+        scope = [] if bank_code is None else [BookSummary.bank_code == bank_code]
+        by_bank = select(
+            BookSummary.as_of,
+            literal_column("'bank'", String),
+            literal_column("''", String),
+            BookSummary.bank_code,
+            BookSummary.green_fen,
+            BookSummary.all_fen,
+        ).where(BookSummary.as_of.in_(list(dates)), BookSummary.dimension == "total", *scope)
+        rows.extend(tuple(row) for row in session.execute(by_bank))
+    return rows
 
 
-LOAN_TERMS = {"loan_no": pl.Utf8, "amount_fen": pl.Int64, "start_date": pl.Date}
+LOAN_TERMS = {
+    "loan_no": pl.Utf8,
+    "amount_fen": pl.Int64,
+    "start_date": pl.Date,
+    "county_code": pl.Utf8,
+    "borrower_kind": pl.Utf8,
+    "industry_code": pl.Utf8,
+    "green_catalogue": pl.Utf8,
+    "green_use": pl.Utf8,
+}
 
 
 def loan_terms(session: Session, bank_code: str) -> pl.DataFrame:
-    """Loan number, amount and start date of every loan of a bank: what a balance file is checked against.
+    """Loan number, amount, start date and the statistics' keys (county, borrower kind, industry, green
+    use) of every loan of a bank: what a balance file is checked against and summed by.
 
     Read straight into a frame (PostgreSQL ``COPY … TO STDOUT``; SQLite's cursor): a bank's
     book holds up to millions of loans.
     """
-    sql = "SELECT loan_no, amount_fen, start_date FROM market_loan WHERE bank_code = "
+    sql = f"SELECT {', '.join(LOAN_TERMS)} FROM market_loan WHERE bank_code = "
     raw: Any = session.connection().connection.dbapi_connection
     if session.get_bind().dialect.name == "postgresql":
         buffer = io.BytesIO()
@@ -462,7 +555,7 @@ def loan_terms(session: Session, bank_code: str) -> pl.DataFrame:
         buffer.seek(0)
         return pl.read_csv(buffer, has_header=False, new_columns=list(LOAN_TERMS), schema=LOAN_TERMS)
     rows = raw.execute(f"{sql}?", (bank_code,)).fetchall()
-    frame = pl.DataFrame(rows, schema={"loan_no": pl.Utf8, "amount_fen": pl.Int64, "start_date": pl.Utf8}, orient="row")
+    frame = pl.DataFrame(rows, schema={**LOAN_TERMS, "start_date": pl.Utf8}, orient="row")
     return frame.with_columns(pl.col("start_date").str.to_date("%Y-%m-%d"))
 
 

@@ -1316,7 +1316,7 @@ def record_bulk(session: Session, principal: Principal, *, action: str, entity_i
 
 # --- set-based reads of the loan book (the statistics domain's source) --------------------------------------
 
-BOOK_DIMENSIONS = tuple(repository.BOOK_DIMENSIONS)
+BOOK_DIMENSIONS = ("bank", *(name for name in repository.SUMMARY_DIMENSIONS if name != "total"))
 
 
 def _book_scope(principal: Principal, bank_code: str | None) -> str | None:
@@ -1339,7 +1339,7 @@ def book_loans_on(
     boolean —, balance fen). For one bank's book the second list is (borrower code, balance fen
     over every bank) of that bank's borrowers — the denominator of attribution, always the whole
     region's; for the region's book it is None (the loans hold every borrower's balance).
-    Scoped as :func:`book_cells`.
+    Scoped as :func:`book_summary`.
     """
     scope = _book_scope(principal, bank_code)
     loans = repository.book_loans_on(session, as_of=as_of, bank_code=scope)
@@ -1362,6 +1362,9 @@ def load_book(session: Session, principal: Principal, *, loans: Sequence[dict[st
     if loans:
         repository.add_loans(session, loans)
     written = write_rows(session, balances)
+    repository.refresh_book_summary(
+        session, bank_codes=balances["bank_code"].unique().to_list(), dates=balances["as_of"].unique().to_list()
+    )
     record(
         session,
         principal,
@@ -1373,7 +1376,7 @@ def load_book(session: Session, principal: Principal, *, loans: Sequence[dict[st
     return written
 
 
-def book_cells(
+def book_summary(
     session: Session,
     principal: Principal,
     *,
@@ -1381,20 +1384,24 @@ def book_cells(
     dimensions: Sequence[str] = (),
     bank_code: str | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Green and all-loan balances (fen) on ``dates``, summed per day and per combination of
-    ``dimensions``: rows (as_of, *keys, green fen, all fen), one join and one grouping.
+    """Green and all-loan balances (fen) on ``dates`` per value of each of ``dimensions``: rows
+    (as_of, dimension, catalogue, key, green fen, all fen), with the ``total`` rows always.
 
     ``dimensions`` name :data:`BOOK_DIMENSIONS` (bank, county, borrower_kind, industry — the
-    GB/T 4754 division —, quality, catalogue, category); the caller rolls the cells up to each
-    dimension. A loan is green when it carries a green use code. Regulators read the region
-    (or one bank), a bank only its own book.
+    GB/T 4754 division —, quality, category: the loan's catalogue and green-use code); a key
+    the loan does not carry is None. A loan is green when it carries a green use code. Read off
+    the summary kept in step with every balance write (``market_book_summary``). Regulators
+    read the region (or one bank), a bank only its own book.
     """
-    unknown = [name for name in dimensions if name not in repository.BOOK_DIMENSIONS]
+    unknown = [name for name in dimensions if name not in BOOK_DIMENSIONS]
     if unknown:
         raise InvalidInput(f"unknown loan-book dimension {unknown[0]!r}; known: {', '.join(BOOK_DIMENSIONS)}")
     scope = _book_scope(principal, bank_code)
-    rows = repository.book_cells(session, dates=dates, dimensions=dimensions, bank_code=scope)
-    return [(*row[:-2], int(row[-2] or 0), int(row[-1] or 0)) for row in rows]
+    rows = repository.book_summary(session, dates=dates, dimensions=dimensions, bank_code=scope)
+    return [
+        (day, dimension, catalogue or None, key or None, int(green or 0), int(every or 0))
+        for day, dimension, catalogue, key, green, every in rows
+    ]
 
 
 GREEN_LOAN_COLUMNS = (
@@ -1418,6 +1425,6 @@ def green_loans_on(
 ) -> list[tuple[Any, ...]]:
     """Every green loan with a balance on a day, with its project's total investment and annual CO2
     reduction (for environmental benefits): rows in the order of :data:`GREEN_LOAN_COLUMNS`.
-    Scoped as :func:`book_cells`."""
+    Scoped as :func:`book_summary`."""
     scope = _book_scope(principal, bank_code)
     return repository.green_loans_on(session, as_of=as_of, bank_code=scope)

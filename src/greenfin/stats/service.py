@@ -312,14 +312,6 @@ CATALOGUE_ALIASES = {"2019": "gic-2019", "2024": "glt-2024", "2025": "gfs-2025"}
 """The market's catalogue version names (the year) read as the statistics domain's versions."""
 UNMAPPED = "unmapped"
 _RELATION_ORDER = {"exact": 0, "narrower": 1, "broader": 2, "overlap": 3}
-_GROUP_COLUMNS = {
-    "category": ("catalogue", "category"),
-    "bank": ("bank",),
-    "county": ("county",),
-    "borrower_kind": ("borrower_kind",),
-    "industry": ("industry",),
-    "quality": ("quality",),
-}
 
 
 @cache
@@ -425,16 +417,24 @@ def _book_figures(
     if not 1 <= category_level <= 4:
         raise InvalidInput("category_level is 1 (top level) to 4", errors=[{"field": "category_level"}])
     dates = _comparison_dates(as_ofs, base)
-    columns = list(dict.fromkeys(c for dimension in by for c in _GROUP_COLUMNS[dimension]))
-    rows = market.book_cells(session, principal, dates=dates, dimensions=columns, bank_code=bank_code)
+    rows = market.book_summary(session, principal, dates=dates, dimensions=by, bank_code=bank_code)
     cells = pl.DataFrame(
         rows,
-        schema={"as_of": pl.Date, **dict.fromkeys(columns, pl.Utf8), "green": pl.Int64, "all": pl.Int64},
+        schema={
+            "as_of": pl.Date,
+            "dimension": pl.Utf8,
+            "catalogue": pl.Utf8,
+            "key": pl.Utf8,
+            "green": pl.Int64,
+            "all": pl.Int64,
+        },
         orient="row",
     )
     totals: dict[date, Balances] = {
         day: Balances(green, every)
-        for day, green, every in cells.group_by("as_of").agg(pl.col("green").sum(), pl.col("all").sum()).iter_rows()
+        for day, green, every in cells.filter(pl.col("dimension") == "total")
+        .select("as_of", "green", "all")
+        .iter_rows()
     }
     missing = [day for day in (*as_ofs, *([base] if base else [])) if day not in totals]
     if missing and (base in missing or len(as_ofs) == 1):
@@ -444,15 +444,17 @@ def _book_figures(
         )
     grouped: dict[str, dict[str | None, dict[date, tuple[int, int]]]] = {}
     for dimension in by:
+        source = cells.filter(pl.col("dimension") == dimension)
         if dimension == "category":
-            pairs = cells.select("catalogue", "category").unique()
+            pairs = source.select("catalogue", "key").unique()
             keys = [_category_in(c, code, version, category_level) for c, code in pairs.iter_rows()]
-            mapped = pairs.with_columns(pl.Series("key", keys, dtype=pl.Utf8))
-            source = cells.join(mapped, on=["catalogue", "category"], how="left", nulls_equal=True).filter(
-                pl.col("category").is_not_null()
+            mapped = pairs.with_columns(pl.Series("mapped", keys, dtype=pl.Utf8))
+            source = (
+                source.join(mapped, on=["catalogue", "key"], how="left", nulls_equal=True)
+                .filter(pl.col("key").is_not_null())
+                .drop("key")
+                .rename({"mapped": "key"})
             )
-        else:
-            source = cells.rename({dimension: "key"})
         rolled = source.group_by("as_of", "key").agg(pl.col("green").sum(), pl.col("all").sum())
         groups: dict[str | None, dict[date, tuple[int, int]]] = defaultdict(dict)
         for day, key, green, every in rolled.iter_rows():
