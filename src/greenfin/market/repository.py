@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -27,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from greenfin.db import postgres_settings
+from greenfin.db import postgres_settings, read_frame
 from greenfin.market.models import (
     Application,
     ApplicationEvent,
@@ -357,30 +356,31 @@ def decided_times(session: Session) -> Sequence[Any]:
 # --- set-based reads of the loan book for the statistics domain --------------------------------------------
 
 
-def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
-    """Every loan with a balance on ``as_of``: (bank, loan number, borrower kind, borrower code, industry,
-    green (a boolean), balance fen)."""
+BOOK_LOAN_COLUMNS = {
+    "bank_code": pl.Utf8,
+    "loan_no": pl.Utf8,
+    "borrower_kind": pl.Utf8,
+    "borrower_code": pl.Utf8,
+    "industry_code": pl.Utf8,
+    "green_use": pl.Utf8,
+    "balance_fen": pl.Int64,
+}
+
+
+def book_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> pl.DataFrame:
+    """Every loan with a balance on ``as_of`` (:data:`BOOK_LOAN_COLUMNS`), read straight into a frame."""
     query = (
-        select(
-            Loan.bank_code,
-            Loan.loan_no,
-            Loan.borrower_kind,
-            Loan.borrower_code,
-            Loan.industry_code,
-            Loan.green_use.is_not(None),
-            LoanBalance.balance_fen,
-        )
+        select(*(getattr(LoanBalance if name == "balance_fen" else Loan, name) for name in BOOK_LOAN_COLUMNS))
         .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
         .where(LoanBalance.as_of == as_of)
     )
     if bank_code is not None:
         query = query.where(LoanBalance.bank_code == bank_code)
-    with postgres_settings(session):
-        return [tuple(row) for row in session.execute(query)]
+    return read_frame(session, query, BOOK_LOAN_COLUMNS)
 
 
-def borrower_balances_on(session: Session, *, as_of: date, lender: str) -> list[tuple[Any, ...]]:
-    """(borrower code, balance fen over every bank) on ``as_of`` of the borrowers of one bank."""
+def borrower_balances_on(session: Session, *, as_of: date, lender: str) -> pl.DataFrame:
+    """(borrower_code, borrower_fen: balance over every bank) on ``as_of`` of the borrowers of one bank."""
     theirs = select(Loan.borrower_code).where(Loan.bank_code == lender)
     query = (
         select(Loan.borrower_code, func.sum(LoanBalance.balance_fen))
@@ -388,8 +388,7 @@ def borrower_balances_on(session: Session, *, as_of: date, lender: str) -> list[
         .where(LoanBalance.as_of == as_of, Loan.borrower_code.in_(theirs))
         .group_by(Loan.borrower_code)
     )
-    with postgres_settings(session):
-        return [tuple(row) for row in session.execute(query)]
+    return read_frame(session, query, {"borrower_code": pl.Utf8, "borrower_fen": pl.Int64})
 
 
 def green_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
@@ -538,25 +537,10 @@ LOAN_TERMS = {
 
 def loan_terms(session: Session, bank_code: str) -> pl.DataFrame:
     """Loan number, amount, start date and the statistics' keys (county, borrower kind, industry, green
-    use) of every loan of a bank: what a balance file is checked against and summed by.
-
-    Read straight into a frame (PostgreSQL ``COPY … TO STDOUT``; SQLite's cursor): a bank's
-    book holds up to millions of loans.
-    """
-    sql = f"SELECT {', '.join(LOAN_TERMS)} FROM market_loan WHERE bank_code = "
-    raw: Any = session.connection().connection.dbapi_connection
-    if session.get_bind().dialect.name == "postgresql":
-        buffer = io.BytesIO()
-        with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}%s) TO STDOUT (FORMAT csv)", (bank_code,)) as copy:
-            for chunk in copy:
-                buffer.write(chunk)
-        if not buffer.getbuffer().nbytes:
-            return pl.DataFrame(schema=LOAN_TERMS)
-        buffer.seek(0)
-        return pl.read_csv(buffer, has_header=False, new_columns=list(LOAN_TERMS), schema=LOAN_TERMS)
-    rows = raw.execute(f"{sql}?", (bank_code,)).fetchall()
-    frame = pl.DataFrame(rows, schema={**LOAN_TERMS, "start_date": pl.Utf8}, orient="row")
-    return frame.with_columns(pl.col("start_date").str.to_date("%Y-%m-%d"))
+    use) of every loan of a bank: what a balance file is checked against and summed by. Read straight
+    into a frame: a bank's book holds up to millions of loans."""
+    query = select(*(getattr(Loan, name) for name in LOAN_TERMS)).where(Loan.bank_code == bank_code)
+    return read_frame(session, query, LOAN_TERMS)
 
 
 def has_balances(session: Session, bank_code: str, dates: Sequence[date]) -> bool:

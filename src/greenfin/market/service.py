@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from sqlalchemy.orm import Session
 
 from greenfin.auth import repository as auth_repository
@@ -1332,22 +1333,20 @@ def _book_scope(principal: Principal, bank_code: str | None) -> str | None:
 
 def book_loans_on(
     session: Session, principal: Principal, *, as_of: date, bank_code: str | None = None
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None]:
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """Every loan with a balance on a day, and its borrowers' balances over the region's whole book.
 
-    Loans are rows (bank, loan number, borrower kind, borrower code, industry, green — a
-    boolean —, balance fen). For one bank's book the second list is (borrower code, balance fen
-    over every bank) of that bank's borrowers — the denominator of attribution, always the whole
-    region's; for the region's book it is None (the loans hold every borrower's balance).
-    Scoped as :func:`book_summary`.
+    Loans are a frame of ``repository.BOOK_LOAN_COLUMNS`` (bank, loan number, borrower kind and
+    code, industry, green use, balance fen). For one bank's book the second frame is
+    (borrower_code, borrower_fen: balance over every bank) of that bank's borrowers — the
+    denominator of attribution, always the whole region's; for the region's book it is None
+    (the loans hold every borrower's balance). Scoped as :func:`book_summary`.
     """
     scope = _book_scope(principal, bank_code)
     loans = repository.book_loans_on(session, as_of=as_of, bank_code=scope)
     if scope is None:
         return loans, None
-    return loans, [
-        (code, int(fen)) for code, fen in repository.borrower_balances_on(session, as_of=as_of, lender=scope)
-    ]
+    return loans, repository.borrower_balances_on(session, as_of=as_of, lender=scope)
 
 
 def load_book(session: Session, principal: Principal, *, loans: Sequence[dict[str, Any]], balances: Any) -> int:

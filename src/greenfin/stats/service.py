@@ -600,24 +600,12 @@ def _emissions_frame(
     session: Session, principal: Principal, *, as_of: date, year: int | None, bank_code: str | None, version: str
 ) -> tuple[pl.DataFrame, int]:
     """One row per loan: its source, attribution factor, attributed scope 1 and 2 grams and data-quality score."""
-    rows, borrowers = market.book_loans_on(session, principal, as_of=as_of, bank_code=bank_code)
-    loans = pl.DataFrame(
-        rows,
-        schema={
-            "bank_code": pl.Utf8,
-            "loan_no": pl.Utf8,
-            "borrower_kind": pl.Utf8,
-            "borrower_code": pl.Utf8,
-            "industry_code": pl.Utf8,
-            "green": pl.Boolean,
-            "balance_fen": pl.Int64,
-        },
-        orient="row",
-    )
+    loans, borrowers = market.book_loans_on(session, principal, as_of=as_of, bank_code=bank_code)
+    loans = loans.with_columns(pl.col("green_use").is_not_null().alias("green")).drop("green_use")
     if borrowers is None:  # the region's book: every borrower's loans are here
         totals = loans.group_by("borrower_code").agg(pl.col("balance_fen").sum().alias("borrower_fen"))
     else:
-        totals = pl.DataFrame(borrowers, schema={"borrower_code": pl.Utf8, "borrower_fen": pl.Int64}, orient="row")
+        totals = borrowers
     loans = loans.join(totals, on="borrower_code", how="left")
     used_year, accounts = _accounts_of(session, principal, as_of, year)
     table = pl.DataFrame(
