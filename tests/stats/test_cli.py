@@ -84,6 +84,16 @@ def test_pcaf_table_5_5_through_the_contract() -> None:
     assert '"scope1_t": 6100.000000' in result.stdout  # six places: tonnes to the gram
 
 
+def test_the_pboc_project_rule_through_the_contract() -> None:
+    """A 2,000 万元 loan in a project of 8,000 万元 total investment (PBoC rule): 25 % of 10,000 t → 2,500 t."""
+    result = _run([_exposure(outstanding=20_000_000, denominator=80_000_000, scope1_t=10000, attribution="pboc")])
+    assert result.exit_code == 0, result.stderr
+    item = json.loads(result.stdout, parse_float=Decimal)["items"][0]
+    assert (item["attribution"], item["attribution_factor"], item["scope1_t"]) == ("pboc", D("0.25"), D(2500))
+    refused = _run([_exposure(asset_class="motor_vehicle", denominator=None, attribution="pboc")])
+    assert refused.exit_code == 2 and refused.stdout == ""
+
+
 def test_rounding_and_missing_optional_values() -> None:
     """By hand: 1 ÷ 3 = 0.333333 (6 places); × 10 t = 3.333333 t; scope 3 absent → null, total 0.
 
@@ -137,7 +147,10 @@ def test_empty_list() -> None:
         ([_exposure(data_quality=6)], "item 0: data_quality must be at most 5"),
         ([_exposure(data_quality=2.0)], "item 0: data_quality"),
         ([_exposure(asset_class="sovereign_debt")], "item 0: asset_class"),
-        ([_exposure(denominator=None)], "item 0: denominator is null; only a motor_vehicle loan may omit it"),
+        (
+            [_exposure(denominator=None)],
+            "item 0: denominator is null; only a motor_vehicle loan attributed by PCAF may omit it",
+        ),
         ([{k: v for k, v in _exposure().items() if k != "scope2_t"}], "item 0: scope2_t is missing"),
         ([_exposure(colour="green")], "item 0: colour is not an accepted key"),
         ([_exposure(id="")], "item 0: id"),

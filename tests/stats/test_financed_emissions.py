@@ -120,6 +120,21 @@ def test_motor_vehicle_of_unknown_value_is_attributed_in_full() -> None:
         attribution_factor("mortgage", D(1), None)
 
 
+def test_the_pboc_project_rule_is_a_named_alternative() -> None:
+    """PBoC: a 2,000 万元 loan to a project of 8,000 万元 total investment carries 2,000 ÷ 8,000 = 25 % of
+    its 10,000 t → 2,500 t, whatever the asset class; the project's investment cannot be omitted."""
+    item = financed_emissions(
+        Exposure("p", "business_loan", D(20_000_000), D(80_000_000), D(10000), D(400), attribution="pboc")
+    )
+    assert (item.attribution, item.attribution_factor, item.scope1_t, item.scope2_t) == (
+        "pboc", D("0.25"), D(2500), D(100)
+    )  # fmt: skip
+    with pytest.raises(InvalidInput, match="project's total investment"):
+        attribution_factor("motor_vehicle", D(1), None, "pboc")
+    with pytest.raises(InvalidInput, match="unknown attribution"):
+        attribution_factor("business_loan", D(1), D(2), "equal_share")  # type: ignore[arg-type]
+
+
 def test_factor_above_one_is_capped_and_flagged() -> None:
     """Outstanding 120 on a home valued 100 at origination: factor 1.2 → capped at 1 (see docs)."""
     item = financed_emissions(Exposure("m", "mortgage", D(120), D(100), D(2), D(1)))

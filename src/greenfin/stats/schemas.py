@@ -24,7 +24,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from greenfin.stats.rules import AssetClass, FinancedEmissions, PortfolioTotals
+from greenfin.stats.rules import AssetClass, Attribution, FinancedEmissions, PortfolioTotals
 
 MAX_AMOUNT = Decimal(10) ** 18  # currency units; far above any loan, refuses absurd exponents
 MAX_TONNES = Decimal(10) ** 11  # tCO2e a year; world emissions are about 5.7 × 10^10 t
@@ -97,6 +97,11 @@ class ExposureIn(BaseModel):
     credits_generated_t: Tonnes | None = Field(
         default=None, description="Carbon credits the borrower generated, tCO2e."
     )
+    attribution: Attribution = Field(
+        default="pcaf",
+        description="pcaf: outstanding ÷ the asset class's denominator; pboc: outstanding ÷ the project's total "
+        "investment given as the denominator (the PBoC's project rule).",
+    )
 
 
 class ExposureList(RootModel[Annotated[list[ExposureIn], Field(max_length=MAX_EXPOSURES)]]):
@@ -143,6 +148,7 @@ def item_out(item: FinancedEmissions) -> dict[str, Any]:
     return {
         "id": item.id,
         "asset_class": item.asset_class,
+        "attribution": item.attribution,
         "attribution_factor": _rounded(item.attribution_factor, PLACES["attribution_factor"]),
         "capped": item.capped,
         "scope1_t": _tonnes(item.scope1_t),

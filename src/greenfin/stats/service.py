@@ -257,10 +257,9 @@ def _exposures(data: Any) -> list[Exposure]:
             first = {str(e["loc"][0]) if e["loc"] else "": e for e in reversed(exc.errors())}  # one per key
             problems.extend(_problem(row, e) for e in reversed(first.values()))
             continue
-        if item.denominator is None and item.asset_class != "motor_vehicle":
-            problems.append(
-                {"row": row, "column": "denominator", "reason": "is null; only a motor_vehicle loan may omit it"}
-            )
+        if item.denominator is None and (item.asset_class != "motor_vehicle" or item.attribution == "pboc"):
+            reason = "is null; only a motor_vehicle loan attributed by PCAF may omit it"
+            problems.append({"row": row, "column": "denominator", "reason": reason})
         elif item.id in seen:
             problems.append({"row": row, "column": "id", "reason": f"{item.id!r} appears more than once"})
         else:
@@ -278,6 +277,7 @@ def _exposures(data: Any) -> list[Exposure]:
                     item.data_quality,
                     item.credits_retired_t,
                     item.credits_generated_t,
+                    item.attribution,
                 )
             )
     if problems:
