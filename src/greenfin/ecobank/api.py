@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Query, UploadFile
+from fastapi import APIRouter, Body, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from greenfin.ecobank import service
@@ -17,6 +17,7 @@ from greenfin.ecobank.schemas import (
     DepositCreate,
     DepositRead,
     DistributionCreate,
+    DocumentKind,
     DocumentRead,
     LtvRead,
     Method,
@@ -119,8 +120,16 @@ def valuations(asset_id: str, principal: PrincipalDep, session: SessionDep) -> l
 
 
 @router.post("/assets/{asset_id}/documents", response_model=DocumentRead, status_code=201)
-async def add_document(asset_id: str, file: UploadFile, principal: PrincipalDep, session: SessionDep) -> DocumentRead:
-    """Store a file of the asset (certificate scan, contract, survey) with its SHA-256."""
+async def add_document(
+    asset_id: str,
+    file: UploadFile,
+    principal: PrincipalDep,
+    session: SessionDep,
+    kind: Annotated[
+        DocumentKind, Form(description="certificate, contract, survey, pledge_consent (the owner's consent) or other")
+    ] = "other",
+) -> DocumentRead:
+    """Store a file of the asset (certificate, contract, survey, the owner's consent to a pledge) with its SHA-256."""
     content = await file.read()
     document = service.add_document(
         session,
@@ -129,6 +138,7 @@ async def add_document(asset_id: str, file: UploadFile, principal: PrincipalDep,
         filename=file.filename or "document",
         content_type=file.content_type or "application/octet-stream",
         content=content,
+        kind=kind,
     )
     return DocumentRead.model_validate(document, from_attributes=True)
 

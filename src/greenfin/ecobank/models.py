@@ -13,9 +13,9 @@ valuer and the date; the asset carries its latest appraised value for the lists.
 An **operator** is an organisation acting as the ecological bank of a county (常山两山银行):
 its staff register and value that county's assets.
 
-Pledges (next step) will reference a loan of the loan book by id: ``ecobank_pledge
-(asset_id, loan_id, amount_fen, ltv_policy_version, pledged_at, released_at)`` with a
-partial unique index on ``asset_id`` where ``released_at IS NULL`` (one live pledge per asset).
+A **pledge** secures a loan of the loan book (by id) with an asset or its income right:
+one active pledge per asset (a partial unique index), each backed by the owner's signed
+consent — a document of the asset of kind ``pledge_consent``, used by one pledge only.
 """
 
 from __future__ import annotations
@@ -102,6 +102,12 @@ class Document(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(
+        String(20),
+        default="other",
+        server_default="other",
+        doc="certificate | contract | survey | pledge_consent | other",
+    )
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by: Mapped[str] = mapped_column(String(120))
@@ -220,6 +226,9 @@ class Pledge(Base):
     amount_fen: Mapped[int] = mapped_column(BigInteger, doc="the amount the pledge secures")
     max_loan_fen: Mapped[int] = mapped_column(BigInteger, doc="the cap it was checked against")
     ltv_policy_version: Mapped[str] = mapped_column(String(20))
+    consent_document_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ecobank_document.id"), unique=True, doc="the owner's signed consent (质押同意书), one pledge each"
+    )
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | released | enforced
     pledged_at: Mapped[datetime] = mapped_column(default=utcnow)
     pledged_by: Mapped[str] = mapped_column(String(120))

@@ -164,6 +164,10 @@ def active_pledge(session: Session, asset_id: str) -> Pledge | None:
     return session.scalar(select(Pledge).where(Pledge.asset_id == asset_id, Pledge.status == "active"))
 
 
+def pledge_by_consent(session: Session, document_id: str) -> Pledge | None:
+    return session.scalar(select(Pledge).where(Pledge.consent_document_id == document_id))
+
+
 def pledge(session: Session, pledge_id: str, *, lock: bool = False) -> Pledge | None:
     return session.get(Pledge, pledge_id, with_for_update=lock)
 

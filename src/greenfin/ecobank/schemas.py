@@ -22,6 +22,8 @@ AssetKind = Literal[
 ]
 assert tuple(AssetKind.__args__) == ASSET_KINDS  # type: ignore[attr-defined]  # one list of kinds
 Method = Literal["income", "market", "cost", "gep"]
+DocumentKind = Literal["certificate", "contract", "survey", "pledge_consent", "other"]
+DOCUMENT_KINDS: tuple[str, ...] = DocumentKind.__args__  # type: ignore[attr-defined]
 OwnerKind = Literal["collective", "farmer"]
 
 MAX_FEN = 10**15  # 10 万亿元: above any single asset, payment or rent
@@ -214,6 +216,8 @@ class DocumentRead(BaseModel):
     content_type: str
     size_bytes: int
     sha256: str
+    kind: DocumentKind = Field(description="certificate, contract, survey, pledge_consent (the owner's signed consent "
+                                           "to a pledge) or other")  # fmt: skip
     uploaded_at: datetime
     uploaded_by: str
 
@@ -391,6 +395,12 @@ class PledgeCreate(_In):
     yearly_income_fen: int | None = Field(
         None, gt=0, le=MAX_FEN, description="the right's yearly income, fen (kinds capped on a yearly income)"
     )
+    consent_document_id: str = Field(
+        min_length=1,
+        max_length=32,
+        description="the owner's signed consent to this pledge: a document of the asset of kind pledge_consent, "
+        "not used by another pledge",
+    )
 
 
 class PledgeEnd(_In):
@@ -408,6 +418,7 @@ class PledgeRead(BaseModel):
     amount_fen: int
     max_loan_fen: int
     ltv_policy_version: str
+    consent_document_id: str | None = Field(description="the owner's signed consent (a document of the asset)")
     status: str = Field(description="active | released | enforced")
     pledged_at: datetime
     pledged_by: str

@@ -41,6 +41,7 @@ from greenfin.ecobank.models import (
 )
 from greenfin.ecobank.repository import AssetFilter
 from greenfin.ecobank.schemas import (
+    DOCUMENT_KINDS,
     METHOD_INPUTS,
     AssetCreate,
     AssetListItem,
@@ -250,6 +251,10 @@ def _scope(session: Session, principal: Principal) -> AssetFilter:
 
 
 def _visible(session: Session, principal: Principal, asset: Asset) -> bool:
+    """Staff, the asset's ecological bank, its owner — and a bank holding (or having held) a pledge on it."""
+    if principal.role == "bank" and not principal.is_staff and principal.organisation_code:
+        if repo.pledges(session, asset_id=asset.id, bank_code=principal.organisation_code):
+            return True
     scope = _scope(session, principal)
     if scope.owner_code is None and scope.owner_id_hash is None:
         return scope.county_code in (None, asset.county_code)
@@ -422,9 +427,21 @@ def counties(session: Session, principal: Principal) -> list[str]:
 
 
 def add_document(
-    session: Session, principal: Principal, *, asset_id: str, filename: str, content_type: str, content: bytes
+    session: Session,
+    principal: Principal,
+    *,
+    asset_id: str,
+    filename: str,
+    content_type: str,
+    content: bytes,
+    kind: str = "other",
 ) -> Document:
-    """Store a file of an asset with its SHA-256."""
+    """Store a file of an asset with its SHA-256 and its kind (``schemas.DOCUMENT_KINDS``); the owner's signed
+    consent to a pledge (``pledge_consent``) is received by the asset's ecological bank, which files it here."""
+    if kind not in DOCUMENT_KINDS:
+        raise InvalidInput(
+            f"kind: {kind!r} is not a document kind ({', '.join(DOCUMENT_KINDS)})", errors=[{"field": "kind"}]
+        )
     asset = get_asset(session, principal, asset_id)
     _require_writer(session, principal, asset.county_code)
     if not content:
@@ -437,6 +454,7 @@ def add_document(
         content_type=(content_type or "application/octet-stream")[:100],
         size_bytes=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
+        kind=kind,
         content=content,
         uploaded_at=utcnow(),
         uploaded_by=principal.actor,
@@ -823,6 +841,18 @@ def pledge_asset(session: Session, principal: Principal, *, pledge_in: PledgeCre
         )
     if pledge_in.amount_fen > loan.amount_fen:
         raise InvalidInput("amount_fen: above the loan's amount", errors=[{"field": "amount_fen"}])
+    consent = repo.document(session, pledge_in.consent_document_id)
+    if consent is None or consent.asset_id != asset.id or consent.kind != "pledge_consent":
+        raise InvalidInput(
+            "consent_document_id: the owner's signed consent to the pledge is not among this asset's documents "
+            "(a document of kind pledge_consent, filed by the asset's ecological bank)",
+            errors=[{"field": "consent_document_id"}],
+        )
+    if repo.pledge_by_consent(session, consent.id) is not None:
+        raise InvalidInput(
+            "consent_document_id: this consent backs another pledge already; each pledge needs the owner's own consent",
+            errors=[{"field": "consent_document_id"}],
+        )
     if repo.active_pledge(session, asset.id) is not None:
         raise Conflict("this asset is pledged already; release that pledge first")
     pledge = Pledge(
@@ -833,6 +863,7 @@ def pledge_asset(session: Session, principal: Principal, *, pledge_in: PledgeCre
         amount_fen=pledge_in.amount_fen,
         max_loan_fen=cap.max_loan_fen,
         ltv_policy_version=cap.policy_version,
+        consent_document_id=consent.id,
         status="active",
         pledged_at=utcnow(),
         pledged_by=principal.actor,

@@ -117,6 +117,7 @@ def asset_page(
     history = service.valuations(session, principal, asset_id=asset_id)
     gep = next((v for v in history if v.method == "gep"), None)
     pledges = service.asset_pledges(session, principal, asset_id=asset_id)
+    documents = service.documents(session, principal, asset_id=asset_id)
     context = {
         "asset": read,
         "kind_name": translate(f"eco.kind.{read.kind}", lang),
@@ -125,7 +126,8 @@ def asset_page(
         "history": history,
         "gep": gep,
         "ltv": service.ltv(asset),
-        "documents": service.documents(session, principal, asset_id=asset_id),
+        "documents": documents,
+        "documents_by_id": {d.id: d for d in documents},
         "deposits": service.deposits(session, principal, asset_id=asset_id),
         "operator_names": service.operator_names(session),
         "pledges": pledges,
