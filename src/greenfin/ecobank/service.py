@@ -252,9 +252,9 @@ def _scope(session: Session, principal: Principal) -> AssetFilter:
 
 def _visible(session: Session, principal: Principal, asset: Asset) -> bool:
     """Staff, the asset's ecological bank, its owner — and a bank holding (or having held) a pledge on it."""
-    if principal.role == "bank" and not principal.is_staff and principal.organisation_code:
-        if repo.pledges(session, asset_id=asset.id, bank_code=principal.organisation_code):
-            return True
+    lender = principal.organisation_code if principal.role == "bank" and not principal.is_staff else None
+    if lender and repo.pledges(session, asset_id=asset.id, bank_code=lender):
+        return True
     scope = _scope(session, principal)
     if scope.owner_code is None and scope.owner_id_hash is None:
         return scope.county_code in (None, asset.county_code)
