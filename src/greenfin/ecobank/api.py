@@ -32,6 +32,7 @@ from greenfin.ecobank.schemas import (
     ProjectRead,
     ReversalCreate,
     ShareCreate,
+    SummaryRead,
     ValuationCreate,
     ValuationRead,
     ValuationResult,
@@ -39,6 +40,17 @@ from greenfin.ecobank.schemas import (
 from greenfin.http import Page, PageDep, PrincipalDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/ecobank", tags=["ecobank"])
+
+
+@router.get("/summary", response_model=SummaryRead)
+def summary(
+    principal: PrincipalDep,
+    session: SessionDep,
+    county_code: Annotated[str | None, Query(min_length=6, max_length=6, pattern=r"^\d{6}$")] = None,
+) -> SummaryRead:
+    """Assets and value by kind and county, deposits, loans secured and income paid to households (the
+    dashboard): staff the region or one county, an ecological bank its own county."""
+    return service.summary(session, principal, county_code=county_code)
 
 
 @router.get("/methods")

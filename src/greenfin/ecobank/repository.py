@@ -180,3 +180,123 @@ def pledges(session: Session, *, asset_id: str | None = None, bank_code: str | N
     if bank_code is not None:
         query = query.where(Pledge.bank_code == bank_code)
     return session.scalars(query.order_by(Pledge.pledged_at.desc(), Pledge.id).limit(1000)).all()
+
+
+# --- the dashboard: set-based sums by county and kind ---------------------------------------------
+
+
+def _in(county_code: str | None) -> list[Any]:
+    """The condition "in this county" (none for the whole region)."""
+    return [] if county_code is None else [Asset.county_code == county_code]
+
+
+def asset_sums(session: Session, county_code: str | None) -> list[tuple[str, str, int, int, int, int]]:
+    """(county, kind, assets, area in 0.001 亩, appraised value fen, assets appraised) per county and kind."""
+    query = select(
+        Asset.county_code,
+        Asset.kind,
+        func.count(),
+        func.coalesce(func.sum(Asset.area_milli_mu), 0),
+        func.coalesce(func.sum(Asset.value_fen), 0),
+        func.count(Asset.value_fen),
+    ).group_by(Asset.county_code, Asset.kind)
+    rows = session.execute(query.where(*_in(county_code))).all()
+    return [(c, k, int(n), int(a or 0), int(v or 0), int(m)) for c, k, n, a, v, m in rows]
+
+
+def gep_sums(session: Session, county_code: str | None) -> list[tuple[str, str, int]]:
+    """(county, kind, yearly GEP fen) summing each asset's latest GEP valuation."""
+    ranked = (
+        select(
+            Valuation.asset_id,
+            Valuation.value_fen,
+            func.row_number()
+            .over(partition_by=Valuation.asset_id, order_by=(Valuation.valued_on.desc(), Valuation.created_at.desc()))
+            .label("rank"),
+        )
+        .where(Valuation.method == "gep")
+        .subquery()
+    )
+    query = (
+        select(Asset.county_code, Asset.kind, func.sum(ranked.c.value_fen))
+        .join(ranked, ranked.c.asset_id == Asset.id)
+        .where(ranked.c.rank == 1)
+        .group_by(Asset.county_code, Asset.kind)
+    )
+    return [(c, k, int(v or 0)) for c, k, v in session.execute(query.where(*_in(county_code)))]
+
+
+def deposit_sums(session: Session, county_code: str | None) -> list[tuple[str, str, int, int]]:
+    """(county, kind, active deposits, agreed yearly rent fen) per county and kind."""
+    query = (
+        select(Asset.county_code, Asset.kind, func.count(), func.coalesce(func.sum(Deposit.rent_fen_per_year), 0))
+        .join(Asset, Asset.id == Deposit.asset_id)
+        .where(Deposit.status == "active")
+        .group_by(Asset.county_code, Asset.kind)
+    )
+    rows = session.execute(query.where(*_in(county_code))).all()
+    return [(c, k, int(n), int(r or 0)) for c, k, n, r in rows]
+
+
+def pledge_sums(session: Session, county_code: str | None) -> list[tuple[str, str, int, int, int]]:
+    """(county, kind, active pledges, pledged fen, loans secured) per county and kind."""
+    query = (
+        select(
+            Asset.county_code,
+            Asset.kind,
+            func.count(),
+            func.coalesce(func.sum(Pledge.amount_fen), 0),
+            func.count(Pledge.loan_id.distinct()),
+        )
+        .join(Asset, Asset.id == Pledge.asset_id)
+        .where(Pledge.status == "active")
+        .group_by(Asset.county_code, Asset.kind)
+    )
+    return [(c, k, int(n), int(f), int(m)) for c, k, n, f, m in session.execute(query.where(*_in(county_code)))]
+
+
+def secured_loans(session: Session, county_code: str | None) -> list[str]:
+    """The loans (ids in the loan book) that active pledges secure."""
+    query = select(Pledge.loan_id).distinct().join(Asset, Asset.id == Pledge.asset_id).where(Pledge.status == "active")
+    return list(session.scalars(query.where(*_in(county_code))))
+
+
+def income_sums(session: Session, county_code: str | None) -> list[tuple[str, str, int, int]]:
+    """(county, kind, net fen paid, households paid) per county and kind: the payment ledgers, reversals netted."""
+    household = func.coalesce(Asset.owner_id_hash, Asset.owner_code)
+    query = (
+        select(Asset.county_code, Asset.kind, func.sum(Payment.amount_fen), func.count(household.distinct()))
+        .join(Deposit, Deposit.id == Payment.deposit_id)
+        .join(Asset, Asset.id == Deposit.asset_id)
+        .group_by(Asset.county_code, Asset.kind)
+    )
+    return [(c, k, int(p or 0), int(h)) for c, k, p, h in session.execute(query.where(*_in(county_code)))]
+
+
+def households_paid(session: Session, county_code: str | None) -> int:
+    """Distinct owners (farmers by keyed ID hash, collectives by code) whose deposits received a payment."""
+    household = func.coalesce(Asset.owner_id_hash, Asset.owner_code)
+    query = (
+        select(func.count(household.distinct()))
+        .select_from(Payment)
+        .join(Deposit, Deposit.id == Payment.deposit_id)
+        .join(Asset, Asset.id == Deposit.asset_id)
+    )
+    return int(session.scalar(query.where(*_in(county_code))) or 0)
+
+
+def latest_payments(session: Session, county_code: str | None, limit: int) -> list[tuple[Payment, Asset]]:
+    query = (
+        select(Payment, Asset)
+        .join(Deposit, Deposit.id == Payment.deposit_id)
+        .join(Asset, Asset.id == Deposit.asset_id)
+        .order_by(Payment.paid_on.desc(), Payment.recorded_at.desc())
+        .limit(limit)
+    )
+    return [(payment, asset) for payment, asset in session.execute(query.where(*_in(county_code)))]
+
+
+def latest_pledges(session: Session, county_code: str | None, limit: int) -> list[tuple[Pledge, Asset]]:
+    query = select(Pledge, Asset).join(Asset, Asset.id == Pledge.asset_id)
+    query = query.order_by(Pledge.pledged_at.desc(), Pledge.id).limit(limit)
+    return [(pledge, asset) for pledge, asset in session.execute(query.where(*_in(county_code)))]

@@ -425,3 +425,65 @@ class PledgeRead(BaseModel):
     ended_at: datetime | None
     ended_by: str | None
     note: str
+
+
+# --- the ecological bank's dashboard ----------------------------------------------------------------
+
+
+class SummaryFigures(BaseModel):
+    """What the ecological bank holds and has turned into money, for a county, a kind or the whole."""
+
+    assets: int = 0
+    area_milli_mu: int = 0
+    value_fen: int = Field(0, description="sum of the assets' latest appraised values")
+    appraised: int = Field(0, description="assets with an appraised value")
+    gep_fen: int = Field(0, description="yearly ecosystem-service value (GEP), latest per asset")
+    deposits: int = Field(0, description="active deposits (存入)")
+    rent_fen: int = Field(0, description="yearly rent agreed on the active deposits")
+    pledges: int = Field(0, description="active pledges")
+    pledged_fen: int = Field(0, description="amount the active pledges secure")
+    loans: int = Field(0, description="loans the active pledges secure")
+    paid_fen: int = Field(0, description="rent and dividends paid to owners (reversals netted)")
+    households: int = Field(0, description="owners (farmers and collectives) paid")
+
+
+class SummaryGroup(SummaryFigures):
+    key: str = Field(description="a county code or an asset kind")
+
+
+class SummaryCell(BaseModel):
+    county_code: str
+    kind: str
+    assets: int
+    value_fen: int
+
+
+class SummaryPayment(BaseModel):
+    asset_id: str
+    asset_name: str
+    owner_display: str
+    paid_on: date
+    amount_fen: int
+    period: str
+
+
+class SummaryPledge(BaseModel):
+    asset_id: str
+    asset_name: str
+    bank_code: str
+    amount_fen: int
+    status: str
+    pledged_at: datetime
+
+
+class SummaryRead(BaseModel):
+    """The ecological bank's dashboard: the region (staff) or one county (its ecological bank)."""
+
+    county_code: str | None = Field(description="the county shown; None for the whole region")
+    totals: SummaryFigures
+    loans_fen: int = Field(description="amount lent by the loans the active pledges secure")
+    by_kind: list[SummaryGroup]
+    by_county: list[SummaryGroup]
+    cells: list[SummaryCell] = Field(description="assets and appraised value per county and kind")
+    latest_payments: list[SummaryPayment]
+    latest_pledges: list[SummaryPledge]

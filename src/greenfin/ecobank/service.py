@@ -10,6 +10,7 @@ logged in may use the calculator (:func:`calculate`), which stores nothing.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -67,6 +68,12 @@ from greenfin.ecobank.schemas import (
     ReversalCreate,
     ShareCreate,
     ShareRead,
+    SummaryCell,
+    SummaryFigures,
+    SummaryGroup,
+    SummaryPayment,
+    SummaryPledge,
+    SummaryRead,
     ValuationCreate,
     ValuationRead,
     ValuationResult,
@@ -900,3 +907,88 @@ def asset_pledges(session: Session, principal: Principal, *, asset_id: str) -> l
         asset = get_asset(session, principal, asset_id)
         rows = list(repo.pledges(session, asset_id=asset.id))
     return [PledgeRead.model_validate(p) for p in rows]
+
+
+# --- the dashboard ----------------------------------------------------------------------------------
+
+_SUMMED = {
+    "asset": ("assets", "area_milli_mu", "value_fen", "appraised"),
+    "gep": ("gep_fen",),
+    "deposit": ("deposits", "rent_fen"),
+    "pledge": ("pledges", "pledged_fen", "loans"),
+    "income": ("paid_fen", "households"),
+}
+
+
+def summary(session: Session, principal: Principal, *, county_code: str | None = None, latest: int = 10) -> SummaryRead:
+    """Assets and value by kind and county, deposits, loans secured and income paid to households.
+
+    Staff see the region (or one county); an ecological bank its own county; anyone else is refused.
+    Every figure is one grouped query (by county and kind), rolled up here. A household paid in
+    two kinds or counties counts in each group but once in the totals.
+    """
+    if not principal.is_staff:
+        operator = _operator_of(session, principal)
+        if operator is None:
+            raise Forbidden("the ecological bank's dashboard is for its staff and the regulators")
+        county_code = operator.county_code
+    cells: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    sources: dict[str, Sequence[tuple[Any, ...]]] = {
+        "asset": repo.asset_sums(session, county_code),
+        "gep": repo.gep_sums(session, county_code),
+        "deposit": repo.deposit_sums(session, county_code),
+        "pledge": repo.pledge_sums(session, county_code),
+        "income": repo.income_sums(session, county_code),
+    }
+    for source, rows in sources.items():
+        for county, kind, *figures in rows:
+            cells[(county, kind)].update(zip(_SUMMED[source], figures, strict=True))
+
+    def rolled(index: int) -> list[SummaryGroup]:
+        groups: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for key, cell in cells.items():
+            for name, value in cell.items():
+                groups[key[index]][name] += value
+        return [SummaryGroup(key=key, **group) for key, group in sorted(groups.items())]
+
+    totals: dict[str, int] = defaultdict(int)
+    for cell in cells.values():
+        for name, value in cell.items():
+            totals[name] += value
+    totals["households"] = repo.households_paid(session, county_code)
+    totals["loans"] = len(secured := repo.secured_loans(session, county_code))
+    from greenfin.market import service as market
+
+    return SummaryRead(
+        county_code=county_code,
+        totals=SummaryFigures(**totals),
+        loans_fen=market.loans_amount_fen(session, secured),
+        by_kind=rolled(1),
+        by_county=rolled(0),
+        cells=[
+            SummaryCell(county_code=county, kind=kind, assets=cell.get("assets", 0), value_fen=cell.get("value_fen", 0))
+            for (county, kind), cell in sorted(cells.items())
+        ],
+        latest_payments=[
+            SummaryPayment(
+                asset_id=asset.id,
+                asset_name=asset.name,
+                owner_display=asset.owner_display,
+                paid_on=payment.paid_on,
+                amount_fen=payment.amount_fen,
+                period=payment.period,
+            )
+            for payment, asset in repo.latest_payments(session, county_code, latest)
+        ],
+        latest_pledges=[
+            SummaryPledge(
+                asset_id=asset.id,
+                asset_name=asset.name,
+                bank_code=pledge.bank_code,
+                amount_fen=pledge.amount_fen,
+                status=pledge.status,
+                pledged_at=pledge.pledged_at,
+            )
+            for pledge, asset in repo.latest_pledges(session, county_code, latest)
+        ],
+    )

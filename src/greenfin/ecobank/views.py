@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from greenfin.auth import service as auth
 from greenfin.clock import BEIJING
 from greenfin.ecobank import service
+from greenfin.ecobank.schemas import SummaryRead
 from greenfin.http import SessionDep
 from greenfin.web.i18n import translate
 from greenfin.web.listing import export_rows
@@ -30,6 +31,92 @@ def _filters(county: str | None, kind: str | None) -> tuple[str | None, str | No
     county = county if county and county.isdigit() and len(county) == 6 else None
     kind = kind if kind in service.kinds() else None
     return county, kind
+
+
+SUMMARY_COLUMNS = (
+    ("assets", "eco.sum.assets"),
+    ("area_milli_mu", "eco.sum.area"),
+    ("value_fen", "eco.sum.value"),
+    ("gep_fen", "eco.sum.gep"),
+    ("deposits", "eco.sum.deposits"),
+    ("pledges", "eco.sum.pledges"),
+    ("pledged_fen", "eco.sum.pledged"),
+    ("paid_fen", "eco.sum.paid"),
+    ("households", "eco.sum.households"),
+)
+
+
+def _group_name(by: str, key: str, lang: str) -> str:
+    return service.county_name(key, lang) if by == "county" else translate(f"eco.kind.{key}", lang)
+
+
+def _summary_chart(summary: SummaryRead, lang: str) -> dict[str, Any]:
+    """Assets by county, stacked by kind: a bar per county."""
+    kinds = [group.key for group in summary.by_kind]
+    counties = [group.key for group in summary.by_county]
+    counts = {(county, kind): 0 for county in counties for kind in kinds}
+    for cell in summary.cells:
+        counts[(cell.county_code, cell.kind)] = cell.assets
+    return {
+        "kind": "stacked",
+        "categories": [service.county_name(county, lang) for county in counties],
+        "series": [
+            {"name": translate(f"eco.kind.{kind}", lang), "data": [counts[(county, kind)] for county in counties]}
+            for kind in kinds
+        ],
+    }
+
+
+@router.get("/ecobank", response_class=HTMLResponse)
+def dashboard_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    county: Annotated[str | None, Query(max_length=6)] = None,
+) -> Response:
+    """The ecological bank's dashboard: what it holds, what it is worth, what it secures and pays out."""
+    county, _ = _filters(county, None)
+    summary = service.summary(session, principal, county_code=county)
+    context: dict[str, Any] = {
+        "s": summary,
+        "county": county,
+        "counties": [(code, service.county_name(code, lang)) for code in service.counties(session, principal)],
+        "county_names": {group.key: service.county_name(group.key, lang) for group in summary.by_county},
+        "bank_names": auth.organisation_names(session, {p.bank_code for p in summary.latest_pledges}),
+        "chart_data": _summary_chart(summary, lang),
+        "query": {"county": county} if county else {},
+    }
+    return render(request, "ecobank/dashboard.html", context, lang=lang)
+
+
+@router.get("/ecobank/summary.{fmt}")
+def summary_export(
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")],
+    by: Annotated[str, Query(pattern="^(kind|county)$")] = "kind",
+    county: Annotated[str | None, Query(max_length=6)] = None,
+) -> Response:
+    """The dashboard's table by kind or by county, as CSV or XLSX (amounts in yuan, areas in 亩)."""
+    county, _ = _filters(county, None)
+    summary = service.summary(session, principal, county_code=county)
+    groups = summary.by_kind if by == "kind" else summary.by_county
+    header = [translate("eco.kind" if by == "kind" else "eco.county", lang)]
+    header += [translate(key, lang) for _, key in SUMMARY_COLUMNS]
+    table = [
+        [_group_name(by, group.key, lang)]
+        + [
+            f"{Decimal(value) / 1000:.3f}" if name == "area_milli_mu"
+            else f"{Decimal(value) / 100:.2f}" if name.endswith("_fen")
+            else str(value)
+            for name, value in ((name, getattr(group, name)) for name, _ in SUMMARY_COLUMNS)
+        ]
+        for group in groups
+    ]  # fmt: skip
+    title = translate("eco.dashboard_by_" + by, lang)
+    return export_rows(header, table, name=title, fmt=fmt, lang=lang, total=len(table))
 
 
 @router.get("/ecobank/assets", response_class=HTMLResponse)

@@ -543,6 +543,14 @@ def loan_terms(session: Session, bank_code: str) -> pl.DataFrame:
     return read_frame(session, query, LOAN_TERMS)
 
 
+def loans_amount_fen(session: Session, loan_ids: Sequence[str]) -> int:
+    total = 0
+    for start in range(0, len(loan_ids), 10_000):  # bounded IN lists
+        chunk = list(loan_ids[start : start + 10_000])
+        total += int(session.scalar(select(func.coalesce(func.sum(Loan.amount_fen), 0)).where(Loan.id.in_(chunk))) or 0)
+    return total
+
+
 def has_balances(session: Session, bank_code: str, dates: Sequence[date]) -> bool:
     """Whether the bank stored any balance for these month-ends."""
     query = select(literal(1)).where(LoanBalance.bank_code == bank_code, LoanBalance.as_of.in_(list(dates))).limit(1)

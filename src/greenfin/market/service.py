@@ -1167,6 +1167,12 @@ def own_loan(session: Session, principal: Principal, *, loan_id: str) -> LoanRea
     return LoanRead.model_validate(loan)
 
 
+def loans_amount_fen(session: Session, loan_ids: Sequence[str]) -> int:
+    """The amounts lent by these loans, summed (the caller has scoped the ids: e.g. the loans the
+    ecological bank's pledges secure, for its dashboard)."""
+    return repository.loans_amount_fen(session, loan_ids)
+
+
 # --- policies and interest subsidies ------------------------------------------------------------------------
 
 
