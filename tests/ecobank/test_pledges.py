@@ -148,6 +148,12 @@ def test_a_pledge_within_the_cap_one_at_a_time(client: TestClient, session: Sess
     consent_url = f"/api/v1/ecobank/assets/{asset['id']}/documents/{body['consent_document_id']}"
     assert client.get(consent_url, headers=bank).status_code == 200
     assert client.get(f"/api/v1/ecobank/assets/{asset['id']}", headers=other).status_code == 403
+    # the registry a bank sees: the assets pledged to it, whatever it filters by
+    for params in ({}, {"county_code": asset["county_code"]}, {"kind": "orchard"}):
+        assert [a["id"] for a in client.get("/api/v1/ecobank/assets", params=params, headers=bank).json()["items"]] == [
+            asset["id"]
+        ]
+        assert client.get("/api/v1/ecobank/assets", params=params, headers=other).json()["total"] == 0
     # only the lending bank releases it, once; then the asset can be pledged again
     url = f"/api/v1/ecobank/pledges/{read['id']}"
     assert client.post(f"{url}/release", json={"note": "x"}, headers=other).status_code == 404

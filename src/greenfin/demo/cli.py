@@ -61,6 +61,8 @@ def _print_summary(summary: DemoSummary, where: region.Place) -> None:
         typer.echo("financing platform: " + ", ".join(f"{key} {value:,}" for key, value in summary.market.items()))
     if summary.stats:
         typer.echo("green-loan book: " + ", ".join(f"{key} {value:,}" for key, value in summary.stats.items()))
+    if summary.ecobank:
+        typer.echo("Two Mountains Bank: " + ", ".join(f"{key} {value:,}" for key, value in summary.ecobank.items()))
 
 
 def demo(

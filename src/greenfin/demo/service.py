@@ -102,6 +102,7 @@ class DemoSummary:
     residents: dict[str, int] = field(default_factory=dict)
     market: dict[str, int] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
+    ecobank: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     digest: str = ""
 
@@ -453,6 +454,11 @@ def _other_accounts(
     started = time.perf_counter()
     summary.stats = add_stats_demo(session, seed=seed, region=settings.region)
     summary.seconds["stats"] = time.perf_counter() - started
+    from greenfin.ecobank.demo import add_ecobank_demo
+
+    started = time.perf_counter()
+    summary.ecobank = add_ecobank_demo(session, seed=seed, secret_key=settings.secret_key, region=settings.region)
+    summary.seconds["ecobank"] = time.perf_counter() - started
 
 
 SHOWCASE_COAL_PCT = Decimal(60)

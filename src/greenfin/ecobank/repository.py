@@ -34,6 +34,7 @@ class AssetFilter:
     owner_code: str | None = None
     owner_id_hash: str | None = None
     village_code: str | None = None
+    pledged_to: str | None = None  # a bank: the assets it holds (or held) a pledge on
 
 
 def operator_by_code(session: Session, organisation_code: str) -> Operator | None:
@@ -65,6 +66,8 @@ def _filtered(query: Select[Q], where: AssetFilter) -> Select[Q]:
         query = query.where(Asset.kind == where.kind)
     if where.village_code:
         query = query.where(Asset.village_code == where.village_code)
+    if where.pledged_to is not None:
+        query = query.where(Asset.id.in_(select(Pledge.asset_id).where(Pledge.bank_code == where.pledged_to)))
     if where.owner_code is not None or where.owner_id_hash is not None:
         query = query.where((Asset.owner_code == where.owner_code) | (Asset.owner_id_hash == where.owner_id_hash))
     return query

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -245,12 +246,15 @@ def _require_writer(session: Session, principal: Principal, county_code: str) ->
 
 
 def _scope(session: Session, principal: Principal) -> AssetFilter:
-    """The assets a principal may list: staff all, an ecological bank its county, an owner its own."""
+    """The assets a principal may list: staff all, an ecological bank its county, a lending bank those
+    it holds (or held) a pledge on, an owner its own."""
     if principal.is_staff:
         return AssetFilter()
     operator = _operator_of(session, principal)
     if operator is not None:
         return AssetFilter(county_code=operator.county_code)
+    if principal.role == "bank" and principal.organisation_code:
+        return AssetFilter(pledged_to=principal.organisation_code)
     own_hash = _own_id_hash(session, principal)
     if principal.organisation_code is None and own_hash is None:
         raise Forbidden("only staff, an ecological bank and owners see ecological assets")
@@ -259,10 +263,9 @@ def _scope(session: Session, principal: Principal) -> AssetFilter:
 
 def _visible(session: Session, principal: Principal, asset: Asset) -> bool:
     """Staff, the asset's ecological bank, its owner — and a bank holding (or having held) a pledge on it."""
-    lender = principal.organisation_code if principal.role == "bank" and not principal.is_staff else None
-    if lender and repo.pledges(session, asset_id=asset.id, bank_code=lender):
-        return True
     scope = _scope(session, principal)
+    if scope.pledged_to is not None:
+        return bool(repo.pledges(session, asset_id=asset.id, bank_code=scope.pledged_to))
     if scope.owner_code is None and scope.owner_id_hash is None:
         return scope.county_code in (None, asset.county_code)
     return bool(
@@ -400,9 +403,9 @@ def list_assets(
     if county_code:
         if where.county_code not in (None, county_code):
             return [], 0
-        where = AssetFilter(county_code, kind or None, where.owner_code, where.owner_id_hash)
+        where = replace(where, county_code=county_code, kind=kind or None)
     elif kind:
-        where = AssetFilter(where.county_code, kind, where.owner_code, where.owner_id_hash)
+        where = replace(where, kind=kind)
     items, total = repo.list_assets(session, where, offset=offset, limit=limit)
     return [_list_item(asset) for asset in items], total
 
@@ -418,7 +421,7 @@ def export_assets(
     auth.record(session, principal, action="export", entity_type="ecobank_asset", after={"county": county_code})
     if county_code and where.county_code not in (None, county_code):
         return iter(())
-    where = AssetFilter(county_code or where.county_code, kind or None, where.owner_code, where.owner_id_hash)
+    where = replace(where, county_code=county_code or where.county_code, kind=kind or None)
     return (_list_item(asset) for asset in repo.iter_assets(session, where))
 
 
@@ -741,7 +744,11 @@ def _project_for(session: Session, principal: Principal, project_id: str) -> Pro
     if project is None:
         raise NotFound(f"no project {project_id}")
     scope = _scope(session, principal)
-    if scope.owner_code is not None or scope.county_code not in (None, project.county_code):
+    if (
+        scope.owner_code is not None
+        or scope.pledged_to is not None
+        or scope.county_code not in (None, project.county_code)
+    ):
         raise Forbidden("only staff and the project's ecological bank see a project")
     return project
 

@@ -100,6 +100,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "eco.pledge_status.active": ("质押中", "active"),
     "eco.pledge_status.released": ("已解除", "released"),
     "eco.pledge_status.enforced": ("已处置", "enforced"),
+    "nav.eco_pledged": ("质押的生态资产", "Pledged ecological assets"),
     "eco.dashboard_title": ("两山银行概览", "Two Mountains Bank overview"),
     "eco.dashboard_lead": (
         "登记的生态资产、评估价值与生态系统生产总值，存入、质押担保的贷款和支付给农户的收益。",
