@@ -22,8 +22,11 @@ from greenfin.app import create_app
 from greenfin.auth import service as auth
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.ecobank import service
-from greenfin.ecobank.schemas import AssetCreate, OperatorCreate, ValuationCreate
+from greenfin.ecobank.schemas import AssetCreate, OperatorCreate, PledgeCreate, ValuationCreate
+from greenfin.market import service as market
+from greenfin.market.schemas import LoanCreate
 from greenfin.settings import Settings
+from tests.ecobank.test_pledges import _loan_body
 from tests.ecobank.test_registry import asset_body
 from tests.web.conftest import PASSWORD, _free_socket
 
@@ -63,6 +66,24 @@ def _seed(settings: Settings) -> dict[str, str]:
                 method=method, inputs=inputs, valuer="衢州林业资产评估事务所", valued_on=date(2026, 6, 30)
             )
             service.appraise(session, auth.SYSTEM, asset_id=asset.id, valuation_in=valuation)
+        lender_org = auth.create_organisation(session, kind="bank", name="常山农商银行", code="cs_rcb")
+        auth.create_user(session, username="lender", password=PASSWORD, role="bank", organisation=lender_org)
+        auth.create_user(session, username="firm", password=PASSWORD, role="enterprise", organisation=platform)
+        lender = auth.Principal(actor="user:lender", role="bank", organisation_kind="bank", organisation_code="cs_rcb")
+        loan = market.report_loan(session, lender, loan_in=LoanCreate.model_validate(_loan_body("HYD-B-1")))
+        consent = service.add_document(
+            session,
+            auth.SYSTEM,
+            asset_id=orchard.id,
+            filename="太公山村质押同意书.pdf",
+            content_type="application/pdf",
+            content=b"%PDF-1.4 consent",
+            kind="pledge_consent",
+        )
+        pledge_in = PledgeCreate(
+            asset_id=orchard.id, loan_id=loan.id, amount_fen=100_000_000, consent_document_id=consent.id
+        )
+        service.pledge_asset(session, lender, pledge_in=pledge_in)
         ids = {"orchard": orchard.id, "forest": forest.id}
     engine.dispose()
     return ids
@@ -102,8 +123,8 @@ def page(browser: Browser, live: dict[str, Any]) -> Iterator[Page]:
     context.close()
 
 
-def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login?next=/ecobank/assets")
+def _login(page: Page, base: str, username: str, then: str = "/ecobank/assets") -> None:
+    page.goto(f"{base}/login?next={then}")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     with page.expect_navigation():
@@ -142,3 +163,50 @@ def test_ecological_bank_sees_its_county(page: Page, live: dict[str, Any]) -> No
     expect(rows.first).to_contain_text("同弓乡胡柚园")
     page.goto(f"{live['base']}/ecobank/assets/{live['forest']}")
     expect(page.locator("main")).to_contain_text("403")
+
+
+def test_the_dashboard_in_chinese_and_english(page: Page, live: dict[str, Any]) -> None:
+    """Two assets (a 常山 orchard and a 开化 forest), one pledge of 100 万元 on a loan of 400 万元."""
+    base = live["base"]
+    _login(page, base, "admin", "/ecobank")
+    expect(page.locator("h1")).to_have_text("两山银行概览")
+    expect(page.locator("#tile-assets")).to_have_text("2")
+    expect(page.locator("#tile-loans")).to_have_text("1")
+    expect(page.locator("#tiles")).to_contain_text("400.00 万元")  # the loan secured, in 万元
+    expect(page.locator("#chart-counties")).to_have_attribute("data-rendered", "true")
+    expect(page.locator("#by-county tbody tr")).to_have_count(2)
+    expect(page.locator("#by-county")).to_contain_text("开化县")
+    body = page.locator("main").inner_text()
+    assert "forest_right" not in body and "eco." not in body and "330824" not in body  # names, never codes or keys
+    page.click("#by-kind tbody tr[data-key=forest_right] a")
+    expect(page).to_have_url(re.compile(r"/ecobank/assets\?kind=forest_right"))
+    expect(page.locator("#asset-table tbody tr")).to_have_count(1)
+    page.goto(f"{base}/ecobank")
+    page.click("#lang-switch")
+    expect(page.locator("h1")).to_have_text("Two Mountains Bank overview")
+    expect(page.locator("#tiles")).to_contain_text("4.00 m yuan")
+    local = page.requested  # type: ignore[attr-defined]
+    assert all(url.startswith(base) or url.startswith("data:") for url in local)
+
+
+def test_the_ecological_bank_sees_its_county_and_others_are_refused(page: Page, live: dict[str, Any]) -> None:
+    _login(page, live["base"], "ecobank", "/ecobank")
+    expect(page.locator("#tile-assets")).to_have_text("1")
+    expect(page.locator("#by-county tbody tr")).to_have_count(1)
+    expect(page.locator("#county")).to_have_count(0)  # no county to choose
+    page.context.clear_cookies()
+    _login(page, live["base"], "firm", "/ecobank")
+    expect(page.locator("main")).to_contain_text("403")
+
+
+def test_the_lending_bank_sees_what_is_pledged_to_it_with_the_consent(page: Page, live: dict[str, Any]) -> None:
+    _login(page, live["base"], "lender", "/home")
+    page.click("#nav-pledged")
+    rows = page.locator("#asset-table tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("同弓乡胡柚园")
+    page.click("#asset-table tbody tr a")
+    expect(page.locator("#pledges tbody tr")).to_have_count(1)
+    expect(page.locator("#pledges")).to_contain_text("太公山村质押同意书.pdf")
+    expect(page.locator("#pledges")).to_contain_text("常山农商银行")
+    expect(page.locator("#documents li[data-kind=pledge_consent]")).to_contain_text("权利人质押同意书")
