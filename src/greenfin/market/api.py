@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Path, Query, UploadFile
 
 from greenfin.http import Page, PageDep, PrincipalDep, SessionDep
 from greenfin.market import balances, service
@@ -30,6 +30,7 @@ from greenfin.market.schemas import (
     PolicyRead,
     ProductCreate,
     ProductRead,
+    ProjectBenefitsIn,
     SubsidyCreate,
     SubsidyRead,
     SubsidyReview,
@@ -196,6 +197,17 @@ def list_loans(
 def report_loan(loan_in: LoanCreate, principal: PrincipalDep, session: SessionDep) -> LoanRead:
     """A bank reports a loan made outside the platform."""
     return LoanRead.model_validate(service.report_loan(session, principal, loan_in=loan_in))
+
+
+@router.put("/loans/{loan_id}/project", response_model=LoanRead, tags=["loans"])
+def set_loan_project(
+    loan_id: Annotated[str, Path(max_length=32)],
+    project_in: ProjectBenefitsIn,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> LoanRead:
+    """The lending bank records a green loan's project: total investment and yearly environmental benefits."""
+    return service.set_loan_project(session, principal, loan_id=loan_id, project_in=project_in)
 
 
 @router.post("/loans/balances", response_model=BalanceImportRead, tags=["loans"])

@@ -205,8 +205,18 @@ class Loan(Base):
     green_catalogue: Mapped[str | None] = mapped_column(String(20))
     purpose: Mapped[str] = mapped_column(String(500), default="")
     collateral: Mapped[str] = mapped_column(String(20), default="none")
-    project_investment_fen: Mapped[int | None] = mapped_column(BigInteger)
-    annual_co2_reduction_g: Mapped[int | None] = mapped_column(BigInteger)
+    # A green loan's project and its yearly environmental benefits (the CBRC/PBoC green-loan statistics'
+    # seven indicators, in grams a year): what stats attributes to the loan by loan ÷ total investment.
+    project_investment_fen: Mapped[int | None] = mapped_column(BigInteger, doc="the project's total investment")
+    annual_co2_reduction_g: Mapped[int | None] = mapped_column(BigInteger, doc="CO2e reduced a year")
+    project_name: Mapped[str | None] = mapped_column(String(200))
+    standard_coal_saved_g: Mapped[int | None] = mapped_column(BigInteger)
+    cod_reduction_g: Mapped[int | None] = mapped_column(BigInteger)
+    ammonia_nitrogen_reduction_g: Mapped[int | None] = mapped_column(BigInteger)
+    so2_reduction_g: Mapped[int | None] = mapped_column(BigInteger)
+    nox_reduction_g: Mapped[int | None] = mapped_column(BigInteger)
+    water_saved_g: Mapped[int | None] = mapped_column(BigInteger)
+    benefits_basis: Mapped[str | None] = mapped_column(String(200), doc="where the figures come from (可研, 环评 …)")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # the borrower's county and GB/T 4754 class when the loan was made: green-loan statistics group by them
     county_code: Mapped[str | None] = mapped_column(String(6))

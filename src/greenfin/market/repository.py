@@ -393,7 +393,8 @@ def borrower_balances_on(session: Session, *, as_of: date, lender: str) -> pl.Da
 
 def green_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> list[tuple[Any, ...]]:
     """Every green loan with a balance on ``as_of``: (bank, loan number, borrower kind, borrower code, county,
-    industry, catalogue, green use, amount fen, balance fen, project investment fen, annual CO2 reduction g)."""
+    industry, catalogue, green use, amount fen, balance fen, project investment fen, then its project's yearly
+    benefits in grams: CO2e, standard coal, COD, ammonia nitrogen, SO2, NOx, water)."""
     query = (
         select(
             Loan.bank_code,
@@ -408,6 +409,12 @@ def green_loans_on(session: Session, *, as_of: date, bank_code: str | None) -> l
             LoanBalance.balance_fen,
             Loan.project_investment_fen,
             Loan.annual_co2_reduction_g,
+            Loan.standard_coal_saved_g,
+            Loan.cod_reduction_g,
+            Loan.ammonia_nitrogen_reduction_g,
+            Loan.so2_reduction_g,
+            Loan.nox_reduction_g,
+            Loan.water_saved_g,
         )
         .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
         .where(LoanBalance.as_of == as_of, Loan.green_use.is_not(None))

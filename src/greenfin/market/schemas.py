@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -297,6 +298,46 @@ class LoanRead(BaseModel):
     collateral: str
     project_investment_fen: int | None
     annual_co2_reduction_g: int | None
+    project_name: str | None = None
+    standard_coal_saved_g: int | None = None
+    cod_reduction_g: int | None = None
+    ammonia_nitrogen_reduction_g: int | None = None
+    so2_reduction_g: int | None = None
+    nox_reduction_g: int | None = None
+    water_saved_g: int | None = None
+    benefits_basis: str | None = None
+
+
+BENEFIT_COLUMNS = {
+    "standard_coal_t": "standard_coal_saved_g",
+    "co2e_t": "annual_co2_reduction_g",
+    "cod_t": "cod_reduction_g",
+    "ammonia_nitrogen_t": "ammonia_nitrogen_reduction_g",
+    "so2_t": "so2_reduction_g",
+    "nox_t": "nox_reduction_g",
+    "water_t": "water_saved_g",
+}
+"""The seven yearly benefit indicators (tonnes on the API) and the loan's columns keeping them in grams."""
+
+BenefitTonnes = Annotated[
+    Decimal, Field(ge=0, le=10**9, decimal_places=6, allow_inf_nan=False, description="tonnes a year, to the gram")
+]
+
+
+class ProjectBenefitsIn(_In):
+    """A green loan's project: its total investment and yearly environmental benefits, from the project's
+    feasibility study, environmental impact assessment or a third party's verification."""
+
+    project_name: str = Field(min_length=1, max_length=200)
+    project_investment_fen: int = Field(gt=0, le=10**14, description="The project's total investment, fen")
+    standard_coal_t: BenefitTonnes = Decimal(0)
+    co2e_t: BenefitTonnes = Decimal(0)
+    cod_t: BenefitTonnes = Decimal(0)
+    ammonia_nitrogen_t: BenefitTonnes = Decimal(0)
+    so2_t: BenefitTonnes = Decimal(0)
+    nox_t: BenefitTonnes = Decimal(0)
+    water_t: BenefitTonnes = Decimal(0)
+    basis: str = Field(min_length=1, max_length=200, description="where the figures come from (可研报告, 环评 …)")
 
 
 class BalanceIn(_In):

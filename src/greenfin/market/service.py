@@ -22,6 +22,7 @@ from greenfin.errors import Conflict, Forbidden, InvalidInput, NotFound
 from greenfin.market import repository, rules
 from greenfin.market.models import Application, ApplicationEvent, Loan, Need, Policy, Product, Subsidy
 from greenfin.market.schemas import (
+    BENEFIT_COLUMNS,
     ApplicationCreate,
     ApplicationRead,
     Decision,
@@ -37,6 +38,7 @@ from greenfin.market.schemas import (
     PolicyCreate,
     ProductCreate,
     ProductRead,
+    ProjectBenefitsIn,
     SubsidyCreate,
     SubsidyReview,
 )
@@ -1167,6 +1169,39 @@ def own_loan(session: Session, principal: Principal, *, loan_id: str) -> LoanRea
     return LoanRead.model_validate(loan)
 
 
+def set_loan_project(
+    session: Session, principal: Principal, *, loan_id: str, project_in: ProjectBenefitsIn
+) -> LoanRead:
+    """The lending bank records a green loan's project and its yearly environmental benefits (audited;
+    recording again replaces them, the audit log keeps what was there). The loan may be at most the
+    project's total investment: a loan's share of the benefits is loan ÷ investment (PBoC)."""
+    require_role(principal, "bank")
+    loan = repository.loan(session, loan_id)
+    if loan is None or principal.is_staff or loan.bank_code != principal.organisation_code:
+        raise NotFound(f"no loan {loan_id} in your bank's book")
+    if loan.green_use is None:
+        raise InvalidInput(
+            "green_use: environmental benefits are recorded for green loans; this loan carries no green use code",
+            errors=[{"field": "green_use"}],
+        )
+    if loan.amount_fen > project_in.project_investment_fen:
+        raise InvalidInput(
+            f"project_investment_fen: the loan ({loan.amount_fen} fen) is larger than the project's total investment; "
+            "a loan's share of its project is at most the whole",
+            errors=[{"field": "project_investment_fen"}],
+        )
+    loan.project_name = project_in.project_name
+    loan.project_investment_fen = project_in.project_investment_fen
+    loan.benefits_basis = project_in.basis
+    for name, column in BENEFIT_COLUMNS.items():
+        setattr(loan, column, int(getattr(project_in, name) * GRAMS_PER_TONNE))
+    session.flush()
+    return LoanRead.model_validate(loan)
+
+
+GRAMS_PER_TONNE = 1_000_000
+
+
 def loans_amount_fen(session: Session, loan_ids: Sequence[str]) -> int:
     """The amounts lent by these loans, summed (the caller has scoped the ids: e.g. the loans the
     ecological bank's pledges secure, for its dashboard)."""
@@ -1422,14 +1457,20 @@ GREEN_LOAN_COLUMNS = (
     "balance_fen",
     "project_investment_fen",
     "annual_co2_reduction_g",
+    "standard_coal_saved_g",
+    "cod_reduction_g",
+    "ammonia_nitrogen_reduction_g",
+    "so2_reduction_g",
+    "nox_reduction_g",
+    "water_saved_g",
 )
 
 
 def green_loans_on(
     session: Session, principal: Principal, *, as_of: date, bank_code: str | None = None
 ) -> list[tuple[Any, ...]]:
-    """Every green loan with a balance on a day, with its project's total investment and annual CO2
-    reduction (for environmental benefits): rows in the order of :data:`GREEN_LOAN_COLUMNS`.
+    """Every green loan with a balance on a day, with its project's total investment and yearly benefits
+    in grams (for environmental benefits): rows in the order of :data:`GREEN_LOAN_COLUMNS`.
     Scoped as :func:`book_summary`."""
     scope = _book_scope(principal, bank_code)
     return repository.green_loans_on(session, as_of=as_of, bank_code=scope)

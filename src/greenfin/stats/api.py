@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from greenfin.errors import InvalidInput
 from greenfin.http import PrincipalDep, SessionDep, raw_json_body
 from greenfin.stats import service
 from greenfin.stats.schemas import (
@@ -173,5 +174,28 @@ def book_financed_emissions(
 ) -> Response:
     """PCAF financed emissions of the loan book on a month-end: a bank its own, a regulator the region or one bank."""
     report = service.financed_emissions_of_book(session, principal, as_of=as_of, year=year, bank_code=bank_code)
+    report["as_of"] = as_of.isoformat()
+    return Response(json_text(report), media_type="application/json")
+
+
+@router.get(
+    "/benefits",
+    responses={200: {"description": "Environmental benefits of the green loans (tonnes a year, exact numbers)"}},
+)
+def benefits(
+    principal: PrincipalDep,
+    session: SessionDep,
+    as_of: Day,
+    bank_code: BankCode = None,
+    basis: Annotated[
+        Literal["balance", "amount"], Query(description="The loan amount the project share is taken on.")
+    ] = "balance",
+    items: Annotated[bool, Query(description="One line per loan (a bank's own book; at most 10,000 lines).")] = False,
+) -> Response:
+    """Yearly environmental benefits of the green loans on a month-end, attributed by loan ÷ the project's total
+    investment (PBoC), in total and by bank, category and county: a bank its own, a regulator the region."""
+    report = service.benefits_totals(session, principal, as_of=as_of, bank_code=bank_code, basis=basis, items=items)
+    if items and len(report.get("items", [])) > 10_000:
+        raise InvalidInput("items: more than 10,000 loans; ask for one bank's book", errors=[{"field": "items"}])
     report["as_of"] = as_of.isoformat()
     return Response(json_text(report), media_type="application/json")

@@ -160,3 +160,32 @@ def green_loans_command(
     for key, value in payload.items():
         if key != "groups":
             typer.echo(f"{key}: {'—' if value is None else value}")
+
+
+@app.command("benefits")
+def benefits_command(
+    as_of: str = typer.Option(..., "--as-of", help="The month-end counted, YYYY-MM-DD."),
+    bank: str | None = typer.Option(None, "--bank", help="One bank's organisation code (default: the region)."),
+    basis: str = typer.Option("balance", "--basis", help="balance (outstanding, default) or amount (lent)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one line of JSON."),
+) -> None:
+    """Yearly environmental benefits of the green loans on a month-end (loan ÷ project total investment)."""
+    from greenfin.cli import CLI_PRINCIPAL, cli_session
+
+    day = _day(as_of, "--as-of")
+    assert day is not None
+    try:
+        with cli_session() as session:
+            report = service.benefits_totals(session, CLI_PRINCIPAL, as_of=day, bank_code=bank, basis=basis)
+    except GreenfinError as exc:
+        _fail(exc.detail.rstrip(".") + ".")
+    report["as_of"] = day.isoformat()
+    if as_json:
+        typer.echo(json_text(report))
+        return
+    typer.echo(
+        f"{report['scope']} {day.isoformat()}: {report['green_loans']:,} green loans, "
+        f"{report['loans_without_project']:,} without a recorded project ({report['method']}, on the {basis})"
+    )
+    for name, value in report["totals"].items():
+        typer.echo(f"{name}: {value}")

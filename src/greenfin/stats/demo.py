@@ -30,6 +30,7 @@ from greenfin.auth import repository as auth_repository
 from greenfin.auth import service as auth
 from greenfin.auth.service import SYSTEM
 from greenfin.market import service as market
+from greenfin.market.schemas import BENEFIT_COLUMNS
 from greenfin.region.service import county_names
 from greenfin.stats.models import GreenFinanceDivision, PilotBank
 
@@ -186,6 +187,15 @@ def add_stats_demo(session: Session, *, seed: int, region: str | None = None) ->
         }
         for line in lines
     ]
+    ratios = targets["benefit_ratios"]
+    for loan in loans:  # the other six yearly benefits of each green line's project, in proportion to its CO2e
+        for key in ("project_name", "benefits_basis", *BENEFIT_COLUMNS.values()):
+            loan.setdefault(key, None)  # every row the same keys: one multi-row INSERT
+        if loan["green_use"]:
+            loan["project_name"] = f"{loan['borrower_name']}绿色项目（演示）"
+            loan["benefits_basis"] = "演示数据：按项目二氧化碳减排量和演示比例推算"
+            for name, ratio in ratios[loan["green_use"].split(".")[0]].items():
+                loan[BENEFIT_COLUMNS[name]] = int(loan["annual_co2_reduction_g"] * Decimal(str(ratio)))
     written = market.load_book(session, SYSTEM, loans=loans, balances=frame)
     registered = _register_facts(session, rng, seed, sorted({line["bank"] for line in lines}), targets, region)
     return {"loans": len(loans), "balances": written, **registered}

@@ -30,11 +30,13 @@ from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
 from greenfin.errors import Conflict, InvalidInput, NotFound
 from greenfin.market import service as market
+from greenfin.market.schemas import BENEFIT_COLUMNS
 from greenfin.region import service as region
 from greenfin.stats import repository
 from greenfin.stats.methodology import load_catalogues, load_data_quality, load_sector_intensities
 from greenfin.stats.models import GreenFinanceDivision, PilotBank
 from greenfin.stats.rules import (
+    BENEFIT_INDICATORS,
     Balances,
     Exposure,
     GreenUseCategory,
@@ -44,6 +46,7 @@ from greenfin.stats.rules import (
     period_figures,
     portfolio_totals,
     quarter_ends,
+    round_ratio,
     share,
     weighted_data_quality,
     year_start_base,
@@ -770,3 +773,105 @@ def financed_emissions_for_bank(
     industry and green/other; weighted data quality and coverage; items on request)."""
     auth.require_tenant(principal, bank_code)
     return financed_emissions_of_book(session, principal, as_of=as_of, year=year, bank_code=bank_code, items=items)
+
+
+# --- environmental benefits of green loans ----------------------------------------------------------------
+
+BENEFIT_METHOD = "PBoC/CBRC: a project's yearly benefits × loan ÷ the project's total investment"
+BENEFIT_GRAMS = BENEFIT_COLUMNS
+"""Each of ``rules.BENEFIT_INDICATORS`` and the loan-book column holding the project's yearly grams."""
+assert tuple(BENEFIT_GRAMS) == BENEFIT_INDICATORS
+BENEFIT_BASES = ("balance", "amount")
+
+
+def _benefit_sums(frame: pl.DataFrame, key: str | None) -> list[dict[str, Any]]:
+    sums = [pl.len().alias("loans"), pl.col("loan_fen").sum()] + [pl.col(name).sum() for name in BENEFIT_GRAMS]
+    grouped = frame.group_by(key).agg(sums).sort(key, nulls_last=True) if key else frame.select(sums)
+    return [
+        {
+            **({key: row[key]} if key else {}),
+            "loans": int(row["loans"]),
+            "loan_fen": int(row["loan_fen"] or 0),
+            **{name: _tonnes_of(int(row[name] or 0)) for name in BENEFIT_GRAMS},
+        }
+        for row in grouped.iter_rows(named=True)
+    ]
+
+
+def benefits_totals(
+    session: Session,
+    principal: Principal,
+    *,
+    as_of: date,
+    bank_code: str | None = None,
+    basis: str = "balance",
+    items: bool = False,
+) -> dict[str, Any]:
+    """Yearly environmental benefits of the green loans outstanding on a month-end, attributed to each loan
+    by its share of its project (PBoC rule: loan ÷ the project's total investment), summed per bank,
+    green-use category (top level of the 2019 catalogue, other versions mapped), county and in total.
+
+    ``basis`` is the loan amount the share is taken on: ``balance`` (the month-end's outstanding
+    balance, default: the loans' part of the book on that day) or ``amount`` (the principal lent, as
+    the PBoC carbon-reduction support tool counts). A green loan whose project is not recorded is
+    counted in ``loans_without_project`` and attributes nothing. Grams are floored per loan; tonnes
+    are exact decimals. Regulators read the region (or one bank), a bank only its own book.
+    Returns plain dicts (the disclosure report and the pages read them).
+    """
+    auth.require_role(principal, "regulator", "bank")
+    if basis not in BENEFIT_BASES:
+        raise InvalidInput(f"basis is one of {', '.join(BENEFIT_BASES)}", errors=[{"field": "basis"}])
+    rows = market.green_loans_on(session, principal, as_of=as_of, bank_code=bank_code)
+    schema = {name: pl.Int64 if name.endswith(("_fen", "_g")) else pl.Utf8 for name in market.GREEN_LOAN_COLUMNS}
+    loans = pl.DataFrame(rows, schema=schema, orient="row")
+    reported = loans.filter(pl.col("project_investment_fen").is_not_null())
+    big = pl.Int128
+    loan_fen = pl.col("balance_fen" if basis == "balance" else "amount_fen")
+    frame = reported.with_columns(
+        loan_fen.alias("loan_fen"),
+        *(
+            (
+                pl.col(column).fill_null(0).cast(big) * loan_fen.cast(big) // pl.col("project_investment_fen").cast(big)
+            ).alias(name)
+            for name, column in BENEFIT_GRAMS.items()
+        ),
+    )
+    pairs = frame.select("green_catalogue", "green_use").unique()
+    categories = [_category_in(c, code, DEFAULT_CATALOGUE, 1) for c, code in pairs.iter_rows()]
+    frame = frame.join(
+        pairs.with_columns(pl.Series("category", categories, dtype=pl.Utf8)),
+        on=["green_catalogue", "green_use"],
+        how="left",
+        nulls_equal=True,
+    )
+    namer = _Namer(session, DEFAULT_CATALOGUE, set(frame["bank_code"].unique().to_list()))
+    scope = "region" if principal.is_staff and bank_code is None else (bank_code or principal.organisation_code or "")
+    result: dict[str, Any] = {
+        "method": BENEFIT_METHOD,
+        "basis": basis,
+        "scope": scope,
+        "as_of": as_of,
+        "catalogue_version": DEFAULT_CATALOGUE,
+        "green_loans": loans.height,
+        "loans_without_project": loans.height - reported.height,
+        "totals": _benefit_sums(frame, None)[0],
+    }
+    for dimension, column in (("bank", "bank_code"), ("category", "category"), ("county", "county_code")):
+        groups = _benefit_sums(frame, column)
+        for group in groups:
+            group["key"] = group.pop(column)
+            group["name"] = namer(dimension, group["key"])
+        result[f"by_{dimension}"] = groups
+    if items:
+        result["items"] = [
+            {
+                "bank_code": row["bank_code"],
+                "loan_no": row["loan_no"],
+                "loan_fen": row["loan_fen"],
+                "project_investment_fen": row["project_investment_fen"],
+                "share": round_ratio(share(row["loan_fen"], row["project_investment_fen"]), 6),
+                **{name: _tonnes_of(int(row[name])) for name in BENEFIT_GRAMS},
+            }
+            for row in frame.iter_rows(named=True)
+        ]
+    return result
