@@ -7,18 +7,14 @@ is served by uvicorn from a temporary SQLite file.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
-from greenfin.app import create_app
 from greenfin.auth import service as auth
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.ecobank import service
@@ -28,7 +24,7 @@ from greenfin.market.schemas import LoanCreate
 from greenfin.settings import Settings
 from tests.ecobank.test_pledges import _loan_body
 from tests.ecobank.test_registry import asset_body
-from tests.web.conftest import PASSWORD, _free_socket
+from tests.web.conftest import PASSWORD, served
 
 pytestmark = pytest.mark.browser
 
@@ -94,21 +90,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     path: Path = tmp_path_factory.mktemp("ecobank") / "greenfin.db"
     settings = Settings(environment="test", database_url=f"sqlite:///{path}", posting_interval_seconds=0)
     ids = _seed(settings)
-    app = create_app(settings)
-    sock = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
-    yield {"base": f"http://127.0.0.1:{sock.getsockname()[1]}", **ids}
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    app.state.engine.dispose()
+    with served(settings) as base:
+        yield {"base": base, **ids}
 
 
 @pytest.fixture

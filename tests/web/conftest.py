@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,17 +273,11 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-@pytest.fixture(scope="session")
-def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
-    """The seeded region served by uvicorn on a free local port (one per test worker)."""
-    path: Path = tmp_path_factory.mktemp("web") / "greenfin.db"
-    settings = Settings(environment="test", database_url=f"sqlite:///{path}")
-    enterprises = build_region(settings)
-    extra = add_farm_and_finance_demo(settings)
-    extra |= add_personal_seed(settings)
+@contextmanager
+def served(settings: Settings) -> Iterator[str]:
+    """The platform for ``settings`` served by uvicorn on a free local port while the block runs: its base URL."""
     app = create_app(settings)
     sock = _free_socket()
-    port = sock.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="warning", ws="none", lifespan="off", access_log=False, loop="asyncio")
     )
@@ -293,13 +288,27 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the live server did not start")
         time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
+    """The seeded region served by uvicorn on a free local port (one per test worker)."""
+    path: Path = tmp_path_factory.mktemp("web") / "greenfin.db"
+    settings = Settings(environment="test", database_url=f"sqlite:///{path}")
+    enterprises = build_region(settings)
+    extra = add_farm_and_finance_demo(settings)
+    extra |= add_personal_seed(settings)
     own = enterprises[0]
     other = next(e for e in enterprises if e.county != own.county)
-    yield Region(base_url=f"http://127.0.0.1:{port}", enterprises=enterprises, own=own, other=other, extra=extra)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    app.state.engine.dispose()
+    with served(settings) as base_url:
+        yield Region(base_url=base_url, enterprises=enterprises, own=own, other=other, extra=extra)
 
 
 @dataclass

@@ -8,22 +8,18 @@ change the figures of the seeded region the other page tests count on.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect
 
-from greenfin.app import create_app
 from greenfin.auth import service as auth
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.settings import Settings
 from greenfin.web.i18n import translate
 from tests.admin.conftest import make_uscc
-from tests.web.conftest import PASSWORD, Visit, _free_socket
+from tests.web.conftest import PASSWORD, Visit, served
 
 pytestmark = pytest.mark.browser
 
@@ -49,23 +45,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             auth.create_user(session, username=username, password=PASSWORD, role=role, organisation=organisation)
         auth.create_user(session, username="teller", password=PASSWORD, role="bank", organisation=bank)
     engine.dispose()
-    app = create_app(settings)
-    sock = _free_socket()
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", ws="none", lifespan="off", access_log=False, loop="asyncio")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-    app.state.engine.dispose()
+    with served(settings) as base:
+        yield base
 
 
 @pytest.fixture

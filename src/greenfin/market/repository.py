@@ -494,6 +494,26 @@ def add_book_summary(session: Session, cells: pl.DataFrame) -> None:
         session.execute(insert(BookSummary), cells.to_dicts())
 
 
+def book_dates(session: Session, *, bank_code: str | None) -> list[date]:
+    """The month-ends the book (or one bank's) has balances on, oldest first."""
+    query = select(BookSummary.as_of).distinct().where(BookSummary.dimension == "total")
+    if bank_code is not None:
+        query = query.where(BookSummary.bank_code == bank_code)
+    return list(session.scalars(query.order_by(BookSummary.as_of)))
+
+
+def book_summary_by_bank(
+    session: Session, *, dates: Sequence[date], dimension: str, bank_code: str | None
+) -> list[tuple[Any, ...]]:
+    """One dimension's cells per bank on ``dates``: rows (as_of, bank, key, green fen, all fen)."""
+    query = select(
+        BookSummary.as_of, BookSummary.bank_code, BookSummary.key, BookSummary.green_fen, BookSummary.all_fen
+    ).where(BookSummary.as_of.in_(list(dates)), BookSummary.dimension == dimension)
+    if bank_code is not None:
+        query = query.where(BookSummary.bank_code == bank_code)
+    return [tuple(row) for row in session.execute(query)]
+
+
 def book_summary(
     session: Session, *, dates: Sequence[date], dimensions: Sequence[str], bank_code: str | None
 ) -> list[tuple[Any, ...]]:

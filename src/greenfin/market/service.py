@@ -1444,6 +1444,31 @@ def book_summary(
     ]
 
 
+def book_dates(session: Session, principal: Principal, *, bank_code: str | None = None) -> list[date]:
+    """The month-ends with balances in the book a principal may read (scoped as :func:`book_summary`)."""
+    return repository.book_dates(session, bank_code=_book_scope(principal, bank_code))
+
+
+def book_summary_by_bank(
+    session: Session, principal: Principal, *, dates: Sequence[date], dimension: str = "total"
+) -> list[tuple[Any, ...]]:
+    """One dimension's balances per bank (rows: as_of, bank, key or None, green fen, all fen): staff
+    every bank's, a bank its own."""
+    if dimension not in repository.SUMMARY_DIMENSIONS:
+        raise InvalidInput(f"unknown loan-book dimension {dimension!r}")
+    scope = _book_scope(principal, None)
+    rows = repository.book_summary_by_bank(session, dates=dates, dimension=dimension, bank_code=scope)
+    return [(day, bank, key or None, int(green), int(every)) for day, bank, key, green, every in rows]
+
+
+def region_green_fen(session: Session, principal: Principal, *, as_of: date) -> int:
+    """The region's green-loan balance on a month-end: the denominator of a bank's share of the region
+    (an aggregate of every bank, given to banks as well as regulators)."""
+    require_role(principal, "regulator", "bank")
+    rows = repository.book_summary(session, dates=[as_of], dimensions=(), bank_code=None)
+    return sum(int(green or 0) for _, dimension, _, _, green, _ in rows if dimension == "total")
+
+
 GREEN_LOAN_COLUMNS = (
     "bank_code",
     "loan_no",

@@ -33,7 +33,7 @@ from greenfin.market import service as market
 from greenfin.market.schemas import BENEFIT_COLUMNS
 from greenfin.region import service as region
 from greenfin.stats import repository
-from greenfin.stats.methodology import load_catalogues, load_data_quality, load_sector_intensities
+from greenfin.stats.methodology import load_catalogues, load_data_quality, load_evaluation, load_sector_intensities
 from greenfin.stats.models import GreenFinanceDivision, PilotBank
 from greenfin.stats.rules import (
     BENEFIT_INDICATORS,
@@ -41,7 +41,9 @@ from greenfin.stats.rules import (
     Exposure,
     GreenUseCategory,
     PeriodFigures,
+    evaluate_indicator,
     financed_emissions,
+    is_quarter_end,
     one_year_before,
     period_figures,
     portfolio_totals,
@@ -875,3 +877,87 @@ def benefits_totals(
             for row in frame.iter_rows(named=True)
         ]
     return result
+
+
+# --- the PBoC green-finance evaluation's quantitative indicators ------------------------------------------
+
+NON_PERFORMING = ("substandard", "doubtful", "loss")
+
+
+def evaluation_indicators(
+    session: Session, principal: Principal, *, as_of: date, version: str = "v1"
+) -> dict[str, Any]:
+    """The four quantitative indicators of the PBoC evaluation (银发〔2021〕142号) per bank on a quarter-end:
+    green share, share of the region's green business, year-on-year growth and non-performing share,
+    from the loan book, by the formulas of ``data/evaluation/<version>.toml``. Regulators read every
+    bank, a bank itself (its share of the region uses the region's total, an aggregate). A value is
+    None where its denominator is zero (e.g. no balance a year before)."""
+    auth.require_role(principal, "regulator", "bank")
+    if not is_quarter_end(as_of):
+        raise InvalidInput("as_of: the evaluation is per quarter: give a quarter-end", errors=[{"field": "as_of"}])
+    evaluation, indicators = load_evaluation(version)
+    year_ago = one_year_before(as_of)
+    totals = market.book_summary_by_bank(session, principal, dates=[as_of, year_ago])
+    if not any(day == as_of for day, *_ in totals):
+        raise InvalidInput(
+            f"no loan balances are reported on {as_of.isoformat()}",
+            errors=[{"field": "as_of", "reason": "no balances"}],
+        )
+    risk = market.book_summary_by_bank(session, principal, dates=[as_of], dimension="quality")
+    region_green = market.region_green_fen(session, principal, as_of=as_of)
+    quantities: dict[str, dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(
+            ("green_business_fen", "all_business_fen", "green_business_year_ago_fen", "green_risk_fen"), 0
+        )
+    )
+    for day, bank, _, green, every in totals:
+        if day == as_of:
+            quantities[bank]["green_business_fen"] += green
+            quantities[bank]["all_business_fen"] += every
+        else:
+            quantities[bank]["green_business_year_ago_fen"] += green
+    for _, bank, quality, green, _ in risk:
+        if quality in NON_PERFORMING:
+            quantities[bank]["green_risk_fen"] += green
+    names = auth.organisation_names(session, list(quantities))
+    items: list[dict[str, Any]] = []
+    for bank, figures in quantities.items():
+        inputs = {**figures, "region_green_business_fen": region_green}
+        values = {indicator.key: evaluate_indicator(indicator, inputs) for indicator in indicators}
+        items.append(
+            {
+                "bank_code": bank,
+                "name": names.get(bank, bank),
+                **figures,
+                "indicators": {key: None if value is None else round_ratio(value) for key, value in values.items()},
+            }
+        )
+    items.sort(key=lambda item: (-item["green_business_fen"], item["bank_code"]))
+    return {
+        "as_of": as_of,
+        "version": evaluation.version,
+        "document": evaluation.document,
+        "quantitative_weight_pct": evaluation.quantitative_weight_pct,
+        "indicators": [
+            {"key": i.key, "name": i.name, "kind": i.kind, "weight_pct": i.weight_pct, "better": i.better}
+            for i in indicators
+        ],
+        "region_green_business_fen": region_green,
+        "items": items,
+    }
+
+
+def book_dates(session: Session, principal: Principal, *, bank_code: str | None = None) -> list[date]:
+    """The month-ends with balances in the book the principal reads (the region, or one bank), oldest first."""
+    return market.book_dates(session, principal, bank_code=bank_code)
+
+
+def bank_choices(session: Session, principal: Principal) -> list[tuple[str, str]]:
+    """(code, name) of the banks with balances in the book, by name: what a regulator may pick (staff)."""
+    auth.require_role(principal, "regulator")
+    days = market.book_dates(session, principal)
+    if not days:
+        return []
+    banks = {bank for _, bank, *_ in market.book_summary_by_bank(session, principal, dates=[days[-1]])}
+    names = auth.organisation_names(session, banks)
+    return sorted(((code, names.get(code, code)) for code in banks), key=lambda pair: (pair[1], pair[0]))

@@ -94,4 +94,55 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stats.evaluation.market_share": ("绿色金融业务总额份额占比", "The bank's share of the region's green business"),
     "stats.evaluation.yoy_growth": ("绿色金融业务总额同比增速", "Year-on-year growth of green business"),
     "stats.evaluation.risk_share": ("绿色金融风险总额占比", "Non-performing share of green business"),
+    # the pages
+    "stats.dashboard": ("绿色金融统计", "Green-finance statistics"),
+    "stats.dashboard_lead": (
+        "绿色贷款余额、占比与增速，按县（市、区）、机构、用途、借款人类型和五级分类；季度序列。",
+        "Green-loan balance, share and growth by county, bank, use, borrower kind and quality; the quarterly series.",
+    ),
+    "stats.region": ("全市", "Whole region"),
+    "stats.catalogue": ("用途分类目录", "Catalogue of uses"),
+    "stats.no_book": ("贷款台账中尚无月末余额。", "The loan book holds no month-end balance yet."),
+    "stats.headline": ("主要指标", "Headline figures"),
+    "stats.as_of_value": ("截至 {day}", "as of {day}"),
+    "stats.all_loans_growth": ("各项贷款 {growth}", "all loans {growth}"),
+    "stats.vs_base": ("较 {day}", "Against {day}"),
+    "stats.times": ("{times} 倍", "{times} times"),
+    "stats.base_balance": ("基期余额 {amount}", "base balance {amount}"),
+    "stats.facts": ("绿色金融事业部 / 试点银行", "Green-finance divisions / pilot banks"),
+    "stats.facts_note": ("登记在册（统计时点）", "registered on the day"),
+    "stats.share_of_green": ("占绿色贷款", "Share of green loans"),
+    "stats.points_above_all_short": ("高于各项贷款增速（百分点）", "Points above all loans' growth"),
+    "stats.method_note": (
+        "口径：人民银行绿色贷款专项统计制度（银发〔2019〕326号），本外币；余额为月末数，增速为同比与较年初；"
+        "用途按所选目录版本，其他版本的贷款经目录对照计入。",
+        "Definitions: the PBoC green-loan special statistics (银发〔2019〕326号), RMB and foreign currency; "
+        "month-end balances, year-on-year and year-to-date growth; uses in the chosen catalogue, loans classified "
+        "under other versions counted through the catalogue mappings.",
+    ),
+    "stats.not_recorded": ("未登记", "Not recorded"),
+    "stats.borrower_kind.enterprise": ("企业", "Enterprises"),
+    "stats.borrower_kind.farm": ("农业经营主体", "Farms"),
+    "stats.borrower_kind.resident": ("个人", "Residents"),
+    "stats.quarter": ("季末", "Quarter-end"),
+    "stats.evaluation.document": (
+        "银发〔2021〕142号《银行业金融机构绿色金融评价方案》定量指标",
+        "Quantitative indicators of the PBoC evaluation (银发〔2021〕142号)",
+    ),
+    "stats.evaluation.lead": (
+        "各银行的绿色金融业务占比、份额占比、同比增速和风险占比，由贷款台账按季计算。",
+        "Each bank's green share, share of the region, growth and non-performing share, from the loan book, "
+        "per quarter.",
+    ),
+    "stats.evaluation.quarter_value": ("{day} 季末", "Quarter ending {day}"),
+    "stats.evaluation.green_business": ("绿色金融业务总额", "Green business"),
+    "stats.evaluation.weight": ("权重 {weight}%", "weight {weight}%"),
+    "stats.evaluation.note": (
+        "定量指标合计占评价的 {weight}%。四项指标的计算公式与权重分配未见公开文本，此处按指标名称解读并等分权重"
+        "（数据文件 evaluation/v1，可由监管部门替换）；绿色金融业务暂以绿色贷款计。评分规则未公开，本页只列指标值。",
+        "The quantitative part weighs {weight}% of the evaluation. The four formulas and the split of that weight "
+        "are not published: they are read from the indicator names and split equally (data file evaluation/v1, "
+        "replaceable by the regulator); green business counts green loans for now. The scoring rule is not "
+        "published: this page lists the indicators only.",
+    ),
 }
