@@ -22,7 +22,9 @@ from pypdf import PdfReader
 from reportlab.pdfbase.ttfonts import TTFont
 from sqlalchemy.orm import Session
 
-from greenfin.finance.report import _font_file, blocks, font_embedded, render_pdf, text_of
+from greenfin.finance.report import blocks, render_pdf, text_of
+from greenfin.web.pdf import font_embedded
+from greenfin.web.pdf import font_file as _font_file
 from tests.finance.test_reports import _grant, _request, setup_farm
 
 SHA = "ab" * 32

@@ -16,51 +16,24 @@ its version, times in 北京时间, and "第 n 页 共 m 页" on every page.
 :func:`blocks` builds the content as plain text (headings, paragraphs, tables), so it can
 be checked without reading a PDF back; :func:`render_pdf` only lays those blocks out.
 
-Fonts: a TrueType CJK font is embedded (subset) so every glyph prints on any reader — the
-first of :data:`FONT_CANDIDATES` found (Debian's ``fonts-wqy-microhei``, Apache-2.0 or
-GPL-3+ with the font-embedding exception, installed by ``make chromium``; or the file named
-by ``GREENFIN_PDF_FONT``). Without one, reportlab's built-in CID font ``STSong-Light`` is
-used, which is *not* embedded (the reader must supply it) — a warning is logged and
-:func:`font_embedded` says so.
+Layout and fonts are ``greenfin.web.pdf``'s (an embedded CJK font, page numbers on every page).
 """
 
 from __future__ import annotations
 
-import io
-import logging
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from xml.sax.saxutils import escape
 
-import segno
-from reportlab.graphics.shapes import Drawing, Rect
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from greenfin.errors import GreenfinError
 from greenfin.finance.policy import ACCOUNT_NAMES, LABEL_NAMES, load_policy
+from greenfin.web import pdf
 from greenfin.web.formatting import beijing_time, grouped, money, quantity, rate_bp, unit_text, yuan_exact
+from greenfin.web.pdf import Block
 
-log = logging.getLogger(__name__)
-
-EMBEDDED_FONT = "GreenfinCJK"
-FALLBACK_FONT = "STSong-Light"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-)
 SIGNING_KEY_PATH = "/api/v1/finance/signing-key"
 QUALITY_ZH = {"metered": "计量", "declared": "申报", "audited": "核查"}
 BASIS_ZH = {"added_value": "工业增加值", "output": "工业总产值", "output_value": "工业总产值"}
@@ -88,22 +61,6 @@ LIMIT_NAMES_EN = {
 }
 TENOR_ZH = {"1y": "1年期", "5y": "5年期以上"}
 TENOR_EN = {"1y": "1-year", "5y": "over-5-year"}
-
-
-@dataclass(frozen=True)
-class Block:
-    """One piece of the PDF: a heading (``h1``, ``h2``), a paragraph (``p``, ``small``), a ``table`` or a ``qr``."""
-
-    kind: str
-    text: str = ""
-    rows: list[list[str]] = field(default_factory=list)
-    header: bool = False
-
-    def strings(self) -> list[str]:
-        """Every text this block prints."""
-        if self.kind == "qr":
-            return []
-        return [self.text] if self.kind != "table" else [cell for row in self.rows for cell in row]
 
 
 def _t(value: Any) -> str:
@@ -529,154 +486,32 @@ def qr_payload(envelope: Mapping[str, Any]) -> str:
 
 def text_of(envelope: dict[str, Any]) -> str:
     """All text the PDF prints, one block per line (for reading and tests)."""
-    return "\n".join(" | ".join(b.strings()) for b in blocks(envelope))
+    return pdf.text_of(blocks(envelope))
 
 
-def font_embedded() -> bool:
-    """Whether the PDF embeds its CJK font (a TrueType font was found), or relies on the reader's."""
-    return _font() == EMBEDDED_FONT
-
-
-def _font_file() -> str | None:
-    configured = os.environ.get("GREENFIN_PDF_FONT")
-    for path in (configured, *FONT_CANDIDATES):
-        if path and os.path.isfile(path):
-            return path
-    return None
-
-
-@lru_cache(maxsize=1)
-def _font() -> str:
-    path = _font_file()
-    if path is not None:
-        pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, path, subfontIndex=0))
-        return EMBEDDED_FONT
-    log.warning(
-        "no CJK TrueType font found (%s): the report PDF uses %s, which is not embedded",
-        ", ".join(FONT_CANDIDATES),
-        FALLBACK_FONT,
-    )
-    if FALLBACK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-    return FALLBACK_FONT
-
-
-def _qr_drawing(payload: str, size: float) -> Drawing:
-    """The payload as a QR code (error correction M), drawn as vector squares."""
-    code = segno.make_qr(payload, error="m")
-    matrix = [list(row) for row in code.matrix]
-    quiet = 2
-    cells = len(matrix) + 2 * quiet
-    step = size / cells
-    drawing = Drawing(size, size)
-    for y, row in enumerate(matrix):
-        for x, dark in enumerate(row):
-            if dark:
-                drawing.add(
-                    Rect(
-                        (x + quiet) * step,
-                        size - (y + quiet + 1) * step,
-                        step,
-                        step,
-                        fillColor=colors.black,
-                        strokeColor=None,
-                    )
-                )
-    return drawing
-
-
-def _numbered_canvas(font: str, report_id: str) -> type[Canvas]:
-    """A canvas that writes "第 n 页 共 m 页" and the report id at the foot of every page."""
-
-    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no type hints
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["initialFontName"] = font  # no unembedded Helvetica in the file
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self.setFont(font, 8)
-                self.setFillColor(colors.grey)
-                self.drawString(18 * mm, 9 * mm, f"碳征信报告 {report_id}")
-                self.drawRightString(A4[0] - 18 * mm, 9 * mm, f"第 {number} 页 共 {total} 页")
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas
+def _widths(block: Block, width: float) -> list[float]:
+    """The year column of a yearly table needs little room; other tables as ``pdf`` lays them out."""
+    columns = len(block.rows[0]) if block.rows else 1
+    if block.header and block.rows and block.rows[0][0] == "年度" and columns > 2:
+        return [14 * mm] + [(width - 14 * mm) / (columns - 1)] * (columns - 1)
+    if not block.header:
+        return [45 * mm, width - 45 * mm]
+    return [width / columns] * columns
 
 
 def render_pdf(envelope: dict[str, Any], *, compress: bool = True) -> bytes:
     """The PDF bytes of a signed report envelope."""
-    font = _font()
-    # CJK wrapping breaks anywhere, so Chinese lines and long hashes or signatures stay on the page.
-    styles = {
-        "h1": ParagraphStyle("h1", fontName=font, fontSize=16, leading=22, spaceAfter=6, wordWrap="CJK"),
-        "h2": ParagraphStyle("h2", fontName=font, fontSize=11, leading=16, spaceBefore=8, spaceAfter=4, wordWrap="CJK"),
-        "p": ParagraphStyle("body", fontName=font, fontSize=9, leading=13, wordWrap="CJK"),
-        "small": ParagraphStyle("small", fontName=font, fontSize=7.5, leading=10, wordWrap="CJK"),
-    }
-    width = A4[0] - 36 * mm
-    story: list[Any] = []
-    for block in blocks(envelope):
-        if block.kind == "table":
-            style = styles["small"] if block.header else styles["p"]
-            columns = len(block.rows[0]) if block.rows else 1
-            if not block.header:
-                widths = [45 * mm, width - 45 * mm]
-            elif block.rows[0][0] == "年度" and columns > 2:  # the year column needs little room
-                widths = [14 * mm] + [(width - 14 * mm) / (columns - 1)] * (columns - 1)
-            else:
-                widths = [width / columns] * columns
-            story.append(_table([[_para(c, style) for c in row] for row in block.rows], widths, header=block.header))
-        elif block.kind == "qr":
-            story.append(_qr_drawing(block.text, 32 * mm))
-        else:
-            story.append(_para(block.text, styles[block.kind]))
-    report = envelope["report"]
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=f"碳征信报告 {report['report_id']}",
-        author="greenfin",
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
-        pageCompression=1 if compress else 0,
-    )
-    document.build(story, canvasmaker=_numbered_canvas(font, str(report["report_id"])))
-    return buffer.getvalue()
-
-
-def _para(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text), style)
-
-
-def _table(rows: list[list[Any]], widths: list[float] | None, *, header: bool = False) -> Table:
-    table = Table(rows, colWidths=widths, hAlign="LEFT", repeatRows=1 if header else 0)
-    style = [
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-    if header:
-        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6f2ea")))
-    table.setStyle(TableStyle(style))
-    return table
+    report_id = str(envelope["report"]["report_id"])
+    return pdf.render(
+        blocks(envelope), title=f"碳征信报告 {report_id}", footer=f"碳征信报告 {report_id}", widths=_widths,
+        compress=compress,
+    )  # fmt: skip
 
 
 __all__ = [
     "Block",
     "basis_sentence",
     "blocks",
-    "font_embedded",
     "peer_group_name",
     "product_names",
     "reference_rate_sentence",
