@@ -7,15 +7,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from greenfin.errors import InvalidInput
+from greenfin.errors import InvalidInput, NotFound
 from greenfin.http import PrincipalDep, SessionDep, raw_json_body
-from greenfin.stats import service
+from greenfin.stats import disclosure, service
 from greenfin.stats.schemas import (
     DIMENSIONS,
     CategoryBrief,
     CategoryMappingRead,
     CategoryRead,
     Dimension,
+    DisclosureRead,
+    DisclosureTextIn,
+    DisclosureTextRead,
     DivisionClose,
     DivisionCreate,
     DivisionRead,
@@ -199,3 +202,50 @@ def benefits(
         raise InvalidInput("items: more than 10,000 loans; ask for one bank's book", errors=[{"field": "items"}])
     report["as_of"] = as_of.isoformat()
     return Response(json_text(report), media_type="application/json")
+
+
+# --- the environmental-information disclosure (JR/T 0227—2021) -------------------------------------------
+
+SectionKey = Annotated[str, Path(pattern="^[a-z_]{1,40}$", description="A section key of the disclosure guide.")]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+BankPath = Annotated[str, Path(max_length=40, description="The bank's organisation code.")]
+Language = Annotated[Literal["zh", "en"], Query(description="The language of the section titles and figures.")]
+
+
+@router.get("/disclosures/{bank_code}/{year}", response_model=DisclosureRead)
+def read_disclosure(
+    bank_code: BankPath, year: Year, principal: PrincipalDep, session: SessionDep, lang: Language = "zh"
+) -> DisclosureRead:
+    """A bank's annual environmental-information disclosure: every JR/T 0227 section with the bank's latest
+    text and the figures greenfin fills from the loan book (as text in ``lang``). The bank reads its own,
+    a regulator every bank's."""
+    report = disclosure.report(session, principal, bank_code=bank_code, year=year, lang=lang)
+    return DisclosureRead.of(report)
+
+
+@router.put("/disclosures/{bank_code}/{year}/sections/{section}", response_model=DisclosureTextRead)
+def write_disclosure_section(
+    bank_code: BankPath,
+    year: Year,
+    section: SectionKey,
+    text_in: DisclosureTextIn,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> DisclosureTextRead:
+    """The bank writes a new version of one of its sections (versions are kept; each write is audited)."""
+    written = disclosure.write_section(
+        session, principal, bank_code=bank_code, year=year, section=section, text=text_in.text
+    )
+    return DisclosureTextRead.model_validate(written, from_attributes=True)
+
+
+@router.get("/disclosures/{bank_code}/{year}/sections/{section}/versions", response_model=list[DisclosureTextRead])
+def disclosure_versions(
+    bank_code: BankPath, year: Year, section: SectionKey, principal: PrincipalDep, session: SessionDep
+) -> list[DisclosureTextRead]:
+    """Every version of one section, newest first."""
+    report = disclosure.report(session, principal, bank_code=bank_code, year=year)
+    found = next((s for s in report.sections if s.key == section), None)
+    if found is None:
+        raise NotFound(f"no section {section!r}")
+    return [DisclosureTextRead.model_validate(v, from_attributes=True) for v in found.versions]

@@ -388,3 +388,36 @@ def load_sector_intensities(version: str = "v1") -> SectorIntensityFile:
     if not item.is_file():
         raise NotFound(f"sector-intensity table {version!r} not found")
     return _read(item, SectorIntensityFile)
+
+
+# ---------------------------------------------------------------------------- the disclosure guide
+
+
+class DisclosureSection(_Strict):
+    """One section of the environmental-information disclosure (JR/T 0227—2021, 5.x)."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    number: Annotated[str, Field(pattern=r"^5\.[0-9]+$")]
+    title: Text
+    title_en: Text
+    filled: Literal["data", "bank", "both"]
+    guide: Text
+
+
+class DisclosureGuide(_Strict):
+    format: Literal["greenfin-disclosure-guide/1"]
+    version: Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]
+    title: Text
+    document: Text
+    source: Text
+    frequency: Text
+    sections: list[DisclosureSection] = Field(min_length=1)
+
+
+@cache
+def load_disclosure_guide(version: str = "jrt-0227-2021") -> DisclosureGuide:
+    """The sections of the annual disclosure, in the standard's order (cached)."""
+    item = _data("disclosure", f"{version}.toml")
+    if not item.is_file():
+        raise NotFound(f"disclosure guide {version!r} not found")
+    return _read(item, DisclosureGuide)

@@ -9,7 +9,7 @@ in :data:`PLACES`, written as JSON numbers by the CLI.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any, Literal
 
@@ -363,3 +363,83 @@ class GreenLoanStatisticsRead(BaseModel):
     catalogue_version: str = Field(description="The catalogue version categories are counted in")
     totals: FiguresRead
     groups: dict[str, list[GroupFiguresRead]] = Field(default_factory=dict)
+
+
+# --- the environmental-information disclosure (JR/T 0227—2021) -------------------------------------------
+
+
+class DisclosureTextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000, description="The section's text; paragraphs split by lines.")
+
+
+class DisclosureTextRead(BaseModel):
+    bank_code: str
+    year: int
+    section: str
+    version: int
+    text: str
+    written_by: str
+    written_at: datetime
+
+
+class DisclosureBlockRead(BaseModel):
+    kind: str = Field(description="p, small or table")
+    text: str = ""
+    rows: list[list[str]] = Field(default_factory=list)
+    header: bool = False
+
+
+class DisclosureSectionRead(BaseModel):
+    key: str
+    number: str
+    title: str
+    guide: str
+    filled: str = Field(description="data, bank or both: who writes the section")
+    text: str
+    version: int = Field(description="0: not written yet")
+    written_by: str | None
+    written_at: datetime | None
+    versions: int
+    facts: list[DisclosureBlockRead] = Field(description="greenfin's figures, as printed")
+
+
+class DisclosureRead(BaseModel):
+    bank_code: str
+    bank_name: str
+    year: int
+    as_of: date | None = Field(description="The month-end the figures are taken at (None: no balances that year)")
+    document: str
+    title: str
+    sections: list[DisclosureSectionRead]
+
+    @classmethod
+    def of(cls, report: Any) -> DisclosureRead:
+        """The API's view of a :class:`greenfin.stats.disclosure.Disclosure`."""
+        return cls(
+            bank_code=report.bank_code,
+            bank_name=report.bank_name,
+            year=report.year,
+            as_of=report.as_of,
+            document=report.document,
+            title=report.title,
+            sections=[
+                DisclosureSectionRead(
+                    key=s.key,
+                    number=s.number,
+                    title=s.title,
+                    guide=s.guide,
+                    filled=s.filled,
+                    text=s.text,
+                    version=s.version,
+                    written_by=s.written_by,
+                    written_at=s.written_at,
+                    versions=len(s.versions),
+                    facts=[
+                        DisclosureBlockRead(kind=b.kind, text=b.text, rows=b.rows, header=b.header) for b in s.facts
+                    ],
+                )
+                for s in report.sections
+            ],
+        )

@@ -664,11 +664,13 @@ def _emissions_frame(
 
 
 def _sums(frame: pl.DataFrame, key: str) -> list[dict[str, Any]]:
+    """Loans, outstanding and attributed scopes per value of ``key``; per source also its PCAF score."""
     grouped = frame.group_by(key).agg(
         pl.len().alias("loans"),
         pl.col("balance_fen").sum().alias("outstanding_fen"),
         pl.col("scope1_g").sum(),
         pl.col("scope2_g").sum(),
+        pl.col("data_quality").first(),
     )
     return [
         {
@@ -677,6 +679,7 @@ def _sums(frame: pl.DataFrame, key: str) -> list[dict[str, Any]]:
             "outstanding_fen": int(row["outstanding_fen"]),
             "scope1_t": _tonnes_of(int(row["scope1_g"])),
             "scope2_t": _tonnes_of(int(row["scope2_g"])),
+            **({"data_quality": row["data_quality"]} if key == "source" else {}),
         }
         for row in grouped.sort(key, nulls_last=True).iter_rows(named=True)
     ]

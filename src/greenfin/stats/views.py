@@ -10,16 +10,17 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from greenfin.auth.service import Principal
-from greenfin.errors import Forbidden
+from greenfin.errors import Forbidden, InvalidInput
 from greenfin.http import SessionDep
 from greenfin.market.rules import QUALITY_CLASSES
 from greenfin.region import service as region
-from greenfin.stats import service
+from greenfin.stats import disclosure, service
 from greenfin.stats.rules import is_quarter_end
 from greenfin.stats.schemas import GreenLoanStatisticsRead
 from greenfin.web.formatting import chart_number
@@ -232,3 +233,100 @@ def evaluation_export(
     ]
     name = translate("stats.evaluation.title", lang) + (f"-{day.isoformat()}" if day else "")
     return export_rows(header, rows, name=name, fmt=fmt, lang=lang, total=len(rows))
+
+
+# --- the environmental-information disclosure (JR/T 0227—2021) -------------------------------------------
+
+YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
+
+
+def _disclosure_page(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: str,
+    *,
+    bank: str | None,
+    year: int | None,
+    error: str | None = None,
+    draft: tuple[str, str] | None = None,
+) -> Response:
+    """The report of a bank and year (a regulator picks the bank), with the bank's edit forms."""
+    shown_bank = _view(principal, bank)
+    days = service.book_dates(session, principal, bank_code=shown_bank) if shown_bank else []
+    years = sorted({day.year for day in days}, reverse=True)
+    year = year or (years[0] if years else None)
+    report = (
+        disclosure.report(session, principal, bank_code=shown_bank, year=year, lang=lang)
+        if shown_bank and year
+        else None
+    )
+    context = {
+        "report": report,
+        "bank": shown_bank,
+        "banks": service.bank_choices(session, principal) if principal.is_staff else [],
+        "year": year,
+        "years": years,
+        "editable": not principal.is_staff,
+        "error": error,
+        "draft": draft,
+    }
+    return render(request, "stats/disclosure.html", context, lang=lang, status=400 if error else 200)
+
+
+@router.get("/stats/disclosure", response_class=HTMLResponse)
+def disclosure_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    bank: BankQuery = None,
+    year: YearQuery = None,
+) -> Response:
+    """A bank's annual environmental-information disclosure: greenfin's figures and the bank's text."""
+    return _disclosure_page(request, session, principal, lang, bank=bank, year=year)
+
+
+@router.post("/stats/disclosure/{section}", response_class=HTMLResponse)
+def disclosure_write(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    section: Annotated[str, Path(pattern="^[a-z_]{1,40}$")],
+    year: Annotated[int, Form(ge=2000, le=2100)],
+    text: Annotated[str, Form(max_length=disclosure.MAX_TEXT * 2)] = "",
+) -> Response:
+    """The bank saves a new version of one of its sections; a refused text is shown again with the reason."""
+    try:
+        disclosure.write_section(
+            session, principal, bank_code=principal.organisation_code, year=year, section=section, text=text
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        reason = translate("disclosure.refused", lang, reason=exc.detail if lang == "en" else _reason_zh(exc))
+        return _disclosure_page(
+            request, session, principal, lang, bank=None, year=year, error=reason, draft=(section, text)
+        )
+    return RedirectResponse(f"/stats/disclosure?year={year}#section-{section}", status_code=303)
+
+
+def _reason_zh(exc: InvalidInput) -> str:
+    field = next((str(e.get("field")) for e in exc.errors if e.get("field")), "")
+    return translate(
+        f"disclosure.refused_{field}" if field in ("text", "section", "year") else "disclosure.refused_other", "zh"
+    )
+
+
+@router.get("/stats/disclosure.pdf")
+def disclosure_pdf(
+    session: SessionDep, principal: PagePrincipalDep, lang: LangDep, bank: BankQuery = None, year: YearQuery = None
+) -> Response:
+    """The report as a Chinese PDF (the download names the bank and year)."""
+    shown_bank = _view(principal, bank)
+    if not shown_bank or not year:
+        raise InvalidInput(translate("disclosure.choose_bank", lang), errors=[{"field": "bank"}])
+    report = disclosure.report(session, principal, bank_code=shown_bank, year=year, lang="zh")
+    name = f"{report.bank_name}-{year}-环境信息披露报告.pdf"
+    headers = {"Content-Disposition": "attachment; filename*=UTF-8''" + quote(name)}
+    return Response(disclosure.render_pdf(report), media_type="application/pdf", headers=headers)
