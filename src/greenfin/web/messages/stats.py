@@ -158,8 +158,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "disclosure.pdf": ("下载 PDF", "Download PDF"),
     "disclosure.overview_figures": (
         "截至 {day}，绿色贷款余额 {green}，占各项贷款的 {share}；同比增长 {yoy}，较年初增长 {ytd}。",
-        "On {day} the green-loan balance was {green}, {share} of all loans; {yoy} year on year, {ytd} since "
-        "1 January.",
+        "On {day} the green-loan balance was {green}, {share} of all loans; {yoy} year on year, {ytd} since 1 January.",
     ),
     "disclosure.as_of_method": (
         "统计时点 {day}；绿色贷款按《绿色产业指导目录》分类（{version}），余额为月末本外币余额。",
