@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from greenfin.auth import repository as auth_repository
 from greenfin.auth import rules as identity
+from greenfin.auth import service as auth
 from greenfin.auth.service import SYSTEM, Principal
 from greenfin.demo.region import make_uscc, organisation_code
 from greenfin.ecobank import service
@@ -332,18 +333,9 @@ def add_ecobank_demo(session: Session, *, seed: int, secret_key: str, region: st
 def _demo_bank(session: Session) -> Principal | None:
     """The demo ``bank`` login's bank, acting as itself (None when the login is not there)."""
     user = auth_repository.user_by_username(session, "bank")
-    organisation = (
-        auth_repository.organisation_by_id(session, user.organisation_id) if user and user.organisation_id else None
-    )
-    if organisation is None:
+    if user is None or user.organisation_id is None:
         return None
-    return Principal(
-        actor="demo:bank",
-        role="bank",
-        organisation_kind="bank",
-        organisation_code=organisation.code,
-        organisation_id=organisation.id,
-    )
+    return auth.principal_for_user(session, user)
 
 
 def _pledge(

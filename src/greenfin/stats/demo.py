@@ -198,7 +198,25 @@ def add_stats_demo(session: Session, *, seed: int, region: str | None = None) ->
                 loan[BENEFIT_COLUMNS[name]] = int(loan["annual_co2_reduction_g"] * Decimal(str(ratio)))
     written = market.load_book(session, SYSTEM, loans=loans, balances=frame)
     registered = _register_facts(session, rng, seed, sorted({line["bank"] for line in lines}), targets, region)
-    return {"loans": len(loans), "balances": written, **registered}
+    written_sections = _disclosure(session, targets["disclosure"])
+    return {"loans": len(loans), "balances": written, **registered, "disclosure_sections": written_sections}
+
+
+def _disclosure(session: Session, texts: dict[str, Any]) -> int:
+    """The demo ``bank`` login's own sections of its disclosure (through the bank's own writes)."""
+    from greenfin.stats import disclosure
+
+    user = auth_repository.user_by_username(session, "bank")
+    if user is None or user.organisation_id is None:
+        return 0
+    bank = auth.principal_for_user(session, user)
+    year = int(texts["year"])
+    sections = [key for key in texts if key != "year"]
+    for key in sections:
+        disclosure.write_section(
+            session, bank, bank_code=bank.organisation_code, year=year, section=key, text=texts[key]
+        )
+    return len(sections)
 
 
 def _register_facts(
