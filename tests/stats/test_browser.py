@@ -94,3 +94,24 @@ def test_a_bank_sees_its_own_figures(page: Page, live: Any) -> None:
     page.click("text=银行业金融机构绿色金融评价")
     expect(page.locator("#indicators tbody tr")).to_have_count(1)
     expect(page.locator("#indicators")).to_contain_text("70.86%")
+
+
+def test_the_bank_writes_its_disclosure_and_downloads_the_pdf(page: Page, live: Any) -> None:
+    _login(page, live, "banker", "/stats/disclosure")
+    expect(page.locator("h1")).to_have_text("金沙农信社城关支行 2024 年度环境信息披露报告")
+    expect(page.locator("#section-overview")).to_contain_text("15.00 亿元")
+    expect(page.locator("#text-governance")).to_have_text("本行尚未撰写本节。")
+    page.click("#section-governance summary")
+    page.fill("#form-governance textarea", "董事会下设绿色金融委员会。")
+    with page.expect_navigation():
+        page.click("#form-governance button[type=submit]")
+    expect(page.locator("#text-governance")).to_have_text("董事会下设绿色金融委员会。")
+    expect(page.locator("#version-governance")).to_contain_text("第 1 版")
+    page.click("#section-governance details summary")
+    page.fill("#form-governance textarea", "   ")
+    with page.expect_navigation():
+        page.click("#form-governance button[type=submit]")
+    expect(page.locator("#refused")).to_contain_text("未保存")
+    with page.expect_download() as download:
+        page.click("#download-pdf")
+    assert download.value.suggested_filename.endswith("环境信息披露报告.pdf")
