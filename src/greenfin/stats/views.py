@@ -255,7 +255,8 @@ def _disclosure_page(
     shown_bank = _view(principal, bank)
     days = service.book_dates(session, principal, bank_code=shown_bank) if shown_bank else []
     years = sorted({day.year for day in days}, reverse=True)
-    year = year or (years[0] if years else None)
+    complete = [day.year for day in days if (day.month, day.day) == (12, 31)]  # a report covers a whole year
+    year = year or (max(complete) if complete else years[0] if years else None)
     report = (
         disclosure.report(session, principal, bank_code=shown_bank, year=year, lang=lang)
         if shown_bank and year
