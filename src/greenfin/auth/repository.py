@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from greenfin.auth.models import (
     ApiKey,
@@ -282,6 +282,25 @@ def consent_by_id(session: Session, consent_id: str) -> tuple[Consent, Organisat
         .where(Consent.id == consent_id)
     ).first()
     return (row[0], row[1]) if row is not None else None
+
+
+def linked_consents(session: Session, consent_id: str) -> list[Consent]:
+    """A consent and every consent granted with it (same subject, grantee and reference), in one query."""
+    own, linked = aliased(Consent), aliased(Consent)
+    query = (
+        select(linked)
+        .join(
+            own,
+            and_(
+                linked.subject_kind == own.subject_kind,
+                linked.subject_ref == own.subject_ref,
+                linked.organisation_id == own.organisation_id,
+                or_(linked.id == own.id, linked.reference == own.reference),
+            ),
+        )
+        .where(own.id == consent_id)
+    )
+    return list(session.scalars(query))
 
 
 def consents(

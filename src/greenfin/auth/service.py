@@ -785,6 +785,13 @@ def get_consent(session: Session, *, consent_id: str) -> ConsentRecord:
     return _consent_record(*found)
 
 
+def linked_consent_statuses(session: Session, *, consent_id: str) -> list[str]:
+    """The statuses of a consent and of the consents granted in the same step (one reference), in one query;
+    empty when there is no such consent."""
+    now = utcnow()
+    return [_consent_status(consent, now) for consent in repository.linked_consents(session, consent_id)]
+
+
 def revoke_consent(
     session: Session, principal: Principal, *, consent_id: str, subject_kind: str, subject_ref: str
 ) -> ConsentRecord:

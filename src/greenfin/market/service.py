@@ -250,23 +250,19 @@ def _consent(session: Session, principal: Principal, application: Application, *
         return application.consent_id
     if application.consent_id is None:
         raise Forbidden("the borrower has not consented to your institution reading this application")
-    consent = auth_service.get_consent(session, consent_id=application.consent_id)
     # Applying granted two consents under one reference; revoking either closes the application.
-    given = auth_service.list_consents(
-        session,
-        subject_kind=consent.subject_kind,
-        subject_ref=consent.subject_ref,
-        organisation_code=application.bank_code,
-    )
-    for status in [c.status for c in given if c.reference == consent.reference] or [consent.status]:
+    statuses = auth_service.linked_consent_statuses(session, consent_id=application.consent_id)
+    if not statuses:
+        raise Forbidden("the borrower has not consented to your institution reading this application")
+    for status in statuses:
         if status != "active":
             raise Forbidden(
                 f"the borrower's consent to your institution is {status}; the application's data is closed to you"
             )
     auth_service.use_consent(
-        session, principal, consent_id=consent.id, purpose=APPLICATION_SCOPE, entity_id=application.id
+        session, principal, consent_id=application.consent_id, purpose=APPLICATION_SCOPE, entity_id=application.id
     )
-    return consent.id
+    return application.consent_id
 
 
 # --- products -------------------------------------------------------------------------------------
