@@ -76,7 +76,7 @@ def test_an_administrator_creates_through_the_forms(client: TestClient, session:
     assert shown.group(1) not in client.get("/admin/api-keys").text  # shown once
     audit = client.get("/admin/audit", params={"entity_type": "auth_organisation"})
     assert "衢州某银行" in audit.text and translate("action.create", "zh") in audit.text
-    exported = client.get("/admin/audit.csv", params={"entity_type": "auth_organisation"})
+    exported = client.get("/admin/audit", params={"entity_type": "auth_organisation", "export": "csv"})
     assert exported.content.decode("utf-8-sig").startswith("时间（北京时间）")
 
 

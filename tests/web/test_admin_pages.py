@@ -116,7 +116,7 @@ def test_the_admin_registers_a_data_source_creates_a_user_and_a_key(page_on: Vis
     expect(first).to_contain_text("QZBUS")
     expect(first).to_contain_text(translate("action.create", "zh"))
     expect(first).to_contain_text("root")
-    assert "entity_type=auth_organisation" in (page.locator("#audit-csv").get_attribute("href") or "")
+    assert "entity_type=auth_organisation" in (page.locator("#export-csv").get_attribute("href") or "")
     # sortable, paged by number, and the XLSX export holds exactly the filtered rows
     page.locator("#audit-table th a.sort[data-sort=actor]").click()
     expect(page).to_have_url(re.compile(r"sort=actor"))

@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from greenfin.admin import service
-from greenfin.admin.api import csv_response
 from greenfin.admin.schemas import RegistrationCreate
 from greenfin.auth import service as auth
 from greenfin.auth.service import Principal
@@ -366,31 +365,6 @@ def _export_audit(events: list[Any], total: int, lang: str, fmt: str) -> Respons
         for e in events
     ]
     return export_rows(header, rows, name=translate("admin.audit", lang), fmt=fmt, lang=lang, total=total)
-
-
-@router.get("/admin/audit.csv")
-def audit_export(
-    session: SessionDep,
-    principal: PagePrincipalDep,
-    lang: LangDep,
-    actor: TextQuery = None,
-    entity_type: TextQuery = None,
-    entity_id: TextQuery = None,
-    since: DayQuery = None,
-    until: DayQuery = None,
-) -> Response:
-    """The filtered audit log as CSV, times in Beijing time."""
-    text = service.audit_csv(
-        session,
-        principal,
-        lang=lang,
-        actor=actor,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        since=_day(since),
-        until=_day(until),
-    )
-    return csv_response(text)
 
 
 # --- 注册审核 --------------------------------------------------------------------------------

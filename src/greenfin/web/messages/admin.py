@@ -94,7 +94,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin.after": ("修改后", "After"),
     "admin.since": ("起始日期", "From"),
     "admin.until": ("截止日期", "To"),
-    "admin.export_csv": ("导出 CSV", "Export CSV"),
     "action.create": ("新增", "Created"),
     "action.update": ("修改", "Changed"),
     "action.delete": ("删除", "Deleted"),
