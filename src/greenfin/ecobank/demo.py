@@ -346,7 +346,8 @@ def _pledge(
     amount_fen: int,
     yearly_income_fen: int | None = None,
 ) -> None:
-    """The owner's signed consent, filed by the ecological bank, then the bank's pledge."""
+    """The owner's signed consent, filed by the ecological bank, then the bank's pledge — of the income right
+    when the cap is set on a yearly income."""
     consent = service.add_document(
         session,
         SYSTEM,
@@ -365,6 +366,7 @@ def _pledge(
             amount_fen=amount_fen,
             consent_document_id=consent.id,
             yearly_income_fen=yearly_income_fen,
+            pledged_right="income" if yearly_income_fen is not None else "asset",
         ),
     )
 

@@ -211,6 +211,7 @@ def parse_catalogue(data: CatalogueFile) -> GreenUseCatalogue:
             level=c.code.count(".") + 1,
             parent=c.code.rpartition(".")[0] or None,
             confidence=c.confidence or data.confidence,
+            name_en=c.name_en,
         )
         for c in data.categories
     )

@@ -611,6 +611,7 @@ class GreenUseCategory:
     level: int
     parent: str | None
     confidence: Literal["H", "M", "L"]
+    name_en: str | None = None  # where the catalogue file gives one (the top levels)
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,16 @@ def _brief(category: GreenUseCategory) -> CategoryBrief:
     return CategoryBrief(code=category.code, name=category.name, level=category.level, confidence=category.confidence)
 
 
+def category_label(version: str, code: str, lang: str) -> str:
+    """A category's name in a page's language: its English name where the catalogue gives one, else its
+    Chinese name; the code itself when the catalogue has no such category."""
+    catalogue = load_catalogues().catalogue(version)
+    if code not in catalogue:
+        return code
+    category = catalogue.get(code)
+    return (category.name_en or category.name) if lang == "en" else category.name
+
+
 def green_use_top_level(*, version: str) -> list[CategoryBrief]:
     """The top-level categories of a catalogue version, in catalogue order."""
     return [_brief(c) for c in load_catalogues().catalogue(version).children(None)]

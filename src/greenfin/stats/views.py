@@ -71,13 +71,18 @@ def _statistics(
     return stats
 
 
-def _group_label(dimension: str, item: Any, lang: str) -> str:
+def _group_label(dimension: str, item: Any, lang: str, version: str = CATALOGUES[0]) -> str:
+    """A group's name in the page's language (names first; codes only where nothing has a name)."""
     if dimension in ("borrower_kind", "quality") and item.key:
         return translate(f"stats.{dimension}.{item.key}", lang)
     if item.key is None:
         return translate("stats.not_recorded", lang)
     if dimension == "county" and lang == "en":
         return region.county_label(item.key, lang)
+    if dimension == "category":
+        if item.key == service.UNMAPPED:
+            return translate("stats.unmapped", lang)
+        return service.category_label(version, item.key, lang)
     return str(item.name)
 
 
@@ -135,7 +140,7 @@ def dashboard_page(
             "series_chart": _series_chart(series, lang),
             "series": series,
             "labels": {
-                dimension: {item.key: _group_label(dimension, item, lang) for item in items}
+                dimension: {item.key: _group_label(dimension, item, lang, stats.catalogue_version) for item in items}
                 for dimension, items in stats.groups.items()
             },
         }
@@ -178,7 +183,7 @@ def statistics_export(
         first = translate(f"stats.by_{by}", lang)
         stats = _statistics(session, principal, shown_bank, day, base, catalogue)
         for item in stats.groups.get(by, []):
-            rows.append([_group_label(by, item, lang), *_figures_row(item)])
+            rows.append([_group_label(by, item, lang, stats.catalogue_version), *_figures_row(item)])
     else:
         first = translate("stats.as_of", lang)
     header = [first, *(translate(key, lang) for key in head)]

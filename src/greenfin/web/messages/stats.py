@@ -121,6 +121,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "under other versions counted through the catalogue mappings.",
     ),
     "stats.not_recorded": ("未登记", "Not recorded"),
+    "stats.unmapped": ("目录间无对应类别", "No counterpart in this catalogue"),
     "stats.borrower_kind.enterprise": ("企业", "Enterprises"),
     "stats.borrower_kind.farm": ("农业经营主体", "Farms"),
     "stats.borrower_kind.resident": ("个人", "Residents"),
