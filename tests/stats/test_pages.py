@@ -41,6 +41,7 @@ def test_the_regulators_dashboard(client: TestClient, session: Session, headers_
     assert "高于各项贷款增速 47.77 个百分点" in text
     assert "金沙农信社城关支行" in text and "清洁能源产业" in text and "关注" in text
     assert ">special_mention<" not in text and "stats." not in text
+    assert "电力、热力生产和供应业 44" in text  # industries by GB/T 4754 division, name first
     exported = _rows(client.get("/stats/green-loans.csv", params={"as_of": "2024-12-31", "by": "bank"}))
     assert exported[0][:4] == ["按机构", "绿色贷款余额（本外币）", "各项贷款余额（本外币）", "绿色贷款占各项贷款比重"]
     assert exported[1][:4] == ["金沙农信社城关支行", "1500000000.00", "4700000000.00", "31.91%"]

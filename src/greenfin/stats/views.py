@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from greenfin.auth.service import Principal
 from greenfin.errors import Forbidden, InvalidInput
 from greenfin.http import SessionDep
+from greenfin.industry.methodology import division_name
 from greenfin.market.rules import QUALITY_CLASSES
 from greenfin.region import service as region
 from greenfin.stats import disclosure, service
@@ -35,7 +36,7 @@ CATALOGUES = ("gic-2019", "glt-2024", "gfs-2025")
 BankQuery = Annotated[str | None, Query(max_length=40)]
 DayQuery = Annotated[date | None, Query()]
 CatalogueQuery = Annotated[str | None, Query(max_length=20)]
-DIMENSIONS = ("county", "bank", "category", "borrower_kind", "quality")
+DIMENSIONS = ("county", "bank", "category", "borrower_kind", "industry", "quality")
 QUALITY_ORDER = QUALITY_CLASSES
 
 
@@ -79,6 +80,9 @@ def _group_label(dimension: str, item: Any, lang: str, version: str = CATALOGUES
         return translate("stats.not_recorded", lang)
     if dimension == "county" and lang == "en":
         return region.county_label(item.key, lang)
+    if dimension == "industry":
+        name = division_name(item.key)
+        return f"{name.name_en if lang == 'en' else name.name_zh} {item.key}"
     if dimension == "category":
         if item.key == service.UNMAPPED:
             return translate("stats.unmapped", lang)
@@ -161,7 +165,7 @@ def statistics_export(
     principal: PagePrincipalDep,
     lang: LangDep,
     fmt: Annotated[str, Path(pattern="^(csv|xlsx)$")],
-    by: Annotated[str, Query(pattern="^(county|bank|category|borrower_kind|quality|series)$")] = "county",
+    by: Annotated[str, Query(pattern="^(county|bank|category|borrower_kind|industry|quality|series)$")] = "county",
     as_of: DayQuery = None,
     bank: BankQuery = None,
     catalogue: CatalogueQuery = None,
