@@ -12,7 +12,7 @@ import io
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -173,6 +173,12 @@ def postgres_settings(session: Session, settings: dict[str, str] = ANALYTIC_SETT
         connection.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": before})
 
 
+def _sqlite_param(value: Any) -> Any:
+    if isinstance(value, datetime):
+        raise TypeError("read_frame binds dates, not datetimes, on SQLite")
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def read_frame(session: Session, query: Select[*tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
     """The rows of a query straight into a Polars frame of ``schema`` (column name → Polars type, in the
     query's order): PostgreSQL streams them with ``COPY … TO STDOUT`` as CSV, SQLite's own cursor
@@ -194,7 +200,8 @@ def read_frame(session: Session, query: Select[*tuple[Any, ...]], schema: dict[s
         else:
             frame = pl.DataFrame(schema=texts)
     else:
-        params = [compiled.params[name] for name in compiled.positiontup or ()]
+        # the raw cursor skips SQLAlchemy's bind processing: dates go in as the ISO text SQLite stores
+        params = [_sqlite_param(compiled.params[name]) for name in compiled.positiontup or ()]
         frame = pl.DataFrame(raw.execute(compiled.string, params).fetchall(), schema=texts, orient="row")
     dates = [pl.col(name).str.to_date("%Y-%m-%d") for name, kind in schema.items() if kind == pl.Date]
     return frame.with_columns(dates) if dates else frame
