@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from greenfin.auth.service import Principal
@@ -309,3 +309,72 @@ def test_the_book_summary_follows_every_write_of_balances(session: Session) -> N
     }
     with pytest.raises(Forbidden):  # another bank's summary is not this bank's to read
         service.book_summary(session, bank, dates=[october], bank_code="other_bank")
+
+
+def test_concurrent_corrections_of_one_month_on_postgresql(engines: dict[str, Engine]) -> None:
+    """Two corrections of one bank's month at the same moment: the second waits for the first, and either
+    lands or is refused as a conflict (to be sent again) — the summary always says what the balances say."""
+    import time
+    import uuid
+
+    from greenfin.auth.models import Organisation
+    from greenfin.auth.service import install_audit
+    from greenfin.db import make_session_factory
+    from greenfin.market.models import BalanceCorrection, BalanceImport, BookSummary, Loan
+
+    engine = engines["postgresql"]
+    factory = make_session_factory(engine)
+    install_audit(factory)
+    code = f"cc{uuid.uuid4().hex[:10]}"
+    october = date(2025, 10, 31)
+    with factory() as setup:
+        org = make_organisation(setup, kind="bank", code=code, name="并发测试银行")
+        bank = Principal(
+            actor="user:b", role="bank", organisation_id=org.id, organisation_kind="bank", organisation_code=code
+        )
+        for loan_no in ("L1", "L2"):
+            _loan(setup, bank, 1_000_000, loan_no)
+        balances.import_balances(setup, bank, filename="oct.csv", content=GOOD.encode())
+        setup.commit()
+    first, second = factory(), factory()
+    outcome: dict[str, str] = {}
+    try:
+        one = "loan_no,as_of,balance_fen,quality\nL1,2025-10-31,80000,normal\n"
+        balances.import_balances(first, bank, filename="a.csv", content=one.encode(), correction="重算")
+
+        def correct_again() -> None:
+            other = "loan_no,as_of,balance_fen,quality\nL2,2025-10-31,4000,关注\n"
+            try:
+                balances.import_balances(second, bank, filename="b.csv", content=other.encode(), correction="重算")
+                second.commit()
+                outcome["second"] = "stored"
+            except Conflict:
+                second.rollback()
+                outcome["second"] = "conflict"
+
+        thread = threading.Thread(target=correct_again)
+        thread.start()
+        time.sleep(0.3)
+        first.commit()
+        thread.join(timeout=30)
+        assert outcome["second"] in ("stored", "conflict"), outcome
+        with factory() as check:
+            stored = check.scalar(
+                select(func.sum(LoanBalance.balance_fen)).where(
+                    LoanBalance.bank_code == code, LoanBalance.as_of == october
+                )
+            )
+            summed = check.scalar(
+                select(BookSummary.all_fen).where(
+                    BookSummary.bank_code == code, BookSummary.as_of == october, BookSummary.dimension == "total"
+                )
+            )
+            assert summed == stored == (80_000 + (4_000 if outcome["second"] == "stored" else 5_000))
+    finally:
+        first.close()
+        second.close()
+        with factory() as cleanup:
+            for model in (BookSummary, BalanceCorrection, LoanBalance, BalanceImport, Loan):
+                cleanup.execute(delete(model).where(model.bank_code == code))
+            cleanup.execute(delete(Organisation).where(Organisation.code == code))  # later tests count banks
+            cleanup.commit()

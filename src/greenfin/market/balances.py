@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 from psycopg.errors import UniqueViolation
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from greenfin.auth.service import Principal, record, require_role
@@ -229,7 +230,10 @@ def import_balances(
     if inserted + corrected == 0:
         return None, frame.height, 0
     if not summed:  # a month stored before: its summary is summed again from its rows
-        repository.refresh_book_summary(session, bank_codes=[bank_code], dates=frame["as_of"].unique().to_list())
+        try:
+            repository.refresh_book_summary(session, bank_codes=[bank_code], dates=frame["as_of"].unique().to_list())
+        except IntegrityError as exc:  # another file of the same month summed it at the same moment
+            raise Conflict(f"{filename}: another import of the same month ran meanwhile; send it again") from exc
     session.add(
         BalanceImport(
             id=import_id,
