@@ -39,6 +39,7 @@ def test_the_regulators_dashboard(client: TestClient, session: Session, headers_
     text = page.text
     assert "21.17 亿元" in text and "27.37%" in text and "+60.43%" in text  # 211,672.44 万元 = 21.17 亿元
     assert "高于各项贷款增速 47.77 个百分点" in text
+    assert "1.60 倍" in text  # against the base, the book's first month-end: 211,672.44 ÷ 131,937.22 = 1.6043
     assert "金沙农信社城关支行" in text and "清洁能源产业" in text and "关注" in text
     assert ">special_mention<" not in text and "stats." not in text
     assert "电力、热力生产和供应业 44" in text  # industries by GB/T 4754 division, name first
@@ -88,3 +89,24 @@ def test_the_evaluation_by_hand(client: TestClient, session: Session, headers_fo
     ]
     page = client.get("/stats/evaluation", params={"as_of": "2024-12-31"})
     assert "权重 25%" in page.text and "70.86%" in page.text
+
+
+def test_the_evaluation_over_the_api(client: TestClient, session: Session, headers_for: Any) -> None:
+    """The same figures as the page, as fractions: bank A 0.3191, 0.7086, 0.5000, 0.0000."""
+    bank = headers_for("bank", make_organisation(session, kind="bank", code="bank-a", name="金沙农信社城关支行"))
+    _book(session)
+    session.commit()
+    answer = client.get("/api/v1/stats/evaluation", params={"as_of": "2024-12-31"}, headers=bank)
+    assert answer.status_code == 200, answer.text
+    items = answer.json()["items"]
+    assert [i["bank_code"] for i in items] == ["bank-a"]  # a bank sees itself only
+    assert items[0]["indicators"] == {
+        "green_share": 0.3191,
+        "market_share": 0.7086,
+        "yoy_growth": 0.5,
+        "risk_share": 0.0,
+    }
+    quarter = client.get("/api/v1/stats/evaluation", params={"as_of": "2024-11-30"}, headers=bank)
+    assert quarter.status_code == 422  # the evaluation is per quarter
+    firm = headers_for("enterprise")
+    assert client.get("/api/v1/stats/evaluation", params={"as_of": "2024-12-31"}, headers=firm).status_code == 403

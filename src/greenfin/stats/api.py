@@ -249,3 +249,15 @@ def disclosure_versions(
     if found is None:
         raise NotFound(f"no section {section!r}")
     return [DisclosureTextRead.model_validate(v, from_attributes=True) for v in found.versions]
+
+
+@router.get(
+    "/evaluation",
+    responses={200: {"description": "The PBoC evaluation's quantitative indicators per bank (ratios as fractions)"}},
+)
+def evaluation(principal: PrincipalDep, session: SessionDep, as_of: Day) -> Response:
+    """The four quantitative indicators of the PBoC green-finance evaluation per bank on a quarter-end, with the
+    quantities behind them: a regulator every bank, a bank itself."""
+    report = service.evaluation_indicators(session, principal, as_of=as_of)
+    report["as_of"] = as_of.isoformat()
+    return Response(json_text(report), media_type="application/json")

@@ -48,14 +48,17 @@ def _view(principal: Principal, bank: str | None) -> str | None:
 
 
 def _period(
-    session: SessionDep, principal: Principal, bank: str | None, as_of: date | None
+    session: SessionDep, principal: Principal, bank: str | None, as_of: date | None, base: date | None = None
 ) -> tuple[list[date], date | None, date | None]:
-    """The book's month-ends, the day shown (asked, else the latest quarter-end) and the base (the first)."""
+    """The book's month-ends, the day shown (asked, else the latest quarter-end) and the base date (asked
+    when it is an earlier month-end of the book, else the book's first)."""
     days = service.book_dates(session, principal, bank_code=bank)
     if not days:
         return [], None, None
     quarters = [day for day in days if is_quarter_end(day)] or days
     shown = as_of if as_of in days else quarters[-1]
+    if base in days and base < shown:
+        return days, shown, base
     return days, shown, days[0] if days[0] < shown else None
 
 
@@ -120,12 +123,14 @@ def dashboard_page(
     as_of: DayQuery = None,
     bank: BankQuery = None,
     catalogue: CatalogueQuery = None,
+    base: DayQuery = None,
 ) -> Response:
     """The region's (or one bank's) green loans on a quarter-end: headline figures, series, tables."""
     shown_bank = _view(principal, bank)
-    days, day, base = _period(session, principal, shown_bank, as_of)
+    days, day, base = _period(session, principal, shown_bank, as_of, base)
     context: dict[str, Any] = {
         "days": [d for d in days if is_quarter_end(d)],
+        "all_days": days,
         "day": day,
         "base": base,
         "bank": shown_bank,
@@ -169,10 +174,11 @@ def statistics_export(
     as_of: DayQuery = None,
     bank: BankQuery = None,
     catalogue: CatalogueQuery = None,
+    base: DayQuery = None,
 ) -> Response:
     """One table of the dashboard (or the quarterly series) as XLSX or CSV: amounts in yuan, ratios in %."""
     shown_bank = _view(principal, bank)
-    days, day, base = _period(session, principal, shown_bank, as_of)
+    days, day, base = _period(session, principal, shown_bank, as_of, base)
     head = [
         *("stats.green_balance", "stats.all_balance", "stats.share", "stats.yoy_growth"),
         *("stats.ytd_growth", "stats.points_above_all_short"),
