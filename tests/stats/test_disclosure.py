@@ -54,6 +54,7 @@ def test_sections_in_the_standards_order_with_the_figures(
     assert categories["rows"][1] == ["清洁能源产业 3", "15.00 亿元", "100.00%"]
     english = client.get(f"{URL}/bank-a/2024", params={"lang": "en"}, headers=h["a"]).json()
     assert english["sections"][0]["title"] == "The year at a glance"
+    assert english["sections"][0]["guide"].startswith("The year's green finance")
 
 
 def test_versions_are_kept_and_only_the_bank_writes(client: TestClient, session: Session, headers_for: Any) -> None:

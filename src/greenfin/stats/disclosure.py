@@ -136,7 +136,7 @@ def report(session: Session, principal: Principal, *, bank_code: str | None, yea
                 key=item.key,
                 number=item.number,
                 title=item.title if lang == "zh" else item.title_en,
-                guide=item.guide,
+                guide=item.guide if lang == "zh" else item.guide_en,
                 filled=item.filled,
                 text=latest.text if latest else "",
                 version=latest.version if latest else 0,
@@ -152,6 +152,13 @@ def report(session: Session, principal: Principal, *, bank_code: str | None, yea
 
 def _t(key: str, lang: str, **values: Any) -> str:
     return translate(key, lang, **values)
+
+
+def _category(version: str, code: str | None, lang: str) -> str:
+    """A category's name in the reader's language, then its code."""
+    if code is None or code == service.UNMAPPED:
+        return _t("stats.unmapped" if code else "stats.not_recorded", lang)
+    return f"{service.category_label(version, code, lang)} {code}"
 
 
 def _tonnes(value: Any) -> str:
@@ -181,7 +188,11 @@ def _facts(session: Session, principal: Principal, bank: str, as_of: date, lang:
     categories = [
         [_t("stats.by_category", lang), _t("stats.green_balance", lang), _t("stats.share_of_green", lang)],
         *(
-            [f"{g.name} {g.key or ''}".strip(), money(g.green_balance_fen, lang), share(g.share_of_green, 2)]
+            [
+                _category(stats.catalogue_version, g.key, lang),
+                money(g.green_balance_fen, lang),
+                share(g.share_of_green, 2),
+            ]
             for g in stats.groups.get("category", [])
         ),
     ]

@@ -403,6 +403,7 @@ class DisclosureSection(_Strict):
     title_en: Text
     filled: Literal["data", "bank", "both"]
     guide: Text
+    guide_en: Text
 
 
 class DisclosureGuide(_Strict):

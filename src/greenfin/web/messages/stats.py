@@ -209,7 +209,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "disclosure.history": ("历史版本（{count}）", "Earlier versions ({count})"),
     "disclosure.generated": ("数据生成", "Generated from data"),
     "disclosure.written_by_bank": ("本行撰写", "Written by the bank"),
-    "disclosure.guide": ("披露要求", "What to disclose"),
+    "disclosure.guide_line": ("披露要求：{guide}", "What to disclose: {guide}"),
     "disclosure.choose_bank": ("请选择机构。", "Choose a bank."),
     "disclosure.refused": ("未保存：{reason}", "Not saved: {reason}"),
     "disclosure.refused_text": ("内容为空，或超过 20,000 字。", "the text is empty or longer than 20,000 characters."),
