@@ -24,7 +24,7 @@ from greenfin.market.schemas import LoanCreate
 from greenfin.settings import Settings
 from tests.ecobank.test_pledges import _loan_body
 from tests.ecobank.test_registry import asset_body
-from tests.web.conftest import PASSWORD, served
+from tests.web.conftest import PASSWORD, internal_identifiers, served
 
 pytestmark = pytest.mark.browser
 
@@ -193,3 +193,24 @@ def test_the_lending_bank_sees_what_is_pledged_to_it_with_the_consent(page: Page
     expect(page.locator("#pledges")).to_contain_text("太公山村质押同意书.pdf")
     expect(page.locator("#pledges")).to_contain_text("常山农商银行")
     expect(page.locator("#documents li[data-kind=pledge_consent]")).to_contain_text("权利人质押同意书")
+
+
+@pytest.mark.parametrize(
+    ("username", "paths"),
+    [
+        ("admin", ["/ecobank", "/ecobank/assets", "/ecobank/assets/{orchard}", "/ecobank/assets/{forest}"]),
+        ("ecobank", ["/ecobank", "/ecobank/assets", "/ecobank/assets/{orchard}"]),
+        ("lender", ["/ecobank/assets", "/ecobank/assets/{orchard}"]),
+    ],
+)
+def test_the_chinese_pages_show_no_internal_identifiers(
+    page: Page, live: dict[str, Any], username: str, paths: list[str]
+) -> None:
+    _login(page, live["base"], username, "/home")
+    found = {}
+    for path in paths:
+        page.goto(live["base"] + path.format(**live))
+        expect(page.locator(".status-code")).to_have_count(0)
+        if identifiers := internal_identifiers(page.locator("body").inner_text()):
+            found[path] = identifiers
+    assert found == {}

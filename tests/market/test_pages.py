@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.web.conftest import Region, Visit, region, visit  # noqa: F401
+from tests.web.conftest import Region, Visit, internal_identifiers, region, visit  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +49,7 @@ def test_need_to_application_to_acceptance(visit: Visit, second: Visit) -> None:
     visit.page.select_option("#green_use", "1")
     with visit.page.expect_navigation():
         visit.page.click("#need-submit")
+    need_page = visit.page.url.removeprefix(visit.base_url)
     row = visit.page.locator(f"#matches tr[data-product='{product_id}']")
     expect(row).to_contain_text("衢州绿色银行")
     expect(row).to_contain_text("挂牌利率 3.45%")
@@ -67,6 +68,9 @@ def test_need_to_application_to_acceptance(visit: Visit, second: Visit) -> None:
 
     visit.go("/market/applications")
     expect(visit.page.locator("#applications .timeline").first).to_contain_text("银行受理")
+    for who, path in ((visit, "/market/applications"), (visit, need_page), (bank, "/market/applications")):
+        who.go(path)
+        assert not internal_identifiers(who.page.locator("body").inner_text()), path
 
 
 def test_regulator_dashboard(visit: Visit) -> None:  # noqa: F811
@@ -74,6 +78,7 @@ def test_regulator_dashboard(visit: Visit) -> None:  # noqa: F811
     visit.go("/market/dashboard")
     expect(visit.page.locator("h1")).to_have_text("衢融通平台监测")
     expect(visit.page.locator("#kpis")).to_be_visible()
+    assert not internal_identifiers(visit.page.locator("body").inner_text())
 
 
 def test_product_editor(visit: Visit) -> None:  # noqa: F811

@@ -4,10 +4,13 @@ Every operation of ``/openapi.json`` is called with inputs generated from its sc
 (hypothesis, derandomized: the same inputs every run) as an administrator, a bank and a
 resident, and must never answer 5xx nor answer outside its documented schema (the body of a
 documented status must match it; any problem is problem+json). Bounded so that it stays well
-under a minute per database: a few examples per operation.
+under a minute per database: a few examples per operation. A deeper run, by hand:
+``GREENFIN_FUZZ_EXAMPLES=60 pytest tests/security/test_fuzz_openapi.py``.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import schemathesis
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session
 from greenfin.settings import Settings
 from tests.conftest import bearer, make_organisation, make_user
 
-MAX_EXAMPLES = 4
+MAX_EXAMPLES = int(os.environ.get("GREENFIN_FUZZ_EXAMPLES", "4"))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from greenfin.auth import service as auth
 from greenfin.db import Base, import_all_models, make_engine, make_session_factory, session_scope
 from greenfin.settings import Settings
 from tests.stats.test_book_statistics import _book
-from tests.web.conftest import PASSWORD, served
+from tests.web.conftest import PASSWORD, internal_identifiers, served
 
 pytestmark = pytest.mark.browser
 
@@ -115,3 +115,21 @@ def test_the_bank_writes_its_disclosure_and_downloads_the_pdf(page: Page, live: 
     with page.expect_download() as download:
         page.click("#download-pdf")
     assert download.value.suggested_filename.endswith("环境信息披露报告.pdf")
+
+
+@pytest.mark.parametrize(
+    ("username", "paths"),
+    [
+        ("regulator", ["/stats", "/stats?by=quality", "/stats/evaluation"]),
+        ("banker", ["/stats", "/stats/evaluation", "/stats/disclosure"]),
+    ],
+)
+def test_the_chinese_pages_show_no_internal_identifiers(page: Page, live: Any, username: str, paths: list[str]) -> None:
+    _login(page, live, username, paths[0])
+    found = {}
+    for path in paths:
+        page.goto(f"{live}{path}")
+        expect(page.locator(".status-code")).to_have_count(0)
+        if identifiers := internal_identifiers(page.locator("body").inner_text()):
+            found[path] = identifiers
+    assert found == {}

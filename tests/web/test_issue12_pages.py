@@ -16,21 +16,15 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from greenfin.web.i18n import translate
-from tests.web.conftest import PASSWORD, Region, Visit
+from tests.web.conftest import PASSWORD, Region, Visit, internal_identifiers
 
 pytestmark = pytest.mark.browser
 
-# What a Chinese page must never show: snake_case identifiers, basis points, fen, 10^4.
-ASCII_IDENTIFIERS = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\bbp\b|\bfen\b|10\^4")
 WIDTHS = (1366, 390)
 
 
 def _visible_text(visit: Visit) -> str:
     return visit.page.locator("body").inner_text()
-
-
-def _identifiers(text: str) -> list[str]:
-    return sorted(set(ASCII_IDENTIFIERS.findall(text)))
 
 
 def test_the_farm_login_lands_on_its_agricultural_account(visit: Visit, region: Region) -> None:
@@ -47,7 +41,7 @@ def test_the_farm_login_lands_on_its_agricultural_account(visit: Visit, region: 
     for href in hrefs:
         visit.go(href)
         assert visit.page.locator(".status-code").count() == 0, href
-        assert not _identifiers(_visible_text(visit)), (href, _identifiers(_visible_text(visit)))
+        assert not internal_identifiers(_visible_text(visit)), (href, internal_identifiers(_visible_text(visit)))
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -73,7 +67,11 @@ def _pages_of(role: str, region: Region) -> list[str]:
         "/finance/reports",
         "/personal/overview",
         "/market/dashboard",
+        "/ecobank",
         "/ecobank/assets",
+        "/agriculture/farms",
+        "/stats",
+        "/stats/evaluation",
     ]
     admin = ["/admin/organisations", "/admin/users", "/admin/api-keys", "/admin/audit", "/admin/registrations"]
     return {
@@ -85,6 +83,9 @@ def _pages_of(role: str, region: Region) -> list[str]:
             "/market/applications",
             "/market/products",
             "/market/products/new",
+            "/ecobank/assets",
+            "/stats",
+            "/stats/disclosure",
         ],
         "enterprise": [
             f"/industry/enterprises/{own}",
@@ -94,8 +95,10 @@ def _pages_of(role: str, region: Region) -> list[str]:
             "/market",
             "/market/needs/new",
             "/market/applications",
+            "/finance/consents/history",
+            "/account/password",
         ],
-        "resident": ["/personal/account", "/personal/vouchers", "/market"],
+        "resident": ["/personal/account", "/personal/vouchers", "/personal/consents/history", "/market"],
     }[role]
 
 
@@ -110,7 +113,7 @@ def test_chinese_pages_show_no_internal_identifiers(browser: Browser, region: Re
     for path in _pages_of(role, region):
         visit.go(path)
         assert visit.page.locator(".status-code").count() == 0, path
-        identifiers = _identifiers(_visible_text(visit))
+        identifiers = internal_identifiers(_visible_text(visit))
         if identifiers:
             found[path] = identifiers
     context.close()
@@ -291,7 +294,7 @@ def test_the_bank_enters_amount_and_term_and_gets_a_report_fit_for_a_credit_file
     expect(page.locator("#reference-rate")).to_contain_text("LPR")
     expect(page.locator("#terms-adjustments .basis").first).to_contain_text("《衢州市碳账户金融差异化政策表 第1版》")
     expect(page.locator("#report-qr svg")).to_be_visible()
-    assert not _identifiers(_visible_text(visit))
+    assert not internal_identifiers(_visible_text(visit))
     href = page.locator("#pdf-link").get_attribute("href") or ""
     pdf = page.context.request.get(region.base_url + href).body()
     text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
