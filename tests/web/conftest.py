@@ -47,6 +47,8 @@ ASCII_IDENTIFIERS = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\bbp\b|\bfen\b|10\^4"
 def internal_identifiers(text: str) -> list[str]:
     """The internal identifiers a page's visible text shows, sorted; none on a Chinese page."""
     return sorted(set(ASCII_IDENTIFIERS.findall(text)))
+
+
 YEARS = (2023, 2024, 2025)
 COUNTIES = ("330802", "330803", "330822", "330881")
 # (GB/T 4754 class, product unit, output per 10k yuan, energy mix in kgce per 10k yuan of output)
