@@ -267,6 +267,30 @@ def test_a_revoked_consent_closes_the_application_to_the_bank(
     assert client.get(f"/api/v1/market/needs/{need_id}", headers=w["bank"]).status_code == 403
     # the borrower still sees it, with its timeline
     assert client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()["state"] == "submitted"
+    # the bank's list keeps the row (its own record) but not the borrower's identity or purpose
+    (row,) = client.get("/api/v1/market/applications", headers=w["bank"]).json()["items"]
+    assert row["id"] == app_id and row["data_closed"] is True
+    assert row["borrower_code"] is None and row["borrower_name"] is None and row["purpose"] is None
+
+
+def test_lists_name_the_borrower_the_product_and_the_bank(
+    client: TestClient, session: Session, headers_for: Any
+) -> None:
+    w, _, app_id = _applied(client, session, headers_for)
+    second_need = _need(client, w["firm"], amount_fen=300_000_000)
+    product_id = client.get(f"/api/v1/market/applications/{app_id}", headers=w["firm"]).json()["product_id"]
+    body = {"need_id": second_need, "product_id": product_id}
+    second = client.post("/api/v1/market/applications", json=body, headers=w["firm"]).json()["id"]
+    (bank_view, _) = client.get("/api/v1/market/applications?sort=amount", headers=w["bank"]).json()["items"]
+    assert bank_view["id"] == second  # the larger first (descending by default)
+    assert (bank_view["borrower_name"], bank_view["borrower_code"]) == ("衢州测试纸业", USCC)
+    assert bank_view["product_name"] == PRODUCT["name"] and bank_view["purpose"] == "购置节能设备"
+    assert bank_view["data_closed"] is False
+    ascending = client.get("/api/v1/market/applications?sort=amount&descending=false", headers=w["firm"]).json()
+    assert [a["id"] for a in ascending["items"]] == [app_id, second]
+    assert ascending["items"][0]["institution_name"] == "衢州银行"
+    assert client.get("/api/v1/market/applications?sort=borrower_code", headers=w["bank"]).status_code == 422
+    assert client.get("/api/v1/market/applications", headers=w["other"]).json()["items"] == []
 
 
 def test_policies_and_subsidies_over_http(client: TestClient, session: Session, headers_for: Any) -> None:

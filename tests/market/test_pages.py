@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from pathlib import Path
 
+import openpyxl
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -21,18 +24,21 @@ def second(browser: Browser, region: Region) -> Iterator[Visit]:  # noqa: F811
     context.close()
 
 
-def test_need_to_application_to_acceptance(visit: Visit, second: Visit) -> None:  # noqa: F811
+PRODUCT_BODY = {
+    "name": "碳效贷",
+    "min_amount_fen": 10_000_000,
+    "max_amount_fen": 1_000_000_000,
+    "min_term_months": 6,
+    "max_term_months": 36,
+    "borrower_kinds": ["enterprise"],
+    "rate_spread_bp": 45,
+}
+
+
+def test_need_to_application_to_acceptance(visit: Visit, second: Visit, region: Region) -> None:  # noqa: F811
     bank = second
     bank.login("bank")
-    body = {
-        "name": "碳效贷",
-        "min_amount_fen": 10_000_000,
-        "max_amount_fen": 1_000_000_000,
-        "min_term_months": 6,
-        "max_term_months": 36,
-        "borrower_kinds": ["enterprise"],
-        "rate_spread_bp": 45,
-    }
+    body = PRODUCT_BODY
     created = bank.page.request.post(f"{bank.base_url}/api/v1/market/products", data=body)
     assert created.status == 201, created.text()
     product_id = created.json()["id"]
@@ -59,18 +65,87 @@ def test_need_to_application_to_acceptance(visit: Visit, second: Visit) -> None:
     expect(visit.page.locator("#applications .timeline").first).to_contain_text("提交申请")
     assert "submitted" not in visit.page.locator("main").inner_text()
 
+    app_id = visit.page.locator("#applications tr[data-state='submitted']").first.get_attribute("data-application")
+    mine_for_borrower = visit.page.locator(f"#applications tr[data-application='{app_id}']")
+    expect(mine_for_borrower).to_contain_text("衢州绿色银行")  # the bank by name
+    expect(mine_for_borrower).to_contain_text("碳效贷")
+
     bank.go("/market/applications")
-    mine = bank.page.locator("#applications tr[data-state='submitted']").first
+    mine = bank.page.locator(f"#applications tr[data-application='{app_id}']")
     expect(mine.locator(".countdown")).to_contain_text("工作日")
+    expect(mine.locator(".party")).to_contain_text(region.own.name)  # the borrower by name, then its code
+    expect(mine.locator(".party")).to_contain_text(region.own.uscc)
     with bank.page.expect_navigation():
         mine.locator("button.accept").click()
-    expect(bank.page.locator("#applications tr[data-state='accepted']").first).to_contain_text("已受理")
+    expect(bank.page.locator("#notice")).to_contain_text("已受理")
+    expect(mine).to_have_attribute("data-state", "accepted")
+    mine.locator("summary.approve-open").click()
+    mine.locator("input[name=rate_pct]").fill("3.20")
+    mine.locator("input[name=amount_wan]").fill("150")
+    with bank.page.expect_navigation():
+        mine.locator("button.approve").click()
+    expect(mine).to_have_attribute("data-state", "approved")
+    expect(mine).to_contain_text("150.00 万元")
+    expect(mine).to_contain_text("3.20%")
+    with bank.page.expect_navigation():
+        mine.locator("button.contract").click()
+    expect(mine).to_have_attribute("data-state", "contracted")
+    mine.locator("summary.disburse-open").click()
+    mine.locator("input[name=loan_no]").fill("JJ-2026-0001")
+    with bank.page.expect_navigation():
+        mine.locator("button.disburse").click()
+    expect(bank.page.locator("#notice")).to_contain_text("贷款台账")
+    expect(mine).to_have_attribute("data-state", "disbursed")
+    loans = bank.page.request.get(f"{bank.base_url}/api/v1/loans?borrower={region.own.uscc}").json()["items"]
+    loan = next(item for item in loans if item["loan_no"] == "JJ-2026-0001")
+    assert (loan["amount_fen"], loan["rate_bp"], loan["application_id"]) == (150_000_000, 320, app_id)
 
     visit.go("/market/applications")
-    expect(visit.page.locator("#applications .timeline").first).to_contain_text("银行受理")
+    expect(mine_for_borrower).to_contain_text("已放款")
+    expect(mine_for_borrower.locator(".timeline")).to_contain_text("放款")
     for who, path in ((visit, "/market/applications"), (visit, need_page), (bank, "/market/applications")):
         who.go(path)
         assert not internal_identifiers(who.page.locator("body").inner_text()), path
+
+
+def test_the_borrower_withdraws_and_the_bank_filters_and_exports(
+    visit: Visit,  # noqa: F811
+    second: Visit,
+    region: Region,  # noqa: F811
+) -> None:
+    bank = second
+    bank.login("bank")
+    body = {**PRODUCT_BODY, "name": "撤回测试贷"}
+    product_id = bank.page.request.post(f"{bank.base_url}/api/v1/market/products", data=body).json()["id"]
+    assert bank.page.request.post(f"{bank.base_url}/api/v1/market/products/{product_id}/publish").status == 200
+    visit.login("enterprise")
+    need = {"amount_fen": 50_000_000, "term_months": 12, "purpose": "光伏屋顶"}
+    need_id = visit.page.request.post(f"{visit.base_url}/api/v1/market/needs", data=need).json()["id"]
+    applied = visit.page.request.post(
+        f"{visit.base_url}/api/v1/market/applications", data={"need_id": need_id, "product_id": product_id}
+    ).json()
+    visit.go("/market/applications")
+    row = visit.page.locator(f"#applications tr[data-application='{applied['id']}']")
+    visit.page.once("dialog", lambda dialog: dialog.accept())  # asked to confirm
+    with visit.page.expect_navigation():
+        row.locator("button.withdraw").click()
+    expect(visit.page.locator("#notice")).to_contain_text("已撤回")
+    expect(row).to_have_attribute("data-state", "withdrawn")
+
+    bank.go("/market/applications")
+    bank.page.select_option("#state", "withdrawn")
+    with bank.page.expect_navigation():
+        bank.page.click("#application-filter-submit")
+    assert "state=withdrawn" in bank.page.url
+    expect(bank.page.locator(f"#applications tr[data-application='{applied['id']}']")).to_be_visible()
+    states = bank.page.locator("#applications tbody tr[data-state]")
+    assert {states.nth(i).get_attribute("data-state") for i in range(states.count())} == {"withdrawn"}
+    with bank.page.expect_download() as download:
+        bank.page.click("#export-xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("提交时间", "借款人", "产品")
+    assert len(rows) - 1 == states.count() and all(r[6] == "已撤回" for r in rows[1:])
 
 
 def test_regulator_dashboard(visit: Visit) -> None:  # noqa: F811

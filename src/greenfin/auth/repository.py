@@ -286,9 +286,24 @@ def consent_by_id(session: Session, consent_id: str) -> tuple[Consent, Organisat
 
 def linked_consents(session: Session, consent_id: str) -> list[Consent]:
     """A consent and every consent granted with it (same subject, grantee and reference), in one query."""
+    return linked_consents_of(session, [consent_id]).get(consent_id, [])
+
+
+def linked_consents_of(session: Session, consent_ids: Sequence[str]) -> dict[str, list[Consent]]:
+    """For each of these consents, itself and every consent granted with it (same subject, grantee and
+    reference), in one query: consent id → consents; an unknown id is left out."""
+    found: dict[str, list[Consent]] = {}
+    unique = list(dict.fromkeys(consent_ids))
+    for start in range(0, len(unique), 10_000):  # bounded IN lists
+        for consent_id, consent in session.execute(_linked_query(unique[start : start + 10_000])):
+            found.setdefault(consent_id, []).append(consent)
+    return found
+
+
+def _linked_query(consent_ids: list[str]) -> Any:
     own, linked = aliased(Consent), aliased(Consent)
-    query = (
-        select(linked)
+    return (
+        select(own.id, linked)
         .join(
             own,
             and_(
@@ -298,9 +313,8 @@ def linked_consents(session: Session, consent_id: str) -> list[Consent]:
                 or_(linked.id == own.id, linked.reference == own.reference),
             ),
         )
-        .where(own.id == consent_id)
+        .where(own.id.in_(consent_ids))
     )
-    return list(session.scalars(query))
 
 
 def consents(

@@ -792,6 +792,16 @@ def linked_consent_statuses(session: Session, *, consent_id: str) -> list[str]:
     return [_consent_status(consent, now) for consent in repository.linked_consents(session, consent_id)]
 
 
+def linked_consents_live(session: Session, *, consent_ids: Sequence[str]) -> dict[str, bool]:
+    """For each consent, whether it and every consent granted in the same step are active, in one query."""
+    now = utcnow()
+    found = repository.linked_consents_of(session, consent_ids)
+    return {
+        consent_id: bool(found.get(consent_id)) and all(_consent_status(c, now) == "active" for c in found[consent_id])
+        for consent_id in consent_ids
+    }
+
+
 def revoke_consent(
     session: Session, principal: Principal, *, consent_id: str, subject_kind: str, subject_ref: str
 ) -> ConsentRecord:

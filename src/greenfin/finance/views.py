@@ -150,9 +150,16 @@ def _reports_page(
 
 
 @router.get("/finance/reports", response_class=HTMLResponse)
-def reports_page(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
-    """Reports a bank requested (with the request form), or reports issued about the borrower."""
-    return _reports_page(request, session, principal, lang)
+def reports_page(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    borrower: Annotated[str | None, Query(max_length=80, description="kind:ref to preselect in the form")] = None,
+) -> Response:
+    """Reports a bank requested (with the request form, a borrower preselected from the workbench), or
+    reports issued about the borrower."""
+    return _reports_page(request, session, principal, lang, selected=borrower)
 
 
 @router.post("/finance/reports", response_class=HTMLResponse)

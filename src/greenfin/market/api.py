@@ -128,7 +128,7 @@ def need_matches(need_id: str, principal: PrincipalDep, session: SessionDep, lan
 def apply(application_in: ApplicationCreate, principal: PrincipalDep, session: SessionDep) -> ApplicationRead:
     """Apply for a product with a need; this grants the bank consent to read your data."""
     application = service.apply(session, principal, application_in=application_in)
-    return service.application_read(session, application)
+    return service.application_read(session, principal, application)
 
 
 @router.get("/market/applications", response_model=Page[ApplicationRead])
@@ -136,11 +136,21 @@ def list_applications(
     principal: PrincipalDep,
     session: SessionDep,
     page: PageDep,
-    state: str | None = None,
+    state: Annotated[str | None, Query(max_length=12)] = None,
     overdue: bool | None = None,
+    sort: Annotated[Literal["submitted", "amount", "due", "state"], Query(description="Sort key")] = "submitted",
+    descending: bool = True,
 ) -> Page[ApplicationRead]:
+    """Applications with names: the borrower's own, a bank's own, or (staff) all; one page in the order asked."""
     rows, total = service.list_applications(
-        session, principal, state=state, overdue=overdue, limit=page.limit, offset=page.offset
+        session,
+        principal,
+        state=state,
+        overdue=overdue,
+        limit=page.limit,
+        offset=page.offset,
+        sort=sort,
+        descending=descending,
     )
     return Page(items=rows, total=total, offset=page.offset, limit=page.limit)
 
@@ -155,13 +165,13 @@ def get_application(application_id: str, principal: PrincipalDep, session: Sessi
 def decide(application_id: str, decision: Decision, principal: PrincipalDep, session: SessionDep) -> ApplicationRead:
     """The bank accepts, approves or declines (with a reason)."""
     application = service.decide(session, principal, application_id=application_id, decision=decision)
-    return service.application_read(session, application)
+    return service.application_read(session, principal, application)
 
 
 @router.post("/market/applications/{application_id}/contract", response_model=ApplicationRead)
 def contract(application_id: str, principal: PrincipalDep, session: SessionDep) -> ApplicationRead:
     application = service.contract(session, principal, application_id=application_id)
-    return service.application_read(session, application)
+    return service.application_read(session, principal, application)
 
 
 @router.post("/market/applications/{application_id}/disburse", response_model=LoanRead, status_code=201)
@@ -178,7 +188,7 @@ def disburse(
 @router.post("/market/applications/{application_id}/withdraw", response_model=ApplicationRead)
 def withdraw_application(application_id: str, principal: PrincipalDep, session: SessionDep) -> ApplicationRead:
     application = service.withdraw_application(session, principal, application_id=application_id)
-    return service.application_read(session, application)
+    return service.application_read(session, principal, application)
 
 
 @router.get("/loans", response_model=Page[LoanRead], tags=["loans"])

@@ -211,6 +211,8 @@ def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: s
         product = products[rng.choice(eligible)]
         _application(need, product, b, lpr, now, rng, app_rows, event_rows, loan_rows)
         consent_rows += _consents(app_rows[-1], b)
+    desk = _desk(institutions, products, facts, borrowers, lpr, now, rng, need_rows, app_rows, event_rows, loan_rows)
+    consent_rows += [grant for application, b in desk for grant in _consents(application, b)]
     session.execute(insert(Need), need_rows)
     auth.grant_consents(session, SYSTEM, grants=consent_rows)  # applying granted them (auth's one model)
     session.execute(insert(Application), app_rows)
@@ -242,6 +244,74 @@ def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: s
         "applications": len(app_rows),
         "loans": len(loan_rows),
     }
+
+
+DESK = (("submitted", 4), ("accepted", 3))
+"""What waits on the demo bank's workbench: applications of the last two days still to accept or decide."""
+
+
+def _desk(
+    institutions: list[tuple[str, str, str]],
+    products: list[dict[str, Any]],
+    facts: list[rules.ProductFacts],
+    borrowers: list[_Borrower],
+    lpr: int,
+    now: datetime,
+    rng: random.Random,
+    need_rows: list[dict[str, Any]],
+    app_rows: list[dict[str, Any]],
+    event_rows: list[dict[str, Any]],
+    loan_rows: list[dict[str, Any]],
+) -> list[tuple[dict[str, Any], _Borrower]]:
+    """Fresh applications to the demo login's bank (the first institution), so that its workbench shows the
+    countdown and every action: some submitted, some accepted, within the last two days."""
+    if not need_rows:
+        return []
+    bank = institutions[0][0]
+    own = [j for j, p in enumerate(products) if p["org_code"] == bank and p["status"] == "published"]
+    made: list[tuple[dict[str, Any], _Borrower]] = []
+    for state, count in DESK:
+        for _ in range(count):
+            for _attempt in range(50):
+                b = borrowers[rng.randrange(len(borrowers))]
+                use = rng.choice(tuple(PURPOSES))
+                amount, term = rng.choice((30, 50, 100, 200, 500)) * 10_000_00, rng.choice((12, 24, 36))
+                facts_need = rules.NeedFacts("enterprise", amount, term, b.county, b.industry, b.label, green_use=use)
+                fitting = [j for j in own if not rules.exclusions(facts_need, facts[j])]
+                if fitting:
+                    break
+            else:
+                continue
+            created = now - timedelta(hours=rng.randint(3, 40))
+            need = {
+                **need_rows[-1], "id": new_id(), "status": "open", "borrower_code": b.code, "borrower_name": b.name,
+                "county_code": b.county, "industry_code": b.industry, "industrial_label": b.label,
+                "amount_fen": amount, "term_months": term, "purpose": PURPOSES[use], "green_use": use,
+                "green_catalogue": "2019" if use else None, "collateral": "none", "created_at": created,
+                "updated_at": created,
+            }  # fmt: skip
+            need_rows.append(need)
+            product = products[rng.choice(fitting)]
+            _application(need, product, b, lpr, created, rng, app_rows, event_rows, loan_rows)
+            application = app_rows[-1]
+            if state == "accepted":
+                accepted = application["submitted_at"] + timedelta(hours=2)
+                application.update(
+                    state="accepted",
+                    accepted_at=accepted,
+                    updated_at=accepted,
+                    due_on=service.due_date(accepted.astimezone(service.BEIJING).date(), product["decide_days"]),
+                    calendar=service.calendar_for(accepted.astimezone(service.BEIJING).date(), product["decide_days"]),
+                )
+                event_rows.append(
+                    {
+                        "id": new_id(), "application_id": application["id"], "at": accepted, "actor": "demo",
+                        "action": "accept", "from_state": "submitted", "to_state": "accepted", "reason_code": None,
+                        "note": "",
+                    }
+                )  # fmt: skip
+            made.append((application, b))
+    return made
 
 
 def _consents(application: dict[str, Any], b: _Borrower) -> list[dict[str, Any]]:
@@ -288,7 +358,7 @@ def _application(
     app_id = new_id()
     discount = {"dark_green": -50, "light_green": -25}.get(b.label or "", 0)
     quoted = max(lpr + product["rate_spread_bp"] + discount, 300)
-    start = submitted.date()
+    start = submitted.astimezone(service.BEIJING).date()  # deadlines count Beijing days
     accept_due = service.due_date(start, product["accept_days"])
     late = rng.random() < 0.07
     recent = (now - submitted) < timedelta(days=3)
@@ -373,7 +443,7 @@ def _application(
                 row.update(state="declined", decided_at=decided, decline_reason=declined_for, due_on=None)
                 events.append(("decline", "accepted", "declined", decided, declined_for))
         else:
-            row["due_on"] = service.due_date(accepted.date(), product["decide_days"])
+            row["due_on"] = service.due_date(accepted.astimezone(service.BEIJING).date(), product["decide_days"])
     app_rows.append(row)
     for action, before, after, at, reason in events:
         event_rows.append(

@@ -219,7 +219,10 @@ def applications(
     overdue: bool | None,
     limit: int,
     offset: int,
+    sort: str = "submitted",
+    descending: bool = True,
 ) -> tuple[Sequence[Application], int]:
+    """One page of applications in the order of ``sort`` (:data:`APPLICATION_SORTS`), and how many match."""
     query = select(Application)
     if bank_code is not None:
         query = query.where(Application.bank_code == bank_code)
@@ -230,16 +233,63 @@ def applications(
     if overdue is not None:
         query = query.where(Application.overdue_since.is_not(None) if overdue else Application.overdue_since.is_(None))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Application.submitted_at.desc(), Application.id).offset(offset).limit(limit))
+    column = APPLICATION_SORTS[sort]
+    key = column.desc() if descending else column.asc()
+    order = (key.nulls_last() if sort == "due" else key, Application.submitted_at.desc(), Application.id)
+    rows = session.scalars(query.order_by(*order).offset(offset).limit(limit))
     return rows.all(), total
 
 
+APPLICATION_SORTS: dict[str, Any] = {
+    "submitted": Application.submitted_at,
+    "amount": Application.amount_fen,
+    "due": Application.due_on,
+    "state": Application.state,
+}
+"""What a list of applications may be sorted by."""
+
+
 def events(session: Session, application_id: str) -> Sequence[ApplicationEvent]:
-    return session.scalars(
-        select(ApplicationEvent)
-        .where(ApplicationEvent.application_id == application_id)
-        .order_by(ApplicationEvent.at, ApplicationEvent.id)
-    ).all()
+    return events_of(session, [application_id]).get(application_id, [])
+
+
+def _chunks(ids: Sequence[str], size: int = 10_000) -> list[list[str]]:
+    """Bounded IN lists (SQLite binds at most 32,766 values in one statement)."""
+    unique = list(dict.fromkeys(ids))
+    return [unique[start : start + size] for start in range(0, len(unique), size)]
+
+
+def events_of(session: Session, application_ids: Sequence[str]) -> dict[str, list[ApplicationEvent]]:
+    """The timelines of these applications (id → events in order)."""
+    timelines: dict[str, list[ApplicationEvent]] = {}
+    for chunk in _chunks(application_ids):
+        query = (
+            select(ApplicationEvent)
+            .where(ApplicationEvent.application_id.in_(chunk))
+            .order_by(ApplicationEvent.at, ApplicationEvent.id)
+        )
+        for event in session.scalars(query):
+            timelines.setdefault(event.application_id, []).append(event)
+    return timelines
+
+
+def application_facts(
+    session: Session, applications: Sequence[Application]
+) -> tuple[dict[str, tuple[str, str]], dict[str, str], dict[str, str]]:
+    """For a page of applications, set-based: need id → (borrower name, purpose), product id → product
+    name, application id → loan id (the disbursed ones)."""
+    needs: dict[str, tuple[str, str]] = {}
+    products: dict[str, str] = {}
+    loans: dict[str, str] = {}
+    for chunk in _chunks([a.need_id for a in applications]):
+        query = select(Need.id, Need.borrower_name, Need.purpose).where(Need.id.in_(chunk))
+        needs.update({row.id: (row.borrower_name, row.purpose) for row in session.execute(query)})
+    for chunk in _chunks([a.product_id for a in applications]):
+        products.update(session.execute(select(Product.id, Product.name).where(Product.id.in_(chunk))).all())
+    for chunk in _chunks([a.id for a in applications if a.state == "disbursed"]):
+        disbursed = select(Loan.application_id, Loan.id).where(Loan.application_id.in_(chunk))
+        loans.update({str(row.application_id): row.id for row in session.execute(disbursed)})
+    return needs, products, loans
 
 
 def overdue_candidates(session: Session, today: date) -> Sequence[Application]:

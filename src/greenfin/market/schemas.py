@@ -237,7 +237,7 @@ class ApplicationRead(BaseModel):
     product_id: str
     bank_code: str
     borrower_kind: str
-    borrower_code: str
+    borrower_code: str | None = Field(description="None to a bank whose consent is no longer live")
     state: str
     amount_fen: int
     term_months: int
@@ -253,6 +253,13 @@ class ApplicationRead(BaseModel):
     decline_reason: str | None
     decline_note: str
     loan_id: str | None = None
+    product_name: str | None = None
+    institution_name: str | None = None
+    borrower_name: str | None = Field(default=None, description="None to a bank whose consent is no longer live")
+    purpose: str | None = Field(default=None, description="None to a bank whose consent is no longer live")
+    data_closed: bool = Field(
+        default=False, description="The borrower's consent to this bank ended: its data is closed"
+    )
     events: list[EventRead] = Field(default_factory=list)
 
 

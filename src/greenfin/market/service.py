@@ -1055,18 +1055,42 @@ def withdraw_application(session: Session, principal: Principal, *, application_
     return application
 
 
-def application_read(session: Session, application: Application, *, events: bool = True) -> ApplicationRead:
-    """An application with its timeline and loan."""
-    read = ApplicationRead.model_validate(application)
-    loan = repository.loan_by_application(session, application.id) if application.state == "disbursed" else None
-    read.loan_id = loan.id if loan else None
-    if events:
-        read.events = [EventRead.model_validate(e) for e in repository.events(session, application.id)]
-    return read
+def application_reads(
+    session: Session, principal: Principal, applications: Sequence[Application], *, events: bool = True
+) -> list[ApplicationRead]:
+    """Applications as their reader sees them — names before codes (product, institution, borrower), the
+    loan, and with ``events`` the timelines — in a handful of queries for a whole page. To a bank whose
+    consent to an application is no longer live, the borrower's identity and purpose stay closed."""
+    needs, products, loans = repository.application_facts(session, applications)
+    institutions = auth_service.organisation_names(session, {a.bank_code for a in applications})
+    timelines = repository.events_of(session, [a.id for a in applications]) if events else {}
+    live: dict[str, bool] = {}
+    if principal.role == "bank" and not principal.is_staff:
+        ids = [a.consent_id for a in applications if a.consent_id]
+        live = auth_service.linked_consents_live(session, consent_ids=ids)
+    reads = []
+    for application in applications:
+        read = ApplicationRead.model_validate(application)
+        borrower_name, purpose = needs.get(application.need_id, (None, None))
+        read.product_name = products.get(application.product_id)
+        read.institution_name = institutions.get(application.bank_code)
+        read.borrower_name, read.purpose = borrower_name, purpose
+        read.loan_id = loans.get(application.id)
+        if principal.role == "bank" and not principal.is_staff and not live.get(application.consent_id or ""):
+            read.borrower_code = read.borrower_name = read.purpose = None
+            read.data_closed = True
+        read.events = [EventRead.model_validate(e) for e in timelines.get(application.id, [])]
+        reads.append(read)
+    return reads
+
+
+def application_read(session: Session, principal: Principal, application: Application) -> ApplicationRead:
+    """One application as its reader sees it, with its timeline."""
+    return application_reads(session, principal, [application])[0]
 
 
 def get_application(session: Session, principal: Principal, *, application_id: str) -> ApplicationRead:
-    return application_read(session, _visible_application(session, principal, application_id))
+    return application_read(session, principal, _visible_application(session, principal, application_id))
 
 
 def list_applications(
@@ -1077,10 +1101,16 @@ def list_applications(
     overdue: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    sort: str = "submitted",
+    descending: bool = True,
+    events: bool = False,
 ) -> tuple[list[ApplicationRead], int]:
-    """The borrower's applications, the bank's own applications, or (staff) all."""
+    """The borrower's applications, the bank's own applications, or (staff) all: one page in the order of
+    ``sort`` (submitted, amount, due, state), with names (:func:`application_reads`)."""
     if state is not None and state not in rules.STATES:
         raise InvalidInput(f"state: unknown state {state!r}")
+    if sort not in repository.APPLICATION_SORTS:
+        raise InvalidInput(f"sort: one of {', '.join(repository.APPLICATION_SORTS)}")
     bank_code = borrower_code = None
     if not principal.is_staff:
         if principal.role == "bank":
@@ -1097,8 +1127,10 @@ def list_applications(
         overdue=overdue,
         limit=limit,
         offset=offset,
+        sort=sort,
+        descending=descending,
     )
-    return [application_read(session, r, events=False) for r in rows], total
+    return application_reads(session, principal, rows, events=events), total
 
 
 def escalate(session: Session, principal: Principal, *, today: date | None = None) -> int:

@@ -13,15 +13,20 @@ Every figure comes from ``market.service``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from greenfin.errors import InvalidInput
 from greenfin.http import SessionDep
 from greenfin.market import rules, service
-from greenfin.market.schemas import ApplicationCreate, Decision, NeedCreate
+from greenfin.market.schemas import ApplicationCreate, ApplicationRead, Decision, Disbursement, NeedCreate
+from greenfin.web.formatting import money
+from greenfin.web.i18n import translate
+from greenfin.web.listing import EXPORT_LIMIT, export_rows, list_query
 from greenfin.web.pages import LangDep, PagePrincipalDep, page_router, render
 
 router = page_router()
@@ -44,10 +49,11 @@ def _countdown(application: object) -> tuple[str, int | None]:
     if due is None or getattr(application, "state", "") not in rules.OPEN_STATES:
         return "", None
     today = service.beijing_today()
-    left = rules.working_days_between(today, due, service.is_workday)
-    if left < 0:
+    if due < today:  # past its day, whether or not the days between were working days
         return "overdue", None
-    return ("today", 0) if left == 0 else ("left", left)
+    if due == today:
+        return "today", 0
+    return "left", rules.working_days_between(today, due, service.is_workday)
 
 
 @router.get("/market", response_class=HTMLResponse)
@@ -147,22 +153,102 @@ def post_application(
     return RedirectResponse("/market/applications", status_code=303)
 
 
+APPLICATION_SORTS = ("submitted", "amount", "due", "state")
+
+
+def _application_columns(is_bank: bool, lang: str) -> list[str]:
+    keys = [
+        "market.col_submitted",
+        "market.col_borrower" if is_bank else "market.col_institution",
+        "market.col_product",
+        "market.col_amount",
+        "market.col_term",
+        "market.col_rate",
+        "market.col_state",
+        "market.col_due",
+    ]
+    return [translate(key, lang) for key in keys]
+
+
+def _application_row(a: ApplicationRead, is_bank: bool, lang: str) -> list[object]:
+    rate_bp = a.approved_rate_bp if a.approved_rate_bp is not None else a.quoted_rate_bp
+    party = (a.borrower_name or translate("market.data_closed", lang)) if is_bank else (a.institution_name or "")
+    return [
+        a.submitted_at,
+        party,
+        a.product_name or "",
+        money(a.approved_amount_fen or a.amount_fen, lang),
+        translate("market.months", lang, n=a.approved_term_months or a.term_months),
+        _rate(rate_bp),
+        translate(f"market.state.{a.state}", lang),
+        a.due_on if a.state in rules.OPEN_STATES else None,
+    ]
+
+
 @router.get("/market/applications", response_class=HTMLResponse)
-def applications(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
-    """我的申请 (a borrower, with timelines) or the bank's workbench."""
-    rows, total = service.list_applications(session, principal, limit=100)
+def applications(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    state: Annotated[str | None, Query(max_length=12)] = None,
+    overdue: Annotated[str | None, Query(pattern="^(yes)?$")] = None,
+    notice: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """我的申请 (a borrower, with timelines) or the bank's workbench: sortable, paged, filtered by state
+    and overdue in the URL, exported as filtered; each row's actions by its state."""
+    state = state if state in rules.STATES else None
     is_bank = principal.role == "bank" and not principal.is_staff
-    detailed = [service.get_application(session, principal, application_id=r.id) for r in rows]
+    listed = list_query(  # a bank's desk opens on the nearest deadline; a borrower's on the newest application
+        request,
+        sorts=APPLICATION_SORTS,
+        default_sort="due" if is_bank else "submitted",
+        filters={"state": state, "overdue": overdue},
+        default_descending=not is_bank,
+    )
+
+    def page(limit: int, offset: int, events: bool) -> tuple[list[ApplicationRead], int]:
+        return service.list_applications(
+            session, principal, state=state, overdue=True if overdue else None, limit=limit, offset=offset,
+            sort=listed.sort or "submitted", descending=listed.descending, events=events,
+        )  # fmt: skip
+
+    if listed.export:
+        rows, total = page(EXPORT_LIMIT, 0, False)
+        title = translate("market.workbench" if is_bank else "market.my_applications", lang)
+        body = [_application_row(a, is_bank, lang) for a in rows]
+        return export_rows(_application_columns(is_bank, lang), body, name=title, fmt=listed.export, lang=lang,
+                           total=total)  # fmt: skip
+    rows, total = page(listed.size, listed.offset, True)
     context = {
-        "applications": [(a, *_countdown(a)) for a in detailed],
+        "applications": [(a, *_countdown(a)) for a in rows],
         "total": total,
+        "list": listed,
+        "filters": {"state": state or "", "overdue": overdue or ""},
+        "states": rules.STATES,
         "is_bank": is_bank,
         "served": service.needs_for_bank(session, principal, limit=20) if is_bank else [],
         "reasons": rules.DECLINE_REASONS,
+        "notice": notice if notice in NOTICES else None,
+        "today": service.beijing_today().isoformat(),
         "rate": _rate,
         "bj": _bj,
+        "wan": lambda fen: f"{Decimal(fen) / 1_000_000:f}".rstrip("0").rstrip("."),
+        "pct": lambda bp: f"{Decimal(bp) / 100:.2f}",
     }
     return render(request, "market/applications.html", context, lang=lang)
+
+
+NOTICES = ("accepted", "approved", "declined", "contracted", "disbursed", "withdrawn")
+"""What a step on the applications page tells its reader afterwards (``?notice=``)."""
+
+
+def _back(request: Request, notice: str) -> RedirectResponse:
+    """Back to the list the form was sent from (its filters, sort and page), with the step's notice."""
+    referer = request.headers.get("referer") or ""
+    query = referer.split("?", 1)[1] if referer.startswith(str(request.base_url)) and "?" in referer else ""
+    kept = [part for part in query.split("&") if part and not part.startswith("notice=")]
+    return RedirectResponse(f"/market/applications?{'&'.join([*kept, f'notice={notice}'])}", status_code=303)
 
 
 @router.post("/market/applications/{application_id}/decision", response_class=HTMLResponse)
@@ -175,15 +261,59 @@ def post_decision(
     decision: Annotated[str, Form(max_length=10)],
     reason: Annotated[str, Form(max_length=40)] = "",
     note: Annotated[str, Form(max_length=1000)] = "",
+    amount_wan: Annotated[str, Form(max_length=20)] = "",
+    rate_pct: Annotated[str, Form(max_length=10)] = "",
+    term_months: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
+    """Accept, approve (at the terms asked, or those the officer enters) or decline with a reason and a note."""
+    values: dict[str, object] = {"decision": decision, "reason": reason or None, "note": note}
     try:
-        decision_in = Decision.model_validate({"decision": decision, "reason": reason or None, "note": note})
-    except ValueError as exc:
-        from greenfin.errors import InvalidInput
-
-        raise InvalidInput(str(exc).splitlines()[-1]) from exc
+        if amount_wan.strip():
+            values["amount_fen"] = int(Decimal(amount_wan.strip()) * 1_000_000)
+        if rate_pct.strip():
+            values["rate_bp"] = int(Decimal(rate_pct.strip()) * 100)
+        if term_months.strip():
+            values["term_months"] = int(term_months.strip())
+        decision_in = Decision.model_validate(values)
+    except (ValueError, ArithmeticError) as exc:
+        raise InvalidInput(translate("market.err_decision", lang)) from exc
     service.decide(session, principal, application_id=application_id, decision=decision_in)
-    return RedirectResponse("/market/applications", status_code=303)
+    return _back(request, {"accept": "accepted", "approve": "approved"}.get(decision, "declined"))
+
+
+@router.post("/market/applications/{application_id}/contract", response_class=HTMLResponse)
+def post_contract(request: Request, session: SessionDep, principal: PagePrincipalDep, application_id: str) -> Response:
+    service.contract(session, principal, application_id=application_id)
+    return _back(request, "contracted")
+
+
+@router.post("/market/applications/{application_id}/disburse", response_class=HTMLResponse)
+def post_disburse(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    application_id: str,
+    loan_no: Annotated[str, Form(max_length=64)] = "",
+    start_date: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The bank disburses: its loan number (or the platform's) and the value date (today by default)."""
+    try:
+        disbursement = Disbursement(
+            loan_no=loan_no.strip() or None, start_date=date.fromisoformat(start_date) if start_date else None
+        )
+    except ValueError as exc:
+        raise InvalidInput(translate("market.err_disburse", lang)) from exc
+    service.disburse(session, principal, application_id=application_id, disbursement=disbursement)
+    return _back(request, "disbursed")
+
+
+@router.post("/market/applications/{application_id}/withdraw", response_class=HTMLResponse)
+def post_withdraw_application(
+    request: Request, session: SessionDep, principal: PagePrincipalDep, application_id: str
+) -> Response:
+    service.withdraw_application(session, principal, application_id=application_id)
+    return _back(request, "withdrawn")
 
 
 @router.get("/market/dashboard", response_class=HTMLResponse)

@@ -100,6 +100,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     # --- home for roles without their own pages yet ----------------------------------------
     "home.title": ("欢迎，{name}", "Welcome, {name}"),
+    "home.open_workbench": ("融资工作台：待受理与待审批的申请", "Workbench: applications to accept and decide"),
     "home.other_text": ("您的角色暂无专属页面。", "There are no pages for your role yet."),
     "home.public_summary": ("查看地区概况", "See the region's summary"),
     # --- errors ----------------------------------------------------------------------------
@@ -216,8 +217,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nav.consents": ("数据授权", "Data consents"),
     "nav.what_if": ("减排试算", "What-if"),
     "home.bank_reports_text": (
-        "您可以为已授权的企业和农户申请碳征信报告，并下载带平台签名的 PDF。",
-        "Request carbon credit reports for consenting enterprises and farms, and download the signed PDF.",
+        "在融资工作台受理、审批、签约和放款衢融通上的融资申请，每一步都有答复期限；"
+        "为已授权的企业和农户申请碳征信报告，并下载带平台签名的 PDF。",
+        "Accept, decide, contract and disburse the platform's applications on the workbench, each step with its "
+        "deadline; request carbon credit reports for consenting enterprises and farms and download the signed PDF.",
     ),
     "home.open_reports": ("碳征信报告", "Carbon credit reports"),
     "agri.account_title": ("农业碳账户", "Agricultural carbon account"),

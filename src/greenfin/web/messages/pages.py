@@ -93,6 +93,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- lists -------------------------------------------------------------------------------
     "list.count": ("第 {start}–{end} 条，共 {total} 条", "{start}–{end} of {total}"),
+    "list.count_none": ("共 0 条", "None"),
     "list.page_size": ("每页条数", "Rows per page"),
     "list.apply": ("应用", "Apply"),
     "list.export": ("导出筛选结果：", "Export what is filtered:"),
