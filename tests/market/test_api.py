@@ -325,6 +325,22 @@ def test_policies_and_subsidies_over_http(client: TestClient, session: Session, 
         "/api/v1/market/subsidies", json={"policy_id": policy_id, "loan_id": grey.json()["id"]}, headers=w["firm"]
     )
     assert refused.status_code == 422 and "green" in refused.json()["detail"]
+    # the list: the regulator (who reviews) sees it by name, the borrower and the lending bank theirs, others none
+    (listed,) = client.get("/api/v1/market/subsidies?status=applied", headers=w["regulator"]).json()["items"]
+    assert (listed["id"], listed["borrower_name"], listed["bank_name"]) == (subsidy["id"], "衢州测试纸业", "衢州银行")
+    assert (listed["policy_title"], listed["loan_no"], listed["loan_amount_fen"]) == (
+        "绿色贷款贴息",
+        "OFF-1",
+        100_000_000,
+    )
+    assert [i["id"] for i in client.get("/api/v1/market/subsidies", headers=w["firm"]).json()["items"]] == [
+        subsidy["id"]
+    ]
+    assert len(client.get("/api/v1/market/subsidies", headers=w["bank"]).json()["items"]) == 1
+    assert client.get("/api/v1/market/subsidies", headers=w["rival"]).json()["items"] == []
+    assert client.get("/api/v1/market/subsidies", headers=w["other"]).json()["items"] == []
+    assert client.get("/api/v1/market/subsidies?status=paid", headers=w["regulator"]).json()["items"] == []
+    assert client.get("/api/v1/market/subsidies?status=lost", headers=w["regulator"]).status_code == 422
     url = f"/api/v1/market/subsidies/{subsidy['id']}/review"
     assert client.post(url, json={"decision": "approve"}, headers=w["firm"]).status_code == 403
     assert client.post(url, json={"decision": "approve"}, headers=w["regulator"]).json()["status"] == "approved"

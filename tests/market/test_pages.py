@@ -156,6 +156,46 @@ def test_regulator_dashboard(visit: Visit) -> None:  # noqa: F811
     assert not internal_identifiers(visit.page.locator("body").inner_text())
 
 
+def test_the_regulator_reviews_and_pays_a_subsidy_on_the_dashboard(
+    visit: Visit,  # noqa: F811
+    second: Visit,
+    region: Region,  # noqa: F811
+) -> None:
+    visit.login("regulator")
+    policy = {"title": "页面贴息测试", "valid_from": "2020-01-01", "valid_to": "2099-12-31", "subsidy_rate_bp": 100,
+              "budget_fen": 10_000_000}  # fmt: skip
+    policy_id = visit.page.request.post(f"{visit.base_url}/api/v1/market/policies", data=policy).json()["id"]
+    second.login("bank")
+    loan = {"loan_no": "SUB-PAGE-1", "borrower_code": region.own.uscc, "borrower_name": region.own.name,
+            "amount_fen": 200_000_000, "rate_bp": 300, "term_months": 24, "start_date": "2026-03-01",
+            "green_use": "3"}  # fmt: skip
+    loan_id = second.page.request.post(f"{second.base_url}/api/v1/loans", data=loan).json()["id"]
+    second.page.context.clear_cookies()
+    second.login("enterprise")
+    applied = second.page.request.post(
+        f"{second.base_url}/api/v1/market/subsidies", data={"policy_id": policy_id, "loan_id": loan_id}
+    )
+    assert applied.status == 201, applied.text()
+    subsidy_id = applied.json()["id"]
+
+    visit.go("/market/dashboard")
+    row = visit.page.locator(f"#subsidies tr[data-subsidy='{subsidy_id}']")
+    expect(row).to_contain_text(region.own.name)
+    expect(row).to_contain_text("2.00 万元")  # 200万元 × 1 % × 12/12
+    expect(row).to_contain_text("待审核")
+    with visit.page.expect_navigation():
+        row.locator("button.subsidy-approve").click()
+    expect(visit.page.locator("#notice")).to_contain_text("预算已扣减")
+    expect(row).to_have_attribute("data-status", "approved")
+    visit.page.once("dialog", lambda dialog: dialog.accept())
+    with visit.page.expect_navigation():
+        row.locator("button.subsidy-pay").click()
+    expect(row).to_have_count(0)  # paid: no longer waiting
+    budget = visit.page.locator("#policies tr", has_text="页面贴息测试")
+    expect(budget).to_contain_text("2.00 万元")
+    assert not internal_identifiers(visit.page.locator("body").inner_text())
+
+
 def test_product_editor(visit: Visit) -> None:  # noqa: F811
     """A bank drafts a product on the page, is told which field is wrong, publishes, edits into version 2."""
     visit.login("bank")

@@ -270,6 +270,20 @@ def apply_subsidy(subsidy_in: SubsidyCreate, principal: PrincipalDep, session: S
     return SubsidyRead.model_validate(service.apply_subsidy(session, principal, subsidy_in=subsidy_in))
 
 
+@router.get("/market/subsidies", response_model=Page[SubsidyRead])
+def list_subsidies(
+    principal: PrincipalDep,
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[
+        list[Literal["applied", "approved", "refused", "paid"]] | None, Query(max_length=4, description="Any of")
+    ] = None,
+) -> Page[SubsidyRead]:
+    """Subsidy applications: the regulator all (to review), a bank those on its loans, a borrower its own."""
+    rows, total = service.list_subsidies(session, principal, statuses=status, limit=page.limit, offset=page.offset)
+    return Page(items=rows, total=total, offset=page.offset, limit=page.limit)
+
+
 @router.post("/market/subsidies/{subsidy_id}/review", response_model=SubsidyRead)
 def review_subsidy(subsidy_id: str, review: SubsidyReview, principal: PrincipalDep, session: SessionDep) -> SubsidyRead:
     return SubsidyRead.model_validate(service.review_subsidy(session, principal, subsidy_id=subsidy_id, review=review))

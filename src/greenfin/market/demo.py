@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from greenfin.auth import repository as auth_repository
@@ -23,7 +23,7 @@ from greenfin.auth import service as auth
 from greenfin.auth.service import SYSTEM
 from greenfin.db import new_id
 from greenfin.market import rules, service
-from greenfin.market.models import Application, ApplicationEvent, Loan, Need, Policy, Product
+from greenfin.market.models import Application, ApplicationEvent, Loan, Need, Policy, Product, Subsidy
 from greenfin.region.schemas import Region
 from greenfin.region.service import county_names, current_region
 
@@ -36,6 +36,7 @@ BRANCH_BANKS = (
     "恒丰银行", "上海银行", "北京银行", "温州银行", "台州银行", "金华银行", "绍兴银行",
 )  # fmt: skip
 GUARANTORS = 7  # the seed's count of state guarantee companies
+DEMO_SUBSIDY_BUDGET_FEN = 500_000_000  # 500 万元: the demo policy's budget (an assumption, not a published figure)
 
 
 def _bank_names(region: Region) -> list[str]:
@@ -219,9 +220,10 @@ def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: s
     session.execute(insert(ApplicationEvent), event_rows)
     if loan_rows:
         session.execute(insert(Loan), loan_rows)
+    policy_id = new_id()
     session.add(
         Policy(
-            id=new_id(),
+            id=policy_id,
             title="衢州市绿色贷款贴息（演示）",
             body="对浅绿及以上标识企业的绿色贷款按年贴息 1%。",
             issuer_code="demo",
@@ -230,12 +232,19 @@ def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: s
             min_label="light_green",
             green_only=True,
             subsidy_rate_bp=100,
-            budget_fen=500_000_000,
+            budget_fen=DEMO_SUBSIDY_BUDGET_FEN,
             committed_fen=0,
             paid_fen=0,
         )
     )
     session.flush()
+    labels = {b.code: b.label for b in borrowers}
+    subsidies = _subsidies(policy_id, loan_rows, labels, now, rng)
+    if subsidies:
+        session.execute(insert(Subsidy), subsidies)
+        committed = sum(s["amount_fen"] for s in subsidies if s["status"] in ("approved", "paid"))
+        paid = sum(s["paid_fen"] for s in subsidies)
+        session.execute(update(Policy).where(Policy.id == policy_id).values(committed_fen=committed, paid_fen=paid))
     service.reindex(session, SYSTEM)
     return {
         "institutions": len(institutions),
@@ -244,6 +253,49 @@ def add_market_demo(session: Session, *, seed: int, needs: int = 3000, region: s
         "applications": len(app_rows),
         "loans": len(loan_rows),
     }
+
+
+SUBSIDY_OUTCOMES = ("paid", "paid", "paid", "approved", "approved", "applied", "applied", "refused")
+"""How the demo's subsidy applications stand: most paid, some approved and waiting to be paid, some to review."""
+
+
+def _subsidies(
+    policy_id: str, loans: list[dict[str, Any]], labels: dict[str, str | None], now: datetime, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Subsidy applications under the demo policy (浅绿 or better, green loans of this year), within its budget."""
+    eligible = [
+        loan
+        for loan in loans
+        if loan["green_use"] and loan["start_date"].year == now.year
+        and rules.label_at_least(labels.get(loan["borrower_code"]), "light_green")
+    ]  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    committed = 0
+    for loan in eligible[:40]:
+        amount = rules.subsidy_fen(loan["amount_fen"], 100, loan["term_months"])
+        status = rng.choice(SUBSIDY_OUTCOMES)
+        if status in ("approved", "paid"):
+            if committed + amount > DEMO_SUBSIDY_BUDGET_FEN:
+                status = "applied"
+            else:
+                committed += amount
+        applied_at = datetime.combine(loan["start_date"], datetime.min.time(), UTC) + timedelta(
+            days=rng.randint(3, 20), hours=rng.randint(1, 10)
+        )
+        applied_at = min(applied_at, now)
+        reviewed = applied_at + timedelta(days=rng.randint(1, 5)) if status != "applied" else None
+        rows.append(
+            {
+                "id": new_id(), "policy_id": policy_id, "loan_id": loan["id"], "borrower_code": loan["borrower_code"],
+                "amount_fen": amount, "status": status, "reviewed_by": "demo" if reviewed else None,
+                "reviewed_at": min(reviewed, now) if reviewed else None,
+                "note": "现金流与用途核实不符" if status == "refused" else "",
+                "paid_fen": amount if status == "paid" else 0,
+                "paid_at": min(reviewed, now) if status == "paid" and reviewed else None,
+                "created_at": applied_at,
+            }
+        )  # fmt: skip
+    return rows
 
 
 DESK = (("submitted", 4), ("accepted", 3))

@@ -351,11 +351,30 @@ def subsidy(session: Session, subsidy_id: str) -> Subsidy | None:
     return session.get(Subsidy, subsidy_id)
 
 
-def subsidies(session: Session, *, borrower_code: str | None) -> Sequence[Subsidy]:
-    query = select(Subsidy)
+def subsidies(
+    session: Session,
+    *,
+    borrower_code: str | None,
+    bank_code: str | None,
+    statuses: Sequence[str] | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Subsidy, Loan, Policy]], int]:
+    """One page of subsidy applications (newest first) with their loans and policies, and how many match."""
+    query = (
+        select(Subsidy, Loan, Policy)
+        .join(Loan, Loan.id == Subsidy.loan_id)
+        .join(Policy, Policy.id == Subsidy.policy_id)
+    )
     if borrower_code is not None:
         query = query.where(Subsidy.borrower_code == borrower_code)
-    return session.scalars(query.order_by(Subsidy.created_at.desc())).all()
+    if bank_code is not None:
+        query = query.where(Loan.bank_code == bank_code)
+    if statuses:
+        query = query.where(Subsidy.status.in_(list(statuses)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(Subsidy.created_at.desc(), Subsidy.id).offset(offset).limit(limit))
+    return [(row[0], row[1], row[2]) for row in rows], total
 
 
 def commit_budget(session: Session, policy_id: str, amount_fen: int) -> bool:

@@ -418,3 +418,12 @@ class SubsidyRead(BaseModel):
     status: str
     note: str
     paid_fen: int
+    created_at: datetime | None = None
+    reviewed_at: datetime | None = None
+    paid_at: datetime | None = None
+    policy_title: str | None = None
+    bank_code: str | None = None
+    bank_name: str | None = None
+    loan_no: str | None = None
+    loan_amount_fen: int | None = None
+    borrower_name: str | None = None

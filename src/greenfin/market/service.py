@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy.orm import Session
 
-from greenfin.auth import repository as auth_repository
 from greenfin.auth import service as auth_service
 from greenfin.auth.service import Principal, organisation_of, record, require_role
 from greenfin.db import new_id, utcnow
@@ -40,6 +39,7 @@ from greenfin.market.schemas import (
     ProductRead,
     ProjectBenefitsIn,
     SubsidyCreate,
+    SubsidyRead,
     SubsidyReview,
 )
 from greenfin.web.i18n import label_name, translate
@@ -1332,21 +1332,60 @@ def review_subsidy(session: Session, principal: Principal, *, subsidy_id: str, r
     return subsidy
 
 
+SUBSIDY_STATES = ("applied", "approved", "refused", "paid")
+
+
+def list_subsidies(
+    session: Session,
+    principal: Principal,
+    *,
+    statuses: Sequence[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[SubsidyRead], int]:
+    """Subsidy applications with their policy, loan, bank and borrower by name: the regulator (who reviews
+    them) all, a bank those on its own loans, a borrower its own; newest first."""
+    unknown = [s for s in statuses or () if s not in SUBSIDY_STATES]
+    if unknown:
+        raise InvalidInput(f"status: one of {', '.join(SUBSIDY_STATES)}")
+    borrower_code = bank_code = None
+    if not principal.is_staff:
+        if principal.role == "bank":
+            bank_code = principal.organisation_code or "-"
+        elif principal.role in ("enterprise", "resident"):
+            borrower_code = principal.organisation_code or principal.actor
+        else:
+            raise Forbidden("subsidies are seen by their borrower, the lending bank and the regulator")
+    rows, total = repository.subsidies(
+        session, borrower_code=borrower_code, bank_code=bank_code, statuses=statuses, limit=limit, offset=offset
+    )
+    banks = auth_service.organisation_names(session, {loan.bank_code for _, loan, _ in rows})
+    reads = []
+    for subsidy, loan, policy in rows:
+        read = SubsidyRead.model_validate(subsidy)
+        read.policy_title, read.bank_code, read.bank_name = policy.title, loan.bank_code, banks.get(loan.bank_code)
+        read.loan_no, read.loan_amount_fen, read.borrower_name = loan.loan_no, loan.amount_fen, loan.borrower_name
+        reads.append(read)
+    return reads, total
+
+
 # --- the regulator's dashboard ------------------------------------------------------------------------------
 
 
 def dashboard(session: Session, principal: Principal) -> dict[str, Any]:
-    """Applications, success rate, days to decision, on-time rate by bank, rate against the LPR, subsidies."""
+    """Applications, success rate, days to decision, on-time rate and rate against the LPR (overall and by
+    institution), open applications past their deadline, and subsidies against budgets."""
     require_role(principal, "regulator")
+    rows = repository.dashboard_by_bank(session)
+    names = auth_service.organisation_names(session, {row[0] for row in rows})
     banks = []
-    totals = {"applications": 0, "decided": 0, "approved": 0, "on_time": 0}
-    for code, applications, decided, approved, on_time, spread in repository.dashboard_by_bank(session):
+    totals = {"applications": 0, "decided": 0, "approved": 0, "on_time": 0, "spread": 0}
+    for code, applications, decided, approved, on_time, spread in rows:
         decided, approved, on_time, spread = int(decided or 0), int(approved or 0), int(on_time or 0), int(spread or 0)
-        organisation = auth_repository.organisation_by_code(session, code)
         banks.append(
             {
                 "bank_code": code,
-                "bank_name": organisation.name if organisation else code,
+                "bank_name": names.get(code, code),
                 "applications": applications,
                 "decided": decided,
                 "approved": approved,
@@ -1358,6 +1397,7 @@ def dashboard(session: Session, principal: Principal) -> dict[str, Any]:
         totals["decided"] += decided
         totals["approved"] += approved
         totals["on_time"] += on_time
+        totals["spread"] += spread
     days = [(d - s).total_seconds() / 86400 for s, d in repository.decided_times(session)]
     policies = [
         {
@@ -1369,10 +1409,17 @@ def dashboard(session: Session, principal: Principal) -> dict[str, Any]:
         }
         for p in repository.policies(session)
     ]
+    _, overdue = repository.applications(
+        session, bank_code=None, borrower_code=None, state=None, overdue=True, limit=0, offset=0
+    )
+    decided, approved = totals["decided"], totals["approved"]
     return {
         "totals": totals,
-        "success_milli": 1000 * totals["approved"] // totals["decided"] if totals["decided"] else None,
+        "success_milli": 1000 * approved // decided if decided else None,
+        "on_time_milli": 1000 * totals["on_time"] // decided if decided else None,
+        "avg_spread_bp": totals["spread"] // approved if approved else None,
         "avg_days_to_decision_tenths": round(10 * sum(days) / len(days)) if days else None,
+        "overdue": overdue,
         "banks": banks,
         "policies": policies,
         "lpr_bp": lpr_bp(),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +23,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from greenfin.errors import InvalidInput
 from greenfin.http import SessionDep
 from greenfin.market import rules, service
-from greenfin.market.schemas import ApplicationCreate, ApplicationRead, Decision, Disbursement, NeedCreate
+from greenfin.market.schemas import (
+    ApplicationCreate,
+    ApplicationRead,
+    Decision,
+    Disbursement,
+    NeedCreate,
+    SubsidyReview,
+)
 from greenfin.web.formatting import money
 from greenfin.web.i18n import translate
 from greenfin.web.listing import EXPORT_LIMIT, export_rows, list_query
@@ -318,9 +325,32 @@ def post_withdraw_application(
 
 @router.get("/market/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep, principal: PagePrincipalDep, lang: LangDep) -> Response:
-    """The regulator's platform dashboard."""
+    """The regulator's platform dashboard, with the subsidy applications still to review or to pay."""
     data = service.dashboard(session, principal)
-    return render(request, "market/dashboard.html", {"d": data}, lang=lang)
+    subsidies, total = service.list_subsidies(session, principal, statuses=("applied", "approved"), limit=100)
+    notice = request.query_params.get("notice")
+    context = {
+        "d": data,
+        "subsidies": subsidies,
+        "subsidies_total": total,
+        "notice": notice if notice in ("approve", "refuse", "pay") else None,
+    }
+    return render(request, "market/dashboard.html", context, lang=lang)
+
+
+@router.post("/market/subsidies/{subsidy_id}/review", response_class=HTMLResponse)
+def post_subsidy_review(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    subsidy_id: str,
+    decision: Annotated[Literal["approve", "refuse", "pay"], Form()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The regulator approves (within the budget), refuses (with a note) or records the payout."""
+    review = SubsidyReview(decision=decision, note=note)
+    service.review_subsidy(session, principal, subsidy_id=subsidy_id, review=review)
+    return RedirectResponse(f"/market/dashboard?notice={decision}#subsidy-review", status_code=303)
 
 
 # --- the product editor (a bank, guarantor or insurer) ---------------------------------------------------
