@@ -100,9 +100,24 @@ def test_need_to_application_to_acceptance(visit: Visit, second: Visit, region: 
     loan = next(item for item in loans if item["loan_no"] == "JJ-2026-0001")
     assert (loan["amount_fen"], loan["rate_bp"], loan["application_id"]) == (150_000_000, 320, app_id)
 
+    bank.page.context.clear_cookies()
+    bank.login("regulator")
+    policy = {"title": "放款后贴息测试", "valid_from": "2020-01-01", "valid_to": "2099-12-31",
+              "subsidy_rate_bp": 100, "budget_fen": 10_000_000, "green_only": False}  # fmt: skip
+    assert bank.page.request.post(f"{bank.base_url}/api/v1/market/policies", data=policy).status == 201
+
     visit.go("/market/applications")
     expect(mine_for_borrower).to_contain_text("已放款")
     expect(mine_for_borrower.locator(".timeline")).to_contain_text("放款")
+    mine_for_borrower.locator("summary.subsidy-open").click()
+    mine_for_borrower.locator("select[name=policy_id]").select_option(label="放款后贴息测试")
+    with visit.page.expect_navigation():
+        mine_for_borrower.locator("button.subsidy-submit").click()
+    expect(visit.page.locator("#notice")).to_contain_text("待监管部门审核")
+    applied = visit.page.locator("#my-subsidies tr", has_text="放款后贴息测试")
+    expect(applied).to_contain_text("1.50 万元")  # 150万元 × 1 % × 12/12
+    expect(applied).to_contain_text("待审核")
+    expect(mine_for_borrower.locator("summary.subsidy-open")).to_have_count(0)  # once per loan
     for who, path in ((visit, "/market/applications"), (visit, need_page), (bank, "/market/applications")):
         who.go(path)
         assert not internal_identifiers(who.page.locator("body").inner_text()), path

@@ -20,7 +20,8 @@ from typing import Annotated, Literal
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from greenfin.errors import InvalidInput
+from greenfin.auth.service import Principal
+from greenfin.errors import Conflict, InvalidInput
 from greenfin.http import SessionDep
 from greenfin.market import rules, service
 from greenfin.market.schemas import (
@@ -29,6 +30,7 @@ from greenfin.market.schemas import (
     Decision,
     Disbursement,
     NeedCreate,
+    SubsidyCreate,
     SubsidyReview,
 )
 from greenfin.web.formatting import money
@@ -237,6 +239,7 @@ def applications(
         "served": service.needs_for_bank(session, principal, limit=20) if is_bank else [],
         "reasons": rules.DECLINE_REASONS,
         "notice": notice if notice in NOTICES else None,
+        **({} if is_bank or principal.is_staff else _subsidy_context(session, principal)),
         "today": service.beijing_today().isoformat(),
         "rate": _rate,
         "bj": _bj,
@@ -246,7 +249,18 @@ def applications(
     return render(request, "market/applications.html", context, lang=lang)
 
 
-NOTICES = ("accepted", "approved", "declined", "contracted", "disbursed", "withdrawn")
+def _subsidy_context(session: SessionDep, principal: Principal) -> dict[str, object]:
+    """A borrower's side of the interest subsidies: the policies in force and its own applications."""
+    today = service.beijing_today()
+    policies = [p for p in service.list_policies(session, principal) if p.valid_from <= today <= p.valid_to]
+    subsidies, _ = service.list_subsidies(session, principal, limit=100)
+    return {"policies": policies, "subsidies": subsidies, "subsidised": {s.loan_id for s in subsidies}}
+
+
+NOTICES = (
+    "accepted", "approved", "declined", "contracted", "disbursed", "withdrawn",
+    "subsidy_applied", "subsidy_refused", "subsidy_duplicate",
+)  # fmt: skip
 """What a step on the applications page tells its reader afterwards (``?notice=``)."""
 
 
@@ -313,6 +327,25 @@ def post_disburse(
         raise InvalidInput(translate("market.err_disburse", lang)) from exc
     service.disburse(session, principal, application_id=application_id, disbursement=disbursement)
     return _back(request, "disbursed")
+
+
+@router.post("/market/subsidies", response_class=HTMLResponse)
+def post_subsidy(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    loan_id: Annotated[str, Form(max_length=32)],
+    policy_id: Annotated[str, Form(max_length=32)],
+) -> Response:
+    """A borrower applies for an interest subsidy on its loan; a loan the policy does not cover is told in
+    one sentence (validity, green use, carbon label), nothing stored."""
+    try:
+        service.apply_subsidy(session, principal, subsidy_in=SubsidyCreate(loan_id=loan_id, policy_id=policy_id))
+    except Conflict:
+        return _back(request, "subsidy_duplicate")
+    except InvalidInput:
+        return _back(request, "subsidy_refused")
+    return _back(request, "subsidy_applied")
 
 
 @router.post("/market/applications/{application_id}/withdraw", response_class=HTMLResponse)

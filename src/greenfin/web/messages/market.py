@@ -285,4 +285,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "market.subsidy_notice.approve": ("已批准，预算已扣减。", "Approved; the budget is committed."),
     "market.subsidy_notice.refuse": ("已不予批准。", "Refused."),
     "market.subsidy_notice.pay": ("已记录拨付。", "The payout is recorded."),
+    "market.subsidy_apply": ("申请贴息", "Apply for a subsidy"),
+    "market.subsidy_submit": ("提交贴息申请", "Submit the application"),
+    "market.my_subsidies": ("我的贴息", "My interest subsidies"),
+    "market.no_own_subsidies": (
+        "尚未申请贴息；已放款的贷款可在上表申请。",
+        "No subsidy yet; a disbursed loan can apply above.",
+    ),
+    "market.notice.subsidy_applied": (
+        "贴息申请已提交，待监管部门审核。",
+        "The subsidy application is sent for review.",
+    ),
+    "market.notice.subsidy_refused": (
+        "这笔贷款不符合所选政策的条件（放款日须在政策有效期内、须为绿色贷款、碳账户标识须达到政策要求），未提交。",
+        "The loan does not meet the policy (disbursed while it is in force, a green loan, a good enough carbon "
+        "label); nothing was sent.",
+    ),
+    "market.notice.subsidy_duplicate": (
+        "这笔贷款已申请过该政策的贴息。",
+        "This loan has applied under this policy already.",
+    ),
 }
