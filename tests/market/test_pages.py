@@ -246,3 +246,37 @@ def test_product_editor(visit: Visit) -> None:  # noqa: F811
     expect(visit.page.locator("#my-products tr[data-status='draft']", has_text="绿色技改贷")).to_contain_text("第 2 版")
     text = visit.page.locator("main").inner_text()
     assert "draft" not in text and "published" not in text and "green_credit" not in text
+
+
+def test_the_supermarket_filters_sorts_pages_and_exports(visit: Visit, second: Visit) -> None:  # noqa: F811
+    bank = second
+    bank.login("bank")
+    for i, (spread, top) in enumerate(((20, 3_000_000_000), (90, 50_000_000), (55, 800_000_000))):
+        body = {**PRODUCT_BODY, "name": f"超市测试贷{i}", "rate_spread_bp": spread, "max_amount_fen": top,
+                "loan_method": "mortgage"}  # fmt: skip
+        product_id = bank.page.request.post(f"{bank.base_url}/api/v1/market/products", data=body).json()["id"]
+        assert bank.page.request.post(f"{bank.base_url}/api/v1/market/products/{product_id}/publish").status == 200
+    visit.login("enterprise")
+    visit.go("/market")
+    visit.page.fill("#q", "超市测试贷")
+    visit.page.select_option("#method", "mortgage")
+    with visit.page.expect_navigation():
+        visit.page.click("#product-filter-submit")
+    names = visit.page.locator("#products tbody tr td:first-child")
+    expect(names).to_have_count(3)
+    assert [n.split("\n")[0] for n in names.all_inner_texts()] == ["超市测试贷0", "超市测试贷2", "超市测试贷1"]  # rate
+    visit.page.fill("#amount_wan", "1000")  # 1,000 万元: only the products lending that much
+    with visit.page.expect_navigation():
+        visit.page.click("#product-filter-submit")
+    assert "amount_wan=1000" in visit.page.url and "method=mortgage" in visit.page.url
+    expect(names).to_have_count(1)
+    expect(names.first).to_contain_text("超市测试贷0")
+    visit.go("/market?q=超市测试贷&sort=max_amount&dir=desc&size=20")
+    assert [n.split("\n")[0] for n in names.all_inner_texts()] == ["超市测试贷0", "超市测试贷2", "超市测试贷1"]
+    with visit.page.expect_download() as download:
+        visit.page.click("#export-xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.values)
+    assert rows[0][0] == "产品" and [r[0] for r in rows[1:]] == ["超市测试贷0", "超市测试贷2", "超市测试贷1"]
+    visit.go("/market?amount_wan=NaN&term=abc")  # nonsense filters are dropped, not a 500
+    expect(visit.page.locator(".status-code")).to_have_count(0)
+    assert not internal_identifiers(visit.page.locator("body").inner_text())

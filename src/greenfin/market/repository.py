@@ -74,9 +74,35 @@ def product_versions(session: Session, product_key: str) -> Sequence[Product]:
     return session.scalars(select(Product).where(Product.product_key == product_key).order_by(Product.version)).all()
 
 
+PRODUCT_SORTS: dict[str, Any] = {
+    "institution": Product.org_name,
+    "name": Product.name,
+    "rate": Product.rate_spread_bp,
+    "max_amount": Product.max_amount_fen,
+    "max_term": Product.max_term_months,
+    "decide_days": Product.decide_days,
+}
+"""What the credit supermarket may be sorted by."""
+
+
 def products(
-    session: Session, *, org_code: str | None, status: str | None, kind: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    org_code: str | None,
+    status: str | None,
+    kind: str | None,
+    limit: int,
+    offset: int,
+    family: str | None = None,
+    loan_method: str | None = None,
+    amount_fen: int | None = None,
+    term_months: int | None = None,
+    text: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
 ) -> tuple[Sequence[Product], int]:
+    """One page of products matching the filters (an amount or term: the products whose range holds it;
+    ``text``: in the product's or the institution's name), in the order of ``sort`` (:data:`PRODUCT_SORTS`)."""
     query = select(Product)
     if org_code is not None:
         query = query.where(Product.org_code == org_code)
@@ -84,8 +110,24 @@ def products(
         query = query.where(Product.status == status)
     if kind is not None:
         query = query.where(_KIND_COLUMN[kind].is_(True))
+    if family is not None:
+        query = query.where(Product.family == family)
+    if loan_method is not None:
+        query = query.where(Product.loan_method == loan_method)
+    if amount_fen is not None:
+        query = query.where(Product.min_amount_fen <= amount_fen, Product.max_amount_fen >= amount_fen)
+    if term_months is not None:
+        query = query.where(Product.min_term_months <= term_months, Product.max_term_months >= term_months)
+    if text:
+        query = query.where(
+            or_(Product.name.contains(text, autoescape=True), Product.org_name.contains(text, autoescape=True))
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Product.org_code, Product.name, Product.version).offset(offset).limit(limit))
+    order: list[Any] = []
+    if sort in PRODUCT_SORTS:
+        order.append(PRODUCT_SORTS[sort].desc() if descending else PRODUCT_SORTS[sort].asc())
+    order += [Product.org_code, Product.name, Product.version, Product.id]
+    rows = session.scalars(query.order_by(*order).offset(offset).limit(limit))
     return rows.all(), total
 
 

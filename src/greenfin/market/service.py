@@ -442,14 +442,23 @@ def list_products(
     kind: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    **filters: Any,
 ) -> tuple[Sequence[Product], int]:
-    """The credit supermarket: published products; ``mine``: every version of the institution's own."""
+    """The credit supermarket: published products, filtered and sorted (``repository.products``: family,
+    loan_method, amount_fen, term_months, text, sort, descending); ``mine``: every version of the
+    institution's own."""
     if mine:
         code, _ = _institution(session, principal)
         return repository.products(session, org_code=code, status=None, kind=kind, limit=limit, offset=offset)
     if kind is not None and kind not in rules.BORROWER_KINDS:
         raise InvalidInput(f"kind: unknown borrower kind {kind!r}")
-    return repository.products(session, org_code=None, status="published", kind=kind, limit=limit, offset=offset)
+    if filters.get("family") not in (None, *rules.FAMILIES):
+        raise InvalidInput("family: unknown product family")
+    if filters.get("loan_method") not in (None, *rules.LOAN_METHODS):
+        raise InvalidInput("loan_method: unknown loan method")
+    return repository.products(
+        session, org_code=None, status="published", kind=kind, limit=limit, offset=offset, **filters
+    )
 
 
 # --- needs -------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,6 +30,7 @@ from greenfin.market.schemas import (
     Decision,
     Disbursement,
     NeedCreate,
+    ProductRead,
     SubsidyCreate,
     SubsidyReview,
 )
@@ -65,6 +66,28 @@ def _countdown(application: object) -> tuple[str, int | None]:
     return "left", rules.working_days_between(today, due, service.is_workday)
 
 
+PRODUCT_SORTS = ("institution", "name", "rate", "max_amount", "max_term", "decide_days")
+
+
+def _product_columns(lang: str) -> list[str]:
+    keys = ("market.col_product", "market.form.family", "market.col_institution", "market.col_method",
+            "market.col_amount", "market.col_term", "market.col_rate", "market.col_deadline")  # fmt: skip
+    return [translate(key, lang) for key in keys]
+
+
+def _product_row(p: ProductRead, lang: str) -> list[object]:
+    return [
+        p.name,
+        translate(f"market.family.{p.family}", lang),
+        p.org_name,
+        translate(f"market.method.{p.loan_method}", lang),
+        f"{money(p.min_amount_fen, lang)} – {money(p.max_amount_fen, lang)}",
+        " – ".join(translate("market.months", lang, n=n) for n in (p.min_term_months, p.max_term_months)),
+        _rate(p.rate_bp),
+        translate("market.deadline_days", lang, accept=p.accept_days, decide=p.decide_days),
+    ]
+
+
 @router.get("/market", response_class=HTMLResponse)
 def supermarket(
     request: Request,
@@ -72,16 +95,71 @@ def supermarket(
     principal: PagePrincipalDep,
     lang: LangDep,
     kind: Annotated[str | None, Query(max_length=12)] = None,
+    family: Annotated[str | None, Query(max_length=20)] = None,
+    method: Annotated[str | None, Query(max_length=20)] = None,
+    amount_wan: Annotated[str | None, Query(max_length=12)] = None,
+    term: Annotated[str | None, Query(max_length=4)] = None,
+    q: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Response:
-    """信贷超市."""
+    """信贷超市: published products filtered by borrower kind, family, loan method, an amount and a term they
+    can lend, and a name; sortable (rate, amount, term, answer time), paged, exported as filtered."""
     chosen = kind if kind in rules.BORROWER_KINDS else None
-    rows, total = service.list_products(session, principal, kind=chosen, limit=200)
+    family = family if family in rules.FAMILIES else None
+    method = method if method in rules.LOAN_METHODS else None
+    try:
+        amount_fen = int(Decimal(amount_wan) * 1_000_000) if amount_wan and amount_wan.strip() else None
+        if amount_fen is not None and not 0 < amount_fen <= 10**14:
+            amount_fen, amount_wan = None, None
+    except (ArithmeticError, ValueError):  # not a number (NaN, Infinity, text): no amount filter
+        amount_fen, amount_wan = None, None
+    term_months = int(term) if term and term.isdigit() and 0 < int(term) <= 600 else None
+    text = (q or "").strip() or None
+    listed = list_query(
+        request,
+        sorts=PRODUCT_SORTS,
+        default_sort="rate",
+        filters={
+            "kind": chosen,
+            "family": family,
+            "method": method,
+            "amount_wan": amount_wan,
+            "term": term_months,
+            "q": text,
+        },
+    )
+    filters: dict[str, Any] = {
+        "family": family,
+        "loan_method": method,
+        "amount_fen": amount_fen,
+        "term_months": term_months,
+        "text": text,
+        "sort": listed.sort,
+        "descending": listed.descending,
+    }
     lpr = service.lpr_bp()
+    if listed.export:
+        rows, total = service.list_products(session, principal, kind=chosen, limit=EXPORT_LIMIT, **filters)
+        body = [_product_row(service.product_read(r, lpr), lang) for r in rows]
+        return export_rows(_product_columns(lang), body, name=translate("market.title", lang), fmt=listed.export,
+                           lang=lang, total=total)  # fmt: skip
+    rows, total = service.list_products(
+        session, principal, kind=chosen, limit=listed.size, offset=listed.offset, **filters
+    )
     context = {
         "products": [service.product_read(r, lpr) for r in rows],
         "total": total,
-        "kind": chosen,
+        "list": listed,
+        "filters": {
+            "kind": chosen or "",
+            "family": family or "",
+            "method": method or "",
+            "amount_wan": amount_wan or "",
+            "term": term_months or "",
+            "q": text or "",
+        },
         "kinds": rules.BORROWER_KINDS,
+        "families": rules.FAMILIES,
+        "methods": rules.LOAN_METHODS,
         "lpr": rules.bp_percent(lpr),
         "rate": _rate,
     }

@@ -305,4 +305,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "这笔贷款已申请过该政策的贴息。",
         "This loan has applied under this policy already.",
     ),
+    "market.filter_amount": ("借款金额（万元）", "Amount (10,000 yuan)"),
+    "market.filter_term": ("期限（月）", "Term (months)"),
+    "market.filter_text": ("产品或机构名称", "Product or institution name"),
 }
