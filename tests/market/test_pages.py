@@ -280,3 +280,65 @@ def test_the_supermarket_filters_sorts_pages_and_exports(visit: Visit, second: V
     visit.go("/market?amount_wan=NaN&term=abc")  # nonsense filters are dropped, not a 500
     expect(visit.page.locator(".status-code")).to_have_count(0)
     assert not internal_identifiers(visit.page.locator("body").inner_text())
+
+
+def test_the_loan_book_takes_a_balance_file_and_names_every_bad_row(
+    visit: Visit,  # noqa: F811
+    second: Visit,
+    region: Region,  # noqa: F811
+) -> None:
+    bank = visit
+    bank.login("bank")
+    loan = {"loan_no": "BOOK-PAGE-1", "borrower_code": region.own.uscc, "borrower_name": region.own.name,
+            "amount_fen": 100_000_000, "rate_bp": 310, "term_months": 24, "start_date": "2026-01-05",
+            "green_use": "3"}  # fmt: skip
+    assert bank.page.request.post(f"{bank.base_url}/api/v1/loans", data=loan).status == 201
+    bank.go("/home")
+    bank.page.click("#nav-loans")
+    expect(bank.page.locator("h1")).to_have_text("贷款台账")
+    header = "借据号,月末日期,余额（分）,五级分类\n"
+    problems = bank.page.locator("#balance-problems")
+    bank.page.click("#balance-upload summary")
+    for body, named in (
+        ("BOOK-PAGE-1,2026-11-30,90000000,正常\nBOOK-PAGE-1,2026-10-31,1,良好\n", ["不是正常/关注/次级/可疑/损失之一"]),
+        (
+            "BOOK-PAGE-1,2026-11-30,90000000,正常\nNO-SUCH-LOAN,2026-11-30,1,正常\nBOOK-PAGE-1,2026-10-31,200000000,正常\n",
+            ["本行贷款台账中没有此借据号", "余额高于贷款金额"],
+        ),
+    ):
+        upload = {"name": "余额.csv", "mimeType": "text/csv", "buffer": (header + body).encode()}
+        bank.page.set_input_files("#balance-file", files=[upload])
+        with bank.page.expect_navigation():
+            bank.page.click("#balance-submit")
+        expect(problems).to_contain_text("整份文件未导入")
+        expect(problems.locator("tbody tr")).to_have_count(len(named))
+        for reason in named:
+            expect(problems).to_contain_text(reason)
+        assert not internal_identifiers(bank.page.locator("body").inner_text())
+    expect(bank.page.locator("#loans tr[data-loan='BOOK-PAGE-1'] .balance")).to_have_text("—")  # nothing imported
+
+    good = "借据号,月末日期,余额（分）,五级分类\nBOOK-PAGE-1,2026-11-30,90000000,关注\n"
+    bank.page.set_input_files(
+        "#balance-file", files=[{"name": "余额.csv", "mimeType": "text/csv", "buffer": good.encode()}]
+    )
+    with bank.page.expect_navigation():
+        bank.page.click("#balance-submit")
+    expect(bank.page.locator("#notice")).to_contain_text("新增或更正 1 行")
+    bank.go("/market/loans?q=BOOK-PAGE")
+    row = bank.page.locator("#loans tr[data-loan='BOOK-PAGE-1']")
+    expect(row).to_contain_text(region.own.name)
+    expect(row.locator(".balance")).to_have_text("90.00 万元")
+    expect(row.locator(".quality")).to_have_text("关注")
+    with bank.page.expect_download() as download:
+        bank.page.click("#export-xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.values)
+    assert [r[0] for r in rows[1:]] == ["BOOK-PAGE-1"] and rows[1][-1] == "关注"
+
+    second.login("regulator")
+    second.go("/market/loans?q=BOOK-PAGE")
+    expect(second.page.locator("#loans tr[data-loan='BOOK-PAGE-1']")).to_contain_text("衢州绿色银行")  # the bank's name
+    expect(second.page.locator("#balance-upload")).to_have_count(0)  # the regulator reads, never sends
+    second.page.context.clear_cookies()
+    second.login("enterprise")
+    second.go("/market/loans")
+    expect(second.page.locator(".status-code")).to_contain_text("403")

@@ -1,6 +1,7 @@
 """Monthly balance files of the loan book: whole file or nothing, every bad row named, set-based.
 
-A bank's file (CSV or XLSX) has the columns ``loan_no,as_of,balance_fen,quality``; quality
+A bank's file (CSV or XLSX) has the columns ``loan_no,as_of,balance_fen,quality`` (or their Chinese
+names 借据号,月末日期,余额（分）,五级分类); quality
 is a five-class code (normal, special_mention, substandard, doubtful, loss) or its Chinese
 name (正常/关注/次级/可疑/损失). The file is checked whole with vectorised Polars
 expressions; one bad row refuses the whole file, naming every bad row (its line number,
@@ -29,6 +30,31 @@ from greenfin.market.models import BalanceImport
 from greenfin.market.rules import QUALITY_CLASSES
 
 COLUMNS = ("loan_no", "as_of", "balance_fen", "quality")
+HEADERS = {
+    "借据号": "loan_no",
+    "月末日期": "as_of",
+    "余额（分）": "balance_fen",
+    "余额(分)": "balance_fen",
+    "五级分类": "quality",
+}
+"""The Chinese column names a bank's own file may carry instead of :data:`COLUMNS`."""
+REASONS = {
+    "missing_column": "missing column",
+    "empty": "empty",
+    "too_long": "longer than 64 characters",
+    "not_date": "not a date (YYYY-MM-DD)",
+    "not_integer": "not a whole number of fen",
+    "negative": "negative",
+    "too_large": "above 10^14 fen",
+    "not_quality": "not one of 正常/关注/次级/可疑/损失",
+    "duplicate": "the same loan and date twice in the file",
+    "unknown_loan": "no loan with this number in your bank's loan book",
+    "above_amount": "above the loan's amount",
+    "before_start": "before the loan was disbursed",
+    "changed": "already reported for this date with other figures; send the file as a correction, with its reason",
+}
+"""Why a row is refused: a stable code (each error carries it, so a page can say it in its language)
+and the English sentence of the API's problem details."""
 QUALITY_NAMES = {"正常": "normal", "关注": "special_mention", "次级": "substandard", "可疑": "doubtful", "损失": "loss"}
 MAX_ERRORS_LISTED = 1000
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -53,18 +79,21 @@ def _read(filename: str, content: bytes) -> pl.DataFrame:
             frame = pl.read_csv(content, infer_schema=False, encoding="utf8-lossy")
         except pl.exceptions.NoDataError:
             frame = pl.DataFrame(schema=dict.fromkeys(COLUMNS, pl.Utf8))
-    frame = frame.rename({c: c.strip() for c in frame.columns})
+    frame = frame.rename({c: HEADERS.get(c.strip(), c.strip()) for c in frame.columns})
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise InvalidInput(
             f"{filename}: the header lacks the column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}",
-            errors=[{"row": 1, "column": c, "reason": "missing column"} for c in missing],
+            errors=[
+                {"row": 1, "column": c, "code": "missing_column", "reason": REASONS["missing_column"]} for c in missing
+            ],
         )
     return frame.select(pl.col(c).cast(pl.Utf8).str.strip_chars() for c in COLUMNS)
 
 
 def _refuse(filename: str, frame: pl.DataFrame, checks: list[tuple[str, pl.Expr, str]]) -> None:
-    """InvalidInput naming every row of ``frame`` (with its ``row`` number) that fails a check."""
+    """InvalidInput naming every row of ``frame`` (with its ``row`` number) that fails a check (column,
+    condition, reason code of :data:`REASONS`)."""
     bad = frame.select(
         "row",
         *[
@@ -82,8 +111,8 @@ def _refuse(filename: str, frame: pl.DataFrame, checks: list[tuple[str, pl.Expr,
         return
     errors: list[dict[str, Any]] = []
     for row, problem in problems.head(MAX_ERRORS_LISTED).iter_rows():
-        column, reason = problem.split("|", 1)
-        errors.append({"row": row, "column": column, "reason": reason})
+        column, code = problem.split("|", 1)
+        errors.append({"row": row, "column": column, "code": code, "reason": REASONS[code]})
     rows = problems["row"].n_unique()
     first = errors[0]
     raise InvalidInput(
@@ -94,9 +123,9 @@ def _refuse(filename: str, frame: pl.DataFrame, checks: list[tuple[str, pl.Expr,
 
 
 BOOK_CHECKS = [
-    ("loan_no", pl.col("unknown"), "no loan with this number in your bank's loan book"),
-    ("balance_fen", pl.col("above"), "above the loan's amount"),
-    ("as_of", pl.col("early"), "before the loan was disbursed"),
+    ("loan_no", pl.col("unknown"), "unknown_loan"),
+    ("balance_fen", pl.col("above"), "above_amount"),
+    ("as_of", pl.col("early"), "before_start"),
 ]
 """What the loan book refuses: an unknown loan (another bank's is unknown to this one: the
 answer tells nothing of others' books), a balance above the loan, a date before it."""
@@ -168,20 +197,20 @@ def parse(filename: str, content: bytes) -> pl.DataFrame:
     )
     checks = [
         ("loan_no", pl.col("loan_no").is_null() | (pl.col("loan_no").str.len_chars() == 0), "empty"),
-        ("loan_no", pl.col("loan_no").str.len_chars() > 64, "longer than 64 characters"),
-        ("as_of", pl.col("as_of").is_null(), "not a date (YYYY-MM-DD)"),
-        ("balance_fen", pl.col("balance_fen").is_null(), "not a whole number of fen"),
+        ("loan_no", pl.col("loan_no").str.len_chars() > 64, "too_long"),
+        ("as_of", pl.col("as_of").is_null(), "not_date"),
+        ("balance_fen", pl.col("balance_fen").is_null(), "not_integer"),
         ("balance_fen", pl.col("balance_fen") < 0, "negative"),
-        ("balance_fen", pl.col("balance_fen") > 10**14, "above 10^14 fen"),
+        ("balance_fen", pl.col("balance_fen") > 10**14, "too_large"),
         (
             "quality",
             ~pl.col("quality").is_in(list(QUALITY_CLASSES)) | pl.col("quality").is_null(),
-            "not one of 正常/关注/次级/可疑/损失",
+            "not_quality",
         ),
         (
             "loan_no",
             pl.struct("loan_no", "as_of").is_duplicated() & pl.col("as_of").is_not_null(),
-            "the same loan and date twice in the file",
+            "duplicate",
         ),
     ]
     _refuse(filename, typed, checks)
@@ -219,8 +248,7 @@ def import_balances(
             _refuse(
                 filename,
                 changed.with_columns(pl.lit(True).alias("changed")),
-                [("balance_fen", pl.col("changed"), "already reported for this date with other figures; "
-                  "send the file as a correction, with its reason")],
+                [("balance_fen", pl.col("changed"), "changed")],
             )  # fmt: skip
         if changed.height:
             repository.correct_balances(

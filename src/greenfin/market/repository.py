@@ -360,17 +360,61 @@ def loan_by_number(session: Session, bank_code: str, loan_no: str) -> Loan | Non
     return session.scalars(select(Loan).where(Loan.bank_code == bank_code, Loan.loan_no == loan_no)).first()
 
 
+LOAN_SORTS: dict[str, Any] = {
+    "start": Loan.start_date,
+    "maturity": Loan.maturity_date,
+    "amount": Loan.amount_fen,
+    "rate": Loan.rate_bp,
+    "borrower": Loan.borrower_name,
+}
+"""What a list of loans may be sorted by."""
+
+
 def loans(
-    session: Session, *, bank_code: str | None, borrower_code: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    bank_code: str | None,
+    borrower_code: str | None,
+    limit: int,
+    offset: int,
+    source: str | None = None,
+    green: bool | None = None,
+    text: str | None = None,
+    sort: str = "start",
+    descending: bool = True,
 ) -> tuple[Sequence[Loan], int]:
+    """One page of loans matching the filters (``text``: in the borrower's name or the loan number)."""
     query = select(Loan)
     if bank_code is not None:
         query = query.where(Loan.bank_code == bank_code)
     if borrower_code is not None:
         query = query.where(Loan.borrower_code == borrower_code)
+    if source is not None:
+        query = query.where(Loan.source == source)
+    if green is not None:
+        query = query.where(Loan.green_use.is_not(None) if green else Loan.green_use.is_(None))
+    if text:
+        query = query.where(
+            or_(Loan.borrower_name.contains(text, autoescape=True), Loan.loan_no.contains(text, autoescape=True))
+        )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Loan.start_date.desc(), Loan.id).offset(offset).limit(limit))
+    column = LOAN_SORTS[sort]
+    order = (column.desc() if descending else column.asc(), Loan.start_date.desc(), Loan.id)
+    rows = session.scalars(query.order_by(*order).offset(offset).limit(limit))
     return rows.all(), total
+
+
+def balances_on(session: Session, loan_ids: Sequence[str], as_of: date) -> dict[tuple[str, str], tuple[int, str]]:
+    """(bank, loan number) → (balance, quality) of these loans on one month-end."""
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for chunk in _chunks(loan_ids):
+        query = (
+            select(LoanBalance.bank_code, LoanBalance.loan_no, LoanBalance.balance_fen, LoanBalance.quality)
+            .join(Loan, and_(Loan.bank_code == LoanBalance.bank_code, Loan.loan_no == LoanBalance.loan_no))
+            .where(Loan.id.in_(chunk), LoanBalance.as_of == as_of)
+        )
+        found.update({(row.bank_code, row.loan_no): (row.balance_fen, row.quality) for row in session.execute(query)})
+    return found
 
 
 def balances_of(session: Session, bank_code: str, loan_no: str) -> Sequence[LoanBalance]:

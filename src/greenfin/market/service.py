@@ -1179,9 +1179,20 @@ def report_loan(session: Session, principal: Principal, *, loan_in: LoanCreate) 
 
 
 def list_loans(
-    session: Session, principal: Principal, *, borrower: str | None = None, limit: int = 50, offset: int = 0
+    session: Session,
+    principal: Principal,
+    *,
+    borrower: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    **filters: Any,
 ) -> tuple[list[LoanRead], int]:
-    """Loans of the book: a bank its own, a borrower its own, staff all; optionally one borrower's."""
+    """Loans of the book: a bank its own, a borrower its own, staff all; optionally one borrower's, and
+    filtered and sorted as ``repository.loans`` (source, green, text, sort, descending)."""
+    if filters.get("source") not in (None, "platform", "reported"):
+        raise InvalidInput("source: platform or reported")
+    if filters.get("sort", "start") not in repository.LOAN_SORTS:
+        raise InvalidInput(f"sort: one of {', '.join(repository.LOAN_SORTS)}")
     bank_code = None
     if not principal.is_staff:
         if principal.role == "bank":
@@ -1193,8 +1204,22 @@ def list_loans(
             borrower = own
         else:
             raise Forbidden("the loan book is seen by banks, borrowers and the regulator")
-    rows, total = repository.loans(session, bank_code=bank_code, borrower_code=borrower, limit=limit, offset=offset)
+    rows, total = repository.loans(
+        session, bank_code=bank_code, borrower_code=borrower, limit=limit, offset=offset, **filters
+    )
     return [LoanRead.model_validate(r) for r in rows], total
+
+
+def latest_balances(
+    session: Session, principal: Principal, loans: Sequence[LoanRead]
+) -> tuple[date | None, dict[tuple[str, str], tuple[int, str]]]:
+    """The latest month-end the reader's book holds balances for, and these loans' balance and five-class
+    quality on it ((bank, loan number) → (balance, quality))."""
+    dates = book_dates(session, principal)
+    if not dates or not loans:
+        return (max(dates) if dates else None), {}
+    as_of = max(dates)
+    return as_of, repository.balances_on(session, [loan.id for loan in loans], as_of)
 
 
 def own_loan(session: Session, principal: Principal, *, loan_id: str) -> LoanRead:

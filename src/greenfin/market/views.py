@@ -17,18 +17,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Form, Query, Request
+from fastapi import Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from greenfin.auth import service as auth_service
 from greenfin.auth.service import Principal
-from greenfin.errors import Conflict, InvalidInput
+from greenfin.errors import Conflict, Forbidden, InvalidInput
 from greenfin.http import SessionDep
-from greenfin.market import rules, service
+from greenfin.market import balances, rules, service
 from greenfin.market.schemas import (
     ApplicationCreate,
     ApplicationRead,
     Decision,
     Disbursement,
+    LoanRead,
     NeedCreate,
     ProductRead,
     SubsidyCreate,
@@ -462,6 +464,152 @@ def post_subsidy_review(
     review = SubsidyReview(decision=decision, note=note)
     service.review_subsidy(session, principal, subsidy_id=subsidy_id, review=review)
     return RedirectResponse(f"/market/dashboard?notice={decision}#subsidy-review", status_code=303)
+
+
+def category_text(code: str | None, lang: str) -> str:
+    """A green use by its name in the page's language (the platform's catalogue), code second; 非绿色 for none."""
+    if code is None:
+        return translate("market.not_green", lang)
+    names = service.platform_data().catalogue.get(code)
+    return f"{names[0] if lang == 'zh' else names[1]}（{code}）" if names else code
+
+
+# --- the loan book (贷款台账): a bank its own, the regulator all ---------------------------------------------
+
+LOAN_SORTS = ("start", "maturity", "amount", "rate", "borrower")
+
+
+def _loan_columns(lang: str, *, staff: bool) -> list[str]:
+    keys = ["market.loan_no", "market.col_borrower", "market.col_amount", "market.col_rate", "market.col_term",
+            "market.col_start", "market.col_maturity", "market.col_green_use", "market.col_source",
+            "market.col_balance", "market.col_quality"]  # fmt: skip
+    return [translate(key, lang) for key in (["market.col_bank", *keys] if staff else keys)]
+
+
+def _loan_row(
+    loan: LoanRead, balance: tuple[int, str] | None, lang: str, *, staff: bool, banks: dict[str, str]
+) -> list[object]:
+    row: list[object] = [
+        loan.loan_no,
+        loan.borrower_name,
+        money(loan.amount_fen, lang),
+        _rate(loan.rate_bp),
+        translate("market.months", lang, n=loan.term_months),
+        loan.start_date,
+        loan.maturity_date,
+        category_text(loan.green_use, lang),
+        translate(f"market.source.{loan.source}", lang),
+        money(balance[0], lang) if balance else "—",
+        translate(f"market.quality.{balance[1]}", lang) if balance else "—",
+    ]
+    return [banks.get(loan.bank_code, loan.bank_code), *row] if staff else row
+
+
+@router.get("/market/loans", response_class=HTMLResponse)
+def loan_book(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    source: Annotated[str | None, Query(max_length=10)] = None,
+    green: Annotated[str | None, Query(max_length=3)] = None,
+    q: Annotated[str | None, Query(max_length=60)] = None,
+) -> Response:
+    """贷款台账: the bank's loans (from the platform and reported) with the latest month-end balance and
+    five-class quality, filtered, sorted, paged and exported; the monthly balance file uploaded here."""
+    return _loan_book(request, session, principal, lang, source=source, green=green, q=q)
+
+
+def _loan_book(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    lang: str,
+    *,
+    source: str | None,
+    green: str | None,
+    q: str | None,
+    problems: list[dict[str, Any]] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> Response:
+    source = source if source in ("platform", "reported") else None
+    green = green if green in ("yes", "no") else None
+    text = (q or "").strip() or None
+    listed = list_query(
+        request,
+        sorts=LOAN_SORTS,
+        default_sort="start",
+        filters={"source": source, "green": green, "q": text},
+        default_descending=True,
+    )
+    filters: dict[str, Any] = {
+        "source": source,
+        "green": None if green is None else green == "yes",
+        "text": text,
+        "sort": listed.sort or "start",
+        "descending": listed.descending,
+    }
+    staff = principal.is_staff
+    if not staff and principal.role != "bank":
+        raise Forbidden(translate("market.err_loan_book", lang))
+    limit, offset = (EXPORT_LIMIT, 0) if listed.export else (listed.size, listed.offset)
+    loans, total = service.list_loans(session, principal, limit=limit, offset=offset, **filters)
+    as_of, balances_of = service.latest_balances(session, principal, loans)
+    banks = auth_service.organisation_names(session, {loan.bank_code for loan in loans}) if staff else {}
+    if listed.export:
+        body = [
+            _loan_row(loan, balances_of.get((loan.bank_code, loan.loan_no)), lang, staff=staff, banks=banks)
+            for loan in loans
+        ]
+        return export_rows(_loan_columns(lang, staff=staff), body, name=translate("market.loan_book", lang),
+                           fmt=listed.export, lang=lang, total=total)  # fmt: skip
+    context = {
+        "loans": [(loan, balances_of.get((loan.bank_code, loan.loan_no))) for loan in loans],
+        "total": total,
+        "list": listed,
+        "filters": {"source": source or "", "green": green or "", "q": text or ""},
+        "as_of": as_of,
+        "staff": staff,
+        "banks": banks,
+        "rate": _rate,
+        "category": category_text,
+        "problems": problems or [],
+        "problem": problem,
+        "notice": request.query_params.get("imported"),
+        "imported_rows": request.query_params.get("rows"),
+    }
+    return render(request, "market/loans.html", context, lang=lang, status=status)
+
+
+@router.post("/market/loans/balances", response_class=HTMLResponse)
+async def post_balance_file(
+    request: Request,
+    session: SessionDep,
+    principal: PagePrincipalDep,
+    lang: LangDep,
+    file: UploadFile,
+    correction: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The bank's monthly balance file (CSV or XLSX): whole file or nothing; every bad row named on the page
+    in its language, nothing imported."""
+    content = await file.read()
+    try:
+        _, rows, inserted = balances.import_balances(
+            session, principal, filename=file.filename or "balances.csv", content=content,
+            correction=correction.strip() or None,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        session.rollback()
+        named = [e for e in exc.errors if isinstance(e, dict) and "code" in e]
+        sentence = translate("market.balance_refused", lang, n=len({e["row"] for e in named})) if named else None
+        return _loan_book(request, session, principal, lang, source=None, green=None, q=None, problems=named[:50],
+                          problem=sentence or translate("market.balance_unreadable", lang), status=422)  # fmt: skip
+    except Conflict:
+        session.rollback()
+        return _loan_book(request, session, principal, lang, source=None, green=None, q=None,
+                          problem=translate("market.balance_conflict", lang), status=409)  # fmt: skip
+    return RedirectResponse(f"/market/loans?imported={inserted}&rows={rows}", status_code=303)
 
 
 # --- the product editor (a bank, guarantor or insurer) ---------------------------------------------------
