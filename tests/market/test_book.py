@@ -378,3 +378,47 @@ def test_concurrent_corrections_of_one_month_on_postgresql(engines: dict[str, En
                 cleanup.execute(delete(model).where(model.bank_code == code))
             cleanup.execute(delete(Organisation).where(Organisation.code == code))  # later tests count banks
             cleanup.commit()
+
+
+def test_the_loan_book_list_filters_sorts_and_shows_the_latest_balances(session: Session) -> None:
+    bank = _bank(session)
+    _loan(session, bank, 3_000_000, "G-1")
+    _loan(session, bank, 1_000_000, "GREY-1", green_use=None)
+    _loan(session, bank, 2_000_000, "G-2")
+    other = make_organisation(session, kind="bank", code="other_bank", name="他行")
+    _loan(
+        session,
+        Principal(actor="user:o", role="bank", organisation_id=other.id, organisation_kind="bank",
+                  organisation_code="other_bank"),
+        9_000_000,
+        "X-1",
+    )  # fmt: skip
+    sent = "loan_no,as_of,balance_fen,quality\nG-1,2025-09-30,2900000,normal\nG-1,2025-10-31,2800000,关注\n"
+    balances.import_balances(session, bank, filename="b.csv", content=sent.encode())
+    loans, total = service.list_loans(session, bank, green=True, sort="amount", descending=False)
+    assert total == 2 and [loan.loan_no for loan in loans] == ["G-2", "G-1"]  # green only, smallest first
+    assert [loan.loan_no for loan in service.list_loans(session, bank, green=False)[0]] == ["GREY-1"]
+    assert {loan.loan_no for loan in service.list_loans(session, bank, text="g-")[0]} == {"G-1", "G-2"}  # any case
+    as_of, latest = service.latest_balances(session, bank, loans)
+    assert as_of == date(2025, 10, 31) and latest == {("qz_bank", "G-1"): (2_800_000, "special_mention")}
+    everything, _ = service.list_loans(session, REGULATOR)
+    assert {loan.loan_no for loan in everything} == {"G-1", "G-2", "GREY-1", "X-1"}  # the regulator: every bank
+    with pytest.raises(InvalidInput):
+        service.list_loans(session, bank, sort="borrower_code")
+
+
+def test_the_supermarket_filters_by_what_a_product_can_lend(session: Session) -> None:
+    bank = _bank(session)
+    for name, spread, top, method in (("甲", 90, 5_000_000, "credit"), ("乙", 20, 90_000_000, "mortgage")):
+        body = ProductCreate.model_validate(
+            {"name": name, "min_amount_fen": 1_000_000, "max_amount_fen": top, "min_term_months": 6,
+             "max_term_months": 36, "borrower_kinds": ["enterprise"], "rate_spread_bp": spread, "loan_method": method}
+        )  # fmt: skip
+        service.publish_product(session, bank, product_id=service.create_product(session, bank, product_in=body).id)
+    names = lambda **f: [p.name for p in service.list_products(session, FIRM, **f)[0]]  # noqa: E731
+    assert names(sort="rate") == ["乙", "甲"] and names(sort="rate", descending=True) == ["甲", "乙"]
+    assert names(amount_fen=50_000_000) == ["乙"] and names(amount_fen=2_000_000, sort="rate") == ["乙", "甲"]
+    assert names(loan_method="credit") == ["甲"] and set(names(text="衢州银")) == {"甲", "乙"}
+    assert names(text="%") == [] and names(term_months=48) == [] and names(text="乙") == ["乙"]
+    with pytest.raises(InvalidInput):
+        service.list_products(session, FIRM, family="bonds")

@@ -120,7 +120,7 @@ def products(
         query = query.where(Product.min_term_months <= term_months, Product.max_term_months >= term_months)
     if text:
         query = query.where(
-            or_(Product.name.contains(text, autoescape=True), Product.org_name.contains(text, autoescape=True))
+            or_(Product.name.icontains(text, autoescape=True), Product.org_name.icontains(text, autoescape=True))
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     order: list[Any] = []
@@ -395,7 +395,7 @@ def loans(
         query = query.where(Loan.green_use.is_not(None) if green else Loan.green_use.is_(None))
     if text:
         query = query.where(
-            or_(Loan.borrower_name.contains(text, autoescape=True), Loan.loan_no.contains(text, autoescape=True))
+            or_(Loan.borrower_name.icontains(text, autoescape=True), Loan.loan_no.icontains(text, autoescape=True))
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     column = LOAN_SORTS[sort]
