@@ -420,3 +420,29 @@ def test_a_resident_borrows_on_their_personal_account(
     scopes = sorted(c.scope for c in auth.list_consents(session, subject_kind="resident", subject_ref=resident.ref))
     assert scopes == ["application_data", "personal_grade"]
     assert client.get(f"/api/v1/market/applications/{created.json()['id']}", headers=w["bank"]).status_code == 200
+
+
+def test_the_balance_file_over_http_names_each_refusal_with_a_code(
+    client: TestClient, session: Session, headers_for: Any
+) -> None:
+    w = _world(session, headers_for)
+    loan = {"loan_no": "F-1", "borrower_code": USCC, "borrower_name": "衢州测试纸业", "amount_fen": 100_000_000,
+            "rate_bp": 345, "term_months": 12, "start_date": "2025-03-01"}  # fmt: skip
+    assert client.post("/api/v1/loans", json=loan, headers=w["bank"]).status_code == 201
+    good = "借据号,月末日期,余额（分）,五级分类\nF-1,2025-03-31,90000000,正常\n".encode()
+    sent = client.post("/api/v1/loans/balances/file", files={"file": ("b.csv", good)}, headers=w["bank"])
+    assert sent.status_code == 200 and (sent.json()["rows"], sent.json()["inserted"]) == (1, 1)
+    again = client.post("/api/v1/loans/balances/file", files={"file": ("b.csv", good)}, headers=w["bank"])
+    assert again.json()["inserted"] == 0  # a replay changes nothing
+    bad = b"loan_no,as_of,balance_fen,quality\nF-1,2025-04-30,200000000,normal\nZ-9,2025-04-30,1,normal\n"
+    refused = client.post("/api/v1/loans/balances/file", files={"file": ("b.csv", bad)}, headers=w["bank"])
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    named = {(e["row"], e["column"], e["code"]) for e in refused.json()["errors"]}
+    assert named == {(2, "balance_fen", "above_amount"), (3, "loan_no", "unknown_loan")}
+    other = client.post("/api/v1/loans/balances/file", files={"file": ("b.csv", good)}, headers=w["other"])
+    assert other.status_code == 422  # another bank's loan is unknown to it, nothing told of the book
+    assert (
+        client.post("/api/v1/loans/balances/file", files={"file": ("b.csv", good)}, headers=w["firm"]).status_code
+        == 403
+    )

@@ -241,14 +241,14 @@ def post_balances(balances_in: BalancesIn, principal: PrincipalDep, session: Ses
 
 
 @router.post("/loans/balances/file", response_model=BalanceImportRead, tags=["loans"])
-async def post_balance_file(
+def post_balance_file(
     file: UploadFile,
     principal: PrincipalDep,
     session: SessionDep,
     correction: Annotated[str | None, Query(min_length=1, max_length=500, description="Why months change")] = None,
 ) -> BalanceImportRead:
     """A monthly balance file (CSV or XLSX): whole file or nothing, every bad row named."""
-    content = await file.read()
+    content = file.file.read()  # a plain function: the import runs in the thread pool, not on the event loop
     import_id, rows, inserted = balances.import_balances(
         session, principal, filename=file.filename or "balances.csv", content=content, correction=correction
     )

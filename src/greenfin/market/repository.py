@@ -291,10 +291,6 @@ APPLICATION_SORTS: dict[str, Any] = {
 """What a list of applications may be sorted by."""
 
 
-def events(session: Session, application_id: str) -> Sequence[ApplicationEvent]:
-    return events_of(session, [application_id]).get(application_id, [])
-
-
 def _chunks(ids: Sequence[str], size: int = 10_000) -> list[list[str]]:
     """Bounded IN lists (SQLite binds at most 32,766 values in one statement)."""
     unique = list(dict.fromkeys(ids))
@@ -346,10 +342,6 @@ def overdue_candidates(session: Session, today: date) -> Sequence[Application]:
             or_(Application.overdue_since.is_(None), Application.overdue_since < Application.due_on),
         )
     ).all()
-
-
-def loan_by_application(session: Session, application_id: str) -> Loan | None:
-    return session.scalars(select(Loan).where(Loan.application_id == application_id)).first()
 
 
 def loan(session: Session, loan_id: str) -> Loan | None:

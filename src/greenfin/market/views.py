@@ -583,7 +583,7 @@ def _loan_book(
 
 
 @router.post("/market/loans/balances", response_class=HTMLResponse)
-async def post_balance_file(
+def post_balance_file(
     request: Request,
     session: SessionDep,
     principal: PagePrincipalDep,
@@ -592,8 +592,9 @@ async def post_balance_file(
     correction: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """The bank's monthly balance file (CSV or XLSX): whole file or nothing; every bad row named on the page
-    in its language, nothing imported."""
-    content = await file.read()
+    in its language, nothing imported. A plain function: FastAPI runs it in its thread pool, so a long import
+    never blocks the event loop."""
+    content = file.file.read()
     try:
         _, rows, inserted = balances.import_balances(
             session, principal, filename=file.filename or "balances.csv", content=content,
