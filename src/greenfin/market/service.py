@@ -1102,6 +1102,18 @@ def get_application(session: Session, principal: Principal, *, application_id: s
     return application_read(session, principal, _visible_application(session, principal, application_id))
 
 
+def _reader_scope(principal: Principal, refusal: str) -> tuple[str | None, str | None]:
+    """(bank code, borrower code) a list is narrowed to for its reader: staff neither (all), a bank its own
+    institution's, a borrower its own; anyone else is refused with ``refusal``."""
+    if principal.is_staff:
+        return None, None
+    if principal.role == "bank":
+        return principal.organisation_code or "-", None
+    if principal.role in ("enterprise", "resident"):
+        return None, principal.organisation_code or principal.actor
+    raise Forbidden(refusal)
+
+
 def list_applications(
     session: Session,
     principal: Principal,
@@ -1120,14 +1132,9 @@ def list_applications(
         raise InvalidInput(f"state: unknown state {state!r}")
     if sort not in repository.APPLICATION_SORTS:
         raise InvalidInput(f"sort: one of {', '.join(repository.APPLICATION_SORTS)}")
-    bank_code = borrower_code = None
-    if not principal.is_staff:
-        if principal.role == "bank":
-            bank_code = principal.organisation_code or "-"
-        elif principal.role in ("enterprise", "resident"):
-            borrower_code = principal.organisation_code or principal.actor
-        else:
-            raise Forbidden("applications are seen by their borrower, their bank and the regulator")
+    bank_code, borrower_code = _reader_scope(
+        principal, "applications are seen by their borrower, their bank and the regulator"
+    )
     rows, total = repository.applications(
         session,
         bank_code=bank_code,
@@ -1193,17 +1200,11 @@ def list_loans(
         raise InvalidInput("source: platform or reported")
     if filters.get("sort", "start") not in repository.LOAN_SORTS:
         raise InvalidInput(f"sort: one of {', '.join(repository.LOAN_SORTS)}")
-    bank_code = None
-    if not principal.is_staff:
-        if principal.role == "bank":
-            bank_code = principal.organisation_code or "-"
-        elif principal.role in ("enterprise", "resident"):
-            own = principal.organisation_code or principal.actor
-            if borrower is not None and borrower != own:
-                raise Forbidden("you may only see loans of the organisation you act for")
-            borrower = own
-        else:
-            raise Forbidden("the loan book is seen by banks, borrowers and the regulator")
+    bank_code, own = _reader_scope(principal, "the loan book is seen by banks, borrowers and the regulator")
+    if own is not None:
+        if borrower is not None and borrower != own:
+            raise Forbidden("you may only see loans of the organisation you act for")
+        borrower = own
     rows, total = repository.loans(
         session, bank_code=bank_code, borrower_code=borrower, limit=limit, offset=offset, **filters
     )
@@ -1382,14 +1383,9 @@ def list_subsidies(
     unknown = [s for s in statuses or () if s not in SUBSIDY_STATES]
     if unknown:
         raise InvalidInput(f"status: one of {', '.join(SUBSIDY_STATES)}")
-    borrower_code = bank_code = None
-    if not principal.is_staff:
-        if principal.role == "bank":
-            bank_code = principal.organisation_code or "-"
-        elif principal.role in ("enterprise", "resident"):
-            borrower_code = principal.organisation_code or principal.actor
-        else:
-            raise Forbidden("subsidies are seen by their borrower, the lending bank and the regulator")
+    bank_code, borrower_code = _reader_scope(
+        principal, "subsidies are seen by their borrower, the lending bank and the regulator"
+    )
     rows, total = repository.subsidies(
         session, borrower_code=borrower_code, bank_code=bank_code, statuses=statuses, limit=limit, offset=offset
     )
