@@ -14,7 +14,7 @@ Every figure comes from ``market.service``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request, UploadFile
@@ -46,6 +46,22 @@ router = page_router()
 
 def _rate(bp: int | None) -> str:
     return "—" if bp is None else f"{rules.bp_percent(bp)}%"
+
+
+def _fen_of_wan(text: str) -> int:
+    """An amount a form gives in 万元 as whole fen; ValueError when it is not a finite number."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if not value.is_finite():
+        raise ValueError(text)
+    return int(value * 1_000_000)
+
+
+def _wan_of_fen(fen: int) -> str:
+    """Whole fen as the 万元 a form shows back (1500000 → "1.5")."""
+    return f"{Decimal(fen) / 1_000_000:f}".rstrip("0").rstrip(".")
 
 
 def _bj(value: datetime | None) -> str:
@@ -109,10 +125,10 @@ def supermarket(
     family = family if family in rules.FAMILIES else None
     method = method if method in rules.LOAN_METHODS else None
     try:
-        amount_fen = int(Decimal(amount_wan) * 1_000_000) if amount_wan and amount_wan.strip() else None
+        amount_fen = _fen_of_wan(amount_wan) if amount_wan and amount_wan.strip() else None
         if amount_fen is not None and not 0 < amount_fen <= 10**14:
             amount_fen, amount_wan = None, None
-    except (ArithmeticError, ValueError):  # not a number (NaN, Infinity, text): no amount filter
+    except ValueError:  # not a number (NaN, Infinity, text): no amount filter
         amount_fen, amount_wan = None, None
     term_months = int(term) if term and term.isdigit() and 0 < int(term) <= 600 else None
     text = (q or "").strip() or None
@@ -323,8 +339,8 @@ def applications(
         "today": service.beijing_today().isoformat(),
         "rate": _rate,
         "bj": _bj,
-        "wan": lambda fen: f"{Decimal(fen) / 1_000_000:f}".rstrip("0").rstrip("."),
-        "pct": lambda bp: f"{Decimal(bp) / 100:.2f}",
+        "wan": _wan_of_fen,
+        "pct": rules.bp_percent,
     }
     return render(request, "market/applications.html", context, lang=lang)
 
@@ -370,7 +386,7 @@ def post_decision(
     values: dict[str, object] = {"decision": decision, "reason": reason or None, "note": note}
     try:
         if amount_wan.strip():
-            values["amount_fen"] = int(Decimal(amount_wan.strip()) * 1_000_000)
+            values["amount_fen"] = _fen_of_wan(amount_wan)
         if rate_pct.strip():
             values["rate_bp"] = int(Decimal(rate_pct.strip()) * 100)
         if term_months.strip():
@@ -725,9 +741,6 @@ def post_product(
     from greenfin.errors import InvalidInput
     from greenfin.market.schemas import ProductCreate
 
-    def fen(wan: str) -> int:
-        return int(Decimal(wan) * 1_000_000)
-
     raw: dict[str, object] = {
         "name": name,
         "family": family,
@@ -746,8 +759,8 @@ def post_product(
     try:
         for key, value in (("min_amount_fen", min_amount_wan), ("max_amount_fen", max_amount_wan)):
             try:
-                raw[key] = fen(value)
-            except (InvalidOperation, ValueError):
+                raw[key] = _fen_of_wan(value)
+            except ValueError:
                 raise InvalidInput(key, errors=[{"field": key}]) from None
         try:
             raw["rate_spread_bp"] = int(Decimal(spread_percent) * 100)
