@@ -277,6 +277,11 @@ def test_the_supermarket_filters_sorts_pages_and_exports(visit: Visit, second: V
         visit.page.click("#export-xlsx")
     rows = list(openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active.values)
     assert rows[0][0] == "产品" and [r[0] for r in rows[1:]] == ["超市测试贷0", "超市测试贷2", "超市测试贷1"]
+    for amount in ("NaN", "Infinity", "abc"):  # a need's amount that is no number: the form again, said why
+        posted = visit.page.request.post(
+            f"{visit.base_url}/market/needs", form={"amount_wan": amount, "term_months": "12", "purpose": "测试"}
+        )
+        assert posted.status == 422 and "金额须为数字" in posted.text(), (amount, posted.status)
     visit.go("/market?amount_wan=NaN&term=abc")  # nonsense filters are dropped, not a 500
     expect(visit.page.locator(".status-code")).to_have_count(0)
     assert not internal_identifiers(visit.page.locator("body").inner_text())

@@ -208,11 +208,9 @@ def post_need(
     green_use: Annotated[str, Form(max_length=20)] = "",
     collateral: Annotated[str, Form(max_length=20)] = "none",
 ) -> Response:
-    from decimal import Decimal, InvalidOperation
-
     try:
-        amount_fen = int(Decimal(amount_wan) * 1_000_000)
-    except InvalidOperation:
+        amount_fen = _fen_of_wan(amount_wan)
+    except ValueError:
         return _need_form(request, lang, error=f"{amount_wan}: 金额须为数字 / the amount must be a number", status=422)
     try:
         need_in = NeedCreate.model_validate(
