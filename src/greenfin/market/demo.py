@@ -355,13 +355,7 @@ def _desk(
                     due_on=service.due_date(accepted.astimezone(service.BEIJING).date(), product["decide_days"]),
                     calendar=service.calendar_for(accepted.astimezone(service.BEIJING).date(), product["decide_days"]),
                 )
-                event_rows.append(
-                    {
-                        "id": new_id(), "application_id": application["id"], "at": accepted, "actor": "demo",
-                        "action": "accept", "from_state": "submitted", "to_state": "accepted", "reason_code": None,
-                        "note": "",
-                    }
-                )  # fmt: skip
+                event_rows.append(_event_row(application["id"], "accept", "submitted", "accepted", accepted, None))
             made.append((application, b))
     return made
 
@@ -497,17 +491,21 @@ def _application(
         else:
             row["due_on"] = service.due_date(accepted.astimezone(service.BEIJING).date(), product["decide_days"])
     app_rows.append(row)
-    for action, before, after, at, reason in events:
-        event_rows.append(
-            {
-                "id": new_id(),
-                "application_id": app_id,
-                "at": at,
-                "actor": "demo",
-                "action": action,
-                "from_state": before,
-                "to_state": after,
-                "reason_code": reason,
-                "note": "",
-            }
-        )
+    event_rows += [_event_row(app_id, *event) for event in events]
+
+
+def _event_row(
+    application_id: str, action: str, before: str | None, after: str, at: datetime, reason: str | None
+) -> dict[str, Any]:
+    """One step of a demo application's timeline, as ``market_application_event`` stores it."""
+    return {
+        "id": new_id(),
+        "application_id": application_id,
+        "at": at,
+        "actor": "demo",
+        "action": action,
+        "from_state": before,
+        "to_state": after,
+        "reason_code": reason,
+        "note": "",
+    }
