@@ -83,7 +83,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "market.filter_kind": ("借款人类型", "Borrower kind"),
     "market.filter_any": ("不限", "Any"),
-    "market.filter_submit": ("筛选", "Filter"),
     "market.col_product": ("产品", "Product"),
     "market.col_institution": ("机构", "Institution"),
     "market.col_method": ("担保方式", "Loan method"),
