@@ -329,7 +329,11 @@ def test_the_loan_book_takes_a_balance_file_and_names_every_bad_row(
     with bank.page.expect_navigation():
         bank.page.click("#balance-submit")
     expect(bank.page.locator("#notice")).to_contain_text("新增或更正 1 行")
-    bank.go("/market/loans?q=BOOK-PAGE")
+    bank.go("/market/loans?sort=amount&dir=asc")  # a list read newest first, turned round: filtering keeps it
+    bank.page.fill("#q", "BOOK-PAGE")
+    with bank.page.expect_navigation():
+        bank.page.click("#loan-filter-submit")
+    assert "sort=amount" in bank.page.url and "dir=asc" in bank.page.url and "q=BOOK-PAGE" in bank.page.url
     row = bank.page.locator("#loans tr[data-loan='BOOK-PAGE-1']")
     expect(row).to_contain_text(region.own.name)
     expect(row.locator(".balance")).to_have_text("90.00 万元")
