@@ -266,7 +266,7 @@ def _application_columns(is_bank: bool, lang: str) -> list[str]:
         "market.col_product",
         "market.col_amount",
         "market.col_term",
-        "market.col_rate",
+        "market.col_annual_rate",
         "market.col_state",
         "market.col_due",
     ]
@@ -494,7 +494,7 @@ LOAN_SORTS = ("start", "maturity", "amount", "rate", "borrower")
 
 
 def _loan_columns(lang: str, *, staff: bool) -> list[str]:
-    keys = ["market.loan_no", "market.col_borrower", "market.col_amount", "market.col_rate", "market.col_term",
+    keys = ["market.loan_no", "market.col_borrower", "market.col_amount", "market.col_annual_rate", "market.col_term",
             "market.col_start", "market.col_maturity", "market.col_green_use", "market.col_source",
             "market.col_balance", "market.col_quality"]  # fmt: skip
     return [translate(key, lang) for key in (["market.col_bank", *keys] if staff else keys)]

@@ -89,6 +89,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "market.col_amount": ("额度", "Amount"),
     "market.col_term": ("期限", "Term"),
     "market.col_rate": ("参考利率", "Rate"),
+    "market.col_annual_rate": ("年利率", "Annual rate"),
     "market.col_deadline": ("承诺时限", "Promised answer"),
     "market.months": ("{n} 个月", "{n} months"),
     "market.deadline_days": (
