@@ -70,10 +70,11 @@ def _bj(value: datetime | None) -> str:
 
 
 def _countdown(application: object) -> tuple[str, int | None]:
-    """("overdue" | "today" | "left" | "", working days left) of an application's current deadline."""
+    """("escalated" | "overdue" | "today" | "left" | "", working days left) of an application's current
+    deadline: escalated once ``greenfin market escalate`` flagged it, overdue when past its day before that."""
     due = getattr(application, "due_on", None)
     if getattr(application, "overdue_since", None) is not None:
-        return "overdue", None
+        return "escalated", None
     if due is None or getattr(application, "state", "") not in rules.OPEN_STATES:
         return "", None
     today = service.beijing_today()

@@ -129,6 +129,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "market.days_left": ("剩余 {n} 个工作日", "{n} working days left"),
     "market.due_today": ("今日到期", "due today"),
     "market.overdue": ("已超期（{day} 到期），已报送监管", "overdue (due {day}), escalated to the regulator"),
+    "market.past_due": ("已超期（{day} 到期）", "overdue (due {day})"),
     "market.accept": ("受理", "Accept"),
     "market.approve": ("审批通过", "Approve"),
     "market.decline": ("拒绝", "Decline"),
